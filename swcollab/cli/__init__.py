@@ -1,0 +1,82 @@
+"""The ``swc`` command line: parses options, calls the stages, renders results.
+
+Command modules import only click and light modules at import time; anything slow
+(litellm, tree-sitter, GitPython) is imported inside the function that runs the command,
+so ``swc --help`` and shell completion stay fast.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+import traceback
+
+import click
+
+from .. import __version__
+from ..errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, SwcError
+from .common import AppContext
+from .config_cmd import config_group
+
+HELP = f"""swc fixes a GitHub issue, a prompt or a failing test in a git repository.
+
+A cheap weak model drafts the patch, tests generated during the run decide whether it is
+good enough, and the work escalates to a strong model when they fail. The result is a new
+branch for you to review; your working tree is never touched.
+
+\b
+{EXIT_CODES_HELP}
+"""
+
+
+class SwcGroup(click.Group):
+    """Turns ``SwcError`` into one line on stderr and its exit code (traceback with --debug)."""
+
+    def invoke(self, ctx: click.Context):  # type: ignore[override]
+        try:
+            return super().invoke(ctx)
+        except SwcError as exc:
+            app = ctx.find_object(AppContext)
+            if (app and app.debug) or os.environ.get("SWC_RAISE_ERRORS"):
+                traceback.print_exc()
+            _print_error(exc)
+            ctx.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            _print_error(SwcError("interrupted"))
+            ctx.exit(EXIT_INTERRUPTED)
+
+
+def _print_error(exc: SwcError) -> None:
+    from ..output import err_console
+
+    console = err_console()
+    console.print(f"[bold red]error:[/bold red] {exc.message}", markup=True, highlight=False)
+    if exc.hint:
+        console.print(exc.hint, markup=False, highlight=False)
+
+
+@click.group(cls=SwcGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
+@click.version_option(__version__, "--version", "-V", prog_name="swc")
+@click.option("--debug", is_flag=True, envvar="SWC_DEBUG", help="Show tracebacks of errors.")
+@click.option(
+    "--repo",
+    "repo_path",
+    type=click.Path(file_okay=False, path_type=str),
+    default=None,
+    envvar="SWC_REPO",
+    help="Repository to work on (default: the one containing the current directory).",
+)
+@click.pass_context
+def cli(ctx: click.Context, debug: bool, repo_path: str | None) -> None:
+    ctx.obj = AppContext(debug=debug, repo_path=repo_path)
+
+
+cli.add_command(config_group)
+
+
+def main() -> None:
+    try:
+        cli.main(prog_name="swc")
+    except KeyboardInterrupt:  # pragma: no cover - raised outside click's own handling
+        sys.stderr.write("interrupted\n")
+        sys.exit(EXIT_INTERRUPTED)

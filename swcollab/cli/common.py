@@ -1,0 +1,49 @@
+"""Pieces shared by the command modules: the app object, option bundles, repository lookup."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, TypeVar
+
+import click
+
+from ..config import Settings, load_settings
+from ..gitrepo import RepoPaths, find_repo, require_repo
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass
+class AppContext:
+    debug: bool = False
+    repo_path: str | None = None
+    _repo: RepoPaths | None = field(default=None, repr=False)
+
+    def start(self) -> Path | None:
+        return Path(self.repo_path) if self.repo_path else None
+
+    def repo(self) -> RepoPaths:
+        """The repository to work on; raises exit 3 outside a git repository."""
+        if self._repo is None:
+            self._repo = require_repo(self.start())
+        return self._repo
+
+    def maybe_repo(self) -> RepoPaths | None:
+        if self._repo is None:
+            self._repo = find_repo(self.start())
+        return self._repo
+
+    def settings(self, flags: dict[str, Any] | None = None, *, need_repo: bool = True) -> Settings:
+        repo = self.repo() if need_repo else self.maybe_repo()
+        return load_settings(repo.root if repo else None, flags)
+
+
+pass_app = click.make_pass_decorator(AppContext, ensure=True)
+
+
+def json_option(func: F) -> F:
+    return click.option(
+        "--json", "json_", is_flag=True, help="Print one JSON document on stdout, nothing else."
+    )(func)

@@ -1,0 +1,368 @@
+"""Settings: one frozen dataclass tree, layered from defaults, files, environment and flags.
+
+Precedence, lowest first: defaults < user file (``$XDG_CONFIG_HOME/swc/config.toml``) <
+repository file (``.swc.toml`` at the repo root, or ``[tool.swc]`` in ``pyproject.toml``)
+< environment (``SWC_*``) < command-line flags. Every key is declared once in ``KEYS``;
+validation, ``swc config show`` and the README table all read that declaration.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+from typing import Any
+
+from .errors import ConfigError
+
+if sys.version_info >= (3, 11):
+    import tomllib
+else:  # pragma: no cover - exercised on 3.10 only
+    import tomli as tomllib
+
+TIER_NAMES = ("weak", "strong")
+STRATEGIES = ("cascade", "weak", "strong", "plan", "strong-first", "route", "faq")
+EDIT_FORMATS = ("search-replace", "whole")
+JUDGES = ("consistency", "strong")
+ROUTERS = ("weak", "strong")
+
+SOURCE_DEFAULT = "default"
+SOURCE_USER = "user file"
+SOURCE_REPO = "repo file"
+SOURCE_ENV = "environment"
+SOURCE_FLAG = "flag"
+
+
+@dataclass(frozen=True)
+class TierSettings:
+    """One tier of the cascade: which model, how to reach it, what it costs, how many tries."""
+
+    name: str
+    model: str | None = None
+    api_base: str | None = None
+    api_key_env: str | None = None
+    temperature: float = 0.7
+    max_tokens: int = 4096
+    input_cost_per_mtok: float | None = None
+    output_cost_per_mtok: float | None = None
+    edit_format: str | None = None
+    candidates: int | None = None
+    tests: int | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    weak: TierSettings = field(default_factory=lambda: TierSettings("weak"))
+    strong: TierSettings = field(default_factory=lambda: TierSettings("strong"))
+    budget: float = 1.0
+    strategy: str = "cascade"
+    test_cmd: str | None = None
+    test_timeout: float = 300.0
+    map_tokens: int = 2048
+    context_tokens: int = 8000
+    max_file_size: int = 1_000_000
+    retries: int = 3
+    request_timeout: float = 120.0
+    fewshot: int = 0
+    router: str = "weak"
+    judge: str = "consistency"
+    prompts_dir: str | None = None
+    network_isolation: bool = True
+    # key ("budget", "weak.model") -> where its value came from
+    sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+
+    @property
+    def tiers(self) -> tuple[TierSettings, ...]:
+        return (self.weak, self.strong)
+
+    def tier(self, name: str) -> TierSettings:
+        for tier in self.tiers:
+            if tier.name == name:
+                return tier
+        raise ConfigError(f"unknown tier {name!r}; expected one of {', '.join(TIER_NAMES)}")
+
+
+@dataclass(frozen=True)
+class Key:
+    """Declaration of one setting: its dotted name, type, check and documentation."""
+
+    name: str
+    kind: type
+    help: str
+    optional: bool = False
+    check: Callable[[Any], str | None] | None = None
+
+    @property
+    def env_var(self) -> str:
+        return "SWC_" + self.name.replace(".", "_").replace("-", "_").upper()
+
+    @property
+    def type_name(self) -> str:
+        names = {str: "string", int: "integer", float: "number", bool: "boolean"}
+        return names[self.kind]
+
+
+def _non_negative(value: Any) -> str | None:
+    return "a number >= 0" if value < 0 else None
+
+
+def _positive(value: Any) -> str | None:
+    return "a number > 0" if value <= 0 else None
+
+
+def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
+    def check(value: Any) -> str | None:
+        return None if value in choices else "one of " + ", ".join(choices)
+
+    return check
+
+
+_TOP_KEYS = [
+    Key("budget", float, "Most USD one run may spend; a call that could overrun it is not made.",
+        check=_non_negative),
+    Key("strategy", str, "How the tiers collaborate.", check=_one_of(STRATEGIES)),
+    Key("test_cmd", str, "Command that runs the project's tests (detected when unset).",
+        optional=True),
+    Key("test_timeout", float, "Seconds a test run may take before its processes are killed.",
+        check=_positive),
+    Key("map_tokens", int, "Token budget of the repo map shown to the model.", check=_positive),
+    Key("context_tokens", int, "Token budget for the full files shown to the model.",
+        check=_positive),
+    Key("max_file_size", int, "Files larger than this many bytes are left out of the map.",
+        check=_positive),
+    Key("retries", int, "Retries of a model call on rate limits, time-outs and 5xx.",
+        check=_non_negative),
+    Key("request_timeout", float, "Seconds to wait for one model reply.", check=_positive),
+    Key("fewshot", int, "Earlier fixes shown to the weak tier as examples.",
+        check=_non_negative),
+    Key("router", str, "Tier that routes tasks under --strategy route.", check=_one_of(ROUTERS)),
+    Key("judge", str, "How candidates are chosen when no test can judge them.",
+        check=_one_of(JUDGES)),
+    Key("prompts_dir", str, "Directory with your own copies of the prompt templates.",
+        optional=True),
+    Key("network_isolation", bool, "Run tests without network where the platform allows."),
+]
+
+_TIER_FIELDS = [
+    ("model", str, "Model name for litellm (e.g. gpt-4o-mini) or local/smollm2.", True, None),
+    ("api_base", str, "Base URL of the provider or OpenAI-compatible server.", True, None),
+    ("api_key_env", str, "Environment variable holding the API key.", True, None),
+    ("temperature", float, "Sampling temperature when several candidates are drawn.", False,
+     _non_negative),
+    ("max_tokens", int, "Most tokens one reply may have.", False, _positive),
+    ("input_cost_per_mtok", float, "USD per million prompt tokens, for unknown models.", True,
+     _non_negative),
+    ("output_cost_per_mtok", float, "USD per million completion tokens, for unknown models.",
+     True, _non_negative),
+    ("edit_format", str, "search-replace or whole (default: whole for local/small models).", True,
+     _one_of(EDIT_FORMATS)),
+    ("candidates", int, "Candidate patches this tier drafts (default: planned from budget).",
+     True, _positive),
+    ("tests", int, "Reproduction tests this tier writes (default: planned from budget).", True,
+     _positive),
+]
+
+KEYS: dict[str, Key] = {key.name: key for key in _TOP_KEYS}
+for _tier in TIER_NAMES:
+    for _name, _kind, _help, _optional, _check in _TIER_FIELDS:
+        _key = Key(f"{_tier}.{_name}", _kind, f"{_tier} tier: {_help}", _optional, _check)
+        KEYS[_key.name] = _key
+
+
+@dataclass(frozen=True)
+class ConfigFiles:
+    user: Path
+    repo: Path | None
+    pyproject: Path | None
+
+    def existing(self) -> list[Path]:
+        return [p for p in (self.user, self.repo, self.pyproject) if p is not None and p.is_file()]
+
+
+def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
+    env = os.environ if environ is None else environ
+    base = env.get("XDG_CONFIG_HOME") or str(Path.home() / ".config")
+    return Path(base) / "swc" / "config.toml"
+
+
+def config_files(repo_root: Path | None, environ: Mapping[str, str] | None = None) -> ConfigFiles:
+    if repo_root is None:
+        return ConfigFiles(user_config_path(environ), None, None)
+    return ConfigFiles(user_config_path(environ), repo_root / ".swc.toml",
+                       repo_root / "pyproject.toml")
+
+
+def _coerce(key: Key, value: Any, origin: str) -> Any:
+    """Check a value's type (ints are accepted where numbers are expected) and its range."""
+    if key.kind is float and isinstance(value, int) and not isinstance(value, bool):
+        value = float(value)
+    if not isinstance(value, key.kind) or (key.kind is not bool and isinstance(value, bool)):
+        raise ConfigError(
+            f"{origin}: key '{key.name}' must be a {key.type_name}, got {value!r}"
+        )
+    if key.check is not None:
+        expected = key.check(value)
+        if expected:
+            raise ConfigError(f"{origin}: key '{key.name}' must be {expected}, got {value!r}")
+    return value
+
+
+def _flatten(table: Mapping[str, Any], origin: str) -> dict[str, Any]:
+    """Turn a TOML table into dotted keys, accepting ``weak = "name"`` as ``weak.model``."""
+    flat: dict[str, Any] = {}
+    for name, value in table.items():
+        if name in TIER_NAMES:
+            if isinstance(value, str):
+                flat[f"{name}.model"] = value
+            elif isinstance(value, Mapping):
+                for sub, subvalue in value.items():
+                    flat[f"{name}.{sub}"] = subvalue
+            else:
+                raise ConfigError(
+                    f"{origin}: key '{name}' must be a model name or a table, got {value!r}"
+                )
+        else:
+            flat[name] = value
+    for name in flat:
+        if name not in KEYS:
+            known = ", ".join(sorted(k for k in KEYS if "." not in k))
+            raise ConfigError(
+                f"{origin}: unknown key '{name}' (top-level keys: {known}; tiers: "
+                f"[weak] and [strong] with {', '.join(f[0] for f in _TIER_FIELDS)})"
+            )
+    return flat
+
+
+def _read_toml(path: Path) -> dict[str, Any]:
+    try:
+        with path.open("rb") as fh:
+            return tomllib.load(fh)
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{path}: not valid TOML: {exc}") from None
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+
+
+def _file_layers(files: ConfigFiles) -> list[tuple[str, dict[str, Any]]]:
+    layers: list[tuple[str, dict[str, Any]]] = []
+    if files.user.is_file():
+        layers.append((SOURCE_USER, _flatten(_read_toml(files.user), str(files.user))))
+    if files.repo is not None and files.repo.is_file():
+        layers.append((SOURCE_REPO, _flatten(_read_toml(files.repo), str(files.repo))))
+    elif files.pyproject is not None and files.pyproject.is_file():
+        tool = _read_toml(files.pyproject).get("tool", {}).get("swc")
+        if tool is not None:
+            origin = f"{files.pyproject} [tool.swc]"
+            if not isinstance(tool, Mapping):
+                raise ConfigError(f"{origin}: must be a table")
+            layers.append((SOURCE_REPO, _flatten(tool, origin)))
+    return layers
+
+
+def _parse_env_value(key: Key, raw: str) -> Any:
+    text = raw.strip()
+    if key.kind is bool:
+        lowered = text.lower()
+        if lowered in ("1", "true", "yes", "on"):
+            return True
+        if lowered in ("0", "false", "no", "off"):
+            return False
+        return raw
+    if key.kind in (int, float):
+        try:
+            return key.kind(text)
+        except ValueError:
+            return raw
+    return raw
+
+
+def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+    layer: dict[str, Any] = {}
+    for key in KEYS.values():
+        if key.env_var in environ and environ[key.env_var] != "":
+            layer[key.name] = _parse_env_value(key, environ[key.env_var])
+    return layer
+
+
+def load_settings(
+    repo_root: Path | None,
+    flags: Mapping[str, Any] | None = None,
+    environ: Mapping[str, str] | None = None,
+) -> Settings:
+    """Build the effective settings; ``flags`` maps dotted keys to values given on the CLI.
+
+    A flag whose value is ``None`` was not given and is ignored.
+    """
+    env = os.environ if environ is None else environ
+    files = config_files(repo_root, env)
+    layers = _file_layers(files)
+    layers.append((SOURCE_ENV, _env_layer(env)))
+    layers.append((SOURCE_FLAG, {k: v for k, v in (flags or {}).items() if v is not None}))
+
+    values: dict[str, Any] = {}
+    sources: dict[str, str] = {name: SOURCE_DEFAULT for name in KEYS}
+    for source, layer in layers:
+        for name, value in layer.items():
+            if name not in KEYS:
+                raise ConfigError(f"{source}: unknown key '{name}'")
+            key = KEYS[name]
+            origin = {SOURCE_ENV: f"environment {key.env_var}", SOURCE_FLAG: "option"}.get(
+                source, source
+            )
+            values[name] = _coerce(key, value, origin)
+            sources[name] = source
+    return _build(values, sources)
+
+
+def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
+    tiers = {}
+    for tier in TIER_NAMES:
+        prefix = tier + "."
+        kwargs = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+        tiers[tier] = TierSettings(name=tier, **kwargs)
+    top = {k: v for k, v in values.items() if "." not in k}
+    return Settings(weak=tiers["weak"], strong=tiers["strong"], sources=dict(sources), **top)
+
+
+def setting_value(settings: Settings, name: str) -> Any:
+    if "." in name:
+        tier, attr = name.split(".", 1)
+        return getattr(settings.tier(tier), attr)
+    return getattr(settings, name)
+
+
+def default_value(name: str) -> Any:
+    return setting_value(Settings(), name)
+
+
+def with_tier(settings: Settings, tier: TierSettings) -> Settings:
+    return replace(settings, **{tier.name: tier})
+
+
+def settings_as_dict(settings: Settings) -> dict[str, dict[str, Any]]:
+    """Every key with its value and source: the JSON shape of ``swc config show``."""
+    return {
+        name: {
+            "value": setting_value(settings, name),
+            "source": settings.sources.get(name, SOURCE_DEFAULT),
+            "env": KEYS[name].env_var,
+        }
+        for name in KEYS
+    }
+
+
+__all__ = [
+    "KEYS",
+    "ConfigFiles",
+    "Key",
+    "Settings",
+    "TierSettings",
+    "config_files",
+    "default_value",
+    "load_settings",
+    "settings_as_dict",
+    "setting_value",
+    "with_tier",
+]
