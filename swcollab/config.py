@@ -8,6 +8,7 @@ validation, ``swc config show`` and the README table all read that declaration.
 
 from __future__ import annotations
 
+import difflib
 import os
 import sys
 from collections.abc import Callable, Mapping
@@ -105,11 +106,12 @@ class Key:
 
 
 def _non_negative(value: Any) -> str | None:
-    return "a number >= 0" if value < 0 else None
+    # ``not value >= 0`` also rejects NaN, which TOML accepts as a float
+    return "a number >= 0" if not value >= 0 else None
 
 
 def _positive(value: Any) -> str | None:
-    return "a number > 0" if value <= 0 else None
+    return "a number > 0" if not value > 0 else None
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
@@ -227,12 +229,14 @@ def _flatten(table: Mapping[str, Any], origin: str) -> dict[str, Any]:
             flat[name] = value
     for name in flat:
         if name not in KEYS:
-            known = ", ".join(sorted(k for k in KEYS if "." not in k))
-            raise ConfigError(
-                f"{origin}: unknown key '{name}' (top-level keys: {known}; tiers: "
-                f"[weak] and [strong] with {', '.join(f[0] for f in _TIER_FIELDS)})"
-            )
+            raise ConfigError(f"{origin}: {_unknown_key_message(name)}")
     return flat
+
+
+def _unknown_key_message(name: str) -> str:
+    close = difflib.get_close_matches(name, list(KEYS), n=1)
+    suggestion = f"did you mean '{close[0]}'? " if close else ""
+    return f"unknown key '{name}' ({suggestion}`swc config show` lists every key)"
 
 
 def _read_toml(path: Path) -> dict[str, Any]:
@@ -245,19 +249,25 @@ def _read_toml(path: Path) -> dict[str, Any]:
         raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
 
 
-def _file_layers(files: ConfigFiles) -> list[tuple[str, dict[str, Any]]]:
-    layers: list[tuple[str, dict[str, Any]]] = []
+# (source, origin named in error messages, dotted key -> value)
+_Layer = tuple[str, str, dict[str, Any]]
+
+
+def _file_layers(files: ConfigFiles) -> list[_Layer]:
+    layers: list[_Layer] = []
     if files.user.is_file():
-        layers.append((SOURCE_USER, _flatten(_read_toml(files.user), str(files.user))))
+        origin = str(files.user)
+        layers.append((SOURCE_USER, origin, _flatten(_read_toml(files.user), origin)))
     if files.repo is not None and files.repo.is_file():
-        layers.append((SOURCE_REPO, _flatten(_read_toml(files.repo), str(files.repo))))
+        origin = str(files.repo)
+        layers.append((SOURCE_REPO, origin, _flatten(_read_toml(files.repo), origin)))
     elif files.pyproject is not None and files.pyproject.is_file():
         tool = _read_toml(files.pyproject).get("tool", {}).get("swc")
         if tool is not None:
             origin = f"{files.pyproject} [tool.swc]"
             if not isinstance(tool, Mapping):
                 raise ConfigError(f"{origin}: must be a table")
-            layers.append((SOURCE_REPO, _flatten(tool, origin)))
+            layers.append((SOURCE_REPO, origin, _flatten(tool, origin)))
     return layers
 
 
@@ -298,20 +308,19 @@ def load_settings(
     env = os.environ if environ is None else environ
     files = config_files(repo_root, env)
     layers = _file_layers(files)
-    layers.append((SOURCE_ENV, _env_layer(env)))
-    layers.append((SOURCE_FLAG, {k: v for k, v in (flags or {}).items() if v is not None}))
+    layers.append((SOURCE_ENV, "environment", _env_layer(env)))
+    flag_layer = {k: v for k, v in (flags or {}).items() if v is not None}
+    layers.append((SOURCE_FLAG, "option", flag_layer))
 
     values: dict[str, Any] = {}
     sources: dict[str, str] = {name: SOURCE_DEFAULT for name in KEYS}
-    for source, layer in layers:
+    for source, origin, layer in layers:
         for name, value in layer.items():
             if name not in KEYS:
-                raise ConfigError(f"{source}: unknown key '{name}'")
+                raise ConfigError(f"{origin}: {_unknown_key_message(name)}")
             key = KEYS[name]
-            origin = {SOURCE_ENV: f"environment {key.env_var}", SOURCE_FLAG: "option"}.get(
-                source, source
-            )
-            values[name] = _coerce(key, value, origin)
+            where = f"environment variable {key.env_var}" if source == SOURCE_ENV else origin
+            values[name] = _coerce(key, value, where)
             sources[name] = source
     return _build(values, sources)
 
@@ -362,7 +371,7 @@ __all__ = [
     "config_files",
     "default_value",
     "load_settings",
-    "settings_as_dict",
     "setting_value",
+    "settings_as_dict",
     "with_tier",
 ]

@@ -14,6 +14,16 @@ EXIT_ENVIRONMENT = 3
 EXIT_BUDGET = 4
 EXIT_INTERRUPTED = 130
 
+# (code, meaning): the table in ``swc --help`` and the README
+EXIT_CODE_TABLE = (
+    (EXIT_OK, "success (for swc fix: fixed)"),
+    (EXIT_NOT_FIXED, "ran but did not fix"),
+    (EXIT_USAGE, "usage or configuration error"),
+    (EXIT_ENVIRONMENT, "environment error: no git repository, credentials, extra, network"),
+    (EXIT_BUDGET, "budget exhausted"),
+    (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
+)
+
 EXIT_CODES_HELP = (
     "Exit codes: 0 fixed (or success), 1 ran but did not fix, 2 usage or configuration "
     "error, 3 environment error (not a git repository, missing credentials, missing "

@@ -8,7 +8,9 @@ when the stream is not a terminal or when ``NO_COLOR`` is set (rich honours both
 from __future__ import annotations
 
 import json
+import os
 import sys
+from collections.abc import Mapping
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
 
@@ -16,18 +18,29 @@ if TYPE_CHECKING:
     from rich.console import Console
 
 
-@lru_cache(maxsize=1)
-def err_console() -> Console:
+def colour_disabled(environ: Mapping[str, str] | None = None) -> bool:
+    """True when the user asked for no colour (https://no-color.org: set and not empty)."""
+    env = os.environ if environ is None else environ
+    return env.get("NO_COLOR", "") != ""
+
+
+def _console(*, stderr: bool) -> Console:
     from rich.console import Console
 
-    return Console(stderr=True, highlight=False, soft_wrap=True)
+    # rich alone would keep bold and underline under NO_COLOR; no colour system at all
+    # means no escape sequences. Off a terminal rich already writes plain text.
+    colour = None if colour_disabled() else "auto"
+    return Console(stderr=stderr, color_system=colour, highlight=False, soft_wrap=True)
+
+
+@lru_cache(maxsize=1)
+def err_console() -> Console:
+    return _console(stderr=True)
 
 
 @lru_cache(maxsize=1)
 def out_console() -> Console:
-    from rich.console import Console
-
-    return Console(highlight=False, soft_wrap=True)
+    return _console(stderr=False)
 
 
 def reset_consoles() -> None:
@@ -42,7 +55,19 @@ def print_json(document: Any) -> None:
 
 
 def warn(message: str) -> None:
-    err_console().print(f"[yellow]warning:[/yellow] {message}", markup=True)
+    from rich.markup import escape
+
+    err_console().print(f"[yellow]warning:[/yellow] {escape(message)}", markup=True)
+
+
+def error(message: str, hint: str | None = None) -> None:
+    """One line ``error: message`` on stderr (plus the hint, if any, on the next line)."""
+    from rich.markup import escape
+
+    console = err_console()
+    console.print(f"[bold red]error:[/bold red] {escape(message)}", markup=True)
+    if hint:
+        console.print(hint, markup=False)
 
 
 def info(message: str) -> None:

@@ -14,7 +14,7 @@ import traceback
 import click
 
 from .. import __version__
-from ..errors import EXIT_CODES_HELP, EXIT_INTERRUPTED, SwcError
+from ..errors import EXIT_CODE_TABLE, EXIT_INTERRUPTED, SwcError
 from .common import AppContext
 from .config_cmd import config_group
 
@@ -25,7 +25,8 @@ good enough, and the work escalates to a strong model when they fail. The result
 branch for you to review; your working tree is never touched.
 
 \b
-{EXIT_CODES_HELP}
+Exit codes:
+{chr(10).join(f"  {code:>3}  {meaning}" for code, meaning in EXIT_CODE_TABLE)}
 """
 
 
@@ -41,18 +42,16 @@ class SwcGroup(click.Group):
                 traceback.print_exc()
             _print_error(exc)
             ctx.exit(exc.exit_code)
-        except KeyboardInterrupt:
+        except (KeyboardInterrupt, click.Abort):
+            # click turns Ctrl-C inside its prompts into Abort, which would exit 1
             _print_error(SwcError("interrupted"))
             ctx.exit(EXIT_INTERRUPTED)
 
 
 def _print_error(exc: SwcError) -> None:
-    from ..output import err_console
+    from ..output import error
 
-    console = err_console()
-    console.print(f"[bold red]error:[/bold red] {exc.message}", markup=True, highlight=False)
-    if exc.hint:
-        console.print(exc.hint, markup=False, highlight=False)
+    error(exc.message, exc.hint)
 
 
 @click.group(cls=SwcGroup, help=HELP, context_settings={"help_option_names": ["-h", "--help"]})
@@ -61,13 +60,17 @@ def _print_error(exc: SwcError) -> None:
 @click.option(
     "--repo",
     "repo_path",
-    type=click.Path(file_okay=False, path_type=str),
+    type=click.Path(exists=True, file_okay=False, path_type=str),
     default=None,
     envvar="SWC_REPO",
     help="Repository to work on (default: the one containing the current directory).",
 )
 @click.pass_context
 def cli(ctx: click.Context, debug: bool, repo_path: str | None) -> None:
+    from ..output import reset_consoles
+
+    # consoles decide on colour when created: decide per invocation, not per process
+    reset_consoles()
     ctx.obj = AppContext(debug=debug, repo_path=repo_path)
 
 

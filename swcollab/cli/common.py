@@ -31,6 +31,9 @@ class AppContext:
         return self._repo
 
     def maybe_repo(self) -> RepoPaths | None:
+        """The repository, or None outside one; an explicit ``--repo`` must be one (exit 3)."""
+        if self.repo_path:
+            return self.repo()
         if self._repo is None:
             self._repo = find_repo(self.start())
         return self._repo

@@ -28,16 +28,20 @@ def config_show(app: AppContext, json_: bool) -> None:
 
         print_json(table)
         return
-    from rich.table import Table
+    rows = [("key", "value", "source", "environment variable")]
+    rows += [(name, _show_value(row["value"]), row["source"], KEYS[name].env_var)
+             for name, row in table.items()]
+    # plain aligned columns: a rich table would truncate cells to 80 columns when piped
+    widths = [max(len(row[i]) for row in rows) for i in range(3)]
+    for row in rows:
+        cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
+        click.echo("  ".join([*cells, row[3]]))
 
-    from ..output import out_console
 
-    view = Table("key", "value", "source", "environment variable", box=None, pad_edge=False)
-    for name, row in table.items():
-        value = row["value"]
-        view.add_row(name, "-" if value is None else repr(value) if isinstance(value, str)
-                     else str(value), row["source"], KEYS[name].env_var)
-    out_console().print(view)
+def _show_value(value: object) -> str:
+    if value is None:
+        return "-"
+    return repr(value) if isinstance(value, str) else str(value)
 
 
 @config_group.command("path")
