@@ -1,0 +1,111 @@
+"""Putting an accepted patch on a new branch, without touching the user's checkout.
+
+The commit is built with plumbing: the worktree's files are staged into a temporary
+index, written as a tree, committed with ``commit-tree`` on the worktree's base, and the
+branch is created with ``update-ref`` told that the ref must not exist yet. Nothing here
+writes the user's working tree, index or HEAD, nor the worktree's.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Sequence
+from pathlib import Path
+
+from .errors import SwcError, UsageError
+from .sandbox._git import commit_tree, git_out, run_git, stage_tree
+
+SLUG_MAX = 40
+_MAX_SUFFIX = 1000
+
+
+def slugify(text: str, *, max_length: int = SLUG_MAX) -> str:
+    """A short ASCII slug for ``swc/<slug>``: lowercase words joined by ``-``.
+
+    Only ``[a-z0-9-]`` survive, so the result is always a valid ref component; cut at a
+    word boundary where possible. Empty input gives ``"fix"``.
+    """
+    ascii_text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
+    words = re.findall(r"[a-z0-9]+", ascii_text.lower())
+    slug = ""
+    for word in words:
+        candidate = f"{slug}-{word}" if slug else word
+        if len(candidate) > max_length:
+            if not slug:
+                slug = word[:max_length]
+            break
+        slug = candidate
+    return slug or "fix"
+
+
+def is_valid_branch_name(repo_root: Path, name: str) -> bool:
+    proc = run_git(["check-ref-format", "--branch", name], Path(repo_root), check=False)
+    return proc.returncode == 0 and not name.startswith("-")
+
+
+def _branch_exists(repo_root: Path, name: str) -> bool:
+    proc = run_git(["show-ref", "--verify", "--quiet", f"refs/heads/{name}"], repo_root,
+                   check=False)
+    return proc.returncode == 0
+
+
+def _candidates(wanted: str) -> list[str]:
+    return [wanted] + [f"{wanted}-{n}" for n in range(2, _MAX_SUFFIX)]
+
+
+def unique_branch_name(repo_root: Path, wanted: str) -> str:
+    """``wanted``, or ``wanted-2``, ``wanted-3``, ... : the first that is not a branch yet."""
+    repo_root = Path(repo_root)
+    if not is_valid_branch_name(repo_root, wanted):
+        raise UsageError(f"{wanted!r} is not a valid branch name")
+    for name in _candidates(wanted):
+        if not _branch_exists(repo_root, name):
+            return name
+    raise SwcError(f"no free branch name: {wanted} to {wanted}-{_MAX_SUFFIX - 1} all exist")
+
+
+def commit_to_branch(
+    repo_root: Path,
+    worktree: Path,
+    *,
+    branch: str,
+    message: str,
+    paths: Sequence[str] | None = None,
+) -> str:
+    """Commit the worktree's changes (all, or only ``paths``) on its base and create a branch.
+
+    Returns the branch name used: ``branch``, or ``branch-2``, ``-3``... when taken (an
+    existing branch is never moved). Author and committer are the repository's configured
+    user, or ``swc <swc@localhost>`` where none is configured.
+    """
+    repo_root, worktree = Path(repo_root), Path(worktree)
+    if not is_valid_branch_name(repo_root, branch):
+        raise UsageError(f"{branch!r} is not a valid branch name")
+    base = git_out(["rev-parse", "--verify", "HEAD^{commit}"], worktree)
+    tree = stage_tree(worktree, list(paths) if paths is not None else None)
+    if tree == git_out(["rev-parse", f"{base}^{{tree}}"], worktree):
+        raise SwcError("nothing to commit: the worktree has no changes against its base"
+                       + (f" in {', '.join(paths)}" if paths else ""))
+    commit = commit_tree(worktree, tree, base, message)
+    return _create_branch(repo_root, branch, commit)
+
+
+def _create_branch(repo_root: Path, wanted: str, commit: str) -> str:
+    """Create the first free name, atomically: ``update-ref`` with the all-zero old value
+    fails if the ref appeared since we looked (another swc run racing us)."""
+    zero = "0" * len(commit)
+    last_error = ""
+    for name in _candidates(wanted):
+        if _branch_exists(repo_root, name):
+            continue
+        proc = run_git(["update-ref", "-m", "swc: branch for an accepted patch",
+                        f"refs/heads/{name}", commit, zero], repo_root, check=False)
+        if proc.returncode == 0:
+            return name
+        last_error = proc.stderr.strip()
+        if not _branch_exists(repo_root, name):
+            # Not a race: the name itself cannot be created (e.g. "swc" is a branch,
+            # so "swc/x" cannot be). Suffixes will not help.
+            break
+    raise SwcError(f"cannot create branch {wanted!r}: {last_error or 'all names taken'}")

@@ -1,0 +1,251 @@
+"""Disposable worktrees: one detached ``git worktree`` per attempt, in the temp directory.
+
+Layout: ``<tmp>/swc-XXXX/`` holds ``owner.json`` (pid and start time of the process that
+made it) and the worktree itself in ``tree/``. The marker is what lets a later run tell
+a worktree left by a killed process from one in use by a live one.
+
+The user's working tree, index, branch and stash are only ever read: the dirty state is
+snapshotted through a temporary index (see ``_git.stage_tree``) into a commit that no ref
+points at, and the worktree is checked out on that.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import signal
+import tempfile
+import threading
+from pathlib import Path
+from types import FrameType, TracebackType
+
+from ..errors import EnvironmentProblem, Interrupted, UsageError
+from ._git import commit_tree, git_out, run_git, stage_tree
+
+HOLDER_PREFIX = "swc-"
+MARKER_NAME = "owner.json"
+TREE_NAME = "tree"
+
+
+class Worktree:
+    """A detached worktree of ``repo_root`` on ``base``; a context manager that removes it.
+
+    Created on construction. While one is active (inside ``with``), SIGTERM raises
+    ``errors.Interrupted`` in the main thread, so ``__exit__`` runs and removes it.
+    """
+
+    def __init__(
+        self,
+        repo_root: Path,
+        base: str = "HEAD",
+        *,
+        include_dirty: bool = False,
+        temp_dir: Path | None = None,
+    ) -> None:
+        self.repo_root = Path(repo_root).resolve()
+        self.warnings: list[str] = []
+        self._holder: Path | None = None
+        self._guarded = False
+        self.base_sha = self._resolve_base(base, include_dirty)
+        try:
+            self._holder = _make_holder(self.repo_root, temp_dir)
+            self.path = self._holder / TREE_NAME
+            run_git(["worktree", "add", "--detach", "--quiet", str(self.path), self.base_sha],
+                    self.repo_root)
+        except BaseException:
+            self.remove()
+            raise
+
+    def _resolve_base(self, base: str, include_dirty: bool) -> str:
+        proc = run_git(["rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"],
+                       self.repo_root, check=False)
+        if proc.returncode != 0:
+            raise UsageError(f"base {base!r} is not a commit of {self.repo_root}",
+                             hint="A repository needs at least one commit for swc to work on.")
+        sha = proc.stdout.strip()
+        dirty = _dirty_paths(self.repo_root)
+        if not dirty:
+            return sha
+        if not include_dirty:
+            self.warnings.append(
+                f"your uncommitted changes ({len(dirty)} file{'s' if len(dirty) != 1 else ''}) "
+                f"are not included: swc works on {base} as committed ({sha[:10]}); "
+                "pass --include-dirty to carry them into the attempt"
+            )
+            return sha
+        head = git_out(["rev-parse", "--verify", "HEAD^{commit}"], self.repo_root)
+        if head != sha:
+            raise UsageError("--include-dirty needs the base to be HEAD, where your "
+                             f"uncommitted changes belong (base was {base!r})")
+        return _snapshot_dirty(self.repo_root, head)
+
+    # -- context manager -------------------------------------------------------------
+    def __enter__(self) -> Worktree:
+        self._guarded = _SIGTERM_GUARD.acquire()
+        return self
+
+    def __exit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            self.remove()
+        finally:
+            if self._guarded:
+                self._guarded = False
+                _SIGTERM_GUARD.release()
+
+    # -- state of the attempt --------------------------------------------------------
+    def diff(self) -> str:
+        """Unified diff (binary-safe) of everything changed vs the base, new files included."""
+        tree = stage_tree(self.path)
+        return run_git(["diff", "--binary", "--no-color", "--no-ext-diff", self.base_sha, tree],
+                       self.path).stdout
+
+    def changed_files(self) -> list[str]:
+        tree = stage_tree(self.path)
+        out = run_git(["-c", "core.quotepath=off", "diff", "--name-only", "--no-renames", "-z",
+                       self.base_sha, tree], self.path).stdout
+        return [name for name in out.split("\0") if name]
+
+    def reset(self) -> None:
+        """Back to the base state: changes discarded, untracked and ignored files removed."""
+        run_git(["reset", "--hard", "--quiet", self.base_sha], self.path)
+        run_git(["clean", "-ffdxq"], self.path)
+
+    def remove(self) -> None:
+        """Remove the worktree and its directory; safe to call twice."""
+        holder, self._holder = self._holder, None
+        if holder is None:
+            return
+        tree = holder / TREE_NAME
+        if tree.exists():
+            done = run_git(["worktree", "remove", "--force", "--force", str(tree)],
+                           self.repo_root, check=False)
+            if done.returncode != 0:
+                shutil.rmtree(tree, ignore_errors=True)
+                run_git(["worktree", "prune"], self.repo_root, check=False)
+        # The marker goes last: a holder without its tree but with a marker is still
+        # recognised (and finished off) by prune_stale_worktrees.
+        (holder / MARKER_NAME).unlink(missing_ok=True)
+        shutil.rmtree(holder, ignore_errors=True)
+
+
+def _dirty_paths(repo_root: Path) -> list[str]:
+    """Paths with uncommitted changes, untracked (not ignored) files included."""
+    out = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=normal",
+                   "--ignore-submodules=dirty"], repo_root).stdout
+    return [entry[3:] for entry in out.split("\0") if len(entry) > 3 and entry[2] == " "]
+
+
+def _snapshot_dirty(repo_root: Path, head: str) -> str:
+    """A commit (on no ref) of the working tree as it is: HEAD plus uncommitted changes."""
+    tree = stage_tree(repo_root)
+    return commit_tree(repo_root, tree, head, "swc: uncommitted changes carried from the "
+                       "working tree (--include-dirty)")
+
+
+# -- holders, markers and pruning ------------------------------------------------------
+def _process_start(pid: int) -> str | None:
+    """Start time of ``pid`` in clock ticks (Linux), to tell a reused pid from the owner."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return None
+    fields = stat.rsplit(")", 1)[-1].split()
+    return fields[19] if len(fields) > 19 else None
+
+
+def _process_alive(pid: int, start: str | None) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except (OSError, IndexError):
+        return True
+    if state in ("Z", "X"):
+        return False
+    return start is None or _process_start(pid) in (None, start)
+
+
+def _make_holder(repo_root: Path, temp_dir: Path | None) -> Path:
+    holder = Path(tempfile.mkdtemp(prefix=HOLDER_PREFIX, dir=temp_dir)).resolve()
+    marker = {"pid": os.getpid(), "start": _process_start(os.getpid()), "repo": str(repo_root)}
+    (holder / MARKER_NAME).write_text(json.dumps(marker), encoding="utf-8")
+    return holder
+
+
+def _stale(holder: Path) -> bool:
+    try:
+        marker = json.loads((holder / MARKER_NAME).read_text(encoding="utf-8"))
+        pid = int(marker["pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return False  # not ours, or being created right now: leave it alone
+    return not _process_alive(pid, marker.get("start"))
+
+
+def prune_stale_worktrees(repo_root: Path, temp_dir: Path | None = None) -> int:
+    """Remove worktrees left by swc processes that died; returns how many of this repo.
+
+    Every ``swc-*`` holder in the temp directory whose owner is dead is deleted (whatever
+    repository it belonged to), then ``git worktree prune`` drops this repository's
+    records of worktrees whose directory is gone.
+    """
+    top = Path(temp_dir) if temp_dir is not None else Path(tempfile.gettempdir())
+    try:
+        candidates = [p for p in top.iterdir() if p.name.startswith(HOLDER_PREFIX) and p.is_dir()]
+    except OSError as exc:
+        raise EnvironmentProblem(f"cannot list {top}: {exc.strerror}") from None
+    for holder in candidates:
+        if _stale(holder):
+            shutil.rmtree(holder / TREE_NAME, ignore_errors=True)
+            (holder / MARKER_NAME).unlink(missing_ok=True)
+            shutil.rmtree(holder, ignore_errors=True)
+    out = run_git(["worktree", "prune", "--verbose"], Path(repo_root), check=False)
+    return sum(1 for line in (out.stdout + out.stderr).splitlines() if line.strip())
+
+
+# -- SIGTERM while a worktree is active --------------------------------------------------
+class _SigtermGuard:
+    """Makes SIGTERM raise ``Interrupted`` while at least one worktree is active.
+
+    Signal handlers are process-wide by nature, so this one object counts the active
+    worktrees and restores the previous handler when the last one ends. Outside the main
+    thread handlers cannot be set; cleanup then relies on ``prune_stale_worktrees``.
+    """
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._active = 0
+        self._previous: object = None
+
+    def acquire(self) -> bool:
+        if threading.current_thread() is not threading.main_thread():
+            return False
+        with self._lock:
+            if self._active == 0:
+                self._previous = signal.signal(signal.SIGTERM, _raise_interrupted)
+            self._active += 1
+        return True
+
+    def release(self) -> None:
+        with self._lock:
+            self._active -= 1
+            if self._active == 0:
+                previous = self._previous if self._previous is not None else signal.SIG_DFL
+                signal.signal(signal.SIGTERM, previous)  # type: ignore[arg-type]
+                self._previous = None
+
+
+def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
+    raise Interrupted("terminated by SIGTERM")
+
+
+_SIGTERM_GUARD = _SigtermGuard()
