@@ -17,6 +17,7 @@ from .. import __version__
 from ..errors import EXIT_CODE_TABLE, EXIT_INTERRUPTED, SwcError
 from .common import AppContext
 from .config_cmd import config_group
+from .fix_cmd import fix
 from .hook_cmd import hook_group
 
 HELP = f"""swc fixes a GitHub issue, a prompt or a failing test in a git repository.
@@ -76,6 +77,7 @@ def cli(ctx: click.Context, debug: bool, repo_path: str | None) -> None:
 
 
 cli.add_command(config_group)
+cli.add_command(fix)
 cli.add_command(hook_group)
 
 

@@ -1,0 +1,203 @@
+"""The body of ``swc fix`` (imported only when the command runs, never for ``--help``)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ..config import Settings
+from ..engine import Event, FixRequest, RunResult
+from ..errors import SwcError
+from ..gitrepo import RepoPaths
+from ..output import err_console, print_json, warn
+from ..report import exit_code_for, key_lines, result_as_json
+from ..task import Task, read_prompt_file, task_from_prompt
+from .common import AppContext
+
+FLAG_KEYS = {
+    "weak": "weak.model",
+    "strong": "strong.model",
+    "budget": "budget",
+    "strategy": "strategy",
+    "test_cmd": "test_cmd",
+    "test_timeout": "test_timeout",
+    "map_tokens": "map_tokens",
+}
+
+
+def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
+    repo = app.repo()
+    settings = app.settings({key: options[flag] for flag, key in FLAG_KEYS.items()})
+    issue = None
+    if options["issue_ref"]:
+        task, issue = _issue_task(repo, options)
+    else:
+        task = _task(repo, settings, options)
+    _warn_dirty(repo, options["include_dirty"])
+    request = FixRequest(
+        task=task, repo=repo, settings=settings, base=options["base"],
+        include_dirty=options["include_dirty"], keep_failed=options["keep_failed"],
+        include_tests=not options["no_tests"],
+    )
+    from ..engine.cascade import run_fix
+
+    progress = Progress(enabled=True)
+    with progress:
+        result = run_fix(request, on_event=progress.event)
+    if options["push"] or options["pr"] or options["comment"]:
+        _publish(repo, result, issue, options)
+    _render(result, json_=json_)
+    return exit_code_for(result.verdict)
+
+
+def _task(repo: RepoPaths, settings: Settings, options: dict[str, Any]) -> Task:
+    user_tests = tuple(options["user_tests"])
+    if options["prompt"]:
+        return task_from_prompt(options["prompt"], user_tests=user_tests)
+    if options["prompt_file"]:
+        return task_from_prompt(read_prompt_file(options["prompt_file"]), user_tests=user_tests)
+    from ..engine.intake import task_from_test_run
+
+    err_console().print("running the tests to find what fails...", highlight=False)
+    return task_from_test_run(repo, settings, base=options["base"],
+                              include_dirty=options["include_dirty"], user_tests=user_tests)
+
+
+def _issue_task(repo: RepoPaths, options: dict[str, Any]) -> tuple[Task, Any]:
+    from ..github import GitHubClient, issue_task_text, parse_issue_ref, repo_from_remote
+
+    remote = repo_from_remote(repo.root, options["remote"])
+    default_repo = (remote[1], remote[2]) if remote else None
+    ref = parse_issue_ref(options["issue_ref"], default_repo=default_repo)
+    client = GitHubClient(getattr(ref, "api_url", None))
+    issue = client.get_issue(ref)
+    task = Task(
+        kind="issue", title=issue.title or f"issue {issue.number}", text=issue_task_text(issue),
+        slug=f"issue-{issue.number}", issue_number=issue.number, issue_url=issue.html_url,
+        user_tests=tuple(options["user_tests"]), labels=tuple(issue.labels),
+    )
+    return task, (client, ref, issue)
+
+
+def _warn_dirty(repo: RepoPaths, include_dirty: bool) -> None:
+    import subprocess
+
+    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
+                            cwd=repo.root, capture_output=True, text=True).stdout
+    if status.strip() and not include_dirty:
+        warn("your uncommitted changes are not included (the fix starts from the base "
+             "commit); pass --include-dirty to include them")
+
+
+def _publish(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, Any]) -> None:
+    """Push, open a draft PR, comment: network problems never lose the local branch."""
+    from ..github import push_branch
+    from ..report import render_markdown
+
+    if result.branch and (options["push"] or options["pr"]):
+        try:
+            push_branch(repo.root, result.branch, options["remote"])
+            if options["pr"]:
+                result.pr_url = _open_pr(repo, result, issue, options, render_markdown(result))
+        except SwcError as exc:
+            result.warnings.append(exc.message + (f" {exc.hint}" if exc.hint else ""))
+            warn(str(exc))
+    if options["comment"] and issue is not None:
+        client, ref, gh_issue = issue
+        try:
+            client.comment_on_issue(ref.owner, ref.repo, gh_issue.number, _comment(result))
+        except SwcError as exc:
+            result.warnings.append(exc.message)
+            warn(exc.message)
+
+
+def _open_pr(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, Any],
+             body: str) -> str:
+    from ..github import GitHubClient, repo_from_remote
+
+    if issue is not None:
+        client, ref, _gh = issue
+        owner, name = ref.owner, ref.repo
+    else:
+        remote = repo_from_remote(repo.root, options["remote"])
+        if remote is None:
+            raise SwcError(f"cannot tell the GitHub repository from remote {options['remote']}")
+        client, owner, name = GitHubClient(), remote[1], remote[2]
+    title = ("Fix: " if result.verdict == "fixed" else "Unverified: ") + result.task.title
+    if result.verdict == "fixed" and result.task.issue_number:
+        body = f"Fixes #{result.task.issue_number}\n\n" + body
+    base = client.default_branch(owner, name)
+    return client.create_pull_request(owner, name, head=result.branch or "", base=base,
+                                      title=title[:120], body=body, draft=True)
+
+
+def _comment(result: RunResult) -> str:
+    lines = [f"**swc** ran on this issue: {result.verdict.replace('_', ' ')}.", ""]
+    lines += [f"- {line}" for line in key_lines(result)]
+    if result.branch:
+        lines.append(f"- Branch: `{result.branch}`")
+    if result.pr_url:
+        lines.append(f"- Draft pull request: {result.pr_url}")
+    return "\n".join(lines)
+
+
+def _render(result: RunResult, *, json_: bool) -> None:
+    if json_:
+        print_json(result_as_json(result))
+        return
+    from ..output import out_console
+
+    console = out_console()
+    colour = {"fixed": "green", "unverified": "yellow"}.get(result.verdict, "red")
+    console.print(f"[bold {colour}]{result.verdict.replace('_', ' ')}[/]", highlight=False)
+    for line in key_lines(result)[1:]:
+        console.print(line, markup=False, highlight=False)
+    for note in result.notes:
+        console.print(f"note: {note}", markup=False, highlight=False)
+    for warning in result.warnings:
+        warn(warning)
+    if result.branch:
+        console.print(f"branch: {result.branch}   (look at it: git diff HEAD...{result.branch})",
+                      markup=False, highlight=False)
+    elif result.verdict != "fixed":
+        console.print("no branch was made (use --keep-failed to keep the best attempt)",
+                      markup=False, highlight=False)
+    if result.pr_url:
+        console.print(f"pull request: {result.pr_url}", markup=False, highlight=False)
+    if result.report_path:
+        console.print(f"report: {result.report_path}", markup=False, highlight=False)
+
+
+class Progress:
+    """Live progress on stderr: a spinner line on a terminal, plain lines otherwise."""
+
+    def __init__(self, *, enabled: bool) -> None:
+        self.console = err_console()
+        self.enabled = enabled
+        self.status: Any = None
+
+    def __enter__(self) -> Progress:
+        if self.enabled and self.console.is_terminal:
+            self.status = self.console.status("starting", spinner="dots")
+            self.status.__enter__()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self.status is not None:
+            self.status.__exit__(*exc)
+
+    def event(self, event: Event) -> None:
+        if not self.enabled:
+            return
+        cost = event.data.get("cost_usd")
+        parts = [event.stage]
+        if event.tier:
+            parts.append(event.tier)
+        line = f"[{' '.join(parts)}] {event.message}"
+        if cost is not None:
+            line += f"  (${cost:.4f})"
+        if self.status is not None:
+            self.status.update(line)
+            if event.stage in ("plan", "attempt", "tests", "route", "escalate", "guidance"):
+                self.console.print(line, markup=False, highlight=False)
+        else:
+            self.console.print(line, markup=False, highlight=False)

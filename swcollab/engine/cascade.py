@@ -1,0 +1,426 @@
+"""The engine: Task -> Context -> TestPlan -> Attempts -> Verdict -> Branch + Report.
+
+``run_fix`` reads top to bottom like the data flow. Each stage is a function of plain
+data; results the engine reacts to (an edit that did not apply, a failing test) are
+values, and what ends a run (budget spent, missing credentials, Ctrl-C) is an exception
+that is recorded in the ledger before it leaves.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import time
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING
+
+from ..errors import BudgetExhausted, Interrupted, SwcError, UsageError
+from .attempts import Previous, patch_messages, run_candidate
+from .context import build_context, trim_for_small_model
+from .plan import Flow, flow_for, plan_tiers
+from .stages import (
+    pick_by_consistency,
+    pick_by_strong_judge,
+    route_task,
+    write_guidance,
+    write_repro_tests,
+)
+from .testplan import TestPlan, baseline_passing, select_existing_tests
+from .types import (
+    VERDICT_BUDGET,
+    VERDICT_ERROR,
+    VERDICT_FIXED,
+    VERDICT_INTERRUPTED,
+    VERDICT_NOT_FIXED,
+    VERDICT_UNVERIFIED,
+    Attempt,
+    Context,
+    Event,
+    EventSink,
+    FixRequest,
+    RunResult,
+    TierPlan,
+)
+
+if TYPE_CHECKING:
+    from pathlib import Path
+
+    from ..models import Budget, ModelClient
+
+
+def _ignore(_event: Event) -> None:
+    return None
+
+
+def resolve_base(root: Path, base: str) -> str:
+    proc = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"],
+        cwd=root, capture_output=True, text=True,
+    )
+    if proc.returncode != 0 or not proc.stdout.strip():
+        if base == "HEAD":
+            raise UsageError("the repository has no commits yet; commit something first")
+        raise UsageError(f"--base {base}: no such commit, branch or tag")
+    return proc.stdout.strip()
+
+
+@dataclass
+class _Run:
+    """Mutable state of one run, threaded through the steps below."""
+
+    request: FixRequest
+    client: ModelClient
+    budget: Budget
+    result: RunResult
+    on_event: EventSink
+    flow: Flow
+    plans: dict[str, TierPlan] = field(default_factory=dict)
+    small: dict[str, bool] = field(default_factory=dict)
+    winner_worktree: object | None = None
+
+    @property
+    def prompts_dir(self) -> str | None:
+        return self.request.settings.prompts_dir
+
+
+def run_fix(request: FixRequest, *, on_event: EventSink = _ignore) -> RunResult:
+    """Run one fix end to end. Raises only what ends a run; the ledger has it either way."""
+    from ..models import Budget, Ledger, ModelClient
+    from ..sandbox import prune_stale_worktrees
+
+    started = time.monotonic()
+    settings = request.settings
+    root = request.repo.root
+    base_sha = resolve_base(root, request.base)
+    prune_stale_worktrees(root)
+    ledger = Ledger.open(request.repo.state_dir)
+    budget = Budget(settings.budget)
+    with ModelClient(settings, budget=budget) as probe:
+        probe.check_credentials()
+        specs = probe.specs()
+    run_id = ledger.start_run(
+        task=request.task.title, strategy=settings.strategy,
+        tiers={name: spec.model for name, spec in specs.items()}, base=base_sha,
+        meta={"kind": request.task.kind, "issue": request.task.issue_number},
+    )
+    client = ModelClient(settings, budget=budget, ledger=ledger, run_id=run_id,
+                         on_event=None)
+    result = RunResult(run_id, VERDICT_NOT_FIXED, request.task, settings.strategy, base_sha)
+
+    def emit(event: Event) -> None:
+        on_event(replace(event, data={**event.data, "cost_usd": budget.spent}))
+
+    run = _Run(request, client, budget, result, emit, flow_for(settings.strategy))
+    pending: BaseException | None = None
+    try:
+        with client:
+            _execute(run)
+    except BudgetExhausted as exc:
+        result.verdict = VERDICT_BUDGET
+        result.error = exc.message
+        pending = exc
+    except (KeyboardInterrupt, Interrupted):
+        result.verdict = VERDICT_INTERRUPTED
+        result.error = "interrupted"
+        pending = Interrupted("interrupted: worktrees removed, no branch was made")
+    except SwcError as exc:
+        result.verdict = VERDICT_ERROR
+        result.error = exc.message
+        pending = exc
+    except Exception as exc:  # a bug: still close the run in the ledger, then surface it
+        result.verdict = VERDICT_ERROR
+        result.error = f"internal error: {exc!r}"
+        pending = exc
+    finally:
+        result.duration_s = time.monotonic() - started
+        _account(result, ledger, client)
+        _finish(run, ledger)
+    if pending is not None and result.verdict != VERDICT_BUDGET:
+        raise pending
+    return result
+
+
+def _execute(run: _Run) -> None:
+    from ..sandbox import Worktree, detect_test_command
+
+    request, settings, client = run.request, run.request.settings, run.client
+    specs = client.specs()
+    for name in specs:
+        run.small[name] = client.is_small(name)
+    plans = plan_tiers(
+        settings, settings.strategy,
+        models={n: s.model for n, s in specs.items()},
+        prices={n: client.price(n) for n in specs},
+        small=run.small,
+    )
+    run.plans = {p.tier: p for p in plans}
+    run.result.plan = plans
+    run.on_event(Event("plan", "plan: " + ", ".join(
+        f"{p.tier} {p.model}: {p.candidates} candidate(s), {p.tests} test(s), {p.edit_format}"
+        for p in plans), data={"plan": [p.__dict__ for p in plans]}))
+    with Worktree(request.repo.root, run.result.base_sha,
+                  include_dirty=request.include_dirty) as base:
+        run.result.warnings.extend(base.warnings)
+        command = detect_test_command(base.path, settings.test_cmd)
+        if command is None:
+            raise UsageError(
+                "no test command: swc needs one to judge patches",
+                hint="Set test_cmd in .swc.toml or pass --test-cmd 'pytest -q'.",
+            )
+        run.result.test_command = command.display
+        run.on_event(Event("context", "building the repo map and context"))
+        context, warnings = build_context(
+            base.path, request.task, map_tokens=settings.map_tokens,
+            context_tokens=settings.context_tokens, state_dir=request.repo.state_dir,
+            model=specs[plans[0].tier].model, max_file_size=settings.max_file_size,
+        )
+        run.result.warnings.extend(warnings)
+        plan = TestPlan(command, settings.test_timeout, settings.network_isolation,
+                        user_tests=request.task.user_tests)
+        run.result.generated_tests = plan.generated
+        run.result.discarded_tests = plan.discarded
+        _baseline(run, plan, base.path, context)
+        _cascade(run, plan, base.path, context)
+
+
+def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
+    """Record which existing tests pass on the base; user tests must fail there."""
+    from ..sandbox import run_tests
+
+    plan.existing_files = tuple(
+        f for f in select_existing_tests(base_root, context.ranked_paths)
+        if f not in plan.user_tests_files()
+    )
+    run.result.existing_tests = plan.existing_files
+    run.result.user_tests = plan.user_tests
+    selection = [*plan.user_tests, *plan.existing_files]
+    if not selection:
+        return
+    run.on_event(Event("baseline", f"running {len(selection)} test target(s) on the base"))
+    base_run = run_tests(base_root, plan.command, timeout=plan.timeout, selection=selection,
+                         isolate_network=plan.isolate_network)
+    plan.baseline_pass = baseline_passing(base_run, plan.existing_files)
+    for test in plan.user_tests:
+        status = base_run.status_of(test) if base_run.results else (
+            "passed" if base_run.exit_code == 0 else "failed")
+        if status == "passed":
+            raise UsageError(
+                f"the test {test} passes on the base commit, so it cannot show a fix",
+                hint="Name a test that fails now and must pass once the problem is fixed.",
+            )
+
+
+def _cascade(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
+    settings = run.request.settings
+    order = [run.plans[t] for t in run.flow.tiers]
+    guidance, guidance_title = _guidance(run, context)
+    if run.flow.route:
+        order = _routed(run, context, order)
+    previous: Previous | None = None
+    candidates: list[Attempt] = []
+    for position, tier in enumerate(order):
+        tier_context = trim_for_small_model(context) if run.small[tier.tier] else context
+        if tier.tests:
+            _write_tests(run, tier, plan, base_root, tier_context)
+        if not plan.can_judge() and position + 1 < len(order):
+            _borrow_tests(run, order[position + 1], plan, base_root, context)
+        for index in range(1, tier.candidates + 1):
+            attempt = _candidate(run, tier, index, plan, tier_context, guidance, guidance_title,
+                                 previous)
+            if attempt.accepted:
+                return
+            if attempt.applied and not attempt.regressions:
+                candidates.append(attempt)
+        best = _best(run.result.attempts)
+        if best is not None:
+            previous = Previous(best.diff or "(no change applied)", best.failure)
+        run.on_event(Event("escalate", f"{tier.tier} tier did not pass the tests", tier.tier))
+    if not plan.can_judge() and candidates:
+        _judge(run, plan, candidates, context)
+    elif settings and run.request.keep_failed:
+        best = _best(run.result.attempts)
+        if best is not None and best.applied:
+            _leave_branch(run, plan, best, suffix="-unverified")
+
+
+def _guidance(run: _Run, context: Context) -> tuple[str, str]:
+    kind = run.flow.guidance
+    if kind is None:
+        return "", ""
+    run.on_event(Event("guidance", f"strong model writes the {kind}", "strong"))
+    text = write_guidance(client=run.client, kind=kind, task=run.request.task, context=context,
+                          prompts_dir=run.prompts_dir)
+    run.result.notes.append(f"{kind} by the strong model: {len(text)} characters")
+    title = "Plan from a senior engineer" if kind == "plan" else "Questions and answers"
+    return text, title
+
+
+def _routed(run: _Run, context: Context, order: list[TierPlan]) -> list[TierPlan]:
+    router = run.request.settings.router
+    router_context = trim_for_small_model(context) if run.small[router] else context
+    tier, reason = route_task(client=run.client, router=router, task=run.request.task,
+                              context=router_context, prompts_dir=run.prompts_dir)
+    if tier is None:
+        run.result.notes.append(f"route: {reason}")
+        return order
+    run.result.notes.append(f"route: {router} router sent the task to {tier}: {reason}")
+    run.on_event(Event("route", f"router chose {tier}: {reason}", router))
+    names = [p.tier for p in order]
+    return order[names.index(tier):] if tier in names else order
+
+
+def _write_tests(run: _Run, tier: TierPlan, plan: TestPlan, base_root: Path,
+                 context: Context) -> None:
+    write_repro_tests(client=run.client, tier=tier.tier, count=tier.tests,
+                      task=run.request.task, context=context, plan=plan, base_root=base_root,
+                      prompts_dir=run.prompts_dir, on_event=run.on_event,
+                      small=run.small[tier.tier])
+
+
+def _borrow_tests(run: _Run, helper: TierPlan, plan: TestPlan, base_root: Path,
+                  context: Context) -> None:
+    """No test of this tier fails on the base: the next tier writes them (tests are short)."""
+    run.result.notes.append(f"no reproduction test survived; {helper.tier} tier wrote tests")
+    helper_context = trim_for_small_model(context) if run.small[helper.tier] else context
+    write_repro_tests(client=run.client, tier=helper.tier, count=max(helper.tests, 2),
+                      task=run.request.task, context=helper_context, plan=plan,
+                      base_root=base_root, prompts_dir=run.prompts_dir, on_event=run.on_event)
+
+
+def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: Context,
+               guidance: str, guidance_title: str, previous: Previous | None) -> Attempt:
+    settings = run.request.settings
+    run.on_event(Event("draft", f"candidate {index} of {tier.candidates}", tier.tier,
+                       {"candidate": index, "of": tier.candidates}))
+    messages = patch_messages(
+        edit_format=tier.edit_format, context=context, task_text=run.request.task.text,
+        plan=plan, guidance=guidance if tier.tier == "weak" else "",
+        guidance_title=guidance_title, previous=previous, prompts_dir=run.prompts_dir,
+    )
+    temperature = settings.tier(tier.tier).temperature if tier.candidates > 1 else 0.0
+    attempt, worktree = run_candidate(
+        client=run.client, tier=tier, index=index, repo_root=run.request.repo.root,
+        base_sha=run.result.base_sha, include_dirty=run.request.include_dirty,
+        context=context, plan=plan, messages=messages, temperature=temperature,
+        prompts_dir=run.prompts_dir, on_event=run.on_event,
+    )
+    try:
+        run.result.attempts.append(attempt)
+        run.on_event(Event("attempt", _attempt_line(attempt), tier.tier,
+                           {"candidate": index, "passed": attempt.passed,
+                            "required": attempt.required, "accepted": attempt.accepted}))
+        if attempt.accepted:
+            run.result.verdict = VERDICT_FIXED
+            run.result.winner = attempt
+            if run.request.leave_branch:
+                _commit_winner(run, plan, worktree)
+    finally:
+        worktree.remove()
+    return attempt
+
+
+def _attempt_line(attempt: Attempt) -> str:
+    if not attempt.applied:
+        return f"candidate {attempt.index}: no usable edit"
+    verdict = "passes" if attempt.accepted else "fails"
+    return f"candidate {attempt.index}: {attempt.passed}/{attempt.required} tests pass, {verdict}"
+
+
+def _best(attempts: list[Attempt]) -> Attempt | None:
+    applied = [a for a in attempts if a.applied]
+    pool = applied or attempts
+    return max(pool, key=lambda a: (a.passed, -len(a.regressions)), default=None)
+
+
+def _judge(run: _Run, plan: TestPlan, candidates: list[Attempt], context: Context) -> None:
+    if run.request.settings.judge == "strong" and "strong" in run.plans:
+        chosen, why = pick_by_strong_judge(client=run.client, candidates=candidates,
+                                           task=run.request.task, context=context,
+                                           prompts_dir=run.prompts_dir)
+    else:
+        chosen, why = pick_by_consistency(candidates)
+    run.result.verdict = VERDICT_UNVERIFIED
+    run.result.winner = chosen
+    run.result.notes.append(
+        "no test could judge the candidates (none written failed on the base); chosen by "
+        + why
+    )
+    if run.request.leave_branch:
+        _leave_branch(run, plan, chosen, suffix="-unverified")
+
+
+def _branch_name(run: _Run, suffix: str = "") -> str:
+    task = run.request.task
+    part = f"issue-{task.issue_number}" if task.issue_number else task.slug
+    return f"{run.request.branch_prefix}{part}{suffix}"
+
+
+def _commit_winner(run: _Run, plan: TestPlan, worktree: object) -> None:
+    from ..gitout import commit_to_branch
+    from ..report import commit_message
+
+    path = worktree.path  # type: ignore[attr-defined]
+    if not run.request.include_tests:
+        for test in plan.generated:
+            (path / test.path).unlink(missing_ok=True)
+    run.result.branch = commit_to_branch(
+        run.request.repo.root, path, branch=_branch_name(run),
+        message=commit_message(run.result, run.budget.spent),
+    )
+
+
+def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -> None:
+    """Re-create a chosen (not accepted) attempt in a fresh worktree and leave its branch."""
+    from ..gitout import commit_to_branch
+    from ..report import commit_message
+    from ..sandbox import Worktree
+
+    with Worktree(run.request.repo.root, run.result.base_sha,
+                  include_dirty=run.request.include_dirty) as worktree:
+        proc = subprocess.run(["git", "apply", "--whitespace=nowarn", "-"], cwd=worktree.path,
+                              input=attempt.diff, text=True, capture_output=True)
+        if proc.returncode != 0:
+            run.result.warnings.append(f"could not re-create the chosen attempt: {proc.stderr}")
+            return
+        if run.request.include_tests:
+            plan.write_tests(worktree.path)
+        run.result.branch = commit_to_branch(
+            run.request.repo.root, worktree.path, branch=_branch_name(run, suffix),
+            message=commit_message(run.result, run.budget.spent),
+        )
+
+
+def _account(result: RunResult, ledger: object, client: ModelClient) -> None:
+    """Totals from the ledger: what was spent and what strong-only would have cost."""
+    calls = ledger.calls(result.run_id)  # type: ignore[attr-defined]
+    strong_in, strong_out = client.price("strong")
+    result.calls = len(calls)
+    result.cost_usd = sum(c["cost_usd"] or 0.0 for c in calls)
+    result.prompt_tokens = sum(c["prompt_tokens"] or 0 for c in calls)
+    result.completion_tokens = sum(c["completion_tokens"] or 0 for c in calls)
+    result.strong_only_cost_usd = sum(
+        (c["prompt_tokens"] or 0) * strong_in + (c["completion_tokens"] or 0) * strong_out
+        for c in calls
+    )
+    by_tier: dict[str, int] = {}
+    for call in calls:
+        by_tier[call["tier"]] = by_tier.get(call["tier"], 0) + 1
+    result.calls_by_tier = by_tier
+
+
+def _finish(run: _Run, ledger: object) -> None:
+    from ..report import save_report
+
+    result = run.result
+    try:
+        result.report_path = str(save_report(result, run.request.repo.state_dir))
+    except OSError as exc:
+        result.warnings.append(f"could not save the report: {exc}")
+    ledger.finish_run(  # type: ignore[attr-defined]
+        result.run_id, verdict=result.verdict, branch=result.branch, cost_usd=result.cost_usd,
+        strong_only_cost_usd=result.strong_only_cost_usd, report_path=result.report_path,
+        meta={"notes": result.notes, "winner_tier": result.winner.tier if result.winner
+              else None, "attempts": len(result.attempts), "error": result.error},
+    )
+
+
+__all__ = ["VERDICT_ERROR", "resolve_base", "run_fix"]

@@ -1,0 +1,97 @@
+"""Budget planning and the order of tiers for each strategy.
+
+The rule (documented in the README): before the run, estimate each tier's worst-case cost
+per call (a full prompt plus ``max_tokens`` of output at the tier's prices). Reserve the
+strong tier's share first: its test-writing call plus one candidate (two under the
+``strong`` strategy), each with one edit retry. What is left buys weak candidates, up to
+``MAX_WEAK_CANDIDATES``; at least one candidate per tier always. Free tiers (local models,
+unknown prices) get the default counts. Counts set in the configuration win.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ..config import Settings
+from .types import TierPlan
+
+MAX_WEAK_CANDIDATES = 4
+DEFAULT_WEAK_CANDIDATES = 3
+DEFAULT_STRONG_CANDIDATES = 1
+DEFAULT_WEAK_TESTS = 3
+DEFAULT_STRONG_TESTS = 2
+PROMPT_OVERHEAD_TOKENS = 1500
+CALLS_PER_CANDIDATE = 2  # the draft and, at worst, one retry after a malformed edit
+TEST_CALLS_PER_TIER = 2  # test writing and its one retry
+
+
+@dataclass(frozen=True)
+class Flow:
+    """How a strategy walks the tiers."""
+
+    tiers: tuple[str, ...]  # drafting order
+    test_writers: tuple[str, ...]  # tiers that write reproduction tests
+    guidance: str | None = None  # "plan" or "faq": strong writes guidance for weak
+    route: bool = False
+
+
+FLOWS = {
+    "cascade": Flow(("weak", "strong"), ("weak", "strong")),
+    "weak": Flow(("weak",), ("weak",)),
+    "strong": Flow(("strong",), ("strong",)),
+    "plan": Flow(("weak", "strong"), ("weak", "strong"), guidance="plan"),
+    "faq": Flow(("weak", "strong"), ("weak", "strong"), guidance="faq"),
+    "strong-first": Flow(("strong", "weak"), ("strong",)),
+    "route": Flow(("weak", "strong"), ("weak", "strong"), route=True),
+}
+
+
+def flow_for(strategy: str) -> Flow:
+    return FLOWS[strategy]
+
+
+def call_cost(settings: Settings, prices: tuple[float, float], max_tokens: int) -> float:
+    prompt_tokens = settings.map_tokens + settings.context_tokens + PROMPT_OVERHEAD_TOKENS
+    return prices[0] * prompt_tokens + prices[1] * max_tokens
+
+
+def plan_tiers(
+    settings: Settings,
+    strategy: str,
+    *,
+    models: dict[str, str],
+    prices: dict[str, tuple[float, float]],
+    small: dict[str, bool],
+) -> list[TierPlan]:
+    """k candidates and m tests per tier, within ``settings.budget``."""
+    flow = flow_for(strategy)
+    per_call = {t: call_cost(settings, prices[t], settings.tier(t).max_tokens) for t in flow.tiers}
+    remaining = settings.budget
+    counts: dict[str, tuple[int, int]] = {}
+    for tier_name in sorted(flow.tiers, key=lambda t: t != "strong"):  # strong first
+        tier = settings.tier(tier_name)
+        writes = tier_name in flow.test_writers
+        tests = tier.tests or (
+            (DEFAULT_STRONG_TESTS if tier_name == "strong" else DEFAULT_WEAK_TESTS) if writes
+            else 0
+        )
+        if tier.candidates:
+            k = tier.candidates
+        elif tier_name == "strong":
+            k = 2 if strategy == "strong" else DEFAULT_STRONG_CANDIDATES
+        elif per_call[tier_name] <= 0:
+            k = DEFAULT_WEAK_CANDIDATES
+        else:
+            test_cost = TEST_CALLS_PER_TIER * per_call[tier_name] if writes else 0.0
+            affordable = int((remaining - test_cost) // (CALLS_PER_CANDIDATE * per_call[tier_name]))
+            k = max(1, min(MAX_WEAK_CANDIDATES, affordable))
+        test_calls = TEST_CALLS_PER_TIER if writes else 0
+        remaining -= per_call[tier_name] * (test_calls + CALLS_PER_CANDIDATE * k)
+        counts[tier_name] = (k, tests if writes else 0)
+    plans = []
+    for tier_name in flow.tiers:
+        tier = settings.tier(tier_name)
+        edit_format = tier.edit_format or ("whole" if small[tier_name] else "search-replace")
+        k, m = counts[tier_name]
+        plans.append(TierPlan(tier_name, models[tier_name], k, m, edit_format, per_call[tier_name]))
+    return plans

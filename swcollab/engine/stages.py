@@ -1,0 +1,200 @@
+"""The engine's model-facing steps besides drafting: tests, guidance, routing, judging."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections import Counter
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..prompts import render
+from ..task import Task
+from ..treesitter import language_for_path
+from .attempts import context_vars
+from .testplan import (
+    REASON_NO_TESTS,
+    TestPlan,
+    classify_base_run,
+    generated_test_path,
+    keep_only,
+    parse_test_answer,
+)
+from .types import Attempt, Context, DiscardedTest, Event, EventSink, GeneratedTest
+
+if TYPE_CHECKING:
+    from ..models import ModelClient
+
+FRAMEWORKS = {
+    "python": "pytest",
+    "go": "Go `testing`",
+    "javascript": "JavaScript (the project's test runner)",
+    "typescript": "TypeScript (the project's test runner)",
+    "tsx": "TypeScript (the project's test runner)",
+    "rust": "Rust integration",
+    "ruby": "Ruby (minitest or RSpec, as the project uses)",
+    "java": "JUnit",
+}
+
+
+def python_import_hint(path: str) -> str:
+    """``src/pkg/mod.py`` -> ``from pkg.mod import ...`` (what a test would write)."""
+    parts = list(Path(path).with_suffix("").parts)
+    if parts and parts[0] in ("src", "lib"):
+        parts = parts[1:]
+    if parts and parts[-1] == "__init__":
+        parts = parts[:-1]
+    return f"from {'.'.join(parts)} import ..." if parts else ""
+
+
+@dataclass(frozen=True)
+class TestWriting:
+    tier: str
+    kept: int
+    discarded: int
+
+
+def write_repro_tests(
+    *,
+    client: ModelClient,
+    tier: str,
+    count: int,
+    task: Task,
+    context: Context,
+    plan: TestPlan,
+    base_root: Path,
+    prompts_dir: str | None,
+    on_event: EventSink,
+    small: bool = False,
+) -> TestWriting:
+    """Ask ``tier`` for reproduction tests; keep those that fail on the base; one retry."""
+    from ..sandbox import clip_output, run_tests
+
+    anchor = context.files[0].path if context.files else None
+    path = generated_test_path(base_root, task.slug, tier, anchor)
+    language = language_for_path(path) or "python"
+    hint = python_import_hint(anchor) if anchor and language == "python" else ""
+    previous_failure = ""
+    kept_total = 0
+    discarded_total = 0
+    for _round in range(2):
+        on_event(Event("tests", f"writing {count} reproduction test(s)", tier))
+        messages = [
+            {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
+            {"role": "user", "content": render(
+                "tests", prompts_dir=prompts_dir, count=count,
+                framework=FRAMEWORKS.get(language, language), import_hint=hint,
+                previous_failure=previous_failure, test_path=path, language=language,
+                **context_vars(context, task.text))},
+        ]
+        reply = client.complete(tier, messages, purpose="tests")
+        code = parse_test_answer(reply.text)
+        if code is None:
+            plan.discarded.append(DiscardedTest(tier, path, REASON_NO_TESTS))
+            discarded_total += 1
+            previous_failure = REASON_NO_TESTS + ": answer with one fenced code block."
+            continue
+        target = base_root / path
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_text(code, encoding="utf-8")
+        try:
+            run = run_tests(base_root, plan.command, timeout=plan.timeout, selection=[path],
+                            isolate_network=plan.isolate_network)
+        finally:
+            target.unlink(missing_ok=True)
+        kept, discarded = classify_base_run(run, path, task.text)
+        for test_id, reason in discarded:
+            plan.discarded.append(DiscardedTest(tier, test_id, reason))
+        discarded_total += len(discarded)
+        if kept:
+            text = keep_only(code, path, kept)
+            plan.generated.append(GeneratedTest(path, text, language, tier, tuple(kept)))
+            kept_total += len(kept)
+            on_event(Event("tests", f"kept {len(kept)} test(s) that fail on the base", tier,
+                           {"kept": len(kept), "discarded": len(discarded)}))
+            break
+        reasons = "; ".join(f"{tid}: {why}" for tid, why in discarded) or "no test ran"
+        previous_failure = f"{reasons}\n\nTest output:\n{clip_output(run.output, 2000)}"
+        on_event(Event("tests", f"no usable test ({reasons[:120]})", tier))
+    return TestWriting(tier, kept_total, discarded_total)
+
+
+def write_guidance(
+    *, client: ModelClient, kind: str, task: Task, context: Context, prompts_dir: str | None
+) -> str:
+    """The strong model's plan (``plan``) or newcomer FAQ (``faq``) for the weak model."""
+    messages = [
+        {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
+        {"role": "user", "content": render(kind, prompts_dir=prompts_dir,
+                                           **context_vars(context, task.text))},
+    ]
+    return client.complete("strong", messages, purpose=kind).text.strip()
+
+
+_JSON_OBJECT = re.compile(r"\{.*?\}", re.S)
+
+
+def parse_json_object(text: str) -> dict | None:
+    for match in _JSON_OBJECT.finditer(text):
+        try:
+            value = json.loads(match.group(0))
+        except json.JSONDecodeError:
+            continue
+        if isinstance(value, dict):
+            return value
+    return None
+
+
+def route_task(
+    *, client: ModelClient, router: str, task: Task, context: Context, prompts_dir: str | None
+) -> tuple[str | None, str]:
+    """Ask the router tier where the task starts; (None, why) when its answer is unusable."""
+    messages = [
+        {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
+        {"role": "user", "content": render("route", prompts_dir=prompts_dir,
+                                           **context_vars(context, task.text))},
+    ]
+    reply = client.complete(router, messages, purpose="route", temperature=0.0)
+    answer = parse_json_object(reply.text)
+    if not answer or answer.get("tier") not in ("weak", "strong"):
+        return None, f"router answer unusable ({reply.text.strip()[:80]!r}); plain cascade"
+    return str(answer["tier"]), str(answer.get("reason", ""))[:300]
+
+
+def normalise_diff(diff: str) -> str:
+    """A diff's added and removed lines without whitespace or comments, for voting."""
+    lines = []
+    for line in diff.splitlines():
+        if not line or line[0] not in "+-" or line.startswith(("+++", "---")):
+            continue
+        body = re.sub(r"\s+", "", re.split(r"#|//", line[1:], maxsplit=1)[0])
+        if body:
+            lines.append(line[0] + body)
+    return "\n".join(lines)
+
+
+def pick_by_consistency(candidates: list[Attempt]) -> tuple[Attempt, str]:
+    """The candidate of the largest group of equivalent diffs (earliest on a tie)."""
+    groups = Counter(normalise_diff(a.diff) for a in candidates)
+    key, size = groups.most_common(1)[0]
+    chosen = next(a for a in candidates if normalise_diff(a.diff) == key)
+    return chosen, f"self-consistency: {size} of {len(candidates)} candidates made this change"
+
+
+def pick_by_strong_judge(
+    *, client: ModelClient, candidates: list[Attempt], task: Task, context: Context,
+    prompts_dir: str | None,
+) -> tuple[Attempt, str]:
+    messages = [
+        {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
+        {"role": "user", "content": render("judge", prompts_dir=prompts_dir,
+                                           candidates=[a.diff for a in candidates],
+                                           **context_vars(context, task.text))},
+    ]
+    answer = parse_json_object(client.complete("strong", messages, purpose="judge").text) or {}
+    choice = answer.get("choice")
+    if isinstance(choice, int) and 1 <= choice <= len(candidates):
+        return candidates[choice - 1], f"strong-model review: {answer.get('reason', '')}"[:300]
+    chosen, why = pick_by_consistency(candidates)
+    return chosen, "strong-model review gave no usable choice; " + why

@@ -1,0 +1,249 @@
+"""TestPlan stage: the tests that decide whether a candidate patch is good enough.
+
+Three kinds of tests judge a candidate: reproduction tests the models write (kept only
+when they fail on the unpatched code for a reason other than a broken test), tests the
+user named (they must fail on the base), and existing tests near the likely change (a
+candidate must not break one that passed on the base).
+"""
+
+from __future__ import annotations
+
+import ast
+import re
+import subprocess
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..treesitter import language_for_path
+from .context import is_test_path
+from .types import (
+    KIND_EXISTING,
+    KIND_REPRO,
+    KIND_USER,
+    DiscardedTest,
+    GeneratedTest,
+    TestOutcome,
+)
+
+if TYPE_CHECKING:
+    from ..sandbox import TestCommand, TestRun
+
+MAX_EXISTING_TEST_FILES = 8
+REASON_PASSES = "passes on the unpatched code, so it proves nothing"
+REASON_BROKEN = "syntax or import error in the test itself"
+REASON_SKIPPED = "skipped on the unpatched code"
+REASON_NO_TESTS = "the answer held no test that could be run"
+
+_BROKEN_MARKERS = ("SyntaxError", "IndentationError", "ModuleNotFoundError", "NameError: name")
+_MISSING_NAME = re.compile(r"cannot import name '(\w+)'|has no attribute '(\w+)'")
+
+
+@dataclass
+class TestPlan:
+    command: TestCommand
+    timeout: float
+    isolate_network: bool
+    user_tests: tuple[str, ...] = ()
+    existing_files: tuple[str, ...] = ()
+    baseline_pass: frozenset[str] = frozenset()
+    generated: list[GeneratedTest] = field(default_factory=list)
+    discarded: list[DiscardedTest] = field(default_factory=list)
+
+    @property
+    def repro_ids(self) -> list[str]:
+        return [test_id for g in self.generated for test_id in g.kept_ids]
+
+    def user_tests_files(self) -> list[str]:
+        return list(dict.fromkeys(t.split("::")[0] for t in self.user_tests))
+
+    def can_judge(self) -> bool:
+        """A verdict of "fixed" needs a test that failed on the base and must now pass."""
+        return bool(self.repro_ids or self.user_tests)
+
+    def selection(self) -> list[str]:
+        files = [g.path for g in self.generated if g.kept_ids]
+        return list(dict.fromkeys([*files, *self.user_tests, *self.existing_files]))
+
+    def write_tests(self, root: Path) -> None:
+        """Put the kept generated tests into a workspace (over anything a patch did there)."""
+        for test in self.generated:
+            if test.kept_ids:
+                target = root / test.path
+                target.parent.mkdir(parents=True, exist_ok=True)
+                target.write_text(test.text, encoding="utf-8")
+
+    def evaluate(self, run: TestRun) -> tuple[tuple[TestOutcome, ...], bool]:
+        """Per-test outcomes and the acceptance rule's answer for one candidate's run."""
+        outcomes: list[TestOutcome] = []
+        for test_id in self.repro_ids:
+            outcomes.append(TestOutcome(test_id, KIND_REPRO, _status(run, test_id), True))
+        for test_id in self.user_tests:
+            outcomes.append(TestOutcome(test_id, KIND_USER, _status(run, test_id), True))
+        for test_id in sorted(self.baseline_pass):
+            outcomes.append(TestOutcome(test_id, KIND_EXISTING, _status(run, test_id), True))
+        accepted = bool(outcomes) and all(o.status == "passed" for o in outcomes if o.required)
+        if not self.can_judge():
+            accepted = False
+        return tuple(outcomes), accepted
+
+
+def _status(run: TestRun, test_id: str) -> str:
+    if not run.results:
+        # Runners without per-test reports: the selection's exit code speaks for all.
+        return "passed" if run.exit_code == 0 and not run.timed_out else "failed"
+    status = run.status_of(test_id)
+    return status or "missing"
+
+
+# ---------------------------------------------------------------- generated tests
+
+
+def test_directory(root: Path) -> str:
+    for candidate in ("tests", "test", "spec"):
+        if (root / candidate).is_dir():
+            return candidate
+    return "tests"
+
+
+def generated_test_path(root: Path, slug: str, tier: str, anchor: str | None) -> str:
+    """Where a tier's reproduction test goes: a new file, in the project's test layout."""
+    language = language_for_path(anchor) if anchor else "python"
+    name = re.sub(r"[^a-z0-9]+", "_", slug.lower()).strip("_")[:40] or "task"
+    anchor_dir = str(Path(anchor).parent) if anchor else "."
+    if language == "go":
+        path = f"{anchor_dir}/swc_{name}_{tier}_test.go"
+    elif language in ("javascript", "typescript", "tsx"):
+        ext = Path(anchor or "x.js").suffix
+        path = f"{anchor_dir}/swc-{name}-{tier}.test{ext}"
+    elif language == "rust":
+        path = f"tests/swc_{name}_{tier}.rs"
+    elif language == "ruby":
+        path = f"{test_directory(root)}/swc_{name}_{tier}_test.rb"
+    else:
+        path = f"{test_directory(root)}/test_swc_{name}_{tier}.py"
+    path = path.removeprefix("./")
+    stem, dot, ext = path.rpartition(".")
+    counter = 2
+    while (root / path).exists():
+        path = f"{stem}_{counter}{dot}{ext}"
+        counter += 1
+    return path
+
+
+_FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
+
+
+def parse_test_answer(answer: str) -> str | None:
+    """The code of the test file in a model's answer: the longest fenced block, else raw code."""
+    blocks = [m.group(2) for m in _FENCE.finditer(answer.replace("\r\n", "\n"))]
+    if blocks:
+        return max(blocks, key=len)
+    stripped = answer.strip()
+    if re.search(r"^\s*(def test|import |from |func Test|describe\(|test\()", stripped, re.M):
+        return stripped + "\n"
+    return None
+
+
+def classify_base_run(
+    run: TestRun, path: str, task_text: str
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Split a generated test file's results on the base into kept ids and discards."""
+    if path in run.collection_errors():
+        return [], [(path, REASON_BROKEN)]
+    mine = [r for r in run.results if r.file == path or r.test_id.startswith(path + "::")]
+    if not run.results:
+        if run.timed_out:
+            return [], [(path, "timed out on the unpatched code")]
+        return ([path], []) if run.exit_code not in (0, None) else ([], [(path, REASON_PASSES)])
+    if not mine:
+        return [], [(path, REASON_NO_TESTS)]
+    kept: list[str] = []
+    discarded: list[tuple[str, str]] = []
+    for result in mine:
+        if result.status == "passed":
+            discarded.append((result.test_id, REASON_PASSES))
+        elif result.status == "skipped":
+            discarded.append((result.test_id, REASON_SKIPPED))
+        elif _is_broken(result.status, result.message, task_text):
+            discarded.append((result.test_id, REASON_BROKEN))
+        else:
+            kept.append(result.test_id)
+    return kept, discarded
+
+
+def _is_broken(status: str, message: str, task_text: str) -> bool:
+    if any(marker in message for marker in _BROKEN_MARKERS):
+        return True
+    missing = _MISSING_NAME.search(message)
+    if missing:
+        # Importing a name the task asks to add is a fair failure; any other is a bad test.
+        name = missing.group(1) or missing.group(2)
+        return name not in task_text
+    return status == "error" and "fixture" in message and "not found" in message
+
+
+def keep_only(text: str, path: str, kept_ids: Sequence[str]) -> str:
+    """Drop the discarded test functions from a Python test file, so only judges remain."""
+    if not path.endswith(".py"):
+        return text
+    kept_names = {test_id.split("::")[-1].split("[")[0] for test_id in kept_ids}
+    try:
+        tree = ast.parse(text)
+    except SyntaxError:
+        return text
+    lines = text.splitlines(keepends=True)
+    drop: list[tuple[int, int]] = []
+    for node in tree.body:
+        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
+            "test"
+        ) and node.name not in kept_names:
+            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
+            drop.append((start, node.end_lineno or node.lineno))
+    for start, end in reversed(drop):
+        del lines[start:end]
+    return "".join(lines)
+
+
+# ---------------------------------------------------------------- existing tests
+
+
+def tracked_test_files(root: Path) -> list[str]:
+    proc = subprocess.run(
+        ["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, errors="replace"
+    )
+    return [p for p in proc.stdout.split("\0") if p and is_test_path(p) and language_for_path(p)]
+
+
+def select_existing_tests(root: Path, ranked_paths: Sequence[str], limit: int = 5) -> list[str]:
+    """Test files that import or name the top-ranked source files."""
+    sources = [p for p in ranked_paths if not is_test_path(p) and language_for_path(p)][:limit]
+    stems = {Path(p).stem for p in sources if Path(p).stem not in ("__init__", "index", "mod")}
+    if not stems:
+        return []
+    pattern = re.compile(r"\b(" + "|".join(re.escape(s) for s in sorted(stems)) + r")\b")
+    chosen: list[str] = []
+    for test_file in tracked_test_files(root):
+        if Path(test_file).name == "conftest.py":
+            continue
+        try:
+            text = (root / test_file).read_text(encoding="utf-8", errors="replace")
+        except OSError:
+            continue
+        if pattern.search(text):
+            chosen.append(test_file)
+        if len(chosen) >= MAX_EXISTING_TEST_FILES:
+            break
+    return chosen
+
+
+def baseline_passing(run: TestRun, files: Sequence[str]) -> frozenset[str]:
+    """Ids of the existing tests that passed on the base (the ones a patch must not break)."""
+    if not run.results:
+        return frozenset(files) if run.exit_code == 0 else frozenset()
+    wanted = set(files)
+    return frozenset(
+        r.test_id for r in run.results
+        if r.status == "passed" and (r.file in wanted or r.test_id.split("::")[0] in wanted)
+    )

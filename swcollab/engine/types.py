@@ -1,0 +1,158 @@
+"""The plain data that flows between the engine's stages."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..config import Settings
+from ..gitrepo import RepoPaths
+from ..task import Task
+
+VERDICT_FIXED = "fixed"
+VERDICT_NOT_FIXED = "not_fixed"
+VERDICT_UNVERIFIED = "unverified"
+VERDICT_BUDGET = "budget_exhausted"
+VERDICT_INTERRUPTED = "interrupted"
+VERDICT_ERROR = "error"
+
+KIND_REPRO = "repro"
+KIND_USER = "user"
+KIND_EXISTING = "existing"
+
+
+@dataclass(frozen=True)
+class Event:
+    """Progress for the interface: ``stage`` is coarse (context, tests, draft, verdict)."""
+
+    stage: str
+    message: str
+    tier: str | None = None
+    data: dict[str, Any] = field(default_factory=dict)
+
+
+EventSink = Callable[[Event], None]
+
+
+@dataclass(frozen=True)
+class FixRequest:
+    task: Task
+    repo: RepoPaths
+    settings: Settings
+    base: str = "HEAD"
+    include_dirty: bool = False
+    keep_failed: bool = False
+    include_tests: bool = True
+    branch_prefix: str = "swc/"
+    leave_branch: bool = True  # eval keeps results as diffs only
+
+
+@dataclass(frozen=True)
+class ContextFile:
+    path: str
+    language: str
+    text: str
+
+
+@dataclass(frozen=True)
+class Context:
+    repo_map: str
+    files: tuple[ContextFile, ...]
+    ranked_paths: tuple[str, ...]
+    test_output: str = ""
+    brief: str = ""
+    examples: tuple[dict[str, str], ...] = ()
+
+
+@dataclass(frozen=True)
+class GeneratedTest:
+    path: str
+    text: str
+    language: str
+    tier: str
+    kept_ids: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class DiscardedTest:
+    tier: str
+    test_id: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class TestOutcome:
+    test_id: str
+    kind: str  # repro | user | existing
+    status: str  # passed | failed | error | skipped | missing
+    required: bool  # repro and user tests must pass; existing only if they passed on base
+
+
+@dataclass(frozen=True)
+class Attempt:
+    tier: str
+    index: int
+    model: str
+    applied: bool
+    edit_error: str
+    diff: str
+    outcomes: tuple[TestOutcome, ...]
+    accepted: bool
+    failure: str  # clipped test output or the edit error, for the next tier
+    changed_files: tuple[str, ...] = ()
+
+    @property
+    def passed(self) -> int:
+        return sum(1 for o in self.outcomes if o.required and o.status == "passed")
+
+    @property
+    def required(self) -> int:
+        return sum(1 for o in self.outcomes if o.required)
+
+    @property
+    def regressions(self) -> tuple[str, ...]:
+        return tuple(
+            o.test_id for o in self.outcomes
+            if o.kind == KIND_EXISTING and o.required and o.status != "passed"
+        )
+
+
+@dataclass(frozen=True)
+class TierPlan:
+    tier: str
+    model: str
+    candidates: int
+    tests: int
+    edit_format: str
+    worst_case_call_usd: float
+
+
+@dataclass
+class RunResult:
+    run_id: str
+    verdict: str
+    task: Task
+    strategy: str
+    base_sha: str
+    plan: list[TierPlan] = field(default_factory=list)
+    attempts: list[Attempt] = field(default_factory=list)
+    generated_tests: list[GeneratedTest] = field(default_factory=list)
+    discarded_tests: list[DiscardedTest] = field(default_factory=list)
+    existing_tests: tuple[str, ...] = ()
+    user_tests: tuple[str, ...] = ()
+    test_command: str = ""
+    branch: str | None = None
+    winner: Attempt | None = None
+    cost_usd: float = 0.0
+    strong_only_cost_usd: float = 0.0
+    prompt_tokens: int = 0
+    completion_tokens: int = 0
+    calls: int = 0
+    calls_by_tier: dict[str, int] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    duration_s: float = 0.0
+    report_path: str | None = None
+    pr_url: str | None = None
+    error: str | None = None

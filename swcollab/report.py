@@ -1,0 +1,210 @@
+"""The report of a run: markdown for people, one JSON shape for machines, the commit message."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from .engine.types import (
+    VERDICT_BUDGET,
+    VERDICT_FIXED,
+    VERDICT_INTERRUPTED,
+    VERDICT_NOT_FIXED,
+    VERDICT_UNVERIFIED,
+    Attempt,
+    RunResult,
+)
+from .errors import (
+    EXIT_BUDGET,
+    EXIT_INTERRUPTED,
+    EXIT_NOT_FIXED,
+    EXIT_OK,
+)
+
+VERDICT_TEXT = {
+    VERDICT_FIXED: "fixed: a candidate passed every test that judges it",
+    VERDICT_NOT_FIXED: "not fixed: no candidate passed the tests",
+    VERDICT_UNVERIFIED: "unverified: chosen without a test that could judge it",
+    VERDICT_BUDGET: "budget exhausted: stopped before a call that could overrun the budget",
+    VERDICT_INTERRUPTED: "interrupted",
+    "error": "error",
+}
+
+MAX_DIFF_LINES_IN_REPORT = 200
+
+
+def exit_code_for(verdict: str) -> int:
+    return {
+        VERDICT_FIXED: EXIT_OK,
+        VERDICT_BUDGET: EXIT_BUDGET,
+        VERDICT_INTERRUPTED: EXIT_INTERRUPTED,
+    }.get(verdict, EXIT_NOT_FIXED)
+
+
+def _money(value: float) -> str:
+    return f"${value:.4f}"
+
+
+def saving_line(result: RunResult) -> str:
+    if result.strong_only_cost_usd <= 0:
+        return "strong-only estimate: unknown (no strong price)"
+    saved = result.strong_only_cost_usd - result.cost_usd
+    share = saved / result.strong_only_cost_usd * 100
+    return (f"the same calls on the strong model alone: {_money(result.strong_only_cost_usd)} "
+            f"({share:.0f}% {'saved' if saved >= 0 else 'more'})")
+
+
+def key_lines(result: RunResult) -> list[str]:
+    winner = result.winner
+    tests = len([t for g in result.generated_tests for t in g.kept_ids])
+    lines = [
+        f"Verdict: {VERDICT_TEXT.get(result.verdict, result.verdict)}",
+        f"Strategy: {result.strategy}; attempts: {len(result.attempts)}"
+        + (f"; winning tier: {winner.tier} ({winner.model}), candidate {winner.index}"
+           if winner else ""),
+        f"Tests: {tests} generated reproduction test(s) kept, "
+        f"{len(result.discarded_tests)} discarded, {len(result.user_tests)} given, "
+        f"{len(result.existing_tests)} existing test file(s) guarded",
+        f"Cost: {_money(result.cost_usd)} in {result.calls} call(s), "
+        f"{result.prompt_tokens + result.completion_tokens} tokens; {saving_line(result)}",
+    ]
+    return lines
+
+
+def commit_message(result: RunResult, cost_usd: float) -> str:
+    task = result.task
+    verb = "Fix" if result.verdict == VERDICT_FIXED else "Unverified fix"
+    summary = f"{verb}: {task.title}"
+    if len(summary) > 72:
+        summary = summary[:69] + "..."
+    body = key_lines(result)[:3]
+    trailers = []
+    if result.verdict == VERDICT_FIXED and task.issue_number:
+        trailers.append(f"Fixes #{task.issue_number}")
+    winner = result.winner
+    trailers += [
+        f"Swc-Model: {winner.model if winner else '-'}",
+        f"Swc-Strategy: {result.strategy}",
+        f"Swc-Cost: {_money(cost_usd)}",
+        f"Swc-Run: {result.run_id}",
+    ]
+    return summary + "\n\n" + "\n".join(body) + "\n\n" + "\n".join(trailers) + "\n"
+
+
+def _attempt_rows(attempts: list[Attempt]) -> list[str]:
+    rows = ["| tier | model | candidate | applied | tests passed | verdict |",
+            "|---|---|---|---|---|---|"]
+    for a in attempts:
+        verdict = "accepted" if a.accepted else (a.edit_error.splitlines()[0][:60]
+                                                  if a.edit_error else "tests failed")
+        rows.append(f"| {a.tier} | {a.model} | {a.index} | {'yes' if a.applied else 'no'} | "
+                    f"{a.passed}/{a.required} | {verdict} |")
+    return rows
+
+
+def _test_lines(result: RunResult) -> list[str]:
+    lines = []
+    for g in result.generated_tests:
+        lines.append(f"- kept, written by {g.tier}: " + ", ".join(f"`{t}`" for t in g.kept_ids))
+    for d in result.discarded_tests:
+        lines.append(f"- discarded, written by {d.tier}: `{d.test_id}`: {d.reason}")
+    for t in result.user_tests:
+        lines.append(f"- given: `{t}`")
+    for t in result.existing_tests:
+        lines.append(f"- existing, must not break: `{t}`")
+    return lines or ["- none"]
+
+
+def _per_test(attempt: Attempt) -> list[str]:
+    return [f"- `{o.test_id}` ({o.kind}): {o.status}" for o in attempt.outcomes]
+
+
+def render_markdown(result: RunResult) -> str:
+    task = result.task
+    out = [f"# swc run {result.run_id}: {task.title}", ""]
+    out += [f"- {line}" for line in key_lines(result)]
+    out += [f"- Base: `{result.base_sha[:12]}`; test command: `{result.test_command or '-'}`"]
+    if result.branch:
+        out += [f"- Branch: `{result.branch}` (see it with `git diff {result.base_sha[:12]}..."
+                f"{result.branch}`)"]
+    if result.pr_url:
+        out += [f"- Pull request: {result.pr_url}"]
+    if result.error and result.verdict != VERDICT_FIXED:
+        out += [f"- Stopped: {result.error}"]
+    if result.plan:
+        out += ["", "## Plan", ""]
+        out += [f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
+                f"{p.edit_format} edits" for p in result.plan]
+    out += ["", "## Tests", "", *_test_lines(result)]
+    if result.attempts:
+        out += ["", "## Attempts", "", *_attempt_rows(result.attempts)]
+    failed = [a for a in result.attempts if not a.accepted]
+    if failed and result.verdict != VERDICT_FIXED:
+        out += ["", "## Why the candidates failed", ""]
+        for a in failed:
+            reason = a.edit_error or ", ".join(
+                f"{o.test_id} {o.status}" for o in a.outcomes
+                if o.required and o.status != "passed") or "no test passed"
+            out.append(f"- {a.tier} candidate {a.index}: {reason.splitlines()[0][:200]}")
+    if result.winner:
+        out += ["", "## Chosen change", "", *_per_test(result.winner), "", "```diff"]
+        out += result.winner.diff.splitlines()[:MAX_DIFF_LINES_IN_REPORT]
+        out += ["```"]
+    if result.notes:
+        out += ["", "## Notes", "", *[f"- {n}" for n in result.notes]]
+    if result.warnings:
+        out += ["", "## Warnings", "", *[f"- {w}" for w in result.warnings]]
+    return "\n".join(out) + "\n"
+
+
+def result_as_json(result: RunResult) -> dict[str, Any]:
+    """The one JSON shape of a run (``swc fix --json``; the Action reads these keys)."""
+    return {
+        "run_id": result.run_id,
+        "verdict": result.verdict,
+        "task": {"kind": result.task.kind, "title": result.task.title,
+                 "issue": result.task.issue_number},
+        "strategy": result.strategy,
+        "base": result.base_sha,
+        "branch": result.branch,
+        "pr_url": result.pr_url,
+        "winner": _attempt_json(result.winner) if result.winner else None,
+        "plan": [p.__dict__ for p in result.plan],
+        "attempts": [_attempt_json(a) for a in result.attempts],
+        "tests": {
+            "command": result.test_command,
+            "generated": [{"path": g.path, "tier": g.tier, "kept": list(g.kept_ids)}
+                          for g in result.generated_tests],
+            "discarded": [d.__dict__ for d in result.discarded_tests],
+            "user": list(result.user_tests),
+            "existing": list(result.existing_tests),
+        },
+        "cost_usd": round(result.cost_usd, 6),
+        "strong_only_cost_usd": round(result.strong_only_cost_usd, 6),
+        "tokens": {"prompt": result.prompt_tokens, "completion": result.completion_tokens},
+        "calls": result.calls,
+        "calls_by_tier": result.calls_by_tier,
+        "duration_s": round(result.duration_s, 2),
+        "notes": result.notes,
+        "warnings": result.warnings,
+        "error": result.error,
+        "report_path": result.report_path,
+        "report_markdown": render_markdown(result),
+    }
+
+
+def _attempt_json(a: Attempt) -> dict[str, Any]:
+    return {
+        "tier": a.tier, "model": a.model, "candidate": a.index, "applied": a.applied,
+        "accepted": a.accepted, "passed": a.passed, "required": a.required,
+        "edit_error": a.edit_error, "diff": a.diff, "changed_files": list(a.changed_files),
+        "tests": [o.__dict__ for o in a.outcomes],
+    }
+
+
+def save_report(result: RunResult, state_dir: Path) -> Path:
+    runs = state_dir / "runs"
+    runs.mkdir(parents=True, exist_ok=True)
+    path = runs / f"{result.run_id}.md"
+    path.write_text(render_markdown(result), encoding="utf-8")
+    return path

@@ -1,0 +1,85 @@
+"""Task intake: what to fix, from a prompt, a file, failing tests or a GitHub issue.
+
+A ``Task`` is plain data. The text of a task is untrusted (anyone can write an issue):
+it is shown to models as data and never decides what swc runs, where it writes or which
+tests it uses. Only the user's own flags do that (``--tests``, ``--test-cmd``).
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .errors import UsageError
+from .gitout import slugify
+
+MAX_PROMPT_FILE_BYTES = 1_000_000
+
+
+@dataclass(frozen=True)
+class Task:
+    kind: str  # "prompt" | "issue" | "failing-tests"
+    title: str
+    text: str  # what the model reads, already delimited where it is untrusted
+    slug: str  # branch name part: swc/<slug>
+    issue_number: int | None = None
+    issue_url: str | None = None
+    test_output: str = ""  # output of the failing test run, for --from-failing-tests
+    user_tests: tuple[str, ...] = ()  # test files or ids the user named; must fail on base
+    failing_tests: tuple[str, ...] = ()  # ids that failed in --from-failing-tests
+    labels: tuple[str, ...] = field(default_factory=tuple)
+
+    @property
+    def summary(self) -> str:
+        return self.title if len(self.title) <= 80 else self.title[:77] + "..."
+
+
+def _first_line(text: str) -> str:
+    for line in text.strip().splitlines():
+        line = line.strip().lstrip("#").strip()
+        if line:
+            return line
+    return ""
+
+
+def task_from_prompt(text: str, *, user_tests: tuple[str, ...] = ()) -> Task:
+    text = text.strip()
+    if not text:
+        raise UsageError("the prompt is empty; say what to fix")
+    title = _first_line(text)
+    return Task(kind="prompt", title=title, text=text, slug=slugify(title), user_tests=user_tests)
+
+
+def read_prompt_file(path: str) -> str:
+    """Read ``--prompt-file``; ``-`` reads standard input."""
+    if path == "-":
+        return sys.stdin.read()
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"--prompt-file {path}: no such file")
+    if file.stat().st_size > MAX_PROMPT_FILE_BYTES:
+        raise UsageError(f"--prompt-file {path}: larger than {MAX_PROMPT_FILE_BYTES} bytes")
+    return file.read_text(encoding="utf-8", errors="replace")
+
+
+def task_from_failing_tests(
+    output: str, failing: tuple[str, ...], *, command: str, user_tests: tuple[str, ...] = ()
+) -> Task:
+    names = ", ".join(failing[:5]) + (" and more" if len(failing) > 5 else "")
+    title = f"Make failing tests pass: {names}" if failing else "Make the failing tests pass"
+    text = (
+        f"The project's tests fail. Fix the code (not the tests) so they pass.\n"
+        f"Test command: {command}\n"
+        f"Failing tests: {names or 'see the output'}\n"
+    )
+    slug = slugify("fix " + (failing[0].split("::")[-1] if failing else "failing tests"))
+    return Task(
+        kind="failing-tests",
+        title=title,
+        text=text,
+        slug=slug,
+        test_output=output,
+        user_tests=user_tests,
+        failing_tests=failing,
+    )
