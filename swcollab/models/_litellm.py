@@ -1,0 +1,224 @@
+"""Everything that touches litellm, imported lazily so ``swc --help`` never pays for it.
+
+litellm does the provider work; this module decides how a ``ModelSpec`` is routed to it
+(provider, base URL, key), what a model costs, which errors are worth a retry, and how a
+provider's error reads for people.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+from .specs import is_local
+from .types import ModelSpec
+
+# Sent as the key to OpenAI-compatible servers reached through api_base without a
+# configured key: local servers (vLLM, llama.cpp, Ollama) accept anything, and we must
+# not forward OPENAI_API_KEY to a server that is not OpenAI.
+KEYLESS_API_KEY = "sk-no-key-required"
+_OPENAI_COMPATIBLE = {"openai", "custom_openai", "hosted_vllm", "text-completion-openai"}
+_PREFIX = re.compile(r"^(litellm\.\w+:\s*)+")
+
+
+def litellm() -> Any:
+    """The litellm module, configured once: local price map, quiet, no retries of its own."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    import litellm as _litellm
+
+    _litellm.suppress_debug_info = True  # it would print help banners on stdout
+    _litellm.num_retries = 0
+    return _litellm
+
+
+@dataclass(frozen=True)
+class Route:
+    """How litellm is asked: the model name it sees, where, and with which key."""
+
+    model: str
+    api_base: str | None
+    api_key: str | None
+    provider: str | None
+
+
+def provider_of(model: str, api_base: str | None = None) -> str | None:
+    try:
+        return str(litellm().get_llm_provider(model=model, api_base=api_base)[1])
+    except Exception:  # litellm raises several types for "cannot tell"
+        return None
+
+
+def route(spec: ModelSpec, environ: Mapping[str, str], local_base: str | None = None) -> Route:
+    if is_local(spec.model):
+        name = spec.model[len("local/"):] or "local"
+        return Route(f"openai/{name}", local_base, KEYLESS_API_KEY, "openai")
+    key = environ.get(spec.api_key_env) if spec.api_key_env else None
+    provider = provider_of(spec.model, spec.api_base)
+    if spec.api_base and provider in (None, *_OPENAI_COMPATIBLE):
+        # Any OpenAI-compatible server: a bare name is routed as openai/<name>.
+        model = spec.model if provider else f"openai/{spec.model}"
+        return Route(model, spec.api_base, key or KEYLESS_API_KEY, "openai")
+    if key is None and environ is not os.environ:
+        key = _key_from_environ(spec, environ)
+    return Route(spec.model, spec.api_base, key, provider)
+
+
+def _key_from_environ(spec: ModelSpec, environ: Mapping[str, str]) -> str | None:
+    """A provider key that is in ``environ`` but not in os.environ (where litellm looks)."""
+    missing = provider_missing_keys(spec.model, spec.api_base)
+    if len(missing) == 1 and environ.get(missing[0]):
+        return environ[missing[0]]
+    return None
+
+
+def provider_missing_keys(model: str, api_base: str | None) -> list[str]:
+    """The environment variables litellm says this model needs and os.environ lacks."""
+    result = litellm().validate_environment(model=model, api_base=api_base)
+    return [str(k) for k in result.get("missing_keys", [])]
+
+
+def completion(route_: Route, messages: list[dict], *, temperature: float, max_tokens: int,
+               timeout: float, stream: bool) -> Any:
+    kwargs: dict[str, Any] = {
+        "model": route_.model,
+        "messages": messages,
+        "temperature": temperature,
+        "max_tokens": max_tokens,
+        "timeout": timeout,
+        # Our retry loop is the only one: it knows the budget and reports each retry.
+        "num_retries": 0,
+        "max_retries": 0,
+        # Providers that reject a parameter (e.g. temperature on reasoning models) get
+        # the call without it rather than an error.
+        "drop_params": True,
+    }
+    if route_.api_base:
+        kwargs["api_base"] = route_.api_base
+    if route_.api_key:
+        kwargs["api_key"] = route_.api_key
+    if stream:
+        kwargs["stream"] = True
+        kwargs["stream_options"] = {"include_usage": True}
+    return litellm().completion(**kwargs)
+
+
+@dataclass
+class Collected:
+    text: str = ""
+    prompt_tokens: int | None = None
+    completion_tokens: int | None = None
+    finish_reason: str = ""
+    model: str = ""
+
+
+def collect(response: Any) -> Collected:
+    """Text, usage and finish reason of a non-streamed response."""
+    out = Collected()
+    choices = getattr(response, "choices", None) or []
+    if choices:
+        message = getattr(choices[0], "message", None)
+        out.text = (getattr(message, "content", None) or "") if message is not None else ""
+        out.finish_reason = getattr(choices[0], "finish_reason", None) or ""
+    _take_usage(out, getattr(response, "usage", None))
+    out.model = str(getattr(response, "model", "") or "")
+    return out
+
+
+def iter_stream(stream: Any, out: Collected) -> Iterator[str]:
+    """Yield text pieces as they arrive, filling ``out`` (text, usage) along the way."""
+    for chunk in stream:
+        choices = getattr(chunk, "choices", None) or []
+        if choices:
+            delta = getattr(choices[0], "delta", None)
+            piece = (getattr(delta, "content", None) or "") if delta is not None else ""
+            if getattr(choices[0], "finish_reason", None):
+                out.finish_reason = choices[0].finish_reason
+            if piece:
+                out.text += piece
+                yield piece
+        _take_usage(out, getattr(chunk, "usage", None))
+        out.model = out.model or str(getattr(chunk, "model", "") or "")
+
+
+def _take_usage(out: Collected, usage: Any) -> None:
+    if usage is None:
+        return
+    prompt = getattr(usage, "prompt_tokens", None)
+    completion_ = getattr(usage, "completion_tokens", None)
+    if prompt is not None:
+        out.prompt_tokens = int(prompt)
+    if completion_ is not None:
+        out.completion_tokens = int(completion_)
+
+
+def token_count(model: str, *, messages: list[dict] | None = None, text: str | None = None) -> int:
+    try:
+        if messages is not None:
+            return int(litellm().token_counter(model=model, messages=messages))
+        return int(litellm().token_counter(model=model, text=text or ""))
+    except Exception:  # an exotic tokenizer failing must not stop a run: ~4 chars a token
+        chars = sum(len(str(m.get("content") or "")) for m in messages or []) + len(text or "")
+        return chars // 3 + 4
+
+
+def listed_prices(*names: str) -> tuple[float | None, float | None]:
+    """USD per prompt and completion token from litellm's price map (None when unknown)."""
+    for name in names:
+        try:
+            info = litellm().get_model_info(name)
+        except Exception:  # "not mapped" is an exception in litellm
+            continue
+        prompt = info.get("input_cost_per_token")
+        completion_ = info.get("output_cost_per_token")
+        if prompt is not None or completion_ is not None:
+            return prompt, completion_
+    return None, None
+
+
+def is_transient(exc: BaseException) -> bool:
+    """Rate limits, time-outs, connection failures and 5xx are worth another try."""
+    lib = litellm()
+    transient = (lib.RateLimitError, lib.Timeout, lib.InternalServerError,
+                 lib.ServiceUnavailableError, lib.BadGatewayError, lib.APIConnectionError)
+    if isinstance(exc, transient):
+        return True
+    status = getattr(exc, "status_code", None)
+    return isinstance(status, int) and (status in (408, 429) or status >= 500)
+
+
+def retry_after(exc: BaseException) -> float | None:
+    """Seconds the provider asked us to wait (``Retry-After``), if it said."""
+    response = getattr(exc, "response", None)
+    headers = getattr(response, "headers", None) or {}
+    value = headers.get("retry-after") if hasattr(headers, "get") else None
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except (TypeError, ValueError):
+        return None
+
+
+def is_provider_error(exc: BaseException) -> bool:
+    """Errors that come from the provider or the connection to it (not our own bugs)."""
+    import openai
+
+    lib = litellm()
+    return isinstance(exc, (openai.OpenAIError, lib.exceptions.APIError,
+                            lib.exceptions.OpenAIError)) or type(exc).__module__.startswith(
+        "litellm")
+
+
+def provider_message(exc: BaseException) -> str:
+    """The provider's message without litellm's repeated class-name prefixes."""
+    text = " ".join(str(exc).split())
+    text = _PREFIX.sub("", text)
+    for noise in ("Received Model Group=", "LiteLLM Retried:"):
+        text = text.split(noise)[0].strip()
+    name = type(exc).__name__
+    if not text.startswith(name):
+        text = f"{name}: {text}" if text else name
+    return text[:1000]

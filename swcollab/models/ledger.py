@@ -1,0 +1,261 @@
+"""The run ledger: every run and every model call, in ``.git/swc/ledger.db``.
+
+One row a run (task, strategy, tiers, base commit, times, verdict, branch, cost) and one
+row a model call (tier, model, purpose, tokens, cost, latency, outcome). Calls also keep
+what the same tokens would have cost at the strong tier's prices, so ``swc stats`` can
+say what sending everything to the strong model would have cost.
+"""
+
+from __future__ import annotations
+
+import json
+import secrets
+import sqlite3
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from ..errors import LedgerError
+from ..sqlitedb import open_db
+
+LEDGER_FILE = "ledger.db"
+WHAT = "run ledger"
+VERDICTS = ("fixed", "not_fixed", "unverified", "budget_exhausted", "interrupted", "error")
+
+
+def m001_runs_and_calls(conn: sqlite3.Connection) -> None:
+    conn.execute("""
+        CREATE TABLE runs (
+            id TEXT PRIMARY KEY,
+            task TEXT NOT NULL,
+            strategy TEXT NOT NULL,
+            tiers TEXT NOT NULL,              -- JSON: tier name -> model
+            base TEXT NOT NULL,               -- commit the run started from
+            started_at TEXT NOT NULL,         -- ISO 8601, UTC
+            finished_at TEXT,
+            verdict TEXT,                     -- NULL while running (or if swc was killed)
+            branch TEXT,
+            cost_usd REAL,
+            strong_only_cost_usd REAL,
+            report_path TEXT,
+            meta TEXT NOT NULL DEFAULT '{}'   -- JSON
+        )""")
+    conn.execute("""
+        CREATE TABLE calls (
+            id INTEGER PRIMARY KEY AUTOINCREMENT,
+            run_id TEXT REFERENCES runs(id) ON DELETE CASCADE,
+            at TEXT NOT NULL,
+            tier TEXT NOT NULL,
+            model TEXT NOT NULL,
+            purpose TEXT NOT NULL,
+            prompt_tokens INTEGER NOT NULL,
+            completion_tokens INTEGER NOT NULL,
+            cost_usd REAL NOT NULL,
+            cost_known INTEGER NOT NULL,
+            strong_cost_usd REAL,             -- same tokens at the strong tier's prices
+            latency_s REAL NOT NULL,
+            outcome TEXT NOT NULL,            -- ok, error, refused, interrupted
+            detail TEXT
+        )""")
+    conn.execute("CREATE INDEX calls_run ON calls(run_id)")
+    conn.execute("CREATE INDEX runs_started ON runs(started_at)")
+
+
+MIGRATIONS = [m001_runs_and_calls]
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def new_run_id() -> str:
+    """Sortable by start time, unique enough across parallel runs: 20261126-155203-9f3a."""
+    return datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S") + "-" + secrets.token_hex(2)
+
+
+class Ledger:
+    """Runs and calls of one repository. Safe to share between threads (one connection each)."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self._local = threading.local()
+        self._conns: list[sqlite3.Connection] = []
+        self._lock = threading.Lock()
+        self._conn()  # open (and migrate) now, so damage is reported up front
+
+    @classmethod
+    def open(cls, state_dir: Path) -> Ledger:
+        return cls(state_dir / LEDGER_FILE)
+
+    @staticmethod
+    def exists(state_dir: Path) -> bool:
+        return (state_dir / LEDGER_FILE).is_file()
+
+    def _conn(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = open_db(self.path, MIGRATIONS, what=WHAT)
+            self._local.conn = conn
+            with self._lock:
+                self._conns.append(conn)
+        return conn
+
+    @contextmanager
+    def _db(self) -> Iterator[sqlite3.Connection]:
+        """A connection; damage found while reading or writing becomes a LedgerError."""
+        try:
+            yield self._conn()
+        except sqlite3.DatabaseError as exc:
+            raise LedgerError(
+                f"the {WHAT} at {self.path} cannot be used: {exc}",
+                hint=f"Move it aside (mv {self.path} {self.path}.broken) and swc will start "
+                "a new one.",
+            ) from None
+
+    def close(self) -> None:
+        with self._lock:
+            conns, self._conns = self._conns, []
+        for conn in conns:
+            conn.close()
+        self._local = threading.local()
+
+    def __enter__(self) -> Ledger:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # -- writing ------------------------------------------------------------------------
+
+    def start_run(self, *, task: str, strategy: str, tiers: dict[str, str], base: str,
+                  meta: dict | None = None) -> str:
+        run_id = new_run_id()
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO runs (id, task, strategy, tiers, base, started_at, meta) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (run_id, task, strategy, json.dumps(tiers), base, _now(),
+                 json.dumps(meta or {})),
+            )
+        return run_id
+
+    def record_call(self, run_id: str | None, *, tier: str, model: str, purpose: str,
+                    prompt_tokens: int, completion_tokens: int, cost_usd: float,
+                    cost_known: bool, latency_s: float, outcome: str,
+                    detail: str | None = None, strong_cost_usd: float | None = None) -> None:
+        with self._db() as db:
+            db.execute(
+                "INSERT INTO calls (run_id, at, tier, model, purpose, prompt_tokens, "
+                "completion_tokens, cost_usd, cost_known, strong_cost_usd, latency_s, outcome, "
+                "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (run_id, _now(), tier, model, purpose, int(prompt_tokens),
+                 int(completion_tokens), float(cost_usd), int(bool(cost_known)),
+                 strong_cost_usd, float(latency_s), outcome, detail),
+            )
+
+    def finish_run(self, run_id: str, *, verdict: str, branch: str | None, cost_usd: float,
+                   strong_only_cost_usd: float | None, report_path: str | None,
+                   meta: dict | None = None) -> None:
+        with self._db() as db:
+            row = db.execute("SELECT meta FROM runs WHERE id = ?", (run_id,)).fetchone()
+            if row is None:
+                raise LedgerError(f"no run {run_id} in the {WHAT} at {self.path}")
+            merged = {**json.loads(row["meta"] or "{}"), **(meta or {})}
+            db.execute(
+                "UPDATE runs SET finished_at = ?, verdict = ?, branch = ?, cost_usd = ?, "
+                "strong_only_cost_usd = ?, report_path = ?, meta = ? WHERE id = ?",
+                (_now(), verdict, branch, cost_usd, strong_only_cost_usd, report_path,
+                 json.dumps(merged), run_id),
+            )
+
+    # -- reading ------------------------------------------------------------------------
+
+    _RUN_COLUMNS = """
+        r.*, (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id) AS calls,
+        (SELECT COALESCE(SUM(c.cost_usd), 0) FROM calls c WHERE c.run_id = r.id) AS calls_cost,
+        (SELECT SUM(c.strong_cost_usd) FROM calls c WHERE c.run_id = r.id) AS calls_strong_cost,
+        (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.cost_known = 0
+            AND c.outcome = 'ok') AS unpriced_calls,
+        (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.tier = 'strong'
+            AND c.outcome != 'refused') AS strong_calls
+    """
+
+    def runs(self, limit: int = 20) -> list[dict]:
+        with self._db() as db:
+            rows = db.execute(
+                f"SELECT {self._RUN_COLUMNS} FROM runs r "
+                "ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?", (limit,)
+            ).fetchall()
+        return [_run_dict(row) for row in rows]
+
+    def run(self, run_id: str) -> dict | None:
+        """One run by id or by a unique prefix of its id."""
+        with self._db() as db:
+            rows = db.execute(
+                f"SELECT {self._RUN_COLUMNS} FROM runs r WHERE r.id = ? OR r.id LIKE ? ESCAPE '\\' "
+                "ORDER BY r.id = ? DESC LIMIT 2",
+                (run_id, _like_prefix(run_id), run_id),
+            ).fetchall()
+        if not rows:
+            return None
+        if len(rows) > 1 and rows[0]["id"] != run_id:
+            raise LedgerError(f"{run_id!r} matches several runs; give more of the id")
+        return _run_dict(rows[0])
+
+    def calls(self, run_id: str) -> list[dict]:
+        with self._db() as db:
+            rows = db.execute(
+                "SELECT * FROM calls WHERE run_id = ? ORDER BY id", (run_id,)
+            ).fetchall()
+        return [_call_dict(row) for row in rows]
+
+    def total_cost(self, run_id: str | None = None) -> float:
+        """Sum of what the recorded calls cost (of one run, or of all)."""
+        with self._db() as db:
+            if run_id is None:
+                row = db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM calls").fetchone()
+            else:
+                row = db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE run_id = ?",
+                                 (run_id,)).fetchone()
+        return float(row[0])
+
+    def stats(self, by: str | None = None) -> list[dict] | dict:
+        """Totals over all runs, or one row per ``strategy`` or per ``model``."""
+        from .stats import model_rows, strategy_rows, totals
+
+        with self._db() as db:
+            if by is None:
+                return totals(db)
+            if by == "strategy":
+                return strategy_rows(db)
+            if by == "model":
+                return model_rows(db)
+        raise ValueError(f"unknown grouping {by!r}: expected 'strategy' or 'model'")
+
+
+def _like_prefix(text: str) -> str:
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def _run_dict(row: sqlite3.Row) -> dict[str, Any]:
+    data = dict(row)
+    data["tiers"] = json.loads(data.get("tiers") or "{}")
+    data["meta"] = json.loads(data.get("meta") or "{}")
+    if data.get("cost_usd") is None:  # unfinished: what its calls cost so far
+        data["cost_usd"] = data.get("calls_cost") or 0.0
+    if data.get("strong_only_cost_usd") is None:
+        data["strong_only_cost_usd"] = data.get("calls_strong_cost")
+    data.pop("calls_cost", None)
+    data.pop("calls_strong_cost", None)
+    data["cost_known"] = not data.pop("unpriced_calls", 0)
+    data["strong_used"] = bool(data.pop("strong_calls", 0))
+    return data
+
+
+def _call_dict(row: sqlite3.Row) -> dict[str, Any]:
+    data = dict(row)
+    data["cost_known"] = bool(data["cost_known"])
+    return data

@@ -1,0 +1,42 @@
+"""Fixtures shared by the whole suite. Keep this small; add yours at the end."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from fakes.openai_server import FakeOpenAI
+
+# Environment variables that could make a test reach a real provider or read the
+# developer's own configuration.
+_PROVIDER_KEYS = (
+    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN", "GEMINI_API_KEY", "GOOGLE_API_KEY", "MISTRAL_API_KEY",
+    "GROQ_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "TOGETHERAI_API_KEY",
+    "AZURE_API_KEY", "AZURE_API_BASE", "AZURE_OPENAI_API_KEY", "COHERE_API_KEY",
+    "OLLAMA_API_BASE", "GITHUB_TOKEN", "GH_TOKEN", "LITELLM_API_KEY",
+)
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
+                          monkeypatch: pytest.MonkeyPatch) -> None:
+    """No test reads the user's config, a SWC_* variable or a real provider key."""
+    config_home: Path = tmp_path_factory.mktemp("xdg-config")
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    for name in list(os.environ):
+        if name.startswith("SWC_") or name in _PROVIDER_KEYS:
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+
+@pytest.fixture
+def fake_llm() -> Iterator[FakeOpenAI]:
+    """A loopback OpenAI-compatible server (``tests/fakes/openai_server.py``)."""
+    server = FakeOpenAI().start()
+    try:
+        yield server
+    finally:
+        server.stop()
