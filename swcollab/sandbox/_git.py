@@ -105,7 +105,10 @@ def stage_tree(workdir: Path, paths: Sequence[str] | None = None) -> str:
         tmp_index = Path(tmp) / "index"
         env = {"GIT_INDEX_FILE": str(tmp_index)}
         if index.is_file():
-            shutil.copyfile(index, tmp_index)
+            # copy2 keeps the mtime: git's racy-entry check compares file mtimes against
+            # the index's own, and a fresh mtime would make it trust stale stat data
+            # (a same-size edit made within the same second would go unseen).
+            shutil.copy2(index, tmp_index)
         else:
             run_git(["read-tree", "HEAD"], workdir, env=env)
         specs = [f":(literal){p}" for p in paths] if paths is not None else [":/"]

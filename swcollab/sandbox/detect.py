@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import os
 import shlex
@@ -45,7 +46,7 @@ def is_pytest_argv(argv: tuple[str, ...]) -> bool:
         return False
     if Path(argv[0]).name in ("pytest", "py.test"):
         return True
-    return any(a == "-m" and b == "pytest" for a, b in zip(argv, argv[1:]))
+    return any(a == "-m" and b == "pytest" for a, b in itertools.pairwise(argv))
 
 
 def parse_command(text: str, source: str) -> TestCommand:
