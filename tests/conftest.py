@@ -7,7 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from fakes.openai_server import FakeOpenAI
+from tests.fakes.openai_server import FakeOpenAI
 
 # Environment variables that could make a test reach a real provider or read the
 # developer's own configuration.
