@@ -7,6 +7,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from tests.fakes.openai_server import FakeOpenAI
 
 # Environment variables that could make a test reach a real provider or read the
