@@ -1,0 +1,284 @@
+"""Apply a model's answer to a worktree: each block tried in order, the result as data."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import replace as with_fields
+from pathlib import Path
+
+from ..treesitter import language_for_path
+from .files import Files, FileState, worktree_diff
+from .match import Replaced, replace_text
+from .parse import parse_answer
+from .types import BlockOutcome, EditBlock, EditResult
+
+NO_EDIT = (
+    "the answer holds no edit: no SEARCH/REPLACE block, no unified diff and no code block "
+    "with a complete function or class"
+)
+
+
+def apply_answer(
+    root: Path, answer: str, *, edit_format: str = "search-replace", files: Sequence[str] = ()
+) -> EditResult:
+    """Apply every block of ``answer`` inside the worktree ``root``; never raises for a
+    malformed answer. ``files`` are the files shown to the model, in order: blocks that
+    name no file are matched against them."""
+    root = Path(root)
+    blocks = parse_answer(answer, edit_format=edit_format, files=files)
+    if not blocks:
+        why = "the answer is empty" if not answer.strip() else NO_EDIT
+        kind = "definitions" if edit_format == "whole" else "search-replace"
+        failed = BlockOutcome(EditBlock(0, None, "", "", kind), ok=False, reason=why)
+        return EditResult((), (failed,), "", (), edit_format=edit_format)
+    tree = Files(root, files)
+    notes: list[str] = []
+    outcomes = [_apply_block(tree, block, edit_format, notes) for block in blocks]
+    if not tree.changed():
+        outcomes = [_unchanged_is_failure(o) for o in outcomes]
+    changed = tree.write()
+    return EditResult(
+        applied=tuple(o for o in outcomes if o.ok),
+        failed=tuple(o for o in outcomes if not o.ok),
+        diff=worktree_diff(root, changed),
+        changed_files=tuple(changed),
+        notes=tuple(notes),
+        edit_format=edit_format,
+    )
+
+
+def _unchanged_is_failure(outcome: BlockOutcome) -> BlockOutcome:
+    if outcome.ok and outcome.how == "unchanged":
+        return with_fields(
+            outcome, ok=False, already_applied=True,
+            reason="the block changes nothing: the file already reads that way",
+        )
+    return outcome
+
+
+def _fail(block: EditBlock, reason: str, closest: str = "", already: bool = False) -> BlockOutcome:
+    return BlockOutcome(block, ok=False, reason=reason, closest=closest, already_applied=already)
+
+
+def _apply_block(tree: Files, block: EditBlock, edit_format: str, notes: list) -> BlockOutcome:
+    if block.error:
+        return _fail(block, block.error)
+    if block.kind in ("search-replace", "diff"):
+        return _apply_search_replace(tree, block, notes)
+    if block.kind == "whole-file":
+        return _apply_whole_file(tree, block, edit_format)
+    return _apply_definitions(tree, block, notes)
+
+
+MISSING = "does not exist in the repository"
+
+
+def _load(tree: Files, block: EditBlock, create_ok: bool) -> tuple[EditBlock, FileState | str]:
+    """The block with its path made repository-relative, and the file's state (or why not).
+    ``create_ok``: a path that exists nowhere is a new file rather than an error."""
+    assert block.path is not None
+    rel, why = tree.resolve(block.path, must_exist=True)
+    if rel is None and create_ok and why.endswith(MISSING):
+        rel, why = tree.resolve(block.path, must_exist=False)
+    if rel is None:
+        return block, why
+    block = with_fields(block, path=rel) if rel != block.path else block
+    return block, tree.state(rel)
+
+
+# --- SEARCH/REPLACE and diff hunks ----------------------------------------------------
+
+
+def _apply_search_replace(tree: Files, block: EditBlock, notes: list) -> BlockOutcome:
+    empty = not block.search.strip()
+    if block.path is None:
+        if empty:
+            return _fail(block, "the block names no file, and its SEARCH part is empty")
+        return _search_shown_files(tree, block)
+    block, state = _load(tree, block, create_ok=empty)
+    if isinstance(state, str):
+        return _fail(block, state)
+    if empty:
+        return _fill_file(tree, block, state, notes)
+    if state.current is None:
+        return _fail(block, f"{block.path} does not exist; to create a file, leave SEARCH empty")
+    found = replace_text(state.current, block.search, block.replace)
+    if isinstance(found, Replaced):
+        return _changed(state, block, found.text, found.how)
+    fallback = _definitions_from_replace(tree, block, state, notes)
+    if fallback is not None:
+        return fallback
+    return _fail(block, f"{found.reason} ({block.path})", found.closest, found.already_applied)
+
+
+def _changed(state: FileState, block: EditBlock, text: str, how: str) -> BlockOutcome:
+    if text == state.current:
+        return BlockOutcome(block, ok=True, how="unchanged")
+    state.current = text
+    return BlockOutcome(block, ok=True, how=how)
+
+
+def _search_shown_files(tree: Files, block: EditBlock) -> BlockOutcome:
+    """A block without a path applies to the one shown file its SEARCH text matches."""
+    hits = []
+    for rel in tree.shown:
+        state = tree.state(rel)
+        if isinstance(state, str) or state.current is None:
+            continue
+        found = replace_text(state.current, block.search, block.replace)
+        if isinstance(found, Replaced):
+            hits.append((state, found))
+    if len(hits) == 1:
+        state, found = hits[0]
+        return _changed(state, with_fields(block, path=state.rel), found.text, found.how)
+    if hits:
+        names = ", ".join(state.rel for state, _ in hits)
+        return _fail(block, f"the block names no file and its SEARCH text matches several: {names}")
+    shown = ", ".join(tree.shown) or "none were given"
+    return _fail(block, f"the block names no file and its SEARCH text is in none of the files "
+                 f"shown ({shown}); put the file path on the line before the block")
+
+
+def _fill_file(tree: Files, block: EditBlock, state: FileState, notes: list) -> BlockOutcome:
+    """Empty SEARCH: create the file, or fill an empty one."""
+    if state.current is None:
+        state.current = block.replace
+        return BlockOutcome(block, ok=True, how="created")
+    if not state.current.strip():
+        state.current = block.replace
+        return BlockOutcome(block, ok=True, how="appended")
+    fallback = _definitions_from_replace(tree, block, state, notes, require_named=False)
+    if fallback is not None:
+        return fallback
+    head = "".join(state.current.splitlines(keepends=True)[:5])
+    return _fail(
+        block,
+        f"the SEARCH part is empty but {block.path} already exists and is not empty; "
+        "copy the lines to change into SEARCH",
+        closest=head,
+    )
+
+
+def _definitions_from_replace(
+    tree: Files, block: EditBlock, state: FileState, notes: list, require_named: bool = True
+) -> BlockOutcome | None:
+    """When SEARCH fails but REPLACE holds complete definitions of the file (whose names
+    SEARCH mentions), replace those definitions: the model quoted the code wrongly but
+    rewrote the whole function."""
+    from .defs import supported
+
+    language = language_for_path(block.path or "")
+    if not supported(language) or not block.replace.strip() or state.current is None:
+        return None
+    if require_named and not re.search(r"\b(def|class|function|func|fn|fun)\b", block.search):
+        return None
+    from .definitions import DefinitionEdit, replace_definitions
+
+    edit = replace_definitions(language, state.current, block.replace, original=state.original)
+    if not isinstance(edit, DefinitionEdit) or not edit.changed:
+        return None
+    if require_named and not all(n.split(".")[-1] in block.search for n in edit.replaced):
+        return None
+    _note_definitions(notes, block, edit)
+    state.current = edit.text
+    return BlockOutcome(block, ok=True, how="whole-file" if edit.whole_file else "definition")
+
+
+# --- code blocks ------------------------------------------------------------------
+
+
+def _apply_whole_file(tree: Files, block: EditBlock, edit_format: str) -> BlockOutcome:
+    block, state = _load(tree, block, create_ok=True)
+    if isinstance(state, str):
+        return _fail(block, state)
+    if state.current is None:
+        state.current = block.replace
+        return BlockOutcome(block, ok=True, how="created")
+    if edit_format != "whole":
+        return _fail(block, f"a code block for {block.path} has no SEARCH/REPLACE markers, so "
+                     "it is not clear what it replaces")
+    return _changed(state, block, block.replace, "whole-file")
+
+
+def _apply_definitions(tree: Files, block: EditBlock, notes: list) -> BlockOutcome:
+    from .defs import supported
+
+    if block.path is not None:
+        named, state = _load(tree, block, create_ok=True)
+        if isinstance(state, str):
+            return _fail(named, state)
+        if state.current is None:
+            # A path that exists nowhere is often a wrong name for a shown file: prefer the
+            # shown file whose definitions the block matches; else create the new file.
+            picked = _pick_shown_file(tree, block) if tree.shown else None
+            if isinstance(picked, FileState):
+                notes.append(f"block {block.index}: {block.path} does not exist; "
+                             f"applied to {picked.rel}, whose definitions it matches")
+                return _replace_in(picked, with_fields(block, path=picked.rel), notes)
+            state.current = block.replace
+            return BlockOutcome(named, ok=True, how="created")
+        block = named
+        if not supported(language_for_path(state.rel)):
+            return _fail(block, f"swc cannot find definitions in {state.rel}; use SEARCH/REPLACE")
+        return _replace_in(state, block, notes)
+    picked = _pick_shown_file(tree, block)
+    if isinstance(picked, str):
+        return _fail(block, picked)
+    return _replace_in(picked, with_fields(block, path=picked.rel), notes)
+
+
+def _replace_in(state: FileState, block: EditBlock, notes: list) -> BlockOutcome:
+    from .definitions import DefinitionFailure, replace_definitions
+
+    language = language_for_path(state.rel)
+    assert language is not None and state.current is not None
+    edit = replace_definitions(language, state.current, block.replace, original=state.original)
+    if isinstance(edit, DefinitionFailure):
+        return _fail(block, f"{edit.reason} ({state.rel})", edit.closest)
+    _note_definitions(notes, block, edit)
+    if not edit.changed:
+        return BlockOutcome(block, ok=True, how="unchanged")
+    state.current = edit.text
+    return BlockOutcome(block, ok=True, how="whole-file" if edit.whole_file else "definition")
+
+
+def _pick_shown_file(tree: Files, block: EditBlock) -> FileState | str:
+    """The first shown file that defines the most of the block's definitions."""
+    from .definitions import matched_names
+    from .defs import FENCE_LANGUAGES, supported
+
+    if not tree.shown:
+        return "the answer names no file for this code block; put the path on the line before it"
+    fence = FENCE_LANGUAGES.get(block.lang)
+    best: tuple[int, FileState | None] = (0, None)
+    for rel in tree.shown:
+        language = language_for_path(rel)
+        if not supported(language) or (fence and not _compatible(fence, language)):
+            continue
+        state = tree.state(rel)
+        if isinstance(state, str) or state.current is None:
+            continue
+        count = matched_names(language, state.current, block.replace)
+        if count > best[0]:
+            best = (count, state)
+    if best[1] is None:
+        shown = ", ".join(tree.shown)
+        return (f"the code block names no file and defines no function or class that the files "
+                f"shown define ({shown})")
+    return best[1]
+
+
+def _compatible(fence: str, language: str | None) -> bool:
+    families = ({"javascript", "typescript", "tsx"}, {"c", "cpp"})
+    return fence == language or any(fence in f and language in f for f in families)
+
+
+def _note_definitions(notes: list, block: EditBlock, edit: object) -> None:
+    ignored = getattr(edit, "ignored", ())
+    added = getattr(edit, "added", ())
+    if ignored:
+        notes.append(f"block {block.index}: ignored {', '.join(ignored)} "
+                     f"(not defined in {block.path})")
+    if added:
+        notes.append(f"block {block.index}: added {', '.join(added)} to {block.path}")

@@ -1,0 +1,355 @@
+"""Replace definitions of a file with the ones a code block holds. Pure on strings.
+
+A weak model that cannot keep to a diff format often rewrites a whole function right.
+Every complete definition in the block whose name exists in the file replaces that
+definition in place, re-indented to fit; a method is looked up within its class (or,
+written bare, as the one method of that name). Statements around the definitions in the
+block (example calls, ``if __name__ == "__main__":``) are ignored. A block holding every
+definition and import of the file replaces the whole file.
+"""
+
+from __future__ import annotations
+
+import re
+import textwrap
+from dataclasses import dataclass, field
+from difflib import get_close_matches
+
+from .defs import Definition, Outline, outline
+from .match import join_lines, reindent, split_lines
+
+
+@dataclass(frozen=True)
+class DefinitionEdit:
+    text: str  # the file's new content
+    replaced: tuple[str, ...]  # dotted names replaced (or "<whole file>")
+    unchanged: tuple[str, ...]  # matched but identical to the file (or to the original)
+    added: tuple[str, ...]  # new methods, helpers and imports the replacements need
+    ignored: tuple[str, ...]  # definitions in the block that match nothing in the file
+    whole_file: bool = False
+
+    @property
+    def changed(self) -> bool:
+        return bool(self.replaced or self.added)
+
+
+@dataclass(frozen=True)
+class DefinitionFailure:
+    reason: str
+    closest: str = ""
+
+
+@dataclass
+class _Plan:
+    """Line edits against the current file: (start, end exclusive, new lines)."""
+
+    edits: list[tuple[int, int, list[str]]] = field(default_factory=list)
+    replaced: list[str] = field(default_factory=list)
+    unchanged: list[str] = field(default_factory=list)
+    added: list[str] = field(default_factory=list)
+    ignored: list[Definition] = field(default_factory=list)
+    ambiguous: list[str] = field(default_factory=list)
+
+
+def dotted(definition: Definition) -> str:
+    return ".".join(definition.qualname)
+
+
+def matched_names(language: str, content: str, code: str) -> int:
+    """How many of the block's definitions name a definition of ``content`` (to pick a file)."""
+    block = outline(language, textwrap.dedent(code))
+    names = {d.qualname[-1] for d in outline(language, content).flat()}
+    return sum(1 for d in block.flat() if not d.has_error and d.name in names)
+
+
+def replace_definitions(
+    language: str, content: str, code: str, *, original: str | None = None
+) -> DefinitionEdit | DefinitionFailure:
+    """``content`` with the definitions in ``code`` put in place of its own.
+
+    ``original`` is the file before this answer touched it: a definition identical to its
+    original version is an echo of the file, not a change, and is skipped.
+    """
+    code = textwrap.dedent(code)
+    block = outline(language, code)
+    complete = [d for d in block.definitions if not d.has_error]
+    if not complete:
+        broken = ", ".join(dotted(d) for d in block.definitions)
+        why = f" ({broken} is incomplete or not valid code)" if broken else ""
+        return DefinitionFailure(f"the code block holds no complete function or class{why}")
+    current = outline(language, content)
+    whole = _whole_file(current, content, block, code)
+    if whole is not None:
+        return whole
+    plan = _plan(current, content, complete, code, original, language)
+    if not plan.replaced and not plan.unchanged:
+        return _no_match(current, content, complete, plan)
+    if plan.replaced:
+        _add_helpers(plan, current, content, code, language)
+        _add_imports(plan, current, content, block, code)
+    return DefinitionEdit(
+        text=_apply(content, plan.edits),
+        replaced=tuple(plan.replaced),
+        unchanged=tuple(plan.unchanged),
+        added=tuple(plan.added),
+        ignored=tuple(dotted(d) for d in plan.ignored),
+    )
+
+
+# --- whole file --------------------------------------------------------------------
+
+
+def _statement_texts(source_lines: list[str], found: Outline, kind: str) -> set[str]:
+    return {
+        "\n".join(line.strip() for line in source_lines[s.start : s.end + 1])
+        for s in found.statements
+        if s.kind == kind
+    }
+
+
+def _whole_file(current: Outline, content: str, block: Outline, code: str) -> DefinitionEdit | None:
+    """The block as the new file when it holds all of it (definitions and imports)."""
+    have = {d.qualname for d in current.definitions}
+    if not have or not have <= {d.qualname for d in block.definitions}:
+        return None
+    if any(d.has_error for d in block.definitions):
+        return None
+    file_lines, code_lines = split_lines(content), split_lines(code)
+    if not _statement_texts(file_lines, current, "import") <= _statement_texts(
+        code_lines, block, "import"
+    ):
+        return None
+    # Statements the file lacks (example calls, a __main__ guard) mean the block is a
+    # snippet around the definitions, not the file: take only the definitions then.
+    if not _statement_texts(code_lines, block, "other") <= _statement_texts(
+        file_lines, current, "other"
+    ):
+        return None
+    text = join_lines(code_lines)
+    if text == content:
+        return DefinitionEdit(content, (), ("<whole file>",), (), (), whole_file=True)
+    return DefinitionEdit(text, ("<whole file>",), (), (), (), whole_file=True)
+
+
+# --- planning ----------------------------------------------------------------------
+
+
+def _find(candidates: list[Definition], wanted: Definition) -> list[Definition]:
+    """File definitions ``wanted`` stands for: same qualified name, else same name suffix."""
+    same_kind = [d for d in candidates if d.kind == wanted.kind]
+    exact = [d for d in same_kind if d.qualname == wanted.qualname]
+    if exact:
+        return exact
+    tail = wanted.qualname
+    return [d for d in same_kind if d.qualname[-len(tail) :] == tail]
+
+
+def _plan(
+    current: Outline, content: str, complete: list[Definition], code: str,
+    original: str | None, language: str,
+) -> _Plan:
+    plan = _Plan()
+    file_lines, code_lines = split_lines(content), split_lines(code)
+    before = outline(language, original).flat() if original and original != content else None
+    context = (file_lines, code_lines, before, split_lines(original or ""))
+    pending = list(complete)
+    while pending:
+        wanted = pending.pop(0)
+        targets = _find(current.flat(), wanted)
+        if len(targets) > 1:
+            plan.ambiguous.append(dotted(wanted))
+        elif not targets and wanted.kind == "class" and wanted.members:
+            # An unknown class wrapping known methods (`class Solution:`): try the methods.
+            pending[:0] = [m for m in wanted.members if not m.has_error]
+        elif not targets:
+            plan.ignored.append(wanted)
+        elif wanted.kind == "class" and not _covers(wanted, targets[0]):
+            _plan_members(plan, targets[0], wanted, context)
+        else:
+            _plan_replacement(plan, targets[0], wanted, context)
+    _drop_overlaps(plan)
+    return plan
+
+
+def _covers(wanted: Definition, target: Definition) -> bool:
+    return {m.name for m in target.members} <= {m.name for m in wanted.members}
+
+
+def _plan_members(plan: _Plan, target: Definition, wanted: Definition, context: tuple) -> None:
+    for member in wanted.members:
+        if member.has_error:
+            continue
+        found = _find(target.walk()[1:], member)
+        if len(found) == 1:
+            _plan_replacement(plan, found[0], member, context)
+        elif len(found) > 1:
+            plan.ambiguous.append(dotted(member))
+        else:
+            _plan_new_member(plan, target, member, context)
+
+
+def _new_lines(target: Definition, wanted: Definition, context: tuple) -> tuple[int, list[str]]:
+    """(first file line replaced, re-indented block lines) for replacing ``target``."""
+    file_lines, code_lines = context[0], context[1]
+    whole = wanted.decorated or not target.decorated
+    start = target.start if whole else target.inner_start
+    lines = code_lines[(wanted.start if whole else wanted.inner_start) : wanted.end + 1]
+    have, want = _indent(file_lines[start]), _indent(lines[0])
+    unit = "\t" if have.startswith("\t") else " "
+    lines = reindent(lines, len(have) - len(want), unit)
+    if target.prefix and not wanted.prefix and target.start == target.inner_start:
+        lines[0] = f"{_indent(lines[0])}{target.prefix} {lines[0].lstrip()}"
+    return start, lines
+
+
+def _plan_replacement(plan: _Plan, target: Definition, wanted: Definition, context: tuple) -> None:
+    if target.inline:
+        plan.ambiguous.append(f"{dotted(wanted)} (shares its lines with other code)")
+        return
+    file_lines, _, before, original_lines = context
+    start, lines = _new_lines(target, wanted, context)
+    name = dotted(target)
+    same = lines == file_lines[start : target.end + 1]
+    if same or _is_echo(target, lines, before, original_lines):
+        plan.unchanged.append(name)
+        return
+    plan.edits.append((start, target.end + 1, lines))
+    plan.replaced.append(name)
+
+
+def _is_echo(target: Definition, lines: list[str], before: list | None, original: list) -> bool:
+    """The block repeats the original definition after an earlier block changed it."""
+    if before is None:
+        return False
+    same = [d for d in before if d.qualname == target.qualname and d.kind == target.kind]
+    if len(same) != 1:
+        return False
+    old = same[0]
+    for first in (old.start, old.inner_start):
+        if [ln.strip() for ln in original[first : old.end + 1]] == [ln.strip() for ln in lines]:
+            return True
+    return False
+
+
+def _plan_new_member(plan: _Plan, target: Definition, member: Definition, context: tuple) -> None:
+    """A method the block adds to a known class goes at the end of the class body."""
+    file_lines, code_lines = context[0], context[1]
+    last = file_lines[target.end].strip()
+    closes = last.startswith("}") or last == "end" or last.startswith("};")
+    at = target.end if closes else target.end + 1
+    if target.members:
+        indent = _indent(file_lines[target.members[0].start])
+    else:
+        indent = _indent(file_lines[target.start]) + "    "
+    lines = code_lines[member.start : member.end + 1]
+    unit = "\t" if indent.startswith("\t") else " "
+    lines = reindent(lines, len(indent) - len(_indent(lines[0])), unit)
+    plan.edits.append((at, at, ["", *lines]))
+    plan.added.append(dotted(target) + "." + member.name)
+
+
+def _drop_overlaps(plan: _Plan) -> None:
+    kept: list[tuple[int, int, list[str]]] = []
+    for edit in plan.edits:  # the first block definition touching a span wins
+        if not any(_overlap(edit, other) for other in kept):
+            kept.append(edit)
+    plan.edits = kept
+
+
+def _overlap(a: tuple[int, int, list[str]], b: tuple[int, int, list[str]]) -> bool:
+    (s1, e1, _), (s2, e2, _) = a, b
+    if s1 == e1 or s2 == e2:  # an insertion conflicts only strictly inside a replaced span
+        point, (s, e) = (s1, (s2, e2)) if s1 == e1 else (s2, (s1, e1))
+        return s < point < e
+    return s1 < e2 and s2 < e1
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+# --- helpers and imports ----------------------------------------------------------
+
+
+def _add_helpers(plan: _Plan, current: Outline, content: str, code: str, language: str) -> None:
+    """New top-level functions the replaced code calls are added before their first caller."""
+    new_text = "\n".join(line for _, _, lines in plan.edits for line in lines)
+    code_lines = split_lines(code)
+    tops = sorted(current.definitions, key=lambda d: d.start)
+    gap = ["", ""] if language == "python" else [""]
+    still_ignored = []
+    for helper in plan.ignored:
+        used = re.search(rf"\b{re.escape(helper.name)}\s*\(", new_text)
+        if helper.scope or helper.kind != "function" or not used:
+            still_ignored.append(helper)
+            continue
+        first = min(s for s, _, lines in plan.edits if helper.name in "\n".join(lines))
+        host = next((d for d in reversed(tops) if d.start <= first), None)
+        at = host.start if host else first
+        plan.edits.append((at, at, [*code_lines[helper.start : helper.end + 1], *gap]))
+        plan.added.append(helper.name)
+    plan.ignored = still_ignored
+
+
+def _add_imports(plan: _Plan, current: Outline, content: str, block: Outline, code: str) -> None:
+    """Imports in the block that the file lacks go after the file's last import."""
+    file_lines, code_lines = split_lines(content), split_lines(code)
+    have = _statement_texts(file_lines, current, "import")
+    imports = [s for s in current.statements if s.kind == "import"]
+    at = imports[-1].end + 1 if imports else _after_preamble(current, file_lines)
+    for statement in block.statements:
+        if statement.kind != "import":
+            continue
+        lines = code_lines[statement.start : statement.end + 1]
+        if "\n".join(line.strip() for line in lines) in have:
+            continue
+        plan.edits.append((at, at, lines))
+        plan.added.append(lines[0].strip())
+
+
+def _after_preamble(current: Outline, file_lines: list[str]) -> int:
+    """First line after leading comments and a module docstring (where imports go)."""
+    at = 0
+    for statement in sorted(current.statements, key=lambda s: s.start):
+        if any(line.strip() for line in file_lines[at : statement.start]):
+            break
+        text = file_lines[statement.start].lstrip()
+        if statement.kind == "comment" or text.startswith(("'", '"')):
+            at = statement.end + 1
+        else:
+            break
+    return at
+
+
+def _apply(content: str, edits: list[tuple[int, int, list[str]]]) -> str:
+    lines = split_lines(content)
+    # Bottom-up so earlier line numbers stay valid; of two insertions at one line, the
+    # later one is done first so that they end up in block order.
+    ordered = sorted(enumerate(edits), key=lambda e: (e[1][0], e[1][1], e[0]), reverse=True)
+    for _, (start, end, new) in ordered:
+        lines[start:end] = new
+    text = join_lines(lines)
+    return text if content.endswith("\n") or not content else text[:-1]
+
+
+def _no_match(
+    current: Outline, content: str, complete: list[Definition], plan: _Plan
+) -> DefinitionFailure:
+    names = ", ".join(dotted(d) for d in complete)
+    if plan.ambiguous:
+        return DefinitionFailure(
+            f"the code block defines {', '.join(plan.ambiguous)}, which matches more than one "
+            "definition in the file; put the method inside its class"
+        )
+    have = {dotted(d): d for d in current.flat()}
+    close = []
+    for wanted in complete:
+        close.extend(get_close_matches(dotted(wanted), list(have), n=2, cutoff=0.5))
+    file_lines = split_lines(content)
+    closest = join_lines([file_lines[have[n].inner_start] for n in dict.fromkeys(close)])
+    listing = ", ".join(list(have)[:12]) or "nothing"
+    return DefinitionFailure(
+        f"the code block defines {names}, but the file defines none of these "
+        f"(it defines {listing})",
+        closest=closest,
+    )

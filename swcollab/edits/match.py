@@ -1,0 +1,210 @@
+"""The matching ladder for SEARCH text: pure functions on strings.
+
+Rungs, in order: exact lines; lines equal once trailing whitespace is dropped; lines
+equal up to one uniform indentation shift (the replacement is shifted the same way);
+a fuzzy window above ``FUZZY_THRESHOLD``. A rung that finds the text in two places
+fails the edit: the ladder never guesses between places.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from difflib import SequenceMatcher
+
+# Similarity (difflib ratio over stripped lines) a window needs to count as a fuzzy match.
+FUZZY_THRESHOLD = 0.85
+# Below this similarity the nearest window is not worth showing to the model.
+CLOSEST_MIN_RATIO = 0.4
+# Fuzzy matching of one or two lines replaces the wrong line too easily.
+FUZZY_MIN_LINES = 3
+
+
+@dataclass(frozen=True)
+class Replaced:
+    text: str
+    how: str
+    line: int  # 1-based first line of the match in the old text
+
+
+@dataclass(frozen=True)
+class NoMatch:
+    reason: str
+    closest: str = ""
+    already_applied: bool = False
+
+
+def split_lines(text: str) -> list[str]:
+    """Lines without terminators; a final newline does not make an extra empty line."""
+    if not text:
+        return []
+    return (text[:-1] if text.endswith("\n") else text).split("\n")
+
+
+def join_lines(lines: list[str]) -> str:
+    return "".join(line + "\n" for line in lines)
+
+
+def _trim_blank_edges(lines: list[str]) -> list[str]:
+    start, end = 0, len(lines)
+    while start < end and not lines[start].strip():
+        start += 1
+    while end > start and not lines[end - 1].strip():
+        end -= 1
+    return lines[start:end]
+
+
+def _indent(line: str) -> str:
+    return line[: len(line) - len(line.lstrip())]
+
+
+def replace_text(content: str, search: str, replace: str) -> Replaced | NoMatch:
+    """Replace the one place ``search`` matches in ``content`` with ``replace``."""
+    lines = split_lines(content)
+    wanted = _trim_blank_edges(split_lines(search))
+    new = split_lines(replace)
+    if not wanted:
+        return NoMatch("the SEARCH part is empty but the file already has content")
+    for how, finder in LADDER:
+        spots = finder(lines, wanted)
+        if len(spots) > 1:
+            where = ", ".join(str(start + 1) for start, _, _ in spots[:5])
+            return NoMatch(
+                f"the SEARCH text matches {len(spots)} places (lines {where}); "
+                "add surrounding lines so that it matches exactly one place"
+            )
+        if spots:
+            start, end, shift = spots[0]
+            unit = "\t" if _indent(lines[start]).startswith("\t") else " "
+            body = lines[:start] + reindent(new, shift, unit) + lines[end:]
+            text = join_lines(body)
+            if not content.endswith("\n"):  # keep the file's (missing) final newline
+                text = text[:-1]
+            return Replaced(text, how, start + 1)
+    return NoMatch(
+        "the SEARCH text is not in the file",
+        closest=closest_lines(lines, wanted),
+        already_applied=contains(content, replace),
+    )
+
+
+Spot = tuple[int, int, int]  # start, end (exclusive), indentation shift in columns
+
+
+def _exact(lines: list[str], wanted: list[str]) -> list[Spot]:
+    n = len(wanted)
+    return [(i, i + n, 0) for i in range(len(lines) - n + 1) if lines[i : i + n] == wanted]
+
+
+def _trailing_ws(lines: list[str], wanted: list[str]) -> list[Spot]:
+    n = len(wanted)
+    target = [w.rstrip() for w in wanted]
+    stripped = [line.rstrip() for line in lines]
+    return [(i, i + n, 0) for i in range(len(lines) - n + 1) if stripped[i : i + n] == target]
+
+
+def indent_shift(window: list[str], wanted: list[str]) -> int | None:
+    """The one column shift that turns ``wanted`` into ``window``, or None."""
+    shift: int | None = None
+    for have, want in zip(window, wanted, strict=True):
+        if not have.strip() and not want.strip():
+            continue
+        if have.strip() != want.strip():
+            return None
+        delta = len(_indent(have)) - len(_indent(want))
+        if shift is None:
+            shift = delta
+        elif delta != shift:
+            return None
+    return shift
+
+
+def _indent_shift(lines: list[str], wanted: list[str]) -> list[Spot]:
+    n = len(wanted)
+    spots = []
+    for i in range(len(lines) - n + 1):
+        shift = indent_shift(lines[i : i + n], wanted)
+        if shift:
+            spots.append((i, i + n, shift))
+    return spots
+
+
+def _similarity(window: list[str], wanted: list[str]) -> float:
+    a = "\n".join(line.strip() for line in window)
+    b = "\n".join(line.strip() for line in wanted)
+    matcher = SequenceMatcher(None, a, b, autojunk=False)
+    if matcher.real_quick_ratio() < CLOSEST_MIN_RATIO or matcher.quick_ratio() < CLOSEST_MIN_RATIO:
+        return 0.0
+    return matcher.ratio()
+
+
+def _scored_windows(lines: list[str], wanted: list[str]) -> list[tuple[float, int, int]]:
+    n = len(wanted)
+    scored = []
+    for size in {max(1, n - 1), n, n + 1}:
+        for i in range(len(lines) - size + 1):
+            scored.append((_similarity(lines[i : i + size], wanted), i, i + size))
+    scored.sort(key=lambda s: (-s[0], s[1]))
+    return scored
+
+
+def _fuzzy(lines: list[str], wanted: list[str]) -> list[Spot]:
+    if sum(1 for w in wanted if w.strip()) < FUZZY_MIN_LINES:
+        return []
+    good = [s for s in _scored_windows(lines, wanted) if s[0] >= FUZZY_THRESHOLD]
+    if not good:
+        return []
+    picked: list[tuple[float, int, int]] = []
+    for score, start, end in good:  # keep only windows that do not overlap a better one
+        if all(end <= s or start >= e for _, s, e in picked):
+            picked.append((score, start, end))
+    return [(start, end, _first_line_shift(lines[start:end], wanted)) for _, start, end in picked]
+
+
+def _first_line_shift(window: list[str], wanted: list[str]) -> int:
+    have = next((line for line in window if line.strip()), "")
+    want = next((line for line in wanted if line.strip()), "")
+    return len(_indent(have)) - len(_indent(want))
+
+
+LADDER: tuple[tuple[str, Callable[[list[str], list[str]], list[Spot]]], ...] = (
+    ("exact", _exact),
+    ("trailing-ws", _trailing_ws),
+    ("indent", _indent_shift),
+    ("fuzzy", _fuzzy),
+)
+
+
+def reindent(lines: list[str], shift: int, unit: str = " ") -> list[str]:
+    """Shift every non-blank line by ``shift`` columns (never past its own indentation)."""
+    if shift == 0:
+        return list(lines)
+    out = []
+    for line in lines:
+        if not line.strip():
+            out.append("")
+        elif shift > 0:
+            out.append(unit * shift + line)
+        else:
+            cut = min(-shift, len(_indent(line)))
+            out.append(line[cut:])
+    return out
+
+
+def closest_lines(lines: list[str], wanted: list[str]) -> str:
+    """The window of the file most similar to ``wanted``, or "" when nothing is close."""
+    if not lines or not wanted:
+        return ""
+    score, start, end = _scored_windows(lines, wanted)[0]
+    if score < CLOSEST_MIN_RATIO:
+        return ""
+    return join_lines(lines[start:end])
+
+
+def contains(content: str, text: str) -> bool:
+    """Whether ``text`` (non-blank) is already in ``content``, up to whitespace rungs."""
+    wanted = _trim_blank_edges(split_lines(text))
+    if not wanted:
+        return False
+    lines = split_lines(content)
+    return any(finder(lines, wanted) for _, finder in LADDER[:3])
