@@ -81,7 +81,11 @@ _LOOPBACK_UP = (
     "except OSError:\n"
     " pass\n"
     "s.close()\n"
-    "os.execvp(sys.argv[1],sys.argv[1:])\n"
+    "try:\n"
+    " os.execvp(sys.argv[1],sys.argv[1:])\n"
+    "except OSError as e:\n"
+    " print(f'[swc: cannot run {sys.argv[1]}: {e.strerror or e}]',flush=True)\n"
+    " sys.exit(127)\n"
 )
 
 

@@ -48,7 +48,7 @@ class TestRun:
 
     __test__ = False
 
-    exit_code: int | None  # None when killed at the time limit or not started
+    exit_code: int | None  # None when killed at the time limit; 127 when it could not start
     timed_out: bool
     output: str
     duration_s: float

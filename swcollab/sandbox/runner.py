@@ -104,7 +104,8 @@ def _execute(
                 stderr=subprocess.STDOUT, start_new_session=True,
             )
         except OSError as exc:
-            return None, False, f"[swc: cannot run {argv[0]}: {exc.strerror or exc}]\n"
+            # 127, as a shell says "command not found"; the same inside the namespace
+            return 127, False, f"[swc: cannot run {argv[0]}: {exc.strerror or exc}]\n"
         timed_out = False
         exit_code: int | None = None
         try:
