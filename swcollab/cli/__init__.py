@@ -16,6 +16,7 @@ import click
 from .. import __version__
 from ..errors import EXIT_CODE_TABLE, EXIT_INTERRUPTED, SwcError
 from .common import AppContext
+from .brief_cmd import brief
 from .config_cmd import config_group
 from .fix_cmd import fix
 from .hook_cmd import hook_group
@@ -78,6 +79,7 @@ def cli(ctx: click.Context, debug: bool, repo_path: str | None) -> None:
 
 cli.add_command(config_group)
 cli.add_command(fix)
+cli.add_command(brief)
 cli.add_command(hook_group)
 
 

@@ -82,8 +82,14 @@ class _Run:
         return self.request.settings.prompts_dir
 
 
-def run_fix(request: FixRequest, *, on_event: EventSink = _ignore) -> RunResult:
-    """Run one fix end to end. Raises only what ends a run; the ledger has it either way."""
+def run_fix(
+    request: FixRequest, *, on_event: EventSink = _ignore, budget: Budget | None = None
+) -> RunResult:
+    """Run one fix end to end. Raises only what ends a run; the ledger has it either way.
+
+    ``budget`` may be shared by several runs (``swc eval -j N``); by default each run has
+    its own, of ``settings.budget``.
+    """
     from ..models import Budget, Ledger, ModelClient
     from ..sandbox import prune_stale_worktrees
 
@@ -93,7 +99,7 @@ def run_fix(request: FixRequest, *, on_event: EventSink = _ignore) -> RunResult:
     base_sha = resolve_base(root, request.base)
     prune_stale_worktrees(root)
     ledger = Ledger.open(request.repo.state_dir)
-    budget = Budget(settings.budget)
+    budget = budget if budget is not None else Budget(settings.budget)
     with ModelClient(settings, budget=budget) as probe:
         probe.check_credentials()
         specs = probe.specs()
@@ -174,12 +180,42 @@ def _execute(run: _Run) -> None:
             model=specs[plans[0].tier].model, max_file_size=settings.max_file_size,
         )
         run.result.warnings.extend(warnings)
+        context = _with_brief_and_examples(run, context)
         plan = TestPlan(command, settings.test_timeout, settings.network_isolation,
                         user_tests=request.task.user_tests)
         run.result.generated_tests = plan.generated
         run.result.discarded_tests = plan.discarded
         _baseline(run, plan, base.path, context)
         _cascade(run, plan, base.path, context)
+
+
+def _with_brief_and_examples(run: _Run, context: Context) -> Context:
+    """Context add-ons for the weak tier: the repository brief and similar past fixes."""
+    from ..brief import STALE_SHARE, load_brief, write_brief
+    from .examples import find_examples
+
+    request, settings = run.request, run.request.settings
+    state_dir, root, base = request.repo.state_dir, request.repo.root, run.result.base_sha
+    brief = load_brief(root, state_dir, base)
+    if brief is not None and brief.source == "generated" and brief.stale_share >= STALE_SHARE:
+        run.on_event(Event("brief", "the repository brief is stale: strong model rewrites it",
+                           "strong"))
+        brief = write_brief(client=run.client, root=root, state_dir=state_dir, commit=base,
+                            run_id=run.result.run_id, prompts_dir=run.prompts_dir)
+        run.result.notes.append("repository brief rewritten (its files changed)")
+    if brief is not None:
+        run.result.brief = f"{brief.source}:{brief.run_id or brief.commit[:12]}"
+        context = replace(context, brief=brief.text)
+    if settings.fewshot > 0:
+        from ..models import Ledger
+
+        runs = Ledger.open(state_dir).runs(limit=500)
+        examples = find_examples(root, request.task.text, base, settings.fewshot, runs)
+        if examples:
+            run.result.notes.append("few-shot examples: " + ", ".join(
+                f"{e.source} {e.ref[:12]}" for e in examples))
+            context = replace(context, examples=tuple(e.as_prompt() for e in examples))
+    return context
 
 
 def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
@@ -260,8 +296,10 @@ def _routed(run: _Run, context: Context, order: list[TierPlan]) -> list[TierPlan
     tier, reason = route_task(client=run.client, router=router, task=run.request.task,
                               context=router_context, prompts_dir=run.prompts_dir)
     if tier is None:
+        run.result.route = "fallback"
         run.result.notes.append(f"route: {reason}")
         return order
+    run.result.route = tier
     run.result.notes.append(f"route: {router} router sent the task to {tier}: {reason}")
     run.on_event(Event("route", f"router chose {tier}: {reason}", router))
     names = [p.tier for p in order]
@@ -291,6 +329,8 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
     settings = run.request.settings
     run.on_event(Event("draft", f"candidate {index} of {tier.candidates}", tier.tier,
                        {"candidate": index, "of": tier.candidates}))
+    if tier.tier == "strong":
+        context = replace(context, brief="", examples=())
     messages = patch_messages(
         edit_format=tier.edit_format, context=context, task_text=run.request.task.text,
         plan=plan, guidance=guidance if tier.tier == "weak" else "",
@@ -419,7 +459,10 @@ def _finish(run: _Run, ledger: object) -> None:
         result.run_id, verdict=result.verdict, branch=result.branch, cost_usd=result.cost_usd,
         strong_only_cost_usd=result.strong_only_cost_usd, report_path=result.report_path,
         meta={"notes": result.notes, "winner_tier": result.winner.tier if result.winner
-              else None, "attempts": len(result.attempts), "error": result.error},
+              else None, "attempts": len(result.attempts), "error": result.error,
+              "route": result.route, "brief": result.brief,
+              "winner_diff": result.winner.diff if result.winner else None,
+              "task_text": result.task.text[:2000]},
     )
 
 

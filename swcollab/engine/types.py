@@ -156,3 +156,5 @@ class RunResult:
     report_path: str | None = None
     pr_url: str | None = None
     error: str | None = None
+    route: str | None = None  # tier the router chose, or "fallback"
+    brief: str | None = None  # which brief the weak tier saw

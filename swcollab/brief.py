@@ -1,0 +1,133 @@
+"""The repository brief: written once by the strong model, read by the weak one in every run.
+
+Stored in ``.git/swc/brief/`` (``brief.md`` and ``brief.json`` with the commit it was
+written at and the blobs of the files it describes). A brief a person wrote or edited and
+committed as ``.swc/brief.md`` always wins over the generated one.
+
+Staleness rule: the generated brief is rewritten by ``swc brief --refresh``, or
+automatically when at least ``STALE_SHARE`` of the files it was written from changed
+(their git blob differs or they are gone) since it was written.
+"""
+
+from __future__ import annotations
+
+import json
+import subprocess
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from .prompts import render
+
+if TYPE_CHECKING:
+    from .models import ModelClient
+
+STALE_SHARE = 0.3
+COMMITTED_BRIEF = ".swc/brief.md"
+README_CHARS = 6000
+BRIEF_MAP_TOKENS = 3000
+
+
+@dataclass(frozen=True)
+class Brief:
+    text: str
+    source: str  # "committed" | "generated"
+    commit: str = ""
+    run_id: str = ""
+    cost_usd: float = 0.0
+    stale_share: float = 0.0
+
+
+def brief_dir(state_dir: Path) -> Path:
+    return state_dir / "brief"
+
+
+def _blobs(root: Path, rev: str, paths: list[str] | None = None) -> dict[str, str]:
+    args = ["git", "ls-tree", "-r", rev]
+    if paths:
+        args += ["--", *paths]
+    out = subprocess.run(args, cwd=root, capture_output=True, text=True).stdout
+    blobs = {}
+    for line in out.splitlines():
+        meta, _, path = line.partition("\t")
+        parts = meta.split()
+        if len(parts) == 3 and parts[1] == "blob":
+            blobs[path] = parts[2]
+    return blobs
+
+
+def changed_share(root: Path, rev: str, recorded: dict[str, str]) -> float:
+    if not recorded:
+        return 0.0
+    now = _blobs(root, rev, list(recorded))
+    changed = sum(1 for path, blob in recorded.items() if now.get(path) != blob)
+    return changed / len(recorded)
+
+
+def load_brief(root: Path, state_dir: Path, base: str = "HEAD") -> Brief | None:
+    """The brief to show at ``base``: the committed one, else the generated one (if any)."""
+    committed = subprocess.run(["git", "show", f"{base}:{COMMITTED_BRIEF}"], cwd=root,
+                               capture_output=True, text=True)
+    if committed.returncode == 0 and committed.stdout.strip():
+        return Brief(committed.stdout.strip(), "committed")
+    folder = brief_dir(state_dir)
+    text_file, meta_file = folder / "brief.md", folder / "brief.json"
+    if not text_file.is_file() or not meta_file.is_file():
+        return None
+    try:
+        meta = json.loads(meta_file.read_text(encoding="utf-8"))
+    except (OSError, json.JSONDecodeError):
+        return None
+    if not _is_ancestor(root, meta.get("commit", ""), base):
+        return None  # written from a later commit: it could tell the future (swc eval)
+    share = changed_share(root, base, meta.get("files", {}))
+    return Brief(text_file.read_text(encoding="utf-8").strip(), "generated",
+                 meta.get("commit", ""), meta.get("run_id", ""),
+                 float(meta.get("cost_usd", 0.0)), share)
+
+
+def _is_ancestor(root: Path, commit: str, base: str) -> bool:
+    if not commit:
+        return False
+    proc = subprocess.run(["git", "merge-base", "--is-ancestor", commit, base], cwd=root,
+                          capture_output=True)
+    return proc.returncode == 0
+
+
+def _readme(root: Path) -> str:
+    for name in ("README.md", "README.rst", "README.txt", "README"):
+        path = root / name
+        if path.is_file():
+            return path.read_text(encoding="utf-8", errors="replace")[:README_CHARS]
+    return ""
+
+
+def write_brief(
+    *, client: ModelClient, root: Path, state_dir: Path, commit: str, run_id: str,
+    prompts_dir: str | None = None,
+) -> Brief:
+    """Have the strong model write the brief from the whole-repository map and the README."""
+    from .repomap import Focus, build_repo_map
+
+    repo_map = build_repo_map(root, Focus(), tokens=BRIEF_MAP_TOKENS, state_dir=state_dir)
+    messages = [
+        {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
+        {"role": "user", "content": render("brief", prompts_dir=prompts_dir,
+                                           repo_map=repo_map.text, readme=_readme(root))},
+    ]
+    reply = client.complete("strong", messages, purpose="brief")
+    paths = [f.path for f in repo_map.files]
+    meta = {
+        "commit": commit,
+        "written_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "model": reply.model,
+        "run_id": run_id,
+        "cost_usd": reply.cost_usd,
+        "files": _blobs(root, commit, paths) if paths else {},
+    }
+    folder = brief_dir(state_dir)
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / "brief.md").write_text(reply.text.strip() + "\n", encoding="utf-8")
+    (folder / "brief.json").write_text(json.dumps(meta, indent=2), encoding="utf-8")
+    return Brief(reply.text.strip(), "generated", commit, run_id, reply.cost_usd, 0.0)

@@ -1,0 +1,191 @@
+"""A small buggy Python project in a real git repository, and a scripted pair of models.
+
+The scripted models answer through the loopback OpenAI server, so the whole of litellm's
+HTTP path, the budget and the ledger run as they do for a user.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+
+from fakes.openai_server import FakeOpenAI, request_text
+
+BUGGY_OPS = '''"""Arithmetic helpers."""
+
+
+def add(a, b):
+    """Return the sum of a and b."""
+    return a - b
+
+
+def mul(a, b):
+    return a * b
+'''
+
+EXISTING_TEST = '''from calc.ops import mul
+
+
+def test_mul():
+    assert mul(2, 3) == 6
+'''
+
+GOOD_TEST = '''tests/test_swc_add.py
+```python
+from calc.ops import add
+
+
+def test_add_sums():
+    assert add(2, 3) == 5
+```
+'''
+
+PASSING_TEST = '''```python
+from calc.ops import mul
+
+
+def test_mul_again():
+    assert mul(2, 2) == 4
+```
+'''
+
+GOOD_PATCH = '''The bug is the minus sign.
+
+calc/ops.py
+```python
+<<<<<<< SEARCH
+    return a - b
+=======
+    return a + b
+>>>>>>> REPLACE
+```
+'''
+
+WRONG_PATCH = '''calc/ops.py
+```python
+<<<<<<< SEARCH
+    return a - b
+=======
+    return a * b
+>>>>>>> REPLACE
+```
+'''
+
+MALFORMED_PATCH = '''calc/ops.py
+```python
+<<<<<<< SEARCH
+    return a minus b
+=======
+    return a + b
+>>>>>>> REPLACE
+```
+'''
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
+                          text=True).stdout
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    root = tmp_path / "proj"
+    (root / "calc").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "calc" / "__init__.py").write_text("")
+    (root / "calc" / "ops.py").write_text(BUGGY_OPS)
+    (root / "tests" / "test_ops.py").write_text(EXISTING_TEST)
+    (root / "pyproject.toml").write_text('[project]\nname = "calc"\nversion = "0"\n')
+    git(root, "init", "-q", "-b", "main")
+    git(root, "config", "user.email", "dev@example.com")
+    git(root, "config", "user.name", "Dev")
+    git(root, "add", "-A")
+    git(root, "commit", "-qm", "initial")
+    return root
+
+
+def is_tests_request(body: dict) -> bool:
+    return "reproduce the problem" in request_text(body)
+
+
+def is_plan_request(body: dict) -> bool:
+    return "Write a short plan" in request_text(body)
+
+
+@dataclass
+class Script:
+    """What each tier answers: lists are consumed in order, the last item repeats."""
+
+    weak_tests: list[str] = field(default_factory=lambda: [GOOD_TEST])
+    strong_tests: list[str] = field(default_factory=lambda: [GOOD_TEST])
+    weak_patches: list[str] = field(default_factory=lambda: [GOOD_PATCH])
+    strong_patches: list[str] = field(default_factory=lambda: [GOOD_PATCH])
+    plan: str = "Change the minus in add() to a plus."
+    route: str = '{"tier": "weak", "reason": "simple"}'
+    calls: list[tuple[str, str]] = field(default_factory=list)  # (tier, kind)
+
+    def _take(self, items: list[str]) -> str:
+        return items.pop(0) if len(items) > 1 else items[0]
+
+    def answer(self, body: dict) -> str:
+        tier = "strong" if "strong" in str(body.get("model")) else "weak"
+        text = request_text(body)
+        if is_tests_request(body):
+            kind = "tests"
+            reply = self._take(self.weak_tests if tier == "weak" else self.strong_tests)
+        elif is_plan_request(body):
+            kind, reply = "plan", self.plan
+        elif "Decide who should fix this task" in text:
+            kind, reply = "route", self.route
+        else:
+            kind = "patch"
+            reply = self._take(self.weak_patches if tier == "weak" else self.strong_patches)
+        self.calls.append((tier, kind))
+        return reply
+
+    def count(self, tier: str, kind: str | None = None) -> int:
+        return sum(1 for t, k in self.calls if t == tier and (kind is None or k == kind))
+
+
+@pytest.fixture
+def models(fake_llm: FakeOpenAI, project: Path, monkeypatch: pytest.MonkeyPatch
+           ) -> Callable[..., Script]:
+    """Configure both tiers against the loopback server; returns a function making a Script."""
+    monkeypatch.setenv("SWC_FAKE_KEY", "sk-test")
+    config = f'''
+test_cmd = "{sys.executable} -m pytest -q"
+test_timeout = 120
+budget = 1.0
+[weak]
+model = "openai/weak-model"
+api_base = "{fake_llm.base_url}"
+api_key_env = "SWC_FAKE_KEY"
+input_cost_per_mtok = 1.0
+output_cost_per_mtok = 2.0
+candidates = 2
+tests = 1
+[strong]
+model = "openai/strong-model"
+api_base = "{fake_llm.base_url}"
+api_key_env = "SWC_FAKE_KEY"
+input_cost_per_mtok = 10.0
+output_cost_per_mtok = 40.0
+candidates = 1
+tests = 1
+'''
+    config_home = project.parent / "xdg"
+    (config_home / "swc").mkdir(parents=True, exist_ok=True)
+    (config_home / "swc" / "config.toml").write_text(config)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+
+    def make(**kwargs: object) -> Script:
+        script = Script(**kwargs)  # type: ignore[arg-type]
+        fake_llm.set_handler(script.answer)
+        return script
+
+    return make

@@ -1,0 +1,237 @@
+"""``swc fix`` end to end: real git repositories, real test runs, scripted loopback models."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from swcollab.cli import cli
+from engine.conftest import (
+    GOOD_PATCH,
+    GOOD_TEST,
+    MALFORMED_PATCH,
+    PASSING_TEST,
+    WRONG_PATCH,
+    git,
+)
+
+PROMPT = "add(2, 3) returns -1 instead of 5: the sum is wrong"
+
+
+def fix(project: Path, *args: str) -> tuple[int, dict, str]:
+    runner = CliRunner()
+    result = runner.invoke(cli, ["--repo", str(project), "fix", "--prompt", PROMPT, "--json",
+                                 *args], catch_exceptions=False)
+    document = json.loads(result.stdout) if result.stdout.strip() else {}
+    return result.exit_code, document, result.stderr
+
+
+def branches(project: Path) -> list[str]:
+    return git(project, "branch", "--format=%(refname:short)").split()
+
+
+def ops_on(project: Path, branch: str) -> str:
+    return git(project, "show", f"{branch}:calc/ops.py")
+
+
+def worktrees(project: Path) -> list[str]:
+    return [line for line in git(project, "worktree", "list", "--porcelain").splitlines()
+            if line.startswith("worktree ")]
+
+
+def ledger_runs(project: Path) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(project / ".git" / "swc" / "ledger.db")
+    conn.row_factory = sqlite3.Row
+    return conn.execute("SELECT * FROM runs").fetchall()
+
+
+def test_weak_passes_strong_never_called(project, models):
+    script = models()
+    code, doc, _err = fix(project)
+    assert code == 0, doc
+    assert doc["verdict"] == "fixed"
+    assert script.count("strong") == 0
+    assert doc["branch"] == "swc/add-2-3-returns-1-instead-of-5-the-sum"[: len(doc["branch"])]
+    assert "return a + b" in ops_on(project, doc["branch"])
+    # the kept reproduction test travels with the fix
+    files = git(project, "show", "--name-only", "--format=", doc["branch"]).split()
+    assert "tests/test_swc_add.py" in files or any("test_swc" in f for f in files)
+    message = git(project, "log", "-1", "--format=%B", doc["branch"])
+    assert "Swc-Model: openai/weak-model" in message and "Swc-Strategy: cascade" in message
+    # the user's checkout did not move and no worktree is left behind
+    assert git(project, "rev-parse", "--abbrev-ref", "HEAD").strip() == "main"
+    assert "return a - b" in (project / "calc" / "ops.py").read_text()
+    assert len(worktrees(project)) == 1
+    runs = ledger_runs(project)
+    assert [r["verdict"] for r in runs] == ["fixed"]
+    assert doc["cost_usd"] > 0 and doc["strong_only_cost_usd"] > doc["cost_usd"]
+
+
+def test_weak_fails_strong_gets_attempt_and_failure(project, models, fake_llm):
+    script = models(weak_patches=[WRONG_PATCH])
+    code, doc, _ = fix(project)
+    assert code == 0, doc
+    assert doc["winner"]["tier"] == "strong"
+    assert script.count("weak", "patch") == 2 and script.count("strong", "patch") == 1
+    strong_patch_prompts = [p for p in fake_llm.prompts("openai/strong-model")
+                            if "SEARCH" in p and "reproduce the problem" not in p]
+    assert strong_patch_prompts, "strong model was never asked for a patch"
+    prompt = strong_patch_prompts[0]
+    assert "return a * b" in prompt  # the weak attempt's diff
+    assert "test_add_sums" in prompt  # and how its tests failed
+    assert "return a + b" in ops_on(project, doc["branch"])
+
+
+def test_both_fail_exit_1_no_branch(project, models):
+    models(weak_patches=[WRONG_PATCH], strong_patches=[WRONG_PATCH])
+    code, doc, _ = fix(project)
+    assert code == 1
+    assert doc["verdict"] == "not_fixed"
+    assert doc["branch"] is None
+    assert not [b for b in branches(project) if b.startswith("swc/")]
+    assert "Why the candidates failed" in doc["report_markdown"]
+    assert "test_add_sums" in doc["report_markdown"]
+    assert Path(doc["report_path"]).is_file()
+
+
+def test_keep_failed_leaves_unverified_branch(project, models):
+    models(weak_patches=[WRONG_PATCH], strong_patches=[WRONG_PATCH])
+    code, doc, _ = fix(project, "--keep-failed")
+    assert code == 1
+    assert doc["branch"].endswith("-unverified")
+    assert "return a * b" in ops_on(project, doc["branch"])
+
+
+def test_budget_runs_out_between_tiers(project, models):
+    script = models(weak_patches=[WRONG_PATCH])
+    # enough for the weak tier's calls, not for a strong call's worst case
+    code, doc, _ = fix(project, "--budget", "0.06")
+    assert code == 4, doc
+    assert doc["verdict"] == "budget_exhausted"
+    assert script.count("strong", "patch") == 0
+    assert doc["cost_usd"] <= 0.06
+    assert ledger_runs(project)[0]["verdict"] == "budget_exhausted"
+
+
+def test_generated_test_passing_on_base_is_discarded(project, models):
+    models(weak_tests=[PASSING_TEST, GOOD_TEST])
+    code, doc, _ = fix(project)
+    assert code == 0
+    reasons = [d["reason"] for d in doc["tests"]["discarded"]]
+    assert any("passes on the unpatched code" in r for r in reasons)
+    kept = [k for g in doc["tests"]["generated"] for k in g["kept"]]
+    assert kept and all("test_add_sums" in k for k in kept)
+
+
+def test_malformed_edit_corrected_after_feedback(project, models, fake_llm):
+    script = models(weak_patches=[MALFORMED_PATCH, GOOD_PATCH])
+    code, doc, _ = fix(project)
+    assert code == 0, doc
+    assert script.count("strong", "patch") == 0
+    retry_prompts = [p for p in fake_llm.prompts() if "could not be applied" in p]
+    assert retry_prompts and "calc/ops.py" in retry_prompts[0]
+
+
+def test_plan_strategy_strong_plans_weak_patches(project, models, fake_llm):
+    script = models()
+    code, doc, _ = fix(project, "--strategy", "plan")
+    assert code == 0
+    assert script.count("strong", "plan") == 1
+    assert script.count("strong", "patch") == 0
+    weak_patch_prompts = [p for p in fake_llm.prompts("openai/weak-model") if "SEARCH" in p
+                          and "reproduce the problem" not in p]
+    assert "Change the minus in add() to a plus." in weak_patch_prompts[0]
+
+
+def test_dirty_working_tree_untouched(project, models):
+    models()
+    (project / "calc" / "ops.py").write_text((project / "calc" / "ops.py").read_text()
+                                             + "\n# local edit\n")
+    (project / "notes.txt").write_text("untracked\n")
+    git(project, "add", "notes.txt")
+    before = (git(project, "status", "--porcelain"), git(project, "ls-files", "-s"),
+              (project / "calc" / "ops.py").read_text())
+    code, doc, err = fix(project)
+    assert code == 0
+    assert "uncommitted changes are not included" in err
+    after = (git(project, "status", "--porcelain"), git(project, "ls-files", "-s"),
+             (project / "calc" / "ops.py").read_text())
+    assert before == after
+    assert "# local edit" not in ops_on(project, doc["branch"])
+
+
+def test_existing_branch_never_overwritten(project, models):
+    models()
+    _, first, _ = fix(project)
+    _, second, _ = fix(project)
+    assert second["branch"] == first["branch"] + "-2"
+
+
+def test_interrupt_during_test_run(project, models, monkeypatch):
+    models()
+    import swcollab.engine.attempts as attempts
+
+    real = attempts.TestPlan.evaluate
+
+    def interrupted(self, run):  # Ctrl-C arrives while the candidate's tests run
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(attempts.TestPlan, "evaluate", interrupted)
+    code, doc, err = fix(project)
+    monkeypatch.setattr(attempts.TestPlan, "evaluate", real)
+    assert code == 130
+    assert "interrupted" in err
+    assert not [b for b in branches(project) if b.startswith("swc/")]
+    assert len(worktrees(project)) == 1
+    assert ledger_runs(project)[0]["verdict"] == "interrupted"
+
+
+def test_user_test_must_fail_on_base(project, models):
+    models()
+    code, _doc, err = fix(project, "--tests", "tests/test_ops.py")
+    assert code == 2
+    assert "passes on the base commit" in err
+
+
+def test_missing_credentials_exit_3(project, models, monkeypatch):
+    models()
+    monkeypatch.delenv("SWC_FAKE_KEY")
+    code, _doc, err = fix(project)
+    assert code == 3
+    assert "SWC_FAKE_KEY" in err
+
+
+def test_not_a_git_repository(tmp_path):
+    result = CliRunner().invoke(cli, ["--repo", str(tmp_path), "fix", "--prompt", "x"])
+    assert result.exit_code == 3
+    assert "not inside a git repository" in result.stderr
+
+
+def test_needs_exactly_one_task_source(project):
+    result = CliRunner().invoke(cli, ["--repo", str(project), "fix"])
+    assert result.exit_code == 2
+    assert "exactly one of" in result.stderr
+
+
+@pytest.mark.parametrize("strategy", ["weak", "strong"])
+def test_single_tier_strategies(project, models, strategy):
+    script = models()
+    code, doc, _ = fix(project, "--strategy", strategy)
+    assert code == 0
+    other = "strong" if strategy == "weak" else "weak"
+    assert script.count(other) == 0
+    assert doc["winner"]["tier"] == strategy
+
+
+def test_human_output_names_branch(project, models):
+    models()
+    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--prompt", PROMPT])
+    assert result.exit_code == 0
+    assert "git diff HEAD...swc/" in result.stdout
+    subprocess.run(["git", "rev-parse", "--verify", "swc/add-2-3-returns-1-instead-of-5"],
+                   cwd=project, check=False)
