@@ -1,0 +1,305 @@
+"""``build_repo_map`` step by step: list, look up the cache, parse the rest, rank, render."""
+
+from __future__ import annotations
+
+import os
+import sqlite3
+import time
+from collections import Counter
+from collections.abc import Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..errors import NotAGitRepository, UsageError
+from ..gitrepo import find_repo
+from . import lexical
+from .cache import DB_NAME, TagCache
+from .files import Listing, SourceFile, changed_since, list_source_files, restrict_paths
+from .focus import normalize_path
+from .rank import Ranking, RankInput, rank
+from .records import Focus, MapStats, RankedDefinition, RankedFile, RepoMap
+from .render import Item, fit, token_counter
+from .tags import STATUS_BINARY, Definition, FileTags, extract_tags, query_version
+
+# Parse in worker processes when this many files are new: below it, starting them costs
+# more than it saves.
+PARALLEL_MIN_FILES = 150
+MAX_WORKERS = 4
+
+Key = tuple[str, str, str]  # (blob sha, language, query version)
+
+
+@dataclass
+class _Mapped:
+    """The files that made it into the map, as parallel lists."""
+
+    paths: list[str] = field(default_factory=list)
+    languages: list[str] = field(default_factory=list)
+    definitions: list[list[Definition]] = field(default_factory=list)
+    references: list[dict[str, int]] = field(default_factory=list)
+    blob_ids: list[int] = field(default_factory=list)
+    doc_lengths: list[int] = field(default_factory=list)
+
+
+@dataclass
+class _Run:
+    stages: dict[str, float] = field(default_factory=dict)
+    warnings: list[str] = field(default_factory=list)
+    parsed: int = 0
+    hits: int = 0
+
+    @contextmanager
+    def stage(self, name: str) -> Iterator[None]:
+        start = time.perf_counter()
+        try:
+            yield
+        finally:
+            self.stages[name] = self.stages.get(name, 0.0) + time.perf_counter() - start
+
+
+def build(
+    root: Path, focus: Focus, *, tokens: int, model: str | None, max_file_size: int,
+    state_dir: Path | None, paths: Sequence[str] | None, branch_base: str | None,
+) -> RepoMap:
+    if tokens <= 0:
+        raise UsageError(f"the token budget must be a positive number, not {tokens}")
+    repo = find_repo(root)
+    if repo is None:
+        raise NotAGitRepository(f"{root} is not inside a git repository")
+    top = repo.root  # of the worktree containing ``root``; a subdirectory maps it all
+    run = _Run()
+    with run.stage("list"):
+        prefixes = restrict_paths(top, paths) if paths is not None else None
+        listing = list_source_files(top, max_file_size=max_file_size, prefixes=prefixes)
+    db_path = (state_dir or repo.state_dir) / DB_NAME
+    cache = TagCache(db_path)
+    try:
+        if cache.warning:
+            run.warnings.append(cache.warning)
+        try:
+            mapped, skipped = _collect(top, listing, cache, run)
+        except sqlite3.DatabaseError as exc:
+            cache = _rebuilt(cache, db_path, exc, run)
+            mapped, skipped = _collect(top, listing, cache, run)
+        extra = _branch_files(top, branch_base, run)
+        result = _rank_and_render(top, mapped, focus, extra, cache, run, tokens, model)
+        try:
+            cache.maintain(top)
+        except sqlite3.DatabaseError as exc:  # pruning is housekeeping: never fatal
+            run.warnings.append(f"tag cache pruning skipped: {exc}")
+    finally:
+        cache.close()
+    text, used, files, shown = result
+    stats = MapStats(
+        files_total=listing.tracked,
+        files_parsed=run.parsed,
+        cache_hits=run.hits,
+        languages=dict(Counter(mapped.languages)),
+        seconds_per_stage={k: round(v, 4) for k, v in run.stages.items()},
+        definitions=sum(len(d) for d in mapped.definitions),
+        skipped=dict(skipped),
+    )
+    if not mapped.paths:
+        run.warnings.append("no supported source files to map (tracked files: "
+                            f"{listing.tracked})")
+    return RepoMap(text=text, tokens=used, files=files, stats=stats,
+                   warnings=tuple(run.warnings), shown=shown)
+
+
+def _rebuilt(cache: TagCache, path: Path, exc: Exception, run: _Run) -> TagCache:
+    cache.close()
+    for suffix in ("", "-wal", "-shm"):
+        stale = Path(str(path) + suffix)
+        if stale.exists():
+            stale.replace(Path(str(path) + suffix + ".broken"))
+    run.warnings.append(
+        f"the tag cache at {path} was damaged ({exc}); rebuilt it "
+        f"(old file kept as {path.name}.broken)"
+    )
+    return TagCache(path)
+
+
+def _collect(
+    root: Path, listing: Listing, cache: TagCache, run: _Run
+) -> tuple[_Mapped, Counter[str]]:
+    run.parsed = run.hits = 0
+    keys = {f.path: (f.sha, f.language, query_version(f.language)) for f in listing.files}
+    with run.stage("cache"):
+        cached = cache.lookup(set(keys.values()))
+    missing: dict[Key, SourceFile] = {}
+    for f in listing.files:
+        if keys[f.path] not in cached:
+            missing.setdefault(keys[f.path], f)
+    with run.stage("parse"):
+        parsed = _parse_all(root, missing, run)
+        run.parsed = len(parsed)
+    with run.stage("cache"):
+        ids = cache.store([(*key, tags) for key, tags in parsed.items()])
+    skipped = Counter(listing.skipped)
+    mapped = _Mapped()
+    for f in listing.files:
+        key = keys[f.path]
+        if key in cached:
+            run.hits += 1
+            row = cached[key]
+            status, defs, refs, blob_id, doc_len = (
+                row.status, row.definitions, row.references, row.blob_id, row.doc_len)
+        elif key in parsed:
+            tags = parsed[key]
+            status, defs, refs, blob_id, doc_len = (
+                tags.status, tags.definitions, tags.references, ids[key],
+                sum(tags.terms.values()))
+        else:
+            skipped["unreadable"] += 1
+            continue
+        if status == STATUS_BINARY:
+            skipped["binary"] += 1
+            continue
+        mapped.paths.append(f.path)
+        mapped.languages.append(f.language)
+        mapped.definitions.append(defs)
+        mapped.references.append(refs)
+        mapped.blob_ids.append(blob_id)
+        mapped.doc_lengths.append(doc_len)
+    return mapped, skipped
+
+
+def parse_file(root: Path, path: str, language: str) -> FileTags | None:
+    try:
+        source = (root / path).read_bytes()
+    except OSError:
+        return None
+    return extract_tags(language, source)
+
+
+def _parse_all(root: Path, missing: dict[Key, SourceFile], run: _Run) -> dict[Key, FileTags]:
+    keys = list(missing)
+    jobs = [(root, missing[k].path, missing[k].language) for k in keys]
+    workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    if len(jobs) >= PARALLEL_MIN_FILES and workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            results = list(pool.map(parse_file, *zip(*jobs, strict=True), chunksize=32))
+    else:
+        results = [parse_file(*job) for job in jobs]
+    parsed = {}
+    for key, job, tags in zip(keys, jobs, results, strict=True):
+        if tags is None:
+            run.warnings.append(f"{job[1]}: could not be read")
+            continue
+        parsed[key] = tags
+    return parsed
+
+
+def _branch_files(root: Path, base: str | None, run: _Run) -> list[str]:
+    if not base:
+        return []
+    files, warning = changed_since(root, base)
+    if warning:
+        run.warnings.append(warning)
+    return files
+
+
+def _focus_indices(paths: Sequence[str], wanted: Sequence[str], root: Path) -> list[int]:
+    """Indices of mapped files the focus names: exact, or the longest path-suffix match."""
+    index = {p: i for i, p in enumerate(paths)}
+    prefix = root.as_posix().rstrip("/") + "/"
+    found: list[int] = []
+    for raw in wanted:
+        path = normalize_path(raw)
+        if path.startswith(prefix):
+            path = path[len(prefix):]
+        hit = index.get(path)
+        if hit is None:
+            matches = [p for p in paths if p.endswith("/" + path) or path.endswith("/" + p)]
+            if matches:
+                hit = index[max(matches, key=len)]
+        if hit is not None and hit not in found:
+            found.append(hit)
+    return found
+
+
+def _lexical_scores(
+    mapped: _Mapped, terms: set[str], cache: TagCache
+) -> dict[int, float]:
+    if not terms or not mapped.paths:
+        return {}
+    by_blob: dict[int, list[int]] = {}
+    for i, blob_id in enumerate(mapped.blob_ids):
+        by_blob.setdefault(blob_id, []).append(i)
+    postings: dict[str, dict[int, int]] = {}
+    for term, blobs in cache.postings(terms, set(by_blob)).items():
+        postings[term] = {i: tf for blob_id, tf in blobs.items() for i in by_blob[blob_id]}
+    lengths = list(mapped.doc_lengths)
+    for i, path in enumerate(mapped.paths):
+        for term in lexical.path_terms(path) & terms:
+            postings.setdefault(term, {})
+            postings[term][i] = postings[term].get(i, 0) + lexical.PATH_TF
+            lengths[i] += lexical.PATH_TF
+    return lexical.bm25(postings, lengths)
+
+
+def _rank_and_render(
+    top: Path, mapped: _Mapped, focus: Focus, extra_files: Sequence[str], cache: TagCache,
+    run: _Run, budget: int, model: str | None,
+) -> tuple[str, int, tuple[RankedFile, ...], tuple[str, ...]]:
+    root_files = _focus_indices(mapped.paths, [*focus.files, *extra_files], top)
+    terms = lexical.query_terms(" ".join([focus.text, *focus.identifiers]))
+    with run.stage("lexical"):
+        scores = _lexical_scores(mapped, terms, cache)
+    with run.stage("rank"):
+        ranking = rank(RankInput(
+            paths=mapped.paths, definitions=mapped.definitions, references=mapped.references,
+            focus_files=set(root_files), mentioned=set(focus.identifiers), lexical=scores,
+            query_terms=terms,
+        ))
+    with run.stage("render"):
+        order = sorted(range(len(mapped.paths)), key=lambda i: -ranking.file_scores[i])
+        items = _items(order[:budget], ranking, mapped, root_files)
+        count, warning = token_counter(model)
+        if warning:
+            run.warnings.append(warning)
+        text, used, n = fit(items, mapped.paths, mapped.definitions, budget, count)
+        files = _ranked_files(order, ranking, mapped, items[:n])
+        shown = tuple(dict.fromkeys(mapped.paths[item.file] for item in items[:n]))
+    return text, used, files, shown
+
+
+def _items(
+    files: Sequence[int], ranking: Ranking, mapped: _Mapped, focus_files: Sequence[int]
+) -> list[Item]:
+    forced = {f: len(focus_files) - rank for rank, f in enumerate(focus_files)}
+    items = []
+    for f in files:
+        score = ranking.file_scores[f]
+        items.append(Item(float("inf") if f in forced else score, f, -1))
+        for j, def_score in enumerate(ranking.definition_scores[f]):
+            items.append(Item(def_score, f, j))
+    for f in focus_files:
+        if f not in files:
+            items.append(Item(float("inf"), f, -1))
+    items.sort(key=lambda it: (-it.score, -forced.get(it.file, 0), it.file, it.definition))
+    return items
+
+
+def _ranked_files(
+    order: Sequence[int], ranking: Ranking, mapped: _Mapped, shown: Sequence[Item]
+) -> tuple[RankedFile, ...]:
+    picked: dict[int, list[int]] = {}
+    for item in shown:
+        if item.definition >= 0:
+            picked.setdefault(item.file, []).append(item.definition)
+    result = []
+    for f in order:
+        def_scores = ranking.definition_scores[f]
+        defs = tuple(
+            _ranked_definition(mapped.definitions[f][j], def_scores[j])
+            for j in picked.get(f, ())
+        )
+        result.append(RankedFile(mapped.paths[f], ranking.file_scores[f], defs))
+    return tuple(result)
+
+
+def _ranked_definition(d: Definition, score: float) -> RankedDefinition:
+    return RankedDefinition(d.name, d.kind, d.line, d.end_line, d.signature, score)

@@ -1,0 +1,211 @@
+"""The tag cache: ``.git/swc/tags.db``, keyed by git blob SHA, language and query version.
+
+Content, not mtime, is the key, so the cache survives checkouts and branch switches and
+is shared by every worktree of the repository. Rows hold the definitions and references
+of one blob (JSON) and its lexical terms (one row per term, so a task's words are looked
+up with an index instead of loading every file's vocabulary).
+
+Pruning: a row not used for ``STALE_DAYS`` is deleted, and so is, at the daily
+maintenance, a row whose blob is not in the object database (working-tree edits that
+were never committed, or objects git has garbage-collected).
+"""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+import subprocess
+import time
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+from ..sqlitedb import open_or_rebuild
+from .tags import Definition, FileTags
+
+DB_NAME = "tags.db"
+STALE_DAYS = 30
+_WRITE_BATCH = 200
+
+Key = tuple[str, str, str]  # (blob sha, language, query version)
+
+
+def m001_tags(conn: sqlite3.Connection) -> None:
+    conn.execute(
+        "CREATE TABLE blobs ("
+        " id INTEGER PRIMARY KEY,"
+        " sha TEXT NOT NULL, language TEXT NOT NULL, version TEXT NOT NULL,"
+        " status TEXT NOT NULL, defs TEXT NOT NULL, refs TEXT NOT NULL,"
+        " doc_len INTEGER NOT NULL, last_used INTEGER NOT NULL,"
+        " UNIQUE (sha, language, version))"
+    )
+    conn.execute(
+        "CREATE TABLE terms (term TEXT NOT NULL, blob_id INTEGER NOT NULL, tf INTEGER NOT NULL,"
+        " PRIMARY KEY (term, blob_id)) WITHOUT ROWID"
+    )
+    conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
+
+
+MIGRATIONS = [m001_tags]
+
+
+@dataclass
+class CachedTags:
+    blob_id: int
+    status: str
+    definitions: list[Definition]
+    references: dict[str, int]
+    doc_len: int
+
+
+def today() -> int:
+    return int(time.time() // 86_400)
+
+
+class TagCache:
+    """One open connection to the cache; ``close()`` when done."""
+
+    def __init__(self, path: Path) -> None:
+        self.path = path
+        self.conn, self.warning = open_or_rebuild(path, MIGRATIONS, what="tag cache")
+
+    def close(self) -> None:
+        self.conn.close()
+
+    def lookup(self, keys: Iterable[Key]) -> dict[Key, CachedTags]:
+        """Cached tags for (sha, language, version) keys; one query, missing keys absent."""
+        wanted = json.dumps([list(k) for k in keys])
+        rows = self.conn.execute(
+            "SELECT b.id, b.sha, b.language, b.version, b.status, b.defs, b.refs, b.doc_len,"
+            " b.last_used FROM json_each(?) AS w"
+            " JOIN blobs AS b ON b.sha = w.value ->> 0 AND b.language = w.value ->> 1"
+            " AND b.version = w.value ->> 2",
+            (wanted,),
+        ).fetchall()
+        found = {}
+        stale_ids = []
+        day = today()
+        for row in rows:
+            found[(row[1], row[2], row[3])] = CachedTags(
+                blob_id=row[0],
+                status=row[4],
+                definitions=[Definition(*d) for d in json.loads(row[5])],
+                references=json.loads(row[6]),
+                doc_len=row[7],
+            )
+            if row[8] < day:
+                stale_ids.append(row[0])
+        if stale_ids:
+            self._touch(stale_ids, day)
+        return found
+
+    def _touch(self, ids: Sequence[int], day: int) -> None:
+        # Once a day per row at most, so a warm run usually writes nothing.
+        with self._transaction():
+            self.conn.executemany(
+                "UPDATE blobs SET last_used = ? WHERE id = ?", [(day, i) for i in ids]
+            )
+
+    def store(
+        self, items: Sequence[tuple[str, str, str, FileTags]]
+    ) -> dict[tuple[str, str, str], int]:
+        """Insert parsed tags; returns the row id of each key."""
+        ids: dict[tuple[str, str, str], int] = {}
+        day = today()
+        for start in range(0, len(items), _WRITE_BATCH):
+            with self._transaction():
+                for sha, language, version, tags in items[start:start + _WRITE_BATCH]:
+                    ids[(sha, language, version)] = self._store_one(
+                        sha, language, version, tags, day
+                    )
+        return ids
+
+    def _store_one(self, sha: str, language: str, version: str, tags: FileTags, day: int) -> int:
+        defs = json.dumps([
+            [d.name, d.kind, d.line, d.end_line, d.indent, d.signature]
+            for d in tags.definitions
+        ], ensure_ascii=False)
+        refs = json.dumps(tags.references, ensure_ascii=False)
+        row = self.conn.execute(
+            "INSERT INTO blobs (sha, language, version, status, defs, refs, doc_len, last_used)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            " ON CONFLICT (sha, language, version) DO UPDATE SET last_used = excluded.last_used"
+            " RETURNING id",
+            (sha, language, version, tags.status, defs, refs, sum(tags.terms.values()), day),
+        ).fetchone()
+        blob_id = int(row[0])
+        self.conn.executemany(
+            "INSERT OR REPLACE INTO terms (term, blob_id, tf) VALUES (?, ?, ?)",
+            [(term, blob_id, tf) for term, tf in tags.terms.items()],
+        )
+        return blob_id
+
+    def postings(self, terms: Iterable[str], blob_ids: set[int]) -> dict[str, dict[int, int]]:
+        """For each term, {blob id: term frequency} among ``blob_ids``."""
+        wanted = json.dumps(sorted(set(terms)))
+        result: dict[str, dict[int, int]] = {}
+        for term, blob_id, tf in self.conn.execute(
+            "SELECT t.term, t.blob_id, t.tf FROM json_each(?) AS w"
+            " JOIN terms AS t ON t.term = w.value",
+            (wanted,),
+        ):
+            if blob_id in blob_ids:
+                result.setdefault(term, {})[blob_id] = tf
+        return result
+
+    def maintain(self, repo_root: Path) -> int:
+        """Prune unreachable and long-unused rows, at most once a day; rows deleted."""
+        day = today()
+        row = self.conn.execute("SELECT value FROM meta WHERE key = 'pruned_on'").fetchone()
+        if row is not None and int(row[0]) >= day:
+            return 0
+        candidates = self.conn.execute(
+            "SELECT id, sha, last_used FROM blobs WHERE last_used < ?", (day,)
+        ).fetchall()
+        doomed = [r[0] for r in candidates if r[2] < day - STALE_DAYS]
+        alive = [r for r in candidates if r[2] >= day - STALE_DAYS]
+        missing = _missing_objects(repo_root, [r[1] for r in alive])
+        doomed += [r[0] for r in alive if r[1] in missing]
+        with self._transaction():
+            for start in range(0, len(doomed), 500):
+                chunk = json.dumps(doomed[start:start + 500])
+                self.conn.execute(
+                    "DELETE FROM terms WHERE blob_id IN (SELECT value FROM json_each(?))", (chunk,)
+                )
+                self.conn.execute(
+                    "DELETE FROM blobs WHERE id IN (SELECT value FROM json_each(?))", (chunk,)
+                )
+            self.conn.execute(
+                "INSERT OR REPLACE INTO meta (key, value) VALUES ('pruned_on', ?)", (str(day),)
+            )
+        return len(doomed)
+
+    def _transaction(self) -> _Transaction:
+        return _Transaction(self.conn)
+
+
+class _Transaction:
+    """BEGIN IMMEDIATE ... COMMIT: writers queue on the busy timeout instead of failing."""
+
+    def __init__(self, conn: sqlite3.Connection) -> None:
+        self.conn = conn
+
+    def __enter__(self) -> sqlite3.Connection:
+        self.conn.execute("BEGIN IMMEDIATE")
+        return self.conn
+
+    def __exit__(self, exc_type: object, exc: object, tb: object) -> None:
+        self.conn.execute("COMMIT" if exc_type is None else "ROLLBACK")
+
+
+def _missing_objects(repo_root: Path, shas: Sequence[str]) -> set[str]:
+    if not shas:
+        return set()
+    proc = subprocess.run(
+        ["git", "cat-file", "--batch-check"], cwd=repo_root, capture_output=True,
+        input=("\n".join(shas) + "\n").encode(),
+    )
+    if proc.returncode != 0:
+        return set()  # cannot tell: keep everything
+    lines = proc.stdout.splitlines()
+    return {line.split(b" ")[0].decode() for line in lines if line.endswith(b" missing")}

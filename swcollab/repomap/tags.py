@@ -1,0 +1,199 @@
+"""Tags of one file: its definitions and the names it uses, from our own tree-sitter queries.
+
+The queries live in ``queries/<language>-tags.scm``. Capture names follow one convention:
+``@name.definition.<kind>`` is a defined name and ``@definition.<kind>`` the whole
+definition; ``@name.reference.<kind>`` is a used name. Captures starting with ``_`` are
+helpers for predicates and are ignored.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections import Counter
+from dataclasses import dataclass, field
+from functools import cache
+from importlib import resources
+from typing import Any
+
+from .. import treesitter
+from .lexical import content_terms
+
+# Bumped when the extraction code (not the queries) changes what is stored.
+EXTRACTOR_VERSION = "3"
+
+# When two patterns capture the same definition, the more specific kind wins
+# (a function inside a class body is a method).
+KIND_PRIORITY = (
+    "method", "class", "interface", "enum", "type", "module", "function", "constant", "variable",
+)
+_PRIORITY = {kind: rank for rank, kind in enumerate(KIND_PRIORITY)}
+
+SIGNATURE_MAX_CHARS = 200
+SIGNATURE_MAX_LINES = 4
+BINARY_SNIFF_BYTES = 8000
+
+STATUS_OK = "ok"
+STATUS_BINARY = "binary"
+
+
+@dataclass(frozen=True, slots=True)
+class Definition:
+    name: str
+    kind: str
+    line: int  # 1-based
+    end_line: int  # 1-based, inclusive
+    indent: int  # columns before the signature, so the outline keeps its nesting
+    signature: str
+
+
+@dataclass
+class FileTags:
+    status: str = STATUS_OK
+    definitions: list[Definition] = field(default_factory=list)
+    references: dict[str, int] = field(default_factory=dict)
+    terms: dict[str, int] = field(default_factory=dict)  # lexical terms for BM25
+    error_nodes: int = 0
+
+
+@cache
+def query_source(language: str) -> str:
+    return (resources.files(__package__) / "queries" / f"{language}-tags.scm").read_text("utf-8")
+
+
+@cache
+def query_version(language: str) -> str:
+    """Part of the cache key: editing a query or the extractor invalidates old rows."""
+    digest = hashlib.sha1(query_source(language).encode()).hexdigest()[:12]
+    return f"{EXTRACTOR_VERSION}-{digest}"
+
+
+@cache
+def _query(language: str) -> Any:
+    from tree_sitter import Query
+
+    return Query(treesitter.get_language(language), query_source(language))
+
+
+def is_binary(source: bytes) -> bool:
+    return b"\0" in source[:BINARY_SNIFF_BYTES]
+
+
+def extract_tags(language: str, source: bytes) -> FileTags:
+    """Definitions and references of ``source``; never raises on bad syntax or encoding."""
+    if is_binary(source):
+        return FileTags(status=STATUS_BINARY)
+    from tree_sitter import QueryCursor
+
+    tree = treesitter.parse(language, source)
+    matches = QueryCursor(_query(language)).matches(tree.root_node)
+    definitions, name_spans = _definitions(matches, source)
+    references = _references(matches, name_spans)
+    text = source.decode("utf-8", errors="replace")
+    terms = content_terms(text, [d.name for d in definitions])
+    return FileTags(
+        definitions=definitions,
+        references=references,
+        terms=terms,
+        error_nodes=int(tree.root_node.has_error),
+    )
+
+
+def _definitions(
+    matches: list[tuple[int, dict[str, list[Any]]]], source: bytes
+) -> tuple[list[Definition], set[int]]:
+    best: dict[tuple[int, int], tuple[int, Any, Any, str]] = {}
+    for _pattern, captures in matches:
+        for capture, nodes in captures.items():
+            if not capture.startswith("name.definition."):
+                continue
+            kind = capture[len("name.definition."):]
+            outer = captures.get(f"definition.{kind}")
+            for name_node in nodes:
+                node = outer[0] if outer else name_node
+                key = (node.start_byte, name_node.start_byte)
+                rank = _PRIORITY.get(kind, len(_PRIORITY))
+                if key not in best or rank < best[key][0]:
+                    best[key] = (rank, node, name_node, kind)
+    definitions = []
+    name_spans = set()
+    for _rank, node, name_node, kind in best.values():
+        name = _text(name_node)
+        if not name:
+            continue
+        name_spans.add(name_node.start_byte)
+        line = node.start_point[0]
+        definitions.append(Definition(
+            name=name,
+            kind=kind,
+            line=line + 1,
+            end_line=node.end_point[0] + 1,
+            indent=_indent(source, node.start_byte),
+            signature=_signature(node, source),
+        ))
+    definitions.sort(key=lambda d: (d.line, d.indent, d.name))
+    return definitions, name_spans
+
+
+def _references(
+    matches: list[tuple[int, dict[str, list[Any]]]], name_spans: set[int]
+) -> dict[str, int]:
+    seen = set(name_spans)  # a defined name is not also a use of itself
+    counts: Counter[str] = Counter()
+    for _pattern, captures in matches:
+        for capture, nodes in captures.items():
+            if not capture.startswith("name.reference."):
+                continue
+            for node in nodes:
+                if node.start_byte in seen:
+                    continue
+                seen.add(node.start_byte)
+                counts[_text(node)] += 1
+    counts.pop("", None)
+    return dict(counts)
+
+
+def _text(node: Any) -> str:
+    raw = node.text
+    return raw.decode("utf-8", errors="replace") if raw else ""
+
+
+def _indent(source: bytes, start: int) -> int:
+    line_start = source.rfind(b"\n", 0, start) + 1
+    prefix = source[line_start:start]
+    return len(prefix) if not prefix.strip() else 0
+
+
+_SPACES = re.compile(r"\s+")
+
+
+def _signature(node: Any, source: bytes) -> str:
+    """The head of a definition: up to its body, on one line, shortened when long."""
+    end = _head_end(node)
+    if end is None:
+        end = source.find(b"\n", node.start_byte)
+        end = node.end_byte if end < 0 else min(end, node.end_byte)
+    head = source[node.start_byte:end].decode("utf-8", errors="replace")
+    all_lines = [line.strip() for line in head.splitlines()]
+    lines = [line for line in all_lines if line]
+    text = _SPACES.sub(" ", " ".join(lines[:SIGNATURE_MAX_LINES])).strip()
+    text = text.rstrip("{").rstrip()
+    if len(lines) > SIGNATURE_MAX_LINES:
+        text += " ..."
+    if len(text) > SIGNATURE_MAX_CHARS:
+        text = text[: SIGNATURE_MAX_CHARS - 3].rstrip() + "..."
+    return text
+
+
+def _head_end(node: Any) -> int | None:
+    """Where the head ends: before the body, leaving out comments between them."""
+    body = node.child_by_field_name("body")
+    if body is None or body.start_byte <= node.start_byte:
+        return None
+    end = None
+    for child in node.children:
+        if child.start_byte >= body.start_byte:
+            break
+        if "comment" not in child.type:
+            end = child.end_byte
+    return end
