@@ -201,8 +201,9 @@ def _coerce(key: Key, value: Any, origin: str) -> Any:
     if key.kind is float and isinstance(value, int) and not isinstance(value, bool):
         value = float(value)
     if not isinstance(value, key.kind) or (key.kind is not bool and isinstance(value, bool)):
+        article = "an" if key.type_name[0] in "aeiou" else "a"
         raise ConfigError(
-            f"{origin}: key '{key.name}' must be a {key.type_name}, got {value!r}"
+            f"{origin}: key '{key.name}' must be {article} {key.type_name}, got {value!r}"
         )
     if key.check is not None:
         expected = key.check(value)

@@ -1,0 +1,63 @@
+"""``swc --help``, ``--version`` and shell completion import nothing slow.
+
+Like click's own test_light_imports: run the CLI in a fresh interpreter and look at
+``sys.modules`` afterwards.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+# Heavy libraries only the commands that do real work may import, inside their functions.
+FORBIDDEN = (
+    "litellm", "tree_sitter", "tree_sitter_language_pack", "git", "networkx", "scipy",
+    "numpy", "httpx", "openai", "jinja2", "llama_cpp",
+)
+
+PROBE = """
+import json, sys
+import swcollab.cli
+sys.argv = ["swc", *json.loads(sys.argv[1])]
+try:
+    swcollab.cli.main()
+except SystemExit:
+    pass
+sys.stderr.write("\\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+"""
+
+
+def loaded_modules(args: list[str], **env: str) -> set[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("_SWC_")}
+    proc = subprocess.run(
+        [sys.executable, "-c", PROBE, json.dumps(args)], env={**clean, **env},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True,
+    )
+    marker = "\nMODULES "
+    return set(json.loads(proc.stderr[proc.stderr.rindex(marker) + len(marker):]))
+
+
+@pytest.mark.parametrize(
+    ("args", "env"),
+    [
+        (["--help"], {}),
+        (["--version"], {}),
+        (["config", "--help"], {}),
+        ([], {"_SWC_COMPLETE": "bash_complete", "COMP_WORDS": "swc ", "COMP_CWORD": "1"}),
+        ([], {"_SWC_COMPLETE": "zsh_source"}),
+    ],
+    ids=["help", "version", "config-help", "complete", "completion-source"],
+)
+def test_light_imports(args: list[str], env: dict[str, str]) -> None:
+    modules = loaded_modules(args, **env)
+    assert "click" in modules and "swcollab" in modules  # the probe really ran the CLI
+    assert sorted(modules & set(FORBIDDEN)) == []
+
+
+def test_help_does_not_import_rich() -> None:
+    """rich is only needed once something is printed through it (errors, progress)."""
+    assert "rich" not in loaded_modules(["--help"])
