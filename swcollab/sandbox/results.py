@@ -123,7 +123,9 @@ def _case_result(case: ET.Element, root: Path | None) -> TestResult:
     for child in case:
         if child.tag in ("failure", "error", "skipped"):
             status = {"failure": "failed"}.get(child.tag, child.tag)
-            message = (child.text or "").strip() or child.get("message", "")
+            text, short = (child.text or "").strip(), child.get("message", "")
+            # a skip's reason is its message; a failure's traceback (the text) says more
+            message = (short or text) if child.tag == "skipped" else (text or short)
             break
     if not classname:
         test_id = file or name  # a whole file: collection error or module-level skip
