@@ -67,11 +67,11 @@ class GitHubClient:
     ) -> None:
         env = os.environ if environ is None else environ
         self.api_url = (api_url or env.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip("/")
-        self.token_source: str | None = "token argument" if token else None
+        self.token_source: str | None = "the given token" if token else None
         if token is None:
             for name in TOKEN_VARS:
                 if env.get(name):
-                    token, self.token_source = env[name], name
+                    token, self.token_source = env[name], f"the token from {name}"
                     break
         self._token = token
         self._timeout = timeout
@@ -233,14 +233,14 @@ class GitHubClient:
         if status == 401:
             if self.token_source:
                 return GitHubError(
-                    f"GitHub rejected the token from {self.token_source} "
+                    f"GitHub rejected {self.token_source} "
                     f"(401 {message or 'Bad credentials'}) while {call.what}; check that it "
                     "is valid and not expired"
                 )
             return GitHubError(f"GitHub requires authentication (401) while {call.what}; "
                                "set GITHUB_TOKEN or GH_TOKEN")
         if status == 403:
-            who = f"the token from {self.token_source}" if self.token_source else "anonymous access"
+            who = self.token_source or "anonymous access"
             return GitHubError(f"GitHub refused {who} (403 {message or 'Forbidden'}) while "
                                f"{call.what}; it needs {call.needs}")
         if status == 404:

@@ -143,7 +143,8 @@ def parse_remote_url(url: str) -> tuple[str, str, str] | None:
             host = f"{host}:{parts.port}"
     else:
         match = _SCP_RE.match(url)
-        if match is None or os.path.isabs(url):
+        # "C:/x/y" is a Windows path, not host "C"
+        if match is None or os.path.isabs(url) or len(match["host"]) == 1:
             return None
         host, owner, repo = match["host"], match["owner"], _strip_git(match["repo"])
     if not re.fullmatch(_OWNER, owner) or not _valid_repo(repo):

@@ -274,7 +274,8 @@ def start_fake_github() -> tuple[FakeGitHub, _Server]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = fake
     fake.url = f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
-    threading.Thread(target=server.serve_forever, daemon=True).start()
+    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
+                     daemon=True).start()
     return fake, server
 
 
