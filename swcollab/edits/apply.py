@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import replace as with_fields
 from pathlib import Path
@@ -106,9 +105,6 @@ def _apply_search_replace(tree: Files, block: EditBlock, notes: list) -> BlockOu
     found = replace_text(state.current, block.search, block.replace)
     if isinstance(found, Replaced):
         return _changed(state, block, found.text, found.how)
-    fallback = _definitions_from_replace(tree, block, state, notes)
-    if fallback is not None:
-        return fallback
     return _fail(block, f"{found.reason} ({block.path})", found.closest, found.already_applied)
 
 
@@ -148,7 +144,7 @@ def _fill_file(tree: Files, block: EditBlock, state: FileState, notes: list) -> 
     if not state.current.strip():
         state.current = block.replace
         return BlockOutcome(block, ok=True, how="appended")
-    fallback = _definitions_from_replace(tree, block, state, notes, require_named=False)
+    fallback = _definitions_from_replace(tree, block, state, notes)
     if fallback is not None:
         return fallback
     head = "".join(state.current.splitlines(keepends=True)[:5])
@@ -161,24 +157,20 @@ def _fill_file(tree: Files, block: EditBlock, state: FileState, notes: list) -> 
 
 
 def _definitions_from_replace(
-    tree: Files, block: EditBlock, state: FileState, notes: list, require_named: bool = True
+    tree: Files, block: EditBlock, state: FileState, notes: list
 ) -> BlockOutcome | None:
-    """When SEARCH fails but REPLACE holds complete definitions of the file (whose names
-    SEARCH mentions), replace those definitions: the model quoted the code wrongly but
-    rewrote the whole function."""
+    """Empty SEARCH on a file with content, but REPLACE holds complete definitions of the
+    file (or all of it): replace those, as for a code block. A SEARCH that matches
+    nothing gets no such rescue: its author had a wrong picture of the file."""
     from .defs import supported
 
     language = language_for_path(block.path or "")
     if not supported(language) or not block.replace.strip() or state.current is None:
         return None
-    if require_named and not re.search(r"\b(def|class|function|func|fn|fun)\b", block.search):
-        return None
     from .definitions import DefinitionEdit, replace_definitions
 
     edit = replace_definitions(language, state.current, block.replace, original=state.original)
     if not isinstance(edit, DefinitionEdit) or not edit.changed:
-        return None
-    if require_named and not all(n.split(".")[-1] in block.search for n in edit.replaced):
         return None
     _note_definitions(notes, block, edit)
     state.current = edit.text

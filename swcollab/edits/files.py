@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..errors import EnvironmentProblem
 from .parse import normalize_newlines
 from .paths import check_path
 
@@ -91,14 +92,14 @@ class Files:
 
 
 def _git(root: Path, *args: str, ok_codes: tuple[int, ...] = (0,)) -> str:
+    # Bytes, not text mode: text mode would turn the CRLF of a CRLF file's diff into LF.
     done = subprocess.run(
-        ["git", "-c", "core.quotepath=false", *args],
-        cwd=root, capture_output=True, text=True, encoding="utf-8", errors="replace",
-        check=False,
+        ["git", "-c", "core.quotepath=false", *args], cwd=root, capture_output=True, check=False
     )
     if done.returncode not in ok_codes:
-        raise RuntimeError(f"git {' '.join(args)} failed: {done.stderr.strip()}")
-    return done.stdout
+        stderr = done.stderr.decode("utf-8", "replace").strip()
+        raise EnvironmentProblem(f"git {' '.join(args)} failed in {root}: {stderr}")
+    return done.stdout.decode("utf-8", "replace")
 
 
 def worktree_diff(root: Path, changed: Sequence[str]) -> str:

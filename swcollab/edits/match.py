@@ -54,6 +54,18 @@ def _trim_blank_edges(lines: list[str]) -> list[str]:
     return lines[start:end]
 
 
+def _trim_like(new: list[str], search: list[str]) -> list[str]:
+    """Drop from the replacement the blank edge lines that were dropped from SEARCH
+    (blank context lines a diff hunk carries on both sides)."""
+    lead = next((k for k, line in enumerate(search) if line.strip()), len(search))
+    trail = next((k for k, line in enumerate(reversed(search)) if line.strip()), 0)
+    while lead and new and not new[0].strip():
+        new, lead = new[1:], lead - 1
+    while trail and new and not new[-1].strip():
+        new, trail = new[:-1], trail - 1
+    return new
+
+
 def _indent(line: str) -> str:
     return line[: len(line) - len(line.lstrip())]
 
@@ -62,7 +74,7 @@ def replace_text(content: str, search: str, replace: str) -> Replaced | NoMatch:
     """Replace the one place ``search`` matches in ``content`` with ``replace``."""
     lines = split_lines(content)
     wanted = _trim_blank_edges(split_lines(search))
-    new = split_lines(replace)
+    new = _trim_like(split_lines(replace), split_lines(search))
     if not wanted:
         return NoMatch("the SEARCH part is empty but the file already has content")
     for how, finder in LADDER:

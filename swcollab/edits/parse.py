@@ -76,7 +76,7 @@ def path_in_line(line: str, known: frozenset[str] = frozenset()) -> str | None:
     if not text or FENCE_RE.match(text):
         return None
     bare = _strip_decorations(text)
-    if _looks_like_path(bare, known):
+    if _looks_like_path(bare, known) or _looks_like_dir_path(bare):
         return _clean_path(bare)
     for token in BACKTICKED_RE.findall(text):
         token = token.strip("*_'\":,")
@@ -86,7 +86,8 @@ def path_in_line(line: str, known: frozenset[str] = frozenset()) -> str | None:
 
 
 def _strip_decorations(text: str) -> str:
-    text = text.lstrip("#/>*-+ \t")
+    # Never strip a leading "/": "/etc/x" must stay absolute so that it is refused.
+    text = re.sub(r"^(//+|--)\s+", "", text).lstrip("#>*-+ \t")
     text = re.sub(r"^\d+[.)]\s+", "", text)
     text = PATH_PREFIX_RE.sub("", text)
     text = text.strip().strip("*_`'\"").strip()
@@ -102,6 +103,16 @@ def _looks_like_path(text: str, known: frozenset[str]) -> bool:
     if not re.search(r"[A-Za-z]", name) or text.startswith(".."):
         return "/" in text and bool(EXTENSION_RE.search(name))
     return bool(EXTENSION_RE.search(name)) and not name.endswith(".")
+
+
+def _looks_like_dir_path(text: str) -> bool:
+    """A line holding only ``dir/name`` without an extension (``.git/hooks/pre-commit``)."""
+    parts = text.replace("\\", "/").split("/")
+    return (
+        len(parts) > 1 and bool(parts[-1]) and len(text) <= 240
+        and all(re.fullmatch(r"[\w.\-]*", p) for p in parts)
+        and bool(re.search(r"[A-Za-z]", parts[-1]))
+    )
 
 
 def _clean_path(text: str) -> str:
