@@ -81,7 +81,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         except json.JSONDecodeError:
             self._send_json(400, _error_body(400, "request body is not JSON"))
             return
-        reply = self.server.fake._next_reply(body)
+        reply = self.server.fake._next_reply(body, dict(self.headers.items()))
         if reply.delay:
             time.sleep(reply.delay)
         with contextlib.suppress(BrokenPipeError, ConnectionResetError):
@@ -185,6 +185,7 @@ class FakeOpenAI:
         self._queue: deque[FakeResponse] = deque()
         self._handler: Handler | None = None
         self.requests: list[dict] = []
+        self.headers: list[dict[str, str]] = []  # HTTP headers of each request (lower-case names)
         self._server = _Server((host, port), _RequestHandler)
         self._server.fake = self
         self.port = self._server.server_address[1]
@@ -226,9 +227,10 @@ class FakeOpenAI:
             bodies = list(self.requests)
         return [request_text(b) for b in bodies if model is None or _same_model(b, model)]
 
-    def _next_reply(self, body: dict) -> FakeResponse:
+    def _next_reply(self, body: dict, headers: dict[str, str]) -> FakeResponse:
         with self._lock:
             self.requests.append(body)
+            self.headers.append({k.lower(): v for k, v in headers.items()})
             if self._queue:
                 return self._queue.popleft()
             handler = self._handler
