@@ -9,6 +9,7 @@ import subprocess
 import tempfile
 import time
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from .detect import TestCommand
@@ -18,6 +19,8 @@ from .results import TestRun, parse_junit
 DEFAULT_TIMEOUT = 300.0
 # Output kept from one run: more is cut in the middle (a runaway test can print gigabytes).
 MAX_OUTPUT_BYTES = 4_000_000
+# pytest's exit code for usage errors, among them "not found" for a selected test.
+EXIT_NOT_FOUND = 4
 
 
 def run_tests(
@@ -37,19 +40,64 @@ def run_tests(
     the run has network: ``TestRun.network_isolated`` says which happened.
     """
     root = Path(root).resolve()
+    chosen = [s for s in selection if s]
+    notes: list[str] = []
+    if command.is_pytest and chosen:
+        chosen, missing = _split_missing_files(root, chosen)
+        if missing:
+            notes.append(f"not found, left out of the run: {', '.join(missing)}")
+        if not chosen:
+            # an empty selection would run every test: report instead that none exists
+            output = "".join(f"[swc: {note}]\n" for note in notes)
+            return TestRun(EXIT_NOT_FOUND, False, output, 0.0, (), tuple(command.argv))
+    started = time.monotonic()
+    run = _run_once(root, command, chosen, timeout, isolate_network)
+    unknown = _not_found_ids(run.output, root, chosen) if run.exit_code == EXIT_NOT_FOUND else []
+    remaining = [s for s in chosen if s not in unknown]
+    if unknown and remaining:
+        # pytest refuses the whole run when one selected id does not exist (a test the
+        # engine generated earlier may be gone): run again without the unknown ones.
+        notes.append(f"not found, left out of the run: {', '.join(unknown)}")
+        left = max(timeout - (time.monotonic() - started), 1.0)
+        run = _run_once(root, command, remaining, left, isolate_network)
+    output = run.output
+    if run.timed_out:
+        notes.append(f"the test run was killed at its time limit of {timeout:g} s")
+    if notes and output and not output.endswith("\n"):
+        output += "\n"
+    output += "".join(f"[swc: {note}]\n" for note in notes)
+    return replace(run, output=output, duration_s=time.monotonic() - started)
+
+
+def _run_once(
+    root: Path, command: TestCommand, chosen: Sequence[str], timeout: float, isolate: bool
+) -> TestRun:
     with tempfile.TemporaryDirectory(prefix="swcrun-") as tmp:
         junit = Path(tmp) / "junit.xml" if command.is_pytest else None
-        argv = command_argv(command, selection, root, junit)
-        wrapped = isolated_argv(argv) if isolate_network else None
-        started = time.monotonic()
+        argv = command_argv(command, chosen, root, junit)
+        wrapped = isolated_argv(argv) if isolate else None
         exit_code, timed_out, output = _execute(
             wrapped or argv, root, run_env(root), timeout, Path(tmp) / "output"
         )
-        duration = time.monotonic() - started
         results = parse_junit(junit, root) if junit is not None else ()
-    if timed_out:
-        output += f"\n[swc: the test run was killed at its time limit of {timeout:g} s]\n"
-    return TestRun(exit_code, timed_out, output, duration, results, argv, wrapped is not None)
+    return TestRun(exit_code, timed_out, output, 0.0, results, argv, wrapped is not None)
+
+
+def _split_missing_files(root: Path, chosen: list[str]) -> tuple[list[str], list[str]]:
+    present, missing = [], []
+    for entry in chosen:
+        file = entry.split("::", 1)[0]
+        (present if (root / file).exists() else missing).append(entry)
+    return present, missing
+
+
+def _not_found_ids(output: str, root: Path, chosen: Sequence[str]) -> list[str]:
+    """Selected ids that pytest reported as ``ERROR: not found: <abs path>::<name>``."""
+    reported = set()
+    for line in output.splitlines():
+        if line.startswith("ERROR: not found: "):
+            reported.add(line[len("ERROR: not found: "):].strip())
+    return [s for s in chosen if s in reported or str(root / s) in reported]
 
 
 def command_argv(

@@ -224,6 +224,19 @@ def test_selection_runs_only_the_named_tests(tmp_path: Path):
     assert whole_file.status_of("tests/test_b.py") == "failed"
 
 
+def test_selected_ids_that_do_not_exist_are_left_out(tmp_path: Path):
+    write(tmp_path, {"tests/test_a.py": "def test_one():\n    pass\n"})
+    run = run_tests(tmp_path, PYTEST, timeout=120, selection=[
+        "tests/test_a.py::test_one", "tests/test_a.py::test_gone", "tests/test_gone.py",
+    ])
+    assert run.passed and [r.test_id for r in run.results] == ["tests/test_a.py::test_one"]
+    assert "not found, left out of the run: tests/test_gone.py" in run.output
+    assert "not found, left out of the run: tests/test_a.py::test_gone" in run.output
+    assert run.status_of("tests/test_a.py::test_gone") is None
+    nothing = run_tests(tmp_path, PYTEST, timeout=120, selection=["tests/test_gone.py"])
+    assert nothing.exit_code == 4 and not nothing.passed and nothing.results == ()
+
+
 def test_clip_output_keeps_head_and_tail():
     text = "HEAD" + "x" * 10_000 + "TAIL"
     clipped = clip_output(text, 1000)
