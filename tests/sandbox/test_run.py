@@ -169,6 +169,26 @@ def test_without_isolation_the_same_connection_works(tmp_path: Path, loopback_se
     assert run.status_of("test_net.py::test_connect") == "passed", run.output
 
 
+def test_without_unshare_tests_still_run_and_the_warning_says_so(tmp_path: Path, monkeypatch,
+                                                                 loopback_server: int):
+    from swcollab.sandbox import env as sandbox_env
+
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))  # no unshare to be found
+    sandbox_env._unshare_prefix.cache_clear()
+    try:
+        assert not network_isolation_available()
+        warning = isolation_warning()
+        assert warning is not None and "WITH network access" in warning
+        _network_project(tmp_path, loopback_server)
+        pytest_abs = TestCommand((sys.executable, "-m", "pytest", "-q"), "flag")
+        run = run_tests(tmp_path, pytest_abs, timeout=120)
+        assert not run.network_isolated
+        assert run.status_of("test_net.py::test_connect") == "passed", run.output
+    finally:
+        monkeypatch.undo()
+        sandbox_env._unshare_prefix.cache_clear()
+
+
 def test_run_leaves_no_cache_or_bytecode_in_the_tree(tmp_path: Path):
     root = tmp_path / "repo"
     write(root, {"mod.py": "X = 1\n", "tests/test_mod.py": "import mod\n\ndef test_x():\n"
