@@ -55,7 +55,7 @@ def push_branch(repo_root: Path, branch: str, remote: str = "origin",
 
 def _reason(stderr: str) -> str:
     """The line of git's output that says why (rejected / fatal / error), else the last."""
-    lines = [line.strip() for line in stderr.splitlines() if line.strip()]
+    lines = [" ".join(line.split()) for line in stderr.splitlines() if line.strip()]
     for marker in ("! [rejected]", "! [remote rejected]", "fatal:", "error:"):
         for line in lines:
             if line.startswith(marker):
