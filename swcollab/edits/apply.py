@@ -105,7 +105,7 @@ def _apply_search_replace(tree: Files, block: EditBlock, notes: list) -> BlockOu
     found = replace_text(state.current, block.search, block.replace)
     if isinstance(found, Replaced):
         return _changed(state, block, found.text, found.how)
-    return _fail(block, f"{found.reason} ({block.path})", found.closest, found.already_applied)
+    return _fail(block, found.reason, found.closest, found.already_applied)
 
 
 def _changed(state: FileState, block: EditBlock, text: str, how: str) -> BlockOutcome:
@@ -227,7 +227,7 @@ def _replace_in(state: FileState, block: EditBlock, notes: list) -> BlockOutcome
     assert language is not None and state.current is not None
     edit = replace_definitions(language, state.current, block.replace, original=state.original)
     if isinstance(edit, DefinitionFailure):
-        return _fail(block, f"{edit.reason} ({state.rel})", edit.closest)
+        return _fail(block, edit.reason, edit.closest)
     _note_definitions(notes, block, edit)
     if not edit.changed:
         return BlockOutcome(block, ok=True, how="unchanged")

@@ -57,9 +57,28 @@ def dotted(definition: Definition) -> str:
 
 def matched_names(language: str, content: str, code: str) -> int:
     """How many of the block's definitions name a definition of ``content`` (to pick a file)."""
-    block = outline(language, textwrap.dedent(code))
+    _, block = block_outline(language, code)
     names = {d.qualname[-1] for d in outline(language, content).flat()}
     return sum(1 for d in block.flat() if not d.has_error and d.name in names)
+
+
+# A method written bare (``area(): number { ... }``) is not a definition at the top level
+# of these languages; wrapped in a class, it parses as the method it is.
+_WRAP_IN_CLASS = {"javascript": "class", "typescript": "class", "tsx": "class"}
+WRAPPER_CLASS = "__swc_block__"
+
+
+def block_outline(language: str, code: str) -> tuple[str, Outline]:
+    """The block's code as parsed (dedented, maybe wrapped in a class) and its outline."""
+    code = textwrap.dedent(code)
+    block = outline(language, code)
+    keyword = _WRAP_IN_CLASS.get(language)
+    if keyword and not any(not d.has_error for d in block.definitions):
+        wrapped = f"{keyword} {WRAPPER_CLASS} {{\n{code}}}\n"
+        trial = outline(language, wrapped)
+        if any(not d.has_error and d.members for d in trial.definitions):
+            return wrapped, trial
+    return code, block
 
 
 def replace_definitions(
@@ -70,8 +89,7 @@ def replace_definitions(
     ``original`` is the file before this answer touched it: a definition identical to its
     original version is an echo of the file, not a change, and is skipped.
     """
-    code = textwrap.dedent(code)
-    block = outline(language, code)
+    code, block = block_outline(language, code)
     complete = [d for d in block.definitions if not d.has_error]
     if not complete:
         broken = ", ".join(dotted(d) for d in block.definitions)
@@ -109,8 +127,8 @@ def _statement_texts(source_lines: list[str], found: Outline, kind: str) -> set[
 
 def _whole_file(current: Outline, content: str, block: Outline, code: str) -> DefinitionEdit | None:
     """The block as the new file when it holds all of it (definitions and imports)."""
-    have = {d.qualname for d in current.definitions}
-    if not have or not have <= {d.qualname for d in block.definitions}:
+    have = {d.qualname for d in current.flat()}  # methods too: a class with one method
+    if not have or not have <= {d.qualname for d in block.flat()}:  # is not the file
         return None
     if any(d.has_error for d in block.definitions):
         return None
@@ -134,13 +152,16 @@ def _whole_file(current: Outline, content: str, block: Outline, code: str) -> De
 # --- planning ----------------------------------------------------------------------
 
 
-def _find(candidates: list[Definition], wanted: Definition) -> list[Definition]:
-    """File definitions ``wanted`` stands for: same qualified name, else same name suffix."""
+def _find(
+    candidates: list[Definition], wanted: Definition, bare: bool = False
+) -> list[Definition]:
+    """File definitions ``wanted`` stands for: same qualified name, else same name suffix
+    (``bare``: same name only, for a method whose class is unknown)."""
     same_kind = [d for d in candidates if d.kind == wanted.kind]
     exact = [d for d in same_kind if d.qualname == wanted.qualname]
     if exact:
         return exact
-    tail = wanted.qualname
+    tail = wanted.qualname[-1:] if bare else wanted.qualname
     return [d for d in same_kind if d.qualname[-len(tail) :] == tail]
 
 
@@ -152,18 +173,20 @@ def _plan(
     file_lines, code_lines = split_lines(content), split_lines(code)
     before = outline(language, original).flat() if original and original != content else None
     context = (file_lines, code_lines, before, split_lines(original or ""))
-    pending = list(complete)
+    pending = [(d, False) for d in complete]
     while pending:
-        wanted = pending.pop(0)
-        targets = _find(current.flat(), wanted)
+        wanted, unwrapped = pending.pop(0)
+        targets = _find(current.flat(), wanted, bare=unwrapped)
+        if unwrapped:  # a method of an unknown class only stands for a method
+            targets = [t for t in targets if t.scope]
         if len(targets) > 1:
             plan.ambiguous.append(dotted(wanted))
         elif not targets and wanted.kind == "class" and wanted.members:
             # An unknown class wrapping known methods (`class Solution:`): try the methods.
-            pending[:0] = [m for m in wanted.members if not m.has_error]
+            pending[:0] = [(m, True) for m in wanted.members if not m.has_error]
         elif not targets:
             plan.ignored.append(wanted)
-        elif wanted.kind == "class" and not _covers(wanted, targets[0]):
+        elif wanted.kind == "class" and not _covers(wanted, targets[0], context):
             _plan_members(plan, targets[0], wanted, context)
         else:
             _plan_replacement(plan, targets[0], wanted, context)
@@ -171,8 +194,17 @@ def _plan(
     return plan
 
 
-def _covers(wanted: Definition, target: Definition) -> bool:
-    return {m.name for m in target.members} <= {m.name for m in wanted.members}
+def _covers(wanted: Definition, target: Definition, context: tuple) -> bool:
+    """Whether the block's class holds all of the file's class: every member, and every
+    other line of its body (fields, docstring). Otherwise it is replaced member by member."""
+    if not {m.name for m in target.members} <= {m.name for m in wanted.members}:
+        return False
+    file_lines, code_lines = context[0], context[1]
+    inside = set(range(target.inner_start + 1, target.end))
+    for member in target.members:
+        inside -= set(range(member.start, member.end + 1))
+    have = {line.strip() for line in code_lines[wanted.start : wanted.end + 1]}
+    return all(file_lines[k].strip() in have for k in inside if file_lines[k].strip())
 
 
 def _plan_members(plan: _Plan, target: Definition, wanted: Definition, context: tuple) -> None:

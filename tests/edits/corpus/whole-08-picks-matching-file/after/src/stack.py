@@ -1,0 +1,16 @@
+class Stack:
+    """A LIFO stack."""
+
+    def __init__(self):
+        self.items = []
+
+    def push(self, item):
+        self.items.append(item)
+
+    def pop(self):
+        # remove from the end, not the front
+        return self.items.pop()
+
+    @property
+    def size(self):
+        return len(self.items)
