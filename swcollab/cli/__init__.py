@@ -20,6 +20,7 @@ from .brief_cmd import brief
 from .config_cmd import config_group
 from .fix_cmd import fix
 from .hook_cmd import hook_group
+from .runs_cmd import runs_group, stats_command
 
 HELP = f"""swc fixes a GitHub issue, a prompt or a failing test in a git repository.
 
@@ -81,6 +82,8 @@ cli.add_command(config_group)
 cli.add_command(fix)
 cli.add_command(brief)
 cli.add_command(hook_group)
+cli.add_command(runs_group)
+cli.add_command(stats_command)
 
 
 def main() -> None:

@@ -22,7 +22,7 @@ _PER_RUN = """
 """
 
 
-def _summarise(rows: list[sqlite3.Row]) -> dict[str, Any]:
+def summarise(rows: list[sqlite3.Row]) -> dict[str, Any]:
     runs = len(rows)
     finished = sum(1 for r in rows if r["verdict"] is not None)
     fixed = sum(1 for r in rows if r["verdict"] == "fixed")
@@ -65,13 +65,13 @@ def _count_verdicts(rows: list[sqlite3.Row]) -> dict[str, int]:
 
 
 def totals(db: sqlite3.Connection) -> dict[str, Any]:
-    return _summarise(db.execute(_PER_RUN).fetchall())
+    return summarise(db.execute(_PER_RUN).fetchall())
 
 
 def strategy_rows(db: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = db.execute(_PER_RUN).fetchall()
     strategies = sorted({r["strategy"] for r in rows})
-    return [{"strategy": name, **_summarise([r for r in rows if r["strategy"] == name])}
+    return [{"strategy": name, **summarise([r for r in rows if r["strategy"] == name])}
             for name in strategies]
 
 
