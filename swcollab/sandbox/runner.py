@@ -54,10 +54,11 @@ def run_tests(
     run = _run_once(root, command, chosen, timeout, isolate_network)
     unknown = _not_found_ids(run.output, root, chosen) if run.exit_code == EXIT_NOT_FOUND else []
     remaining = [s for s in chosen if s not in unknown]
+    if unknown:
+        notes.append(f"not found, left out of the run: {', '.join(unknown)}")
     if unknown and remaining:
         # pytest refuses the whole run when one selected id does not exist (a test the
         # engine generated earlier may be gone): run again without the unknown ones.
-        notes.append(f"not found, left out of the run: {', '.join(unknown)}")
         left = max(timeout - (time.monotonic() - started), 1.0)
         run = _run_once(root, command, remaining, left, isolate_network)
     output = run.output

@@ -255,6 +255,9 @@ def test_selected_ids_that_do_not_exist_are_left_out(tmp_path: Path):
     assert run.status_of("tests/test_a.py::test_gone") is None
     nothing = run_tests(tmp_path, PYTEST, timeout=120, selection=["tests/test_gone.py"])
     assert nothing.exit_code == 4 and not nothing.passed and nothing.results == ()
+    gone = run_tests(tmp_path, PYTEST, timeout=120, selection=["tests/test_a.py::test_gone"])
+    assert gone.exit_code == 4 and not gone.passed and gone.results == ()
+    assert "not found, left out of the run: tests/test_a.py::test_gone" in gone.output
 
 
 def test_clip_output_keeps_head_and_tail():
