@@ -173,8 +173,10 @@ class GitHubClient:
             }
             if self._token:
                 headers["Authorization"] = f"Bearer {self._token}"
+            # GitHub answers 301 for renamed repositories and transferred issues. httpx
+            # drops the Authorization header when a redirect leaves the host.
             self._http = httpx.Client(headers=headers, timeout=self._timeout,
-                                      follow_redirects=False)
+                                      follow_redirects=True)
         return self._http
 
     def _comments(self, path: str, call: _Call) -> tuple[Comment, ...]:
@@ -223,6 +225,8 @@ class GitHubClient:
             ) from None
         if response.status_code >= 400:
             raise self._http_error(response, call)
+        if response.status_code >= 300:  # a redirect without a usable Location
+            raise GitHubError(f"GitHub API answered {response.status_code} while {call.what}")
         return response
 
     def _http_error(self, response: httpx.Response, call: _Call) -> GitHubError:

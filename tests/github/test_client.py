@@ -205,3 +205,14 @@ def test_missing_repository_for_pull_request(fake_github: FakeGitHub) -> None:
     with pytest.raises(GitHubError, match="repository octo/gone not found"), \
             GitHubClient(token="t") as client:
         client.create_pull_request("octo", "gone", head="a", base="b", title="t", body="b")
+
+
+def test_renamed_repository_redirect_is_followed(fake_github: FakeGitHub) -> None:
+    fake_github.add_issue("octo", "new-name", 42, title="Moved along")
+    target = f"{fake_github.url}/repos/octo/new-name/issues/42"
+    fake_github.fail("GET", r"/repos/octo/app/issues/42", 301,
+                     {"message": "Moved Permanently", "url": target},
+                     headers={"Location": target})
+    with GitHubClient(token="t") as client:
+        assert client.get_issue(REF).title == "Moved along"
+    assert fake_github.requests[-1].headers["authorization"] == "Bearer t"  # same host

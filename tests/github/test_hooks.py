@@ -219,3 +219,10 @@ def test_hook_run_command_reports_on_stderr(make_repo) -> None:
     commit(repo, ".swc.toml", 'test_cmd = "true"\n')
     code, out, err = swc(repo, "hook", "run")
     assert code == 0 and out == "" and "swc hook: tests pass (true)" in err
+
+
+def test_cli_choices_match_the_supported_hooks() -> None:
+    from swcollab.cli.hook_cmd import HOOK_CHOICES
+    from swcollab.hooks import HOOK_NAMES
+
+    assert HOOK_CHOICES == HOOK_NAMES
