@@ -18,9 +18,13 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from .errors import UsageError
 from .gitrepo import RepoPaths, git
+
+if TYPE_CHECKING:
+    from .sandbox import TestRun
 
 MARKER = "# swc-hook: written by `swc hook install`"
 ORIG_SUFFIX = ".swc-orig"
@@ -192,15 +196,37 @@ def run_hook(
                            "skipping"])
     # The project's own tests, as the user runs them: network allowed.
     run = run_tests(repo.root, command, timeout=timeout, isolate_network=False)
+    shown = shlex.join(command.argv)
     if run.passed:
-        return HookRun(0, [f"swc hook: tests pass ({shlex.join(command.argv)})"], passed=True)
-    lines = [f"swc hook: tests fail ({shlex.join(command.argv)})"]
+        return HookRun(0, [f"swc hook: tests pass ({shown})"], passed=True)
+    reason = _cannot_judge(run, command.is_pytest, timeout)
+    if reason is not None:
+        # Nothing a fix could act on: starting a paid run for it would only waste money.
+        return HookRun(0, [f"swc hook: {reason} ({shown}); not starting a fix (set test_cmd "
+                           "in .swc.toml to the command that runs your tests)"])
+    lines = [f"swc hook: tests fail ({shown})"]
     started = _start_fix(repo, hook, fix_argv, env)
     lines += started.lines
     if blocking:
         lines.append(f"swc hook: {hook} stopped because the tests fail (installed with "
                      "--blocking); `git push --no-verify` skips the hook")
     return HookRun(1 if blocking else 0, lines, False, started.log_path, started.pid)
+
+
+def _cannot_judge(run: TestRun, is_pytest: bool, timeout: float) -> str | None:
+    """Why a run that did not pass says nothing about the code (None: tests really fail)."""
+    if run.timed_out:
+        return f"the tests did not finish within {timeout:g} s"
+    if run.exit_code is None or run.exit_code in (126, 127):
+        return "the test command could not be started"
+    if is_pytest:
+        if "No module named pytest" in run.output:
+            return "pytest is not installed for this Python"
+        if run.exit_code == 5:
+            return "pytest collected no tests"
+        if run.exit_code in (3, 4):
+            return "pytest stopped with an internal or usage error"
+    return None
 
 
 def _start_fix(repo: RepoPaths, hook: str, fix_argv: Sequence[str] | None,

@@ -17,7 +17,9 @@ from swcollab.hooks import ACTIVE_VAR, MARKER, run_hook
 
 from .helpers import commit, git
 
-ORIGINAL = "#!/bin/sh\necho 'original hook ran' >&2\nexit \"${ORIGINAL_EXIT:-0}\"\n"
+# Reads what git gives a pre-push hook on stdin: the kept hook must still get it.
+ORIGINAL = ("#!/bin/sh\nread -r local_ref rest\necho \"original hook ran for $local_ref\" >&2\n"
+            "exit \"${ORIGINAL_EXIT:-0}\"\n")
 
 
 def swc(repo: Path, *args: str) -> tuple[int, str, str]:
@@ -119,6 +121,7 @@ def test_git_push_runs_the_original_hook_then_the_tests(pushable: Path,
     assert swc(pushable, "hook", "install")[0] == 0
     proc = push(pushable)
     assert proc.returncode == 0, proc.stderr
+    assert "original hook ran for refs/heads/main" in proc.stderr
     assert proc.stderr.index("original hook ran") < proc.stderr.index("swc hook: tests pass")
     assert git(bare_remote, "rev-parse", "main") == git(pushable, "rev-parse", "main")
 
@@ -226,3 +229,18 @@ def test_cli_choices_match_the_supported_hooks() -> None:
     from swcollab.hooks import HOOK_NAMES
 
     assert HOOK_CHOICES == HOOK_NAMES
+
+
+@pytest.mark.parametrize(
+    ("test_cmd", "said"),
+    [("no-such-test-runner --all", "the test command could not be started"),
+     ("sh -c 'exit 127'", "the test command could not be started"),
+     (f"{sys.executable} -m pytest", "pytest collected no tests")],
+)
+def test_a_test_command_that_cannot_judge_starts_no_fix(make_repo, test_cmd: str,
+                                                        said: str) -> None:
+    repo = require_repo(make_repo())
+    result = run_hook(repo, test_cmd=test_cmd, timeout=60, blocking=True, fix_argv=FAKE_FIX)
+    assert result.exit_code == 0 and result.pid is None
+    assert said in result.lines[0] and "not starting a fix" in result.lines[0]
+    assert not (repo.state_dir / "logs").exists()
