@@ -126,27 +126,57 @@ def _statement_texts(source_lines: list[str], found: Outline, kind: str) -> set[
 
 
 def _whole_file(current: Outline, content: str, block: Outline, code: str) -> DefinitionEdit | None:
-    """The block as the new file when it holds all of it (definitions and imports)."""
+    """The block as the new file when it holds all of it, else None (then only its
+    definitions are taken)."""
     have = {d.qualname for d in current.flat()}  # methods too: a class with one method
     if not have or not have <= {d.qualname for d in block.flat()}:  # is not the file
         return None
-    if any(d.has_error for d in block.definitions):
+    if any(d.has_error for d in block.definitions) or not _wrappers_kept(current, block):
         return None
     file_lines, code_lines = split_lines(content), split_lines(code)
-    if not _statement_texts(file_lines, current, "import") <= _statement_texts(
-        code_lines, block, "import"
-    ):
-        return None
-    # Statements the file lacks (example calls, a __main__ guard) mean the block is a
-    # snippet around the definitions, not the file: take only the definitions then.
-    if not _statement_texts(code_lines, block, "other") <= _statement_texts(
-        file_lines, current, "other"
-    ):
+    if not _statements_match(_statements(file_lines, current), _statements(code_lines, block)):
         return None
     text = join_lines(code_lines)
     if text == content:
         return DefinitionEdit(content, (), ("<whole file>",), (), (), whole_file=True)
     return DefinitionEdit(text, ("<whole file>",), (), (), (), whole_file=True)
+
+
+def _statements(source_lines: list[str], found: Outline) -> dict[str, str]:
+    """Top-level non-definition statements: normalized text -> kind."""
+    return {
+        "\n".join(line.strip() for line in source_lines[s.start : s.end + 1]): s.kind
+        for s in found.statements
+    }
+
+
+def _head(text: str) -> str:
+    """What a statement sets (``TIMEOUT`` of ``TIMEOUT = 5``), to pair a changed one."""
+    return re.split(r"[=(:]", text, maxsplit=1)[0].strip()
+
+
+def _statements_match(in_file: dict[str, str], in_block: dict[str, str]) -> bool:
+    """Every statement of the file is in the block, or changed in place (same head); the
+    block adds only imports and comments. Example calls or a ``__main__`` guard the file
+    lacks mean the block is a snippet around the definitions, not the file."""
+    missing = [t for t in in_file if t not in in_block]
+    if any(in_file[t] != "other" for t in missing):  # an import or comment was dropped
+        return False
+    heads = {_head(t) for t in missing}
+    extra = [t for t, kind in in_block.items() if t not in in_file and kind == "other"]
+    return len(extra) == len(missing) and all(_head(t) in heads for t in extra)
+
+
+def _wrappers_kept(current: Outline, block: Outline) -> bool:
+    """The block keeps the file's ``export`` prefixes and decorators (else it is a
+    rewrite of the definitions, which keep them, not of the file)."""
+    mine = {d.qualname: d for d in block.flat()}
+    for d in current.flat():
+        if (d.prefix and not mine[d.qualname].prefix) or (
+            d.decorated and not mine[d.qualname].decorated
+        ):
+            return False
+    return True
 
 
 # --- planning ----------------------------------------------------------------------

@@ -300,6 +300,8 @@ def _code_blocks(lines: list[str], known: frozenset[str]) -> list[EditBlock]:
         path = _path_in_info(info, known) or _path_before(lines, start, 0, known)
         body, inner = _path_inside(body, known)
         path = inner or path
+        while body and not body[-1].strip():
+            body = body[:-1]
         if not "".join(body).strip():
             continue
         blocks.append(_code_block(path, body, lang))
