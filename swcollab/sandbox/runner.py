@@ -15,6 +15,7 @@ from pathlib import Path
 from .detect import TestCommand
 from .env import isolated_argv, scrubbed_env
 from .results import TestRun, parse_junit
+from .worktree import RUNNING_NAME, holder_of, record_running_group
 
 DEFAULT_TIMEOUT = 300.0
 # Output kept from one run: more is cut in the middle (a runaway test can print gigabytes).
@@ -73,12 +74,15 @@ def run_tests(
 def _run_once(
     root: Path, command: TestCommand, chosen: Sequence[str], timeout: float, isolate: bool
 ) -> TestRun:
-    with tempfile.TemporaryDirectory(prefix="swcrun-") as tmp:
+    # In a swc worktree, the run's files live in its holder (outside the tree), so a
+    # killed swc leaves nothing that prune_stale_worktrees does not remove.
+    holder = holder_of(root)
+    with tempfile.TemporaryDirectory(prefix="swcrun-", dir=holder) as tmp:
         junit = Path(tmp) / "junit.xml" if command.is_pytest else None
         argv = command_argv(command, chosen, root, junit)
         wrapped = isolated_argv(argv) if isolate else None
         exit_code, timed_out, output = _execute(
-            wrapped or argv, root, run_env(root), timeout, Path(tmp) / "output"
+            wrapped or argv, root, run_env(root), timeout, Path(tmp) / "output", holder
         )
         results = parse_junit(junit, root) if junit is not None else ()
     return TestRun(exit_code, timed_out, output, 0.0, results, argv, wrapped is not None)
@@ -139,7 +143,12 @@ def run_env(root: Path) -> dict[str, str]:
 
 
 def _execute(
-    argv: Sequence[str], cwd: Path, env: dict[str, str], timeout: float, out_path: Path
+    argv: Sequence[str],
+    cwd: Path,
+    env: dict[str, str],
+    timeout: float,
+    out_path: Path,
+    holder: Path | None = None,
 ) -> tuple[int | None, bool, str]:
     """Run in a new session; kill its whole process group at the end, whatever happens.
 
@@ -158,6 +167,8 @@ def _execute(
         timed_out = False
         exit_code: int | None = None
         try:
+            if holder is not None:
+                record_running_group(holder, proc.pid)
             exit_code = proc.wait(timeout=timeout)
         except subprocess.TimeoutExpired:
             timed_out = True
@@ -165,6 +176,8 @@ def _execute(
             # Also on Ctrl-C / SIGTERM of swc itself: the tests must not outlive us. And on
             # a normal exit: background processes the tests started die with the group.
             _kill_group(proc)
+            if holder is not None:
+                (holder / RUNNING_NAME).unlink(missing_ok=True)
     return exit_code, timed_out, _read_output(out_path)
 
 

@@ -11,6 +11,7 @@ points at, and the worktree is checked out on that.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import shutil
@@ -26,6 +27,9 @@ from ._git import commit_tree, git_out, run_git, stage_tree
 HOLDER_PREFIX = "swc-"
 MARKER_NAME = "owner.json"
 TREE_NAME = "tree"
+# Written by run_tests while a test command runs in the worktree: the process group to
+# kill if swc itself is killed (SIGKILL leaves no chance to do it then).
+RUNNING_NAME = "running.json"
 
 
 class Worktree:
@@ -182,6 +186,38 @@ def _make_holder(repo_root: Path, temp_dir: Path | None) -> Path:
     return holder
 
 
+def holder_of(root: Path) -> Path | None:
+    """The swc holder directory of a worktree path, or None if ``root`` is not one."""
+    root = Path(root)
+    if root.name == TREE_NAME and (root.parent / MARKER_NAME).is_file():
+        return root.parent
+    return None
+
+
+def record_running_group(holder: Path, pgid: int) -> None:
+    record = {"pgid": pgid, "start": _process_start(pgid)}
+    (holder / RUNNING_NAME).write_text(json.dumps(record), encoding="utf-8")
+
+
+def _kill_recorded_group(holder: Path) -> None:
+    """Kill the test run a dead swc left behind, if it is still the same process group.
+
+    While any member of a group lives, its id cannot be reused; so when the leader is
+    gone the group is killed as is, and when a process with that pid exists it must have
+    the recorded start time (otherwise the id was reused and nothing is killed).
+    """
+    try:
+        record = json.loads((holder / RUNNING_NAME).read_text(encoding="utf-8"))
+        pgid = int(record["pgid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return
+    current = _process_start(pgid)
+    if pgid <= 1 or (current is not None and current != record.get("start")):
+        return
+    with contextlib.suppress(ProcessLookupError, PermissionError):
+        os.killpg(pgid, signal.SIGKILL)
+
+
 def _stale(holder: Path) -> bool:
     try:
         marker = json.loads((holder / MARKER_NAME).read_text(encoding="utf-8"))
@@ -205,6 +241,7 @@ def prune_stale_worktrees(repo_root: Path, temp_dir: Path | None = None) -> int:
         raise EnvironmentProblem(f"cannot list {top}: {exc.strerror}") from None
     for holder in candidates:
         if _stale(holder):
+            _kill_recorded_group(holder)
             shutil.rmtree(holder / TREE_NAME, ignore_errors=True)
             (holder / MARKER_NAME).unlink(missing_ok=True)
             shutil.rmtree(holder, ignore_errors=True)

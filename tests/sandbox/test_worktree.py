@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -41,6 +42,25 @@ def make_dirty(root: Path) -> None:
     write(root, {"docs/readme.txt": "staged then edited again\n"})
     (root / "old.txt").unlink()  # an unstaged deletion
     write(root, {"notes/untracked.txt": "mine\n", "debug.log": "ignored\n"})
+
+
+def pid_gone(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    try:
+        state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
+    except OSError:
+        return True
+    return state in ("Z", "X")  # a zombie is dead, waiting for its reaper
+
+
+def wait_until_gone(pid: int, limit: float = 30.0) -> bool:
+    deadline = time.monotonic() + limit
+    while not pid_gone(pid) and time.monotonic() < deadline:
+        time.sleep(0.1)
+    return pid_gone(pid)
 
 
 def holders(path: Path) -> list[str]:
@@ -114,11 +134,15 @@ def test_dirty_repository_is_identical_after_all_kinds_of_attempts(make_repo, wt
     assert holders(wt_tmp) == []
     # 6. a process killed (SIGKILL) mid-attempt: the next run prunes what it left
     proc = start_attempt(repo, wt_tmp, tmp_path / "ready-kill")
+    running = wt_tmp / holders(wt_tmp)[0] / "running.json"
+    wait_for(running, proc)
     proc.kill()
     proc.wait()
-    assert len(holders(wt_tmp)) == 1
+    orphan = json.loads(running.read_text())["pgid"]  # the test run outlived its swc
+    assert not pid_gone(orphan)
     assert prune_stale_worktrees(repo, temp_dir=wt_tmp) == 1
     assert holders(wt_tmp) == []
+    assert wait_until_gone(orphan), "prune did not kill the test run left by the dead swc"
 
     assert repo_state(repo) == before
     assert git(repo, "branch", "--list", "swc/*").split() == ["swc/fix-add"]
@@ -246,8 +270,6 @@ def test_prune_leaves_live_owners_and_foreign_dirs_alone(make_repo, wt_tmp):
 
 def test_prune_recognises_a_reused_pid(make_repo, wt_tmp):
     """A marker naming a live pid with another start time is stale (pid reuse)."""
-    import json
-
     repo = make_repo(PROJECT)
     wt = Worktree(repo, temp_dir=wt_tmp)
     marker = wt.path.parent / "owner.json"
