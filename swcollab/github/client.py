@@ -186,7 +186,11 @@ class GitHubClient:
             if url is None:
                 break
             response = self._send("GET", url, call)
-            for item in _decode(response, self.api_url, call) or ():
+            page = _decode(response, self.api_url, call)
+            if not isinstance(page, list):
+                raise GitHubError(f"unexpected answer from the GitHub API at {self.api_url} "
+                                  f"while {call.what} (comments)")
+            for item in page:
                 user = item.get("user") or {}
                 found.append(Comment(author=str(user.get("login") or "ghost"),
                                      body=str(item.get("body") or "")))
