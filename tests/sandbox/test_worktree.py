@@ -128,10 +128,14 @@ def test_dirty_repository_is_identical_after_all_kinds_of_attempts(make_repo, wt
         raise RuntimeError("engine bug")
     # 5. a process terminated (SIGTERM) mid-attempt cleans up after itself
     proc = start_attempt(repo, wt_tmp, tmp_path / "ready-term")
+    running = wt_tmp / holders(wt_tmp)[0] / "running.json"
+    wait_for(running, proc)
+    test_run = json.loads(running.read_text())["pgid"]
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode != 0 and "Interrupted" in err
     assert holders(wt_tmp) == []
+    assert wait_until_gone(test_run), "the test run outlived the terminated swc"
     # 6. a process killed (SIGKILL) mid-attempt: the next run prunes what it left
     proc = start_attempt(repo, wt_tmp, tmp_path / "ready-kill")
     running = wt_tmp / holders(wt_tmp)[0] / "running.json"
