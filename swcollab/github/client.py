@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from .. import __version__
-from ..errors import GitHubError
+from ..errors import ConfigError, GitHubError
 from .refs import PUBLIC_API_URL, IssueRef
 
 if TYPE_CHECKING:
@@ -67,6 +67,9 @@ class GitHubClient:
     ) -> None:
         env = os.environ if environ is None else environ
         self.api_url = (api_url or env.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip("/")
+        if not self.api_url.startswith(("https://", "http://")):
+            raise ConfigError(f"the GitHub API URL must start with https:// (got "
+                              f"{self.api_url!r}; check GITHUB_API_URL)")
         self.token_source: str | None = "the given token" if token else None
         if token is None:
             for name in TOKEN_VARS:
@@ -222,7 +225,7 @@ class GitHubClient:
                 f"the GitHub API at {self.api_url} did not answer within {self._timeout:g}s "
                 f"while {call.what}; check the network or GITHUB_API_URL"
             ) from None
-        except httpx.TransportError as exc:
+        except httpx.RequestError as exc:  # connection, TLS, proxy, too many redirects
             raise GitHubError(
                 f"cannot reach the GitHub API at {self.api_url} while {call.what} "
                 f"({type(exc).__name__}: {exc}); check the network or GITHUB_API_URL"

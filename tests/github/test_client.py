@@ -9,7 +9,7 @@ from datetime import datetime
 
 import pytest
 
-from swcollab.errors import EXIT_ENVIRONMENT, GitHubError
+from swcollab.errors import EXIT_ENVIRONMENT, ConfigError, GitHubError
 from swcollab.github import GitHubClient, IssueRef
 from swcollab.github.client import MAX_BODY_CHARS
 from tests.fakes.github_server import FakeGitHub
@@ -216,3 +216,8 @@ def test_renamed_repository_redirect_is_followed(fake_github: FakeGitHub) -> Non
     with GitHubClient(token="t") as client:
         assert client.get_issue(REF).title == "Moved along"
     assert fake_github.requests[-1].headers["authorization"] == "Bearer t"  # same host
+
+
+def test_api_url_without_scheme_is_a_configuration_error() -> None:
+    with pytest.raises(ConfigError, match="GITHUB_API_URL"):
+        GitHubClient(environ={"GITHUB_API_URL": "api.github.com"})
