@@ -237,13 +237,14 @@ def _replace_in(state: FileState, block: EditBlock, notes: list) -> BlockOutcome
 
 def _pick_shown_file(tree: Files, block: EditBlock) -> FileState | str:
     """The first shown file that defines the most of the block's definitions."""
-    from .definitions import matched_names
+    from .definitions import block_names, file_names
     from .defs import FENCE_LANGUAGES, supported
 
     if not tree.shown:
         return "the answer names no file for this code block; put the path on the line before it"
     fence = FENCE_LANGUAGES.get(block.lang)
     best: tuple[int, FileState | None] = (0, None)
+    listing, wanted = [], []
     for rel in tree.shown:
         language = language_for_path(rel)
         if not supported(language) or (fence and not _compatible(fence, language)):
@@ -251,14 +252,23 @@ def _pick_shown_file(tree: Files, block: EditBlock) -> FileState | str:
         state = tree.state(rel)
         if isinstance(state, str) or state.current is None:
             continue
-        count = matched_names(language, state.current, block.replace)
+        assert language is not None
+        have, wanted = file_names(language, state.current), block_names(language, block.replace)
+        bare = {name.rsplit(".", 1)[-1] for name in have}
+        count = sum(1 for name in wanted if name in bare)
         if count > best[0]:
             best = (count, state)
-    if best[1] is None:
+        listing.append(f"{rel} defines {', '.join(have[:12]) or 'nothing'}")
+    if best[1] is not None:
+        return best[1]
+    if not listing:
         shown = ", ".join(tree.shown)
-        return (f"the code block names no file and defines no function or class that the files "
-                f"shown define ({shown})")
-    return best[1]
+        return (f"the code block names no file and none of the files shown ({shown}) is in a "
+                "language swc can read definitions from; use SEARCH/REPLACE")
+    if not wanted:
+        return "the code block names no file and holds no complete function or class"
+    return (f"the code block names no file, and none of the names it defines "
+            f"({', '.join(wanted)}) is defined in the files shown ({'; '.join(listing)})")
 
 
 def _compatible(fence: str, language: str | None) -> bool:

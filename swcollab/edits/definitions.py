@@ -55,11 +55,21 @@ def dotted(definition: Definition) -> str:
     return ".".join(definition.qualname)
 
 
+def file_names(language: str, content: str) -> list[str]:
+    """Names of the definitions in a file, methods included (``Stack.pop``), in order."""
+    return [dotted(d) for d in outline(language, content).flat()]
+
+
+def block_names(language: str, code: str) -> list[str]:
+    """Bare names of the complete definitions in a code block, to match a file's."""
+    _, block = block_outline(language, code)
+    return [d.name for d in block.flat() if not d.has_error and d.name != WRAPPER_CLASS]
+
+
 def matched_names(language: str, content: str, code: str) -> int:
     """How many of the block's definitions name a definition of ``content`` (to pick a file)."""
-    _, block = block_outline(language, code)
-    names = {d.qualname[-1] for d in outline(language, content).flat()}
-    return sum(1 for d in block.flat() if not d.has_error and d.name in names)
+    names = {name.rsplit(".", 1)[-1] for name in file_names(language, content)}
+    return sum(1 for name in block_names(language, code) if name in names)
 
 
 # A method written bare (``area(): number { ... }``) is not a definition at the top level

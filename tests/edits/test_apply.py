@@ -126,7 +126,7 @@ def test_whole_format_block_without_path_needs_files(repo: Path) -> None:
 def test_feedback_lists_failed_and_applied_blocks(repo: Path) -> None:
     answer = sr("pkg/mod.py", "    return 1\n", "    return 2\n") + sr("../x.py", "", "y\n")
     text = apply_answer(repo, answer).feedback()
-    assert "1 of your edit blocks failed to apply." in text
+    assert "1 of the 2 edit blocks in your answer failed to apply." in text
     assert "## Block 2 (../x.py)" in text and "leads outside the repository" in text
     assert "- block 1 (pkg/mod.py): exact" in text
     assert "<<<<<<< SEARCH" in text  # the search-replace reminder
