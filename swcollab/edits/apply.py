@@ -12,6 +12,7 @@ from .match import Replaced, replace_text
 from .parse import parse_answer
 from .types import BlockOutcome, EditBlock, EditResult
 
+IGNORABLE = "ignorable"
 NO_EDIT = (
     "the answer holds no edit: no SEARCH/REPLACE block, no unified diff and no code block "
     "with a complete function or class"
@@ -36,6 +37,8 @@ def apply_answer(
     outcomes = [_apply_block(tree, block, edit_format, notes) for block in blocks]
     if not tree.changed():
         outcomes = [_unchanged_is_failure(o) for o in outcomes]
+    else:
+        outcomes = _drop_noise(outcomes, notes)
     changed = tree.write()
     return EditResult(
         applied=tuple(o for o in outcomes if o.ok),
@@ -47,7 +50,19 @@ def apply_answer(
     )
 
 
+def _drop_noise(outcomes: list[BlockOutcome], notes: list[str]) -> list[BlockOutcome]:
+    kept = []
+    for outcome in outcomes:
+        if outcome.how == IGNORABLE and not outcome.ok:
+            notes.append(f"block {outcome.block.index}: ignored, {outcome.reason}")
+        else:
+            kept.append(outcome)
+    return kept
+
+
 def _unchanged_is_failure(outcome: BlockOutcome) -> BlockOutcome:
+    if outcome.how == IGNORABLE:
+        return with_fields(outcome, how="")
     if outcome.ok and outcome.how == "unchanged":
         return with_fields(
             outcome, ok=False, already_applied=True,
@@ -215,9 +230,13 @@ def _apply_definitions(tree: Files, block: EditBlock, notes: list) -> BlockOutco
             return _fail(block, f"swc cannot find definitions in {state.rel}; use SEARCH/REPLACE")
         return _replace_in(state, block, notes)
     picked = _pick_shown_file(tree, block)
-    if isinstance(picked, str):
-        return _fail(block, picked)
-    return _replace_in(picked, with_fields(block, path=picked.rel), notes)
+    outcome = (
+        _fail(block, picked) if isinstance(picked, str)
+        else _replace_in(picked, with_fields(block, path=picked.rel), notes)
+    )
+    # A path-less code block that fits nothing (example output, a test, an unrelated
+    # helper) is noise next to blocks that did apply; `_drop_noise` decides at the end.
+    return outcome if outcome.ok else with_fields(outcome, how=IGNORABLE)
 
 
 def _replace_in(state: FileState, block: EditBlock, notes: list) -> BlockOutcome:

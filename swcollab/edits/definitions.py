@@ -144,6 +144,8 @@ def _whole_file(current: Outline, content: str, block: Outline, code: str) -> De
     if any(d.has_error for d in block.definitions) or not _wrappers_kept(current, block):
         return None
     file_lines, code_lines = split_lines(content), split_lines(code)
+    if any(elided(code_lines[d.start : d.end + 1]) for d in block.flat()):
+        return None
     if not _statements_match(_statements(file_lines, current), _statements(code_lines, block)):
         return None
     text = join_lines(code_lines)
@@ -239,6 +241,9 @@ def _covers(wanted: Definition, target: Definition, context: tuple) -> bool:
     other line of its body (fields, docstring). Otherwise it is replaced member by member."""
     if not {m.name for m in target.members} <= {m.name for m in wanted.members}:
         return False
+    code_lines = context[1]
+    if any(elided(code_lines[m.start : m.end + 1]) for m in wanted.walk()[1:]):
+        return False
     file_lines, code_lines = context[0], context[1]
     inside = set(range(target.inner_start + 1, target.end))
     for member in target.members:
@@ -282,11 +287,34 @@ def _plan_replacement(plan: _Plan, target: Definition, wanted: Definition, conte
     start, lines = _new_lines(target, wanted, context)
     name = dotted(target)
     same = lines == file_lines[start : target.end + 1]
-    if same or _is_echo(target, lines, before, original_lines):
+    if same or elided(lines) or _is_echo(target, lines, before, original_lines):
         plan.unchanged.append(name)
         return
     plan.edits.append((start, target.end + 1, lines))
     plan.replaced.append(name)
+
+
+_FILLER_RE = re.compile(
+    r"^(\.\.\.|…|pass|[})\]];?|end|(#|//|/\*|\*|--).*|\"\"\".*|'\'\'.*)$"
+)
+_ELISION_RE = re.compile(r"(\.\.\.|…|\bpass\b|\b(existing|unchanged|same as|rest of)\b)", re.I)
+
+
+def elided(lines: list[str]) -> bool:
+    """A definition whose body is only a placeholder (``...``, ``pass``, ``# existing
+    code``): the model left it out, it does not mean to empty it."""
+    stripped = [line.strip() for line in lines if line.strip()]
+    while stripped and stripped[0].startswith("@"):  # decorators
+        stripped = stripped[1:]
+    if not stripped:
+        return False
+    head, *body = stripped
+    if not body:  # one line: `def f(): ...`, `fn f() { ... }`
+        tail = re.split(r"[:{]", head, maxsplit=1)[-1] if re.search(r"[:{]", head) else ""
+        return bool(tail.strip()) and bool(re.fullmatch(r"\s*(\.\.\.|…|pass)\s*}?\s*", tail))
+    if not all(_FILLER_RE.match(line) for line in body):
+        return False
+    return any(_ELISION_RE.search(line) for line in body)
 
 
 def _is_echo(target: Definition, lines: list[str], before: list | None, original: list) -> bool:

@@ -221,8 +221,21 @@ def _as_definition(
     return Definition(
         name=name, scope=own_scope, kind=kind, start=start, inner_start=inner_start,
         end=end, prefix=prefix.strip(), decorated=start != inner_start,
-        has_error=outer.has_error, inline=inline, members=members,
+        has_error=outer.has_error or _misindented(node), inline=inline, members=members,
     )
+
+
+def _misindented(node: Any) -> bool:
+    """A Python body that is empty, or starts on a later line no deeper than its ``def``
+    (a body that was only a comment: tree-sitter may take what follows as the body)."""
+    if node.type not in ("function_definition", "class_definition"):
+        return False
+    body = node.child_by_field_name("body")
+    if body is None or not body.named_children:  # `def f():` with only a comment under it
+        return True
+    if body.start_point[0] == node.start_point[0]:
+        return False
+    return body.start_point[1] <= node.start_point[1]
 
 
 def _wrapped(node: Any, spec: LangSpec) -> Any:

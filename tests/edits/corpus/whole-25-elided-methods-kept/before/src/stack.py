@@ -1,0 +1,15 @@
+class Stack:
+    """A LIFO stack."""
+
+    def __init__(self):
+        self.items = []
+
+    def push(self, item):
+        self.items.append(item)
+
+    def pop(self):
+        return self.items.pop(0)
+
+    @property
+    def size(self):
+        return len(self.items)
