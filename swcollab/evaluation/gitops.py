@@ -1,0 +1,103 @@
+"""The few git plumbing calls the eval needs (subprocess, no GitPython: these are hot)."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+
+from ..errors import EnvironmentProblem, UsageError
+
+
+def git(root: Path, *args: str, check: bool = True, stdin: str | None = None
+        ) -> subprocess.CompletedProcess[str]:
+    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
+                          errors="replace", input=stdin)
+    if check and proc.returncode != 0:
+        raise EnvironmentProblem(f"git {' '.join(args[:3])} failed: {proc.stderr.strip()}")
+    return proc
+
+
+def commit_exists(root: Path, rev: str) -> bool:
+    if not rev:
+        return False
+    proc = git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
+    return proc.returncode == 0
+
+
+def rev_list(root: Path, rev_range: str) -> list[str]:
+    """Non-merge commits reachable from ``rev_range``, newest first, all parents followed."""
+    proc = git(root, "rev-list", "--no-merges", rev_range, "--", check=False)
+    if proc.returncode != 0:
+        raise UsageError(f"--from-history {rev_range}: not a revision range of this repository",
+                         hint="Use a branch (main), a range (v1.0..main) or leave it out.")
+    return proc.stdout.split()
+
+
+def parents(root: Path, sha: str) -> list[str]:
+    return git(root, "rev-list", "--parents", "-n", "1", sha).stdout.split()[1:]
+
+
+def changed_paths(root: Path, old: str, new: str) -> list[str]:
+    out = git(root, "-c", "core.quotepath=off", "diff-tree", "-r", "--no-commit-id",
+              "--name-only", "--no-renames", "-z", old, new).stdout
+    return [p for p in out.split("\0") if p]
+
+
+def diff(root: Path, old: str, new: str, paths: list[str]) -> str:
+    if not paths:
+        return ""
+    return git(root, "diff", "--binary", "--no-color", "--no-ext-diff", "--no-renames", old, new,
+               "--", *paths).stdout
+
+
+def message(root: Path, sha: str) -> str:
+    return git(root, "log", "-1", "--format=%B", sha).stdout.strip()
+
+
+def commit_date(root: Path, sha: str) -> str:
+    return git(root, "log", "-1", "--format=%cI", sha).stdout.strip()
+
+
+def apply_patch(root: Path, patch: str) -> str | None:
+    """Apply a unified diff in a worktree; the error text when it does not apply."""
+    if not patch.strip():
+        return None
+    proc = git(root, "apply", "--whitespace=nowarn", "-", check=False, stdin=patch)
+    if proc.returncode != 0:
+        return proc.stderr.strip() or "git apply failed"
+    return None
+
+
+def restore_paths(root: Path, base: str, paths: tuple[str, ...]) -> None:
+    """Put ``paths`` back as they are at ``base`` (removing those that are not there)."""
+    for rel in paths:
+        proc = git(root, "checkout", base, "--", rel, check=False)
+        if proc.returncode != 0:
+            target = root / rel
+            if target.is_file() or target.is_symlink():
+                target.unlink()
+
+
+def repo_names(root: Path) -> tuple[str, ...]:
+    """Names an instance's ``repo`` field may use for this repository: owner/name of the
+    ``origin`` remote (GitHub form or a path's last part) and the directory's name."""
+    names = [root.name]
+    proc = git(root, "remote", "get-url", "origin", check=False)
+    url = proc.stdout.strip() if proc.returncode == 0 else ""
+    if url:
+        local = url.startswith(("/", ".", "file://")) or Path(url).exists()
+        path = url.rstrip("/").removesuffix(".git").removesuffix(".bundle")
+        path = path.split("://", 1)[1] if "://" in path else path.split(":", 1)[-1]
+        parts = [p for p in path.replace("\\", "/").split("/") if p]
+        if len(parts) >= 2 and not local:
+            names.append("/".join(parts[-2:]))
+        if parts:
+            names.append(parts[-1])
+    return tuple(dict.fromkeys(n for n in names if n))
+
+
+def repo_identity(root: Path) -> str:
+    """``owner/name`` when the origin remote says so, else the directory's name."""
+    names = repo_names(root)
+    with_owner = [n for n in names if "/" in n]
+    return with_owner[0] if with_owner else names[0]
