@@ -8,6 +8,7 @@ say what sending everything to the strong model would have cost.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import sqlite3
@@ -119,7 +120,10 @@ class Ledger:
         with self._lock:
             conns, self._conns = self._conns, []
         for conn in conns:
-            conn.close()
+            # sqlite3 lets only the opening thread close a connection; the others are
+            # closed when they are garbage collected.
+            with contextlib.suppress(sqlite3.ProgrammingError):
+                conn.close()
         self._local = threading.local()
 
     def __enter__(self) -> Ledger:
