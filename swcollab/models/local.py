@@ -112,10 +112,16 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
+def watched_module_command(module: str, args: Sequence[str]) -> list[str]:
+    """``python -m module args`` that also ends when this process is killed outright."""
+    return [sys.executable, "-m", "swcollab.models._watchdog", str(os.getpid()), module,
+            *args]
+
+
 def llama_server_command(gguf: Path, port: int, alias: str) -> list[str]:
-    return [sys.executable, "-m", "llama_cpp.server", "--model", str(gguf),
-            "--model_alias", alias, "--host", "127.0.0.1", "--port", str(port),
-            "--n_ctx", str(LOCAL_N_CTX)]
+    return watched_module_command("llama_cpp.server", [
+        "--model", str(gguf), "--model_alias", alias, "--host", "127.0.0.1",
+        "--port", str(port), "--n_ctx", str(LOCAL_N_CTX)])
 
 
 class LocalServer:

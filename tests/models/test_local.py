@@ -120,3 +120,25 @@ def test_exiting_without_close_stops_the_local_server(tmp_path: Path):
     proc, [pid] = _run_standin(tmp_path, "exit")
     assert proc.wait(timeout=30) == 0
     assert wait_dead(pid), "the local model server outlived swc"
+
+
+def test_server_ends_when_swc_is_killed_outright(tmp_path: Path):
+    """SIGKILL leaves swc no chance to clean up: the watchdog in the server process does."""
+    code = (
+        "import time\n"
+        "from swcollab.models.local import LocalServer, free_port, watched_module_command\n"
+        "port = free_port()\n"
+        "server = LocalServer(watched_module_command('tests.fakes.openai_server',\n"
+        "                     ['--port', str(port)]), port, name='stand-in')\n"
+        "server.start()\n"
+        "print(server.pid, flush=True)\n"
+        "time.sleep(600)\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(HERE.parents[1])}
+    parent = subprocess.Popen(python(code), stdout=subprocess.PIPE, text=True, env=env)
+    assert parent.stdout is not None
+    pid = int(parent.stdout.readline())
+    assert alive(pid)
+    parent.kill()
+    parent.wait(timeout=10)
+    assert wait_dead(pid, timeout=20), "the server outlived a killed swc"
