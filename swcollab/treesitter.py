@@ -6,7 +6,7 @@ them at run time, which fails offline). Imported lazily: nothing here runs at im
 
 from __future__ import annotations
 
-from functools import lru_cache
+from functools import cache
 from pathlib import PurePath
 from typing import Any
 
@@ -41,14 +41,14 @@ def language_for_path(path: str | PurePath) -> str | None:
     return EXTENSION_LANGUAGES.get(PurePath(path).suffix.lower())
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_parser(language: str) -> Any:
     from tree_sitter_language_pack import get_parser as _get_parser
 
     return _get_parser(language)  # type: ignore[arg-type]
 
 
-@lru_cache(maxsize=None)
+@cache
 def get_language(language: str) -> Any:
     from tree_sitter_language_pack import get_language as _get_language
 

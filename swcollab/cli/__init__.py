@@ -15,11 +15,13 @@ import click
 
 from .. import __version__
 from ..errors import EXIT_CODE_TABLE, EXIT_INTERRUPTED, SwcError
-from .common import AppContext
 from .brief_cmd import brief
+from .common import AppContext
 from .config_cmd import config_group
+from .eval_cmd import eval_group
 from .fix_cmd import fix
 from .hook_cmd import hook_group
+from .map_cmd import map_command
 from .runs_cmd import runs_group, stats_command
 
 HELP = f"""swc fixes a GitHub issue, a prompt or a failing test in a git repository.
@@ -79,9 +81,11 @@ def cli(ctx: click.Context, debug: bool, repo_path: str | None) -> None:
 
 
 cli.add_command(config_group)
+cli.add_command(eval_group)
 cli.add_command(fix)
 cli.add_command(brief)
 cli.add_command(hook_group)
+cli.add_command(map_command)
 cli.add_command(runs_group)
 cli.add_command(stats_command)
 

@@ -32,7 +32,6 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
         task, issue = _issue_task(repo, options)
     else:
         task = _task(repo, settings, options)
-    _warn_dirty(repo, options["include_dirty"])
     request = FixRequest(
         task=task, repo=repo, settings=settings, base=options["base"],
         include_dirty=options["include_dirty"], keep_failed=options["keep_failed"],
@@ -63,12 +62,10 @@ def _task(repo: RepoPaths, settings: Settings, options: dict[str, Any]) -> Task:
 
 
 def _issue_task(repo: RepoPaths, options: dict[str, Any]) -> tuple[Task, Any]:
-    from ..github import GitHubClient, issue_task_text, parse_issue_ref, repo_from_remote
+    from ..github import GitHubClient, issue_task_text, resolve_issue_ref
 
-    remote = repo_from_remote(repo.root, options["remote"])
-    default_repo = (remote[1], remote[2]) if remote else None
-    ref = parse_issue_ref(options["issue_ref"], default_repo=default_repo)
-    client = GitHubClient(getattr(ref, "api_url", None))
+    ref = resolve_issue_ref(options["issue_ref"], repo.root, remote=options["remote"])
+    client = GitHubClient(ref.api_url)
     issue = client.get_issue(ref)
     task = Task(
         kind="issue", title=issue.title or f"issue {issue.number}", text=issue_task_text(issue),
@@ -76,16 +73,6 @@ def _issue_task(repo: RepoPaths, options: dict[str, Any]) -> tuple[Task, Any]:
         user_tests=tuple(options["user_tests"]), labels=tuple(issue.labels),
     )
     return task, (client, ref, issue)
-
-
-def _warn_dirty(repo: RepoPaths, include_dirty: bool) -> None:
-    import subprocess
-
-    status = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"],
-                            cwd=repo.root, capture_output=True, text=True).stdout
-    if status.strip() and not include_dirty:
-        warn("your uncommitted changes are not included (the fix starts from the base "
-             "commit); pass --include-dirty to include them")
 
 
 def _publish(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, Any]) -> None:
@@ -112,7 +99,9 @@ def _publish(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, 
 
 def _open_pr(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, Any],
              body: str) -> str:
-    from ..github import GitHubClient, repo_from_remote
+    import os
+
+    from ..github import GitHubClient, api_url_for_host, repo_from_remote
 
     if issue is not None:
         client, ref, _gh = issue
@@ -121,7 +110,8 @@ def _open_pr(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, 
         remote = repo_from_remote(repo.root, options["remote"])
         if remote is None:
             raise SwcError(f"cannot tell the GitHub repository from remote {options['remote']}")
-        client, owner, name = GitHubClient(), remote[1], remote[2]
+        api_url = os.environ.get("GITHUB_API_URL") or api_url_for_host(remote[0])
+        client, owner, name = GitHubClient(api_url), remote[1], remote[2]
     title = ("Fix: " if result.verdict == "fixed" else "Unverified: ") + result.task.title
     if result.verdict == "fixed" and result.task.issue_number:
         body = f"Fixes #{result.task.issue_number}\n\n" + body

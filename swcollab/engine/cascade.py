@@ -146,7 +146,7 @@ def run_fix(
 
 
 def _execute(run: _Run) -> None:
-    from ..sandbox import Worktree, detect_test_command
+    from ..sandbox import Worktree, detect_test_command, isolation_warning
 
     request, settings, client = run.request, run.request.settings, run.client
     specs = client.specs()
@@ -166,7 +166,10 @@ def _execute(run: _Run) -> None:
     with Worktree(request.repo.root, run.result.base_sha,
                   include_dirty=request.include_dirty) as base:
         run.result.warnings.extend(base.warnings)
-        command = detect_test_command(base.path, settings.test_cmd)
+        if settings.network_isolation and (isolation := isolation_warning()):
+            run.result.warnings.append(isolation)
+        command = detect_test_command(
+            base.path, settings.test_cmd, source=settings.sources.get("test_cmd", "config"))
         if command is None:
             raise UsageError(
                 "no test command: swc needs one to judge patches",

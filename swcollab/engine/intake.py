@@ -18,7 +18,8 @@ def task_from_test_run(
 
     base_sha = resolve_base(repo.root, base)
     with Worktree(repo.root, base_sha, include_dirty=include_dirty) as worktree:
-        command = detect_test_command(worktree.path, settings.test_cmd)
+        command = detect_test_command(
+            worktree.path, settings.test_cmd, source=settings.sources.get("test_cmd", "config"))
         if command is None:
             raise UsageError(
                 "--from-failing-tests needs a test command and none was found",
