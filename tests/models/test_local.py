@@ -6,7 +6,6 @@ import os
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -14,26 +13,10 @@ import pytest
 from swcollab.errors import EnvironmentProblem
 from swcollab.models.local import LocalServer, free_port
 
+from .helpers import alive, wait_dead
+
 HERE = Path(__file__).resolve().parent
 FAKE_SERVER = HERE.parent / "fakes" / "openai_server.py"
-
-
-def alive(pid: int) -> bool:
-    """True while the process exists and is not a zombie."""
-    try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except OSError:
-        return False
-    return fields[0] != "Z"
-
-
-def wait_dead(pid: int, timeout: float = 10.0) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if not alive(pid):
-            return True
-        time.sleep(0.05)
-    return False
 
 
 def python(code: str) -> list[str]:
