@@ -10,7 +10,7 @@ import pytest
 from swcollab.errors import EXIT_ENVIRONMENT, ModelError
 from tests.fakes.openai_server import FakeOpenAI, FakeResponse
 
-from .helpers import STRONG_PRICES, WEAK_PRICES, Harness, fake_settings, user
+from .helpers import FAST, STRONG_PRICES, WEAK_PRICES, Harness, fake_settings, user
 
 
 @pytest.fixture
@@ -62,13 +62,15 @@ def test_default_usage_is_what_the_fixture_counted(fake_llm: FakeOpenAI, harness
 
 def test_rate_limit_then_success(fake_llm: FakeOpenAI, harness_for):
     h = harness_for(fake_settings(fake_llm))
-    fake_llm.enqueue(FakeResponse(status=429, content="slow down", headers={"Retry-After": "0"}),
+    fake_llm.enqueue(FakeResponse(status=429, content="slow down", headers={"Retry-After": "5"}),
                      "finally")
     reply = h.client.complete("weak", user("hi"), purpose="tests")
     assert reply.text == "finally"
     assert len(fake_llm.requests) == 2
     retries = [e for e in h.events if e.kind == "retry"]
     assert len(retries) == 1 and "slow down" in retries[0].text
+    # Retry-After was read (5 s asked), and capped (tests use a 0.05 s cap)
+    assert retries[0].delay_s == FAST.retry_after_cap
     [call] = h.calls()
     assert call["outcome"] == "ok" and call["detail"] == "2 attempts"
 
