@@ -131,11 +131,15 @@ def _changed(state: FileState, block: EditBlock, text: str, how: str) -> BlockOu
 
 
 def _search_shown_files(tree: Files, block: EditBlock) -> BlockOutcome:
-    """A block without a path applies to the one shown file its SEARCH text matches."""
+    """A block without a path applies to the one file its SEARCH text matches: among the
+    files shown to the model, or, when none were given, the tracked files."""
     hits = []
-    for rel in tree.shown:
+    first = next(line.strip() for line in block.search.splitlines() if line.strip())
+    for rel in tree.shown or tree.tracked():
         state = tree.state(rel)
         if isinstance(state, str) or state.current is None:
+            continue
+        if not tree.shown and first not in state.current:  # cheap filter for a whole repo
             continue
         found = replace_text(state.current, block.search, block.replace)
         if isinstance(found, Replaced):
@@ -146,9 +150,9 @@ def _search_shown_files(tree: Files, block: EditBlock) -> BlockOutcome:
     if hits:
         names = ", ".join(state.rel for state, _ in hits)
         return _fail(block, f"the block names no file and its SEARCH text matches several: {names}")
-    shown = ", ".join(tree.shown) or "none were given"
-    return _fail(block, f"the block names no file and its SEARCH text is in none of the files "
-                 f"shown ({shown}); put the file path on the line before the block")
+    where = f"the files shown ({', '.join(tree.shown)})" if tree.shown else "the repository"
+    return _fail(block, f"the block names no file and its SEARCH text is in none of {where}; "
+                 "put the file path on the line before the block")
 
 
 def _fill_file(tree: Files, block: EditBlock, state: FileState, notes: list) -> BlockOutcome:

@@ -151,3 +151,11 @@ def test_importing_edits_stays_light() -> None:
     )
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert out.stdout.strip() == "[]"
+
+
+def test_pathless_block_without_shown_files_searches_tracked_files(repo: Path) -> None:
+    answer = "```\n<<<<<<< SEARCH\n    return 1\n=======\n    return 9\n>>>>>>> REPLACE\n```\n"
+    result = apply_answer(repo, answer)
+    assert result.ok and result.changed_files == ("pkg/mod.py",)
+    missing = answer.replace("return 1", "return 4")
+    assert "none of the repository" in apply_answer(repo, missing).failed[0].reason
