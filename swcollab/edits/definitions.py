@@ -392,30 +392,43 @@ def _add_helpers(plan: _Plan, current: Outline, content: str, code: str, languag
 
 
 def _add_imports(plan: _Plan, current: Outline, content: str, block: Outline, code: str) -> None:
-    """Imports in the block that the file lacks go after the file's last import."""
+    """Imports in the block that the file lacks go after the file's last import (or, when
+    it has none, after its header comments, docstring or package line)."""
     file_lines, code_lines = split_lines(content), split_lines(code)
     have = _statement_texts(file_lines, current, "import")
     imports = [s for s in current.statements if s.kind == "import"]
-    at = imports[-1].end + 1 if imports else _after_preamble(current, file_lines)
+    new: list[str] = []
     for statement in block.statements:
-        if statement.kind != "import":
-            continue
         lines = code_lines[statement.start : statement.end + 1]
-        if "\n".join(line.strip() for line in lines) in have:
+        if statement.kind != "import" or "\n".join(ln.strip() for ln in lines) in have:
             continue
-        plan.edits.append((at, at, lines))
+        new.extend(lines)
         plan.added.append(lines[0].strip())
+    if not new:
+        return
+    if imports:
+        at = imports[-1].end + 1
+    else:  # below the header and the blank lines after it, then a definition's spacing
+        at = _after_preamble(current, file_lines)
+        while at < len(file_lines) and not file_lines[at].strip():
+            at += 1
+        new = new + (["", ""] if current.language == "python" else [""])
+    plan.edits.append((at, at, new))
 
 
 def _after_preamble(current: Outline, file_lines: list[str]) -> int:
-    """First line after leading comments and a module docstring (where imports go)."""
+    """First line after the header: leading comments (a license) then a module docstring
+    or a package line. A comment right above a definition documents it: not header."""
     at = 0
+    starts = {d.start for d in current.definitions}
     for statement in sorted(current.statements, key=lambda s: s.start):
-        if any(line.strip() for line in file_lines[at : statement.start]):
+        if statement.start != at and any(ln.strip() for ln in file_lines[at : statement.start]):
             break
         text = file_lines[statement.start].lstrip()
-        if statement.kind == "comment" or text.startswith(("'", '"')):
+        if statement.kind == "comment" and statement.end + 1 not in starts:
             at = statement.end + 1
+        elif statement.kind == "package" or text.startswith(("'", '"')):
+            return statement.end + 1
         else:
             break
     return at

@@ -129,7 +129,7 @@ class Definition:
 class Statement:
     start: int
     end: int
-    kind: str  # "import", "comment" or "other"
+    kind: str  # "import", "package", "comment" or "other"
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,14 @@ def outline(language: str, source: str) -> Outline:
     return Outline(language, tuple(definitions), tuple(statements))
 
 
+_PACKAGE_NODES = frozenset({"package_clause", "package_declaration"})
+
+
 def _kind(node: Any, spec: LangSpec) -> str:
     if node.type in spec.imports:
         return "import"
+    if node.type in _PACKAGE_NODES:  # Go, Java: imports go after it
+        return "package"
     return "comment" if "comment" in node.type else "other"
 
 

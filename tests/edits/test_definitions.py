@@ -92,7 +92,10 @@ def test_new_import_is_added_after_existing_imports() -> None:
 def test_import_goes_after_docstring_when_file_has_none() -> None:
     content = '"""Doc."""\n\n\ndef f():\n    return 1\n'
     result = edit("python", content, "import math\n\ndef f():\n    return math.pi\n")
-    assert result.text == '"""Doc."""\nimport math\n\n\ndef f():\n    return math.pi\n'
+    assert result.text == '"""Doc."""\n\n\nimport math\n\n\ndef f():\n    return math.pi\n'
+    fixed = 'import "os"\n\nfunc F() {\n\tos.Exit(1)\n}\n'
+    go = edit("go", "package m\n\n// F doc.\nfunc F() {\n}\n", fixed)
+    assert go.text == 'package m\n\nimport "os"\n\n// F doc.\nfunc F() {\n\tos.Exit(1)\n}\n'
 
 
 def test_identical_definition_is_unchanged() -> None:
