@@ -38,7 +38,14 @@ EXTENSION_LANGUAGES: dict[str, str] = {
 
 def language_for_path(path: str | PurePath) -> str | None:
     """The tree-sitter language name for a file, or None when swc does not parse it."""
-    return EXTENSION_LANGUAGES.get(PurePath(path).suffix.lower())
+    if isinstance(path, PurePath):
+        return EXTENSION_LANGUAGES.get(path.suffix.lower())
+    # Plain string handling: the repo map calls this for every tracked file.
+    name = path.replace("\\", "/").rsplit("/", 1)[-1]
+    dot = name.rfind(".")
+    if dot <= 0 or dot == len(name) - 1:
+        return None  # no suffix, or a dot file such as ".py" (PurePath agrees)
+    return EXTENSION_LANGUAGES.get(name[dot:].lower())
 
 
 @cache

@@ -6,7 +6,7 @@ import os
 import sqlite3
 import time
 from collections import Counter
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -15,10 +15,10 @@ from pathlib import Path
 from ..errors import NotAGitRepository, UsageError
 from ..gitrepo import find_repo
 from . import lexical
-from .cache import DB_NAME, TagCache
+from .cache import DB_NAME, TagCache, decode_definitions
 from .files import Listing, SourceFile, changed_since, list_source_files, restrict_paths
 from .focus import normalize_path
-from .rank import Ranking, RankInput, rank
+from .rank import Ranking, RankInput, definition_scores, rank
 from .records import Focus, MapStats, RankedDefinition, RankedFile, RepoMap
 from .render import Item, fit, token_counter
 from .tags import STATUS_BINARY, Definition, FileTags, extract_tags, query_version
@@ -27,6 +27,8 @@ from .tags import STATUS_BINARY, Definition, FileTags, extract_tags, query_versi
 # more than it saves.
 PARALLEL_MIN_FILES = 150
 MAX_WORKERS = 4
+# Files whose definitions are looked at first; more (x4) when the budget is not filled.
+FIRST_CANDIDATES = 64
 
 Key = tuple[str, str, str]  # (blob sha, language, query version)
 
@@ -37,10 +39,18 @@ class _Mapped:
 
     paths: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
-    definitions: list[list[Definition]] = field(default_factory=list)
+    names: list[list[str]] = field(default_factory=list)
+    # Decoded lazily: only the files that may be shown need their definitions.
+    raw_definitions: list[list[Definition] | bytes] = field(default_factory=list)
     references: list[dict[str, int]] = field(default_factory=list)
     blob_ids: list[int] = field(default_factory=list)
     doc_lengths: list[int] = field(default_factory=list)
+
+    def definitions(self, index: int) -> list[Definition]:
+        raw = self.raw_definitions[index]
+        if isinstance(raw, bytes):
+            raw = self.raw_definitions[index] = decode_definitions(raw)
+        return raw
 
 
 @dataclass
@@ -98,7 +108,7 @@ def build(
         cache_hits=run.hits,
         languages=dict(Counter(mapped.languages)),
         seconds_per_stage={k: round(v, 4) for k, v in run.stages.items()},
-        definitions=sum(len(d) for d in mapped.definitions),
+        definitions=sum(len(names) for names in mapped.names),
         skipped=dict(skipped),
     )
     if not mapped.paths:
@@ -144,13 +154,14 @@ def _collect(
         if key in cached:
             run.hits += 1
             row = cached[key]
-            status, defs, refs, blob_id, doc_len = (
-                row.status, row.definitions, row.references, row.blob_id, row.doc_len)
+            status, names, defs, refs, blob_id, doc_len = (
+                row.status, row.names, row.raw_definitions, row.references, row.blob_id,
+                row.doc_len)
         elif key in parsed:
             tags = parsed[key]
-            status, defs, refs, blob_id, doc_len = (
-                tags.status, tags.definitions, tags.references, ids[key],
-                sum(tags.terms.values()))
+            status, names, defs, refs, blob_id, doc_len = (
+                tags.status, [d.name for d in tags.definitions], tags.definitions,
+                tags.references, ids[key], sum(tags.terms.values()))
         else:
             skipped["unreadable"] += 1
             continue
@@ -159,7 +170,8 @@ def _collect(
             continue
         mapped.paths.append(f.path)
         mapped.languages.append(f.language)
-        mapped.definitions.append(defs)
+        mapped.names.append(names)
+        mapped.raw_definitions.append(defs)
         mapped.references.append(refs)
         mapped.blob_ids.append(blob_id)
         mapped.doc_lengths.append(doc_len)
@@ -244,47 +256,64 @@ def _rank_and_render(
     top: Path, mapped: _Mapped, focus: Focus, extra_files: Sequence[str], cache: TagCache,
     run: _Run, budget: int, model: str | None,
 ) -> tuple[str, int, tuple[RankedFile, ...], tuple[str, ...]]:
-    root_files = _focus_indices(mapped.paths, [*focus.files, *extra_files], top)
+    focus_files = _focus_indices(mapped.paths, [*focus.files, *extra_files], top)
     terms = lexical.query_terms(" ".join([focus.text, *focus.identifiers]))
     with run.stage("lexical"):
         scores = _lexical_scores(mapped, terms, cache)
     with run.stage("rank"):
-        ranking = rank(RankInput(
-            paths=mapped.paths, definitions=mapped.definitions, references=mapped.references,
-            focus_files=set(root_files), mentioned=set(focus.identifiers), lexical=scores,
+        data = RankInput(
+            paths=mapped.paths, names=mapped.names, references=mapped.references,
+            focus_files=set(focus_files), mentioned=set(focus.identifiers), lexical=scores,
             query_terms=terms,
-        ))
+        )
+        ranking = rank(data)
     with run.stage("render"):
         order = sorted(range(len(mapped.paths)), key=lambda i: -ranking.file_scores[i])
-        items = _items(order[:budget], ranking, mapped, root_files)
         count, warning = token_counter(model)
         if warning:
             run.warnings.append(warning)
-        text, used, n = fit(items, mapped.paths, mapped.definitions, budget, count)
-        files = _ranked_files(order, ranking, mapped, items[:n])
+        definitions: dict[int, list[Definition]] = {}
+        def_scores: dict[int, list[float]] = {}
+        limit = FIRST_CANDIDATES
+        while True:
+            # Items of files below the first ``limit`` score at most the next file's score,
+            # so the items above that threshold are in their final order: fit those.
+            candidates = list(dict.fromkeys([*focus_files, *order[:limit]]))
+            for f in candidates:
+                if f not in definitions:
+                    definitions[f] = mapped.definitions(f)
+                    def_scores[f] = definition_scores(
+                        mapped.names[f], ranking.file_scores[f], ranking, data)
+            threshold = ranking.file_scores[order[limit]] if limit < len(order) else -1.0
+            items = [it for it in _items(candidates, ranking, def_scores, focus_files)
+                     if it.score >= threshold]
+            text, used, n = fit(items, mapped.paths, definitions, budget, count)
+            if n < len(items) or limit >= len(order):
+                break
+            limit *= 4
+        files = _ranked_files(order, ranking, definitions, def_scores, mapped, items[:n])
         shown = tuple(dict.fromkeys(mapped.paths[item.file] for item in items[:n]))
     return text, used, files, shown
 
 
 def _items(
-    files: Sequence[int], ranking: Ranking, mapped: _Mapped, focus_files: Sequence[int]
+    candidates: Sequence[int], ranking: Ranking, def_scores: Mapping[int, list[float]],
+    focus_files: Sequence[int],
 ) -> list[Item]:
-    forced = {f: len(focus_files) - rank for rank, f in enumerate(focus_files)}
+    """Paths and definitions, best first; the files the task names come first."""
+    forced = {f: len(focus_files) - position for position, f in enumerate(focus_files)}
     items = []
-    for f in files:
-        score = ranking.file_scores[f]
-        items.append(Item(float("inf") if f in forced else score, f, -1))
-        for j, def_score in enumerate(ranking.definition_scores[f]):
-            items.append(Item(def_score, f, j))
-    for f in focus_files:
-        if f not in files:
-            items.append(Item(float("inf"), f, -1))
+    for f in candidates:
+        score = float("inf") if f in forced else ranking.file_scores[f]
+        items.append(Item(score, f, -1))
+        items.extend(Item(value, f, j) for j, value in enumerate(def_scores[f]))
     items.sort(key=lambda it: (-it.score, -forced.get(it.file, 0), it.file, it.definition))
     return items
 
 
 def _ranked_files(
-    order: Sequence[int], ranking: Ranking, mapped: _Mapped, shown: Sequence[Item]
+    order: Sequence[int], ranking: Ranking, definitions: Mapping[int, list[Definition]],
+    def_scores: Mapping[int, list[float]], mapped: _Mapped, shown: Sequence[Item],
 ) -> tuple[RankedFile, ...]:
     picked: dict[int, list[int]] = {}
     for item in shown:
@@ -292,10 +321,8 @@ def _ranked_files(
             picked.setdefault(item.file, []).append(item.definition)
     result = []
     for f in order:
-        def_scores = ranking.definition_scores[f]
         defs = tuple(
-            _ranked_definition(mapped.definitions[f][j], def_scores[j])
-            for j in picked.get(f, ())
+            _ranked_definition(definitions[f][j], def_scores[f][j]) for j in picked.get(f, ())
         )
         result.append(RankedFile(mapped.paths[f], ranking.file_scores[f], defs))
     return tuple(result)

@@ -13,6 +13,7 @@ were never committed, or objects git has garbage-collected).
 from __future__ import annotations
 
 import json
+import marshal
 import sqlite3
 import subprocess
 import time
@@ -35,7 +36,7 @@ def m001_tags(conn: sqlite3.Connection) -> None:
         "CREATE TABLE blobs ("
         " id INTEGER PRIMARY KEY,"
         " sha TEXT NOT NULL, language TEXT NOT NULL, version TEXT NOT NULL,"
-        " status TEXT NOT NULL, defs TEXT NOT NULL, refs TEXT NOT NULL,"
+        " status TEXT NOT NULL, names BLOB NOT NULL, defs BLOB NOT NULL, refs BLOB NOT NULL,"
         " doc_len INTEGER NOT NULL, last_used INTEGER NOT NULL,"
         " UNIQUE (sha, language, version))"
     )
@@ -53,9 +54,22 @@ MIGRATIONS = [m001_tags]
 class CachedTags:
     blob_id: int
     status: str
-    definitions: list[Definition]
+    names: list[str]  # defined names, in the order of the definitions
+    raw_definitions: bytes  # decoded only for files that may be shown (decode_definitions)
     references: dict[str, int]
     doc_len: int
+
+
+# Rows are marshalled: several times faster to load than JSON, and the warm path loads
+# every file's references. The marshal format is part of the cache key (query_version).
+def encode_definitions(definitions: Sequence[Definition]) -> bytes:
+    return marshal.dumps(
+        [(d.name, d.kind, d.line, d.end_line, d.indent, d.signature) for d in definitions]
+    )
+
+
+def decode_definitions(raw: bytes) -> list[Definition]:
+    return [Definition(*row) for row in marshal.loads(raw)]
 
 
 def today() -> int:
@@ -76,8 +90,8 @@ class TagCache:
         """Cached tags for (sha, language, version) keys; one query, missing keys absent."""
         wanted = json.dumps([list(k) for k in keys])
         rows = self.conn.execute(
-            "SELECT b.id, b.sha, b.language, b.version, b.status, b.defs, b.refs, b.doc_len,"
-            " b.last_used FROM json_each(?) AS w"
+            "SELECT b.id, b.sha, b.language, b.version, b.status, b.names, b.defs, b.refs,"
+            " b.doc_len, b.last_used FROM json_each(?) AS w"
             " JOIN blobs AS b ON b.sha = w.value ->> 0 AND b.language = w.value ->> 1"
             " AND b.version = w.value ->> 2",
             (wanted,),
@@ -86,14 +100,15 @@ class TagCache:
         stale_ids = []
         day = today()
         for row in rows:
+            try:
+                names, references = marshal.loads(row[5]), marshal.loads(row[7])
+            except (ValueError, EOFError, TypeError):
+                continue  # a damaged row: the file is parsed again
             found[(row[1], row[2], row[3])] = CachedTags(
-                blob_id=row[0],
-                status=row[4],
-                definitions=[Definition(*d) for d in json.loads(row[5])],
-                references=json.loads(row[6]),
-                doc_len=row[7],
+                blob_id=row[0], status=row[4], names=names, raw_definitions=row[6],
+                references=references, doc_len=row[8],
             )
-            if row[8] < day:
+            if row[9] < day:
                 stale_ids.append(row[0])
         if stale_ids:
             self._touch(stale_ids, day)
@@ -121,17 +136,15 @@ class TagCache:
         return ids
 
     def _store_one(self, sha: str, language: str, version: str, tags: FileTags, day: int) -> int:
-        defs = json.dumps([
-            [d.name, d.kind, d.line, d.end_line, d.indent, d.signature]
-            for d in tags.definitions
-        ], ensure_ascii=False)
-        refs = json.dumps(tags.references, ensure_ascii=False)
         row = self.conn.execute(
-            "INSERT INTO blobs (sha, language, version, status, defs, refs, doc_len, last_used)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)"
+            "INSERT INTO blobs (sha, language, version, status, names, defs, refs, doc_len,"
+            " last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (sha, language, version) DO UPDATE SET last_used = excluded.last_used"
             " RETURNING id",
-            (sha, language, version, tags.status, defs, refs, sum(tags.terms.values()), day),
+            (sha, language, version, tags.status,
+             marshal.dumps([d.name for d in tags.definitions]),
+             encode_definitions(tags.definitions), marshal.dumps(tags.references),
+             sum(tags.terms.values()), day),
         ).fetchone()
         blob_id = int(row[0])
         self.conn.executemany(

@@ -15,7 +15,7 @@ import subprocess
 from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 
 from ..errors import EnvironmentProblem, UsageError
 from ..treesitter import language_for_path
@@ -123,9 +123,9 @@ def list_source_files(
             del candidates[path]
             listing.skipped["generated or vendored (.gitattributes)"] += 1
     modified = _modified(root) if candidates else set()
+    top = str(root)
     for path, (sha, language) in candidates.items():
-        source = _checked(root, path, max_file_size, listing.skipped)
-        if source is None:
+        if not _checked(os.path.join(top, path), max_file_size, listing.skipped):
             continue
         if path in modified:
             try:
@@ -145,28 +145,27 @@ def _skip_reason(path: str, mode: str) -> str | None:
         return "symlink"
     if language_for_path(path) is None:
         return "unsupported language"
-    parts = PurePosixPath(path).parts
-    if any(part in VENDORED_DIRS for part in parts[:-1]):
+    if any(part in VENDORED_DIRS for part in path.split("/")[:-1]):
         return "vendored directory"
     if path.endswith(GENERATED_SUFFIXES):
         return "generated"
     return None
 
 
-def _checked(root: Path, path: str, max_file_size: int, skipped: Counter[str]) -> bool | None:
+def _checked(full_path: str, max_file_size: int, skipped: Counter[str]) -> bool:
     """True when the working-tree file is a regular file within the size limit."""
     try:
-        info = os.lstat(root / path)
+        info = os.lstat(full_path)
     except OSError:
         skipped["missing from working tree"] += 1
-        return None
+        return False
     if not stat.S_ISREG(info.st_mode):
         # A symlink (never followed: it may point outside the repository) or a directory.
         skipped["not a regular file"] += 1
-        return None
+        return False
     if info.st_size > max_file_size:
         skipped["too large"] += 1
-        return None
+        return False
     return True
 
 

@@ -52,8 +52,14 @@ class RepoMap:
     warnings: tuple[str, ...] = ()
     shown: tuple[str, ...] = ()  # paths that appear in ``text``, in the order shown
 
-    def to_dict(self) -> dict[str, Any]:
-        """The one JSON shape of a repo map (``swc map --json``)."""
+    def to_dict(self, *, all_files: bool = False) -> dict[str, Any]:
+        """The one JSON shape of a repo map (``swc map --json``).
+
+        ``files`` lists the files shown in the map, best first; all ranked files with
+        ``all_files``.
+        """
+        shown = set(self.shown)
+        files = [f for f in self.files if all_files or f.path in shown]
         return {
             "tokens": self.tokens,
             "text": self.text,
@@ -70,7 +76,7 @@ class RepoMap:
                         for d in f.definitions
                     ],
                 }
-                for f in self.files
+                for f in files
             ],
             "stats": {
                 "files_total": self.stats.files_total,

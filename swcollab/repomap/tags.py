@@ -9,6 +9,7 @@ helpers for predicates and are ignored.
 from __future__ import annotations
 
 import hashlib
+import marshal
 import re
 from collections import Counter
 from dataclasses import dataclass, field
@@ -65,14 +66,30 @@ def query_source(language: str) -> str:
 def query_version(language: str) -> str:
     """Part of the cache key: editing a query or the extractor invalidates old rows."""
     digest = hashlib.sha1(query_source(language).encode()).hexdigest()[:12]
-    return f"{EXTRACTOR_VERSION}-{digest}"
+    return f"{EXTRACTOR_VERSION}.{marshal.version}-{digest}"
 
 
 @cache
-def _query(language: str) -> Any:
+def _queries(language: str) -> tuple[Any, Any]:
+    """The language's query split in two: definition patterns and reference patterns.
+
+    Definitions need matches (to pair a name with its whole definition); references only
+    need captures, which are much cheaper on the many identifiers of a file.
+    """
     from tree_sitter import Query
 
-    return Query(treesitter.get_language(language), query_source(language))
+    source = query_source(language)
+    raw = source.encode()
+    definitions = Query(treesitter.get_language(language), source)
+    references = Query(treesitter.get_language(language), source)
+    for index in range(definitions.pattern_count):
+        text = raw[definitions.start_byte_for_pattern(index):
+                   definitions.end_byte_for_pattern(index)]
+        if b"@name.definition." in text:
+            references.disable_pattern(index)
+        else:
+            definitions.disable_pattern(index)
+    return definitions, references
 
 
 def is_binary(source: bytes) -> bool:
@@ -86,9 +103,11 @@ def extract_tags(language: str, source: bytes) -> FileTags:
     from tree_sitter import QueryCursor
 
     tree = treesitter.parse(language, source)
-    matches = QueryCursor(_query(language)).matches(tree.root_node)
-    definitions, name_spans = _definitions(matches, source)
-    references = _references(matches, name_spans)
+    definition_query, reference_query = _queries(language)
+    matches = QueryCursor(definition_query).matches(tree.root_node)
+    definitions, name_starts = _definitions(matches, source)
+    captures = QueryCursor(reference_query).captures(tree.root_node)
+    references = _references(captures, name_starts, source)
     text = source.decode("utf-8", errors="replace")
     terms = content_terms(text, [d.name for d in definitions])
     return FileTags(
@@ -116,41 +135,38 @@ def _definitions(
                 if key not in best or rank < best[key][0]:
                     best[key] = (rank, node, name_node, kind)
     definitions = []
-    name_spans = set()
+    name_starts = set()
     for _rank, node, name_node, kind in best.values():
         name = _text(name_node)
         if not name:
             continue
-        name_spans.add(name_node.start_byte)
-        line = node.start_point[0]
+        name_starts.add(name_node.start_byte)
         definitions.append(Definition(
             name=name,
             kind=kind,
-            line=line + 1,
+            line=node.start_point[0] + 1,
             end_line=node.end_point[0] + 1,
             indent=_indent(source, node.start_byte),
             signature=_signature(node, source),
         ))
     definitions.sort(key=lambda d: (d.line, d.indent, d.name))
-    return definitions, name_spans
+    return definitions, name_starts
 
 
 def _references(
-    matches: list[tuple[int, dict[str, list[Any]]]], name_spans: set[int]
+    captures: dict[str, list[Any]], name_starts: set[int], source: bytes
 ) -> dict[str, int]:
-    seen = set(name_spans)  # a defined name is not also a use of itself
-    counts: Counter[str] = Counter()
-    for _pattern, captures in matches:
-        for capture, nodes in captures.items():
-            if not capture.startswith("name.reference."):
-                continue
+    spans: dict[int, int] = {}  # start -> end: a node captured twice counts once
+    for capture, nodes in captures.items():
+        if capture.startswith("name.reference."):
             for node in nodes:
-                if node.start_byte in seen:
-                    continue
-                seen.add(node.start_byte)
-                counts[_text(node)] += 1
-    counts.pop("", None)
-    return dict(counts)
+                spans[node.start_byte] = node.end_byte
+    for start in name_starts:  # a defined name is not also a use of itself
+        spans.pop(start, None)
+    counts = Counter(source[start:end] for start, end in spans.items())
+    return {
+        raw.decode("utf-8", errors="replace"): count for raw, count in counts.items() if raw
+    }
 
 
 def _text(node: Any) -> str:
