@@ -127,6 +127,8 @@ class Script:
     strong_patches: list[str] = field(default_factory=lambda: [GOOD_PATCH])
     plan: str = "Change the minus in add() to a plus."
     route: str = '{"tier": "weak", "reason": "simple"}'
+    brief: str = "BRIEF: calc is a tiny arithmetic library; ops live in calc/ops.py."
+    judge: str = '{"choice": 1, "reason": "looks right"}'
     calls: list[tuple[str, str]] = field(default_factory=list)  # (tier, kind)
 
     def _take(self, items: list[str]) -> str:
@@ -142,6 +144,10 @@ class Script:
             kind, reply = "plan", self.plan
         elif "Decide who should fix this task" in text:
             kind, reply = "route", self.route
+        elif "Write a brief of this repository" in text:
+            kind, reply = "brief", self.brief
+        elif "No test could decide" in text:
+            kind, reply = "judge", self.judge
         else:
             kind = "patch"
             reply = self._take(self.weak_patches if tier == "weak" else self.strong_patches)

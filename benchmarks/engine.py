@@ -1,0 +1,133 @@
+"""swc's own overhead for one `swc fix` run, excluding the time the project's tests take.
+
+A synthetic repository of about 1,000 Python files (one of them buggy) and an instant
+loopback model: everything the engine does besides running tests is swc's overhead.
+Prints the total, the test time subtracted, and where the rest went (a stage profile).
+Target (issue 6): under 5 s on these 2-core machines.
+
+    python benchmarks/engine.py [--files 1000]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from collections import defaultdict
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "tests"))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from engine.conftest import BUGGY_OPS, EXISTING_TEST, Script  # noqa: E402
+from fakes.openai_server import FakeOpenAI  # noqa: E402
+
+MODULE = '''"""Module {i} of the synthetic package."""
+
+
+class Widget{i}:
+    def __init__(self, size):
+        self.size = size
+
+    def area_{i}(self):
+        return self.size * self.size
+
+
+def helper_{i}(values):
+    return [v + {i} for v in values]
+'''
+
+
+def make_repo(root: Path, files: int) -> None:
+    (root / "calc").mkdir(parents=True)
+    (root / "tests").mkdir()
+    (root / "calc" / "__init__.py").write_text("")
+    (root / "calc" / "ops.py").write_text(BUGGY_OPS)
+    (root / "tests" / "test_ops.py").write_text(EXISTING_TEST)
+    for i in range(files - 3):
+        package = root / "pkg" / f"sub{i // 50}"
+        package.mkdir(parents=True, exist_ok=True)
+        (package / f"mod{i}.py").write_text(MODULE.format(i=i))
+
+    def git(*args: str) -> None:
+        subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", "-A")
+    git("-c", "user.email=b@example.com", "-c", "user.name=bench", "commit", "-qm", "init")
+
+
+def timed(table: dict[str, float], name: str, func: Callable[..., Any]) -> Callable[..., Any]:
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        start = time.perf_counter()
+        try:
+            return func(*args, **kwargs)
+        finally:
+            table[name] += time.perf_counter() - start
+
+    return wrapper
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--files", type=int, default=1000)
+    args = parser.parse_args()
+
+    import swcollab.engine.cascade as cascade
+    import swcollab.sandbox as sandbox
+    from swcollab.config import load_settings
+    from swcollab.engine import FixRequest
+    from swcollab.gitrepo import find_repo
+    from swcollab.models.client import ModelClient
+    from swcollab.task import task_from_prompt
+
+    profile: dict[str, float] = defaultdict(float)
+    sandbox.run_tests = timed(profile, "tests (excluded)", sandbox.run_tests)
+    cascade.build_context = timed(profile, "context (repo map + files)", cascade.build_context)
+    ModelClient.complete = timed(profile, "model calls (litellm, ledger)", ModelClient.complete)
+    original_worktree = sandbox.Worktree
+    sandbox.Worktree = timed(profile, "worktree create", original_worktree)  # type: ignore
+
+    with tempfile.TemporaryDirectory() as tmp, FakeOpenAI() as fake:
+        root = Path(tmp) / "repo"
+        make_repo(root, args.files)
+        fake.set_handler(Script().answer)
+        os.environ["BENCH_KEY"] = "x"
+        flags = {
+            "weak.model": "openai/weak-model", "strong.model": "openai/strong-model",
+            "weak.api_base": fake.base_url, "strong.api_base": fake.base_url,
+            "weak.api_key_env": "BENCH_KEY", "strong.api_key_env": "BENCH_KEY",
+            "weak.candidates": 1, "weak.tests": 1,
+            "test_cmd": f"{sys.executable} -m pytest -q",
+        }
+        repo = find_repo(root)
+        assert repo is not None
+        settings = load_settings(root, flags, environ={})
+        request = FixRequest(task=task_from_prompt("add(2, 3) returns -1 instead of 5"),
+                             repo=repo, settings=settings)
+        start = time.perf_counter()
+        result = cascade.run_fix(request)
+        total = time.perf_counter() - start
+
+    test_time = profile["tests (excluded)"]
+    print(f"repository: {args.files} files; verdict: {result.verdict}; calls: {result.calls}")
+    print(f"total wall time:        {total:7.2f} s")
+    print(f"test execution:         {test_time:7.2f} s (excluded)")
+    print(f"swc overhead:           {total - test_time:7.2f} s  (target < 5 s)")
+    print("where the overhead goes:")
+    for name, seconds in sorted(profile.items(), key=lambda kv: -kv[1]):
+        if name != "tests (excluded)":
+            print(f"  {name:32s} {seconds:7.2f} s")
+    accounted = sum(v for k, v in profile.items() if k != "tests (excluded)")
+    print(f"  {'other (git, branch, report)':32s} {total - test_time - accounted:7.2f} s")
+
+
+if __name__ == "__main__":
+    main()
