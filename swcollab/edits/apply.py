@@ -188,7 +188,9 @@ def _definitions_from_replace(
         return None
     from .definitions import DefinitionEdit, replace_definitions
 
-    edit = replace_definitions(language, state.current, block.replace, original=state.original)
+    edit = replace_definitions(
+        language, state.current, block.replace, original=state.original, path=state.rel
+    )
     if not isinstance(edit, DefinitionEdit) or not edit.changed:
         return None
     _note_definitions(notes, block, edit)
@@ -248,7 +250,9 @@ def _replace_in(state: FileState, block: EditBlock, notes: list) -> BlockOutcome
 
     language = language_for_path(state.rel)
     assert language is not None and state.current is not None
-    edit = replace_definitions(language, state.current, block.replace, original=state.original)
+    edit = replace_definitions(
+        language, state.current, block.replace, original=state.original, path=state.rel
+    )
     if isinstance(edit, DefinitionFailure):
         return _fail(block, edit.reason, edit.closest)
     _note_definitions(notes, block, edit)

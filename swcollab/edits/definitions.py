@@ -14,7 +14,9 @@ import re
 import textwrap
 from dataclasses import dataclass, field
 from difflib import get_close_matches
+from pathlib import PurePosixPath
 
+from .additions import helper_edits, import_edits
 from .defs import Definition, Outline, outline
 from .match import join_lines, reindent, split_lines
 
@@ -92,12 +94,13 @@ def block_outline(language: str, code: str) -> tuple[str, Outline]:
 
 
 def replace_definitions(
-    language: str, content: str, code: str, *, original: str | None = None
+    language: str, content: str, code: str, *, original: str | None = None, path: str = ""
 ) -> DefinitionEdit | DefinitionFailure:
     """``content`` with the definitions in ``code`` put in place of its own.
 
     ``original`` is the file before this answer touched it: a definition identical to its
-    original version is an echo of the file, not a change, and is skipped.
+    original version is an echo of the file, not a change, and is skipped. ``path`` (the
+    file's) keeps the block's imports of the file's own module out.
     """
     code, block = block_outline(language, code)
     complete = [d for d in block.definitions if not d.has_error]
@@ -113,8 +116,7 @@ def replace_definitions(
     if not plan.replaced and not plan.unchanged:
         return _no_match(current, content, complete, plan)
     if plan.replaced:
-        _add_helpers(plan, current, content, code, language)
-        _add_imports(plan, current, content, block, code)
+        _add_needed(plan, current, content, block, code, path)
     return DefinitionEdit(
         text=_apply(content, plan.edits),
         replaced=tuple(plan.replaced),
@@ -125,14 +127,6 @@ def replace_definitions(
 
 
 # --- whole file --------------------------------------------------------------------
-
-
-def _statement_texts(source_lines: list[str], found: Outline, kind: str) -> set[str]:
-    return {
-        "\n".join(line.strip() for line in source_lines[s.start : s.end + 1])
-        for s in found.statements
-        if s.kind == kind
-    }
 
 
 def _whole_file(current: Outline, content: str, block: Outline, code: str) -> DefinitionEdit | None:
@@ -371,67 +365,21 @@ def _indent(line: str) -> str:
 # --- helpers and imports ----------------------------------------------------------
 
 
-def _add_helpers(plan: _Plan, current: Outline, content: str, code: str, language: str) -> None:
-    """New top-level functions the replaced code calls are added before their first caller."""
-    new_text = "\n".join(line for _, _, lines in plan.edits for line in lines)
+def _add_needed(
+    plan: _Plan, current: Outline, content: str, block: Outline, code: str, path: str
+) -> None:
+    """Add the helpers and imports the replaced definitions use."""
     code_lines = split_lines(code)
-    tops = sorted(current.definitions, key=lambda d: d.start)
-    gap = ["", ""] if language == "python" else [""]
-    still_ignored = []
-    for helper in plan.ignored:
-        used = re.search(rf"\b{re.escape(helper.name)}\s*\(", new_text)
-        if helper.scope or helper.kind != "function" or not used:
-            still_ignored.append(helper)
-            continue
-        first = min(s for s, _, lines in plan.edits if helper.name in "\n".join(lines))
-        host = next((d for d in reversed(tops) if d.start <= first), None)
-        at = host.start if host else first
-        plan.edits.append((at, at, [*code_lines[helper.start : helper.end + 1], *gap]))
-        plan.added.append(helper.name)
-    plan.ignored = still_ignored
-
-
-def _add_imports(plan: _Plan, current: Outline, content: str, block: Outline, code: str) -> None:
-    """Imports in the block that the file lacks go after the file's last import (or, when
-    it has none, after its header comments, docstring or package line)."""
-    file_lines, code_lines = split_lines(content), split_lines(code)
-    have = _statement_texts(file_lines, current, "import")
-    imports = [s for s in current.statements if s.kind == "import"]
-    new: list[str] = []
-    for statement in block.statements:
-        lines = code_lines[statement.start : statement.end + 1]
-        if statement.kind != "import" or "\n".join(ln.strip() for ln in lines) in have:
-            continue
-        new.extend(lines)
-        plan.added.append(lines[0].strip())
-    if not new:
-        return
-    if imports:
-        at = imports[-1].end + 1
-    else:  # below the header and the blank lines after it, then a definition's spacing
-        at = _after_preamble(current, file_lines)
-        while at < len(file_lines) and not file_lines[at].strip():
-            at += 1
-        new = new + (["", ""] if current.language == "python" else [""])
-    plan.edits.append((at, at, new))
-
-
-def _after_preamble(current: Outline, file_lines: list[str]) -> int:
-    """First line after the header: leading comments (a license) then a module docstring
-    or a package line. A comment right above a definition documents it: not header."""
-    at = 0
-    starts = {d.start for d in current.definitions}
-    for statement in sorted(current.statements, key=lambda s: s.start):
-        if statement.start != at and any(ln.strip() for ln in file_lines[at : statement.start]):
-            break
-        text = file_lines[statement.start].lstrip()
-        if statement.kind == "comment" and statement.end + 1 not in starts:
-            at = statement.end + 1
-        elif statement.kind == "package" or text.startswith(("'", '"')):
-            return statement.end + 1
-        else:
-            break
-    return at
+    edits, added, plan.ignored = helper_edits(plan.ignored, plan.edits, current, code_lines)
+    plan.edits.extend(edits)
+    plan.added.extend(added)
+    new_text = "\n".join(line for _, _, lines in plan.edits for line in lines)
+    stem = PurePosixPath(path).stem if path else ""
+    edits, added = import_edits(
+        current, split_lines(content), block, code_lines, new_text, stem
+    )
+    plan.edits.extend(edits)
+    plan.added.extend(added)
 
 
 def _apply(content: str, edits: list[tuple[int, int, list[str]]]) -> str:

@@ -181,3 +181,14 @@ def test_other_languages(language: str, content: str, code: str, expected: str) 
 def test_outline_marks_definitions_sharing_a_line() -> None:
     found = outline("javascript", "class A { f() { return 1 } }\n").flat()
     assert [(d.name, d.inline) for d in found] == [("A", False), ("f", True)]
+
+
+def test_unused_and_self_imports_are_not_added() -> None:
+    code = (
+        "import unittest\nfrom cache import load\nimport json\n\n"
+        "def load(path):\n    return json.loads(path)\n\n"
+        "class TestLoad(unittest.TestCase):\n    pass\n"
+    )
+    result = edit("python", PY, code, path="pkg/cache.py")
+    assert result.text.startswith("import os\nimport json\n\n")
+    assert "unittest" not in result.text and "from cache" not in result.text
