@@ -66,7 +66,9 @@ def _renumber(block: EditBlock, index: int) -> EditBlock:
 # --- paths -------------------------------------------------------------------------
 
 
-def path_in_line(line: str, known: frozenset[str] = frozenset()) -> str | None:
+def path_in_line(
+    line: str, known: frozenset[str] = frozenset(), *, prose: bool = True
+) -> str | None:
     """The file path a line names, alone or decorated, or None.
 
     Accepts ``src/x.py``, `` `src/x.py` ``, ``**src/x.py**``, ``### src/x.py``,
@@ -78,9 +80,18 @@ def path_in_line(line: str, known: frozenset[str] = frozenset()) -> str | None:
     bare = _strip_decorations(text)
     if _looks_like_path(bare, known) or _looks_like_dir_path(bare):
         return _clean_path(bare)
+    if not prose:
+        return None
     for token in BACKTICKED_RE.findall(text):
         token = token.strip("*_'\":,")
         if _looks_like_path(token, known):
+            return _clean_path(token)
+    # Prose naming a file without backticks ("Change in calc.py:"): only a shown file, or
+    # a path with a directory, so that "Node.js" in a sentence is not taken for a file.
+    for token in text.split():
+        token = token.strip("*_'\":,;()")
+        shown = token in known or any(k.endswith("/" + token) for k in known)
+        if (shown or "/" in token) and _looks_like_path(token, known):
             return _clean_path(token)
     return None
 
@@ -135,7 +146,9 @@ def _path_before(lines: list[str], start: int, floor: int, known: frozenset[str]
             continue
         if not line.strip():
             continue
-        path = path_in_line(line, known)
+        # A sentence naming a file counts only right above the block; further up, only a
+        # line that is just a path does.
+        path = path_in_line(line, known, prose=seen == 0)
         if path:
             return path
         seen += 1

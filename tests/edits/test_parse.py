@@ -44,6 +44,13 @@ def test_path_in_line(line: str, path: str | None) -> None:
     assert path_in_line(line) == path
 
 
+def test_bare_name_in_prose_is_a_path_only_when_shown_or_with_a_directory() -> None:
+    assert path_in_line("Change in calc.py:") is None
+    assert path_in_line("Change in calc.py:", frozenset({"src/calc.py"})) == "calc.py"
+    assert path_in_line("Then edit src/calc.py like this:") == "src/calc.py"
+    assert path_in_line("It runs on Node.js today.") is None
+
+
 def test_extensionless_name_is_a_path_only_when_shown() -> None:
     assert path_in_line("Makefile") is None
     assert path_in_line("Makefile", frozenset({"Makefile"})) == "Makefile"
