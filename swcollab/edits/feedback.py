@@ -3,36 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
-from .types import EditResult
+from .types import BlockOutcome, EditResult
 
-TEMPLATE = "edit_feedback.j2"
-PROMPTS_DIR = Path(__file__).resolve().parent.parent / "prompts"
+TEMPLATE = "edit_feedback"
 
 
-def render_feedback(result: EditResult, prompts_dir: Path | None = None) -> str:
-    """The feedback text; ``prompts_dir`` may hold a repository's own copy of the template."""
-    import jinja2
+def render_feedback(
+    result: EditResult, prompts_dir: str | Path | None = None, *, applied_kept: bool = True
+) -> str:
+    """The feedback text. ``prompts_dir`` may hold a repository's own copy of the template;
+    ``applied_kept`` says whether the blocks that applied stay applied for the next answer
+    (when the caller resets the worktree instead, the model is asked to send them again)."""
+    from ..prompts import render
 
-    folders = [str(p) for p in (prompts_dir, PROMPTS_DIR) if p is not None]
-    env = jinja2.Environment(
-        loader=jinja2.FileSystemLoader(folders),
-        undefined=jinja2.StrictUndefined,
-        keep_trailing_newline=True,
-        trim_blocks=True,
-        lstrip_blocks=True,
-        autoescape=False,
-    )
-    text = env.get_template(TEMPLATE).render(
+    text = render(
+        TEMPLATE,
+        prompts_dir=str(prompts_dir) if prompts_dir is not None else None,
         applied=[_outcome(o) for o in result.applied],
         failed=[_outcome(o) for o in result.failed],
         notes=list(result.notes),
         edit_format=result.edit_format,
+        applied_kept=applied_kept,
     )
     return text.strip() + "\n"
 
 
-def _outcome(outcome) -> dict:  # type: ignore[no-untyped-def]
+def _outcome(outcome: BlockOutcome) -> dict[str, Any]:
     block = outcome.block
     return {
         "index": block.index,

@@ -73,10 +73,14 @@ class EditResult:
         """At least one block applied and none failed."""
         return bool(self.applied) and not self.failed
 
-    def feedback(self) -> str:
-        """The failures rendered for the model (``prompts/edit_feedback.j2``); "" when ok."""
+    def feedback(self, *, applied_kept: bool = True, prompts_dir: str | None = None) -> str:
+        """The failures rendered for the model (``prompts/edit_feedback.j2``); "" when ok.
+
+        ``applied_kept=False`` when the caller resets the worktree before asking again: the
+        model is then told to resend the blocks that did apply, instead of leaving them out.
+        """
         if self.ok:
             return ""
         from .feedback import render_feedback
 
-        return render_feedback(self)
+        return render_feedback(self, prompts_dir, applied_kept=applied_kept)

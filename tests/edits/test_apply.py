@@ -7,12 +7,12 @@ import subprocess
 import sys
 from pathlib import Path
 
-import jinja2
 import pytest
 
 from swcollab.edits import apply_answer
 from swcollab.edits.feedback import render_feedback
 from swcollab.edits.paths import check_path
+from swcollab.errors import ConfigError
 
 SR = "{path}\n```\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```\n"
 
@@ -125,11 +125,14 @@ def test_whole_format_block_without_path_needs_files(repo: Path) -> None:
 
 def test_feedback_lists_failed_and_applied_blocks(repo: Path) -> None:
     answer = sr("pkg/mod.py", "    return 1\n", "    return 2\n") + sr("../x.py", "", "y\n")
-    text = apply_answer(repo, answer).feedback()
+    result = apply_answer(repo, answer)
+    text = result.feedback()
     assert "1 of the 2 edit blocks in your answer failed to apply." in text
     assert "## Block 2 (../x.py)" in text and "leads outside the repository" in text
     assert "- block 1 (pkg/mod.py): exact" in text
     assert "<<<<<<< SEARCH" in text  # the search-replace reminder
+    reset = result.feedback(applied_kept=False)
+    assert "send them again with the corrected ones" in reset
 
 
 def test_feedback_template_is_strict(repo: Path, tmp_path: Path) -> None:
@@ -137,7 +140,7 @@ def test_feedback_template_is_strict(repo: Path, tmp_path: Path) -> None:
     custom = tmp_path / "prompts"
     custom.mkdir()
     (custom / "edit_feedback.j2").write_text("{{ failed | length }} {{ not_a_variable }}")
-    with pytest.raises(jinja2.UndefinedError):
+    with pytest.raises(ConfigError, match="not_a_variable"):
         render_feedback(result, prompts_dir=custom)
     (custom / "edit_feedback.j2").write_text("{{ failed | length }} failed")
     assert render_feedback(result, prompts_dir=custom) == "1 failed\n"
