@@ -112,11 +112,11 @@ def _apply_search_replace(tree: Files, block: EditBlock, notes: list) -> BlockOu
         return _search_shown_files(tree, block)
     block, state = _load(tree, block, create_ok=empty)
     if isinstance(state, str):
-        return _fail(block, state)
+        hint = "; to create a file, leave SEARCH empty" if state.endswith(MISSING) else ""
+        return _fail(block, state + hint)
     if empty:
         return _fill_file(tree, block, state, notes)
-    if state.current is None:
-        return _fail(block, f"{block.path} does not exist; to create a file, leave SEARCH empty")
+    assert state.current is not None  # a missing file was refused by _load
     found = replace_text(state.current, block.search, block.replace)
     if isinstance(found, Replaced):
         return _changed(state, block, found.text, found.how)

@@ -40,6 +40,9 @@ class Files:
         if target is None:
             return None, why
         clean = target.relative_to(self.root.resolve()).as_posix()
+        blocked = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
+        if blocked is not None:
+            return None, f"{rel} cannot be created: {blocked.name} is a file, not a directory"
         if target.exists() or clean in self._states or not must_exist:
             return clean, ""
         for pool in (self.shown, self.tracked()):

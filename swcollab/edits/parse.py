@@ -200,14 +200,29 @@ def _read_search_replace(lines: list[str], i: int, path: str | None) -> tuple[Ed
     while i < len(lines) and not REPLACE_RE.match(lines[i]):
         if SEARCH_RE.match(lines[i]):
             break
-        if FENCE_RE.match(lines[i]) and not FENCE_RE.match(lines[i]).group(2):
-            # A closing fence ends the block even when the REPLACE marker was forgotten.
+        if _bare_fence(lines[i]) and not _replace_marker_ahead(lines, i):
+            # A closing fence ends the block when the REPLACE marker was forgotten (but a
+            # fence inside the replacement, e.g. in a README, is content).
             break
         replace.append(lines[i])
         i += 1
     if i < len(lines) and REPLACE_RE.match(lines[i]):
         i += 1
     return EditBlock(0, path, _join(search), _join(replace), "search-replace"), i
+
+
+def _bare_fence(line: str) -> bool:
+    fence = FENCE_RE.match(line)
+    return bool(fence) and not fence.group(2)  # type: ignore[union-attr]
+
+
+def _replace_marker_ahead(lines: list[str], i: int) -> bool:
+    for line in lines[i + 1 :]:
+        if REPLACE_RE.match(line):
+            return True
+        if SEARCH_RE.match(line):
+            return False
+    return False
 
 
 def _join(lines: list[str]) -> str:

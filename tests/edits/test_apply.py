@@ -162,3 +162,8 @@ def test_pathless_block_without_shown_files_searches_tracked_files(repo: Path) -
     assert result.ok and result.changed_files == ("pkg/mod.py",)
     missing = answer.replace("return 1", "return 4")
     assert "none of the repository" in apply_answer(repo, missing).failed[0].reason
+
+
+def test_path_through_a_file_is_a_failure(repo: Path) -> None:
+    result = apply_answer(repo, sr("pkg/mod.py/inner.py", "", "x = 1\n"))
+    assert "is a file, not a directory" in result.failed[0].reason

@@ -126,3 +126,12 @@ def test_prose_only_has_no_blocks() -> None:
 def test_unknown_format_is_a_programming_error() -> None:
     with pytest.raises(ValueError):
         parse_answer("x", edit_format="udiff")
+
+
+def test_fence_inside_replacement_is_content_when_marker_follows() -> None:
+    answer = (
+        "README.md\n````\n<<<<<<< SEARCH\nold\n=======\nRun:\n```\nmake\n```\n"
+        ">>>>>>> REPLACE\n````\n"
+    )
+    (block,) = parse_answer(answer)
+    assert block.replace == "Run:\n```\nmake\n```\n"
