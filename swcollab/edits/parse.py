@@ -44,7 +44,7 @@ def parse_answer(
     """
     if edit_format not in EDIT_FORMATS:
         raise ValueError(f"unknown edit format {edit_format!r}; expected one of {EDIT_FORMATS}")
-    lines = normalize_newlines(answer).split("\n")
+    lines = normalize_newlines(_drop_reasoning(answer)).split("\n")
     known = frozenset(files)
     blocks = _search_replace_blocks(lines, known)
     if not blocks:
@@ -52,6 +52,16 @@ def parse_answer(
     if not blocks:
         blocks = _code_blocks(lines, known)
     return [_renumber(b, i) for i, b in enumerate(blocks, start=1)]
+
+
+THINK_RE = re.compile(r"<(think|thinking|reasoning)>.*?</\1>", re.DOTALL | re.IGNORECASE)
+
+
+def _drop_reasoning(answer: str) -> str:
+    """Reasoning models draft code in ``<think>`` sections: only the answer after counts."""
+    answer = THINK_RE.sub("", answer)
+    closing = re.search(r"</(think|thinking|reasoning)>", answer, re.IGNORECASE)
+    return answer[closing.end() :] if closing else answer
 
 
 def normalize_newlines(text: str) -> str:

@@ -135,3 +135,10 @@ def test_fence_inside_replacement_is_content_when_marker_follows() -> None:
     )
     (block,) = parse_answer(answer)
     assert block.replace == "Run:\n```\nmake\n```\n"
+
+
+def test_reasoning_sections_are_dropped() -> None:
+    draft = "```python\ndef f():\n    return 0\n```\n"
+    answer = f"<think>Maybe:\n{draft}</think>\nx.py\n```\n{SR}```\n"
+    assert [b.kind for b in parse_answer(answer)] == ["search-replace"]
+    assert parse_answer(f"<think>{draft}</think>\nNo change needed.") == []
