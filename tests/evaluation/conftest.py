@@ -62,8 +62,9 @@ MESSAGES = {"alpha": "add() subtracts instead of adding [task-alpha]",
             "bravo": "mul() raises to a power instead of multiplying [task-bravo]",
             "charlie": "neg() does not flip the sign [task-charlie]"}
 # What a model answers: the bug line, the right line, a wrong line.
-PATCH_LINES = {"alpha": ("    return a - b\n\n\ndef mul", "    return a + b\n\n\ndef mul",
-                         "    return a * b\n\n\ndef mul"),
+_MUL = "\n\n\ndef mul(a, b):"
+PATCH_LINES = {"alpha": ("    return a - b" + _MUL, "    return a + b" + _MUL,
+                         "    return a * b" + _MUL),
                "bravo": ("    return a ** b", "    return a * b", "    return a - b"),
                "charlie": ("    return +x", "    return -x", "    return x * 2")}
 REPRO = {"alpha": "from calc.ops import add\n\n\ndef test_swc_add():\n    assert add(1, 1) == 2\n",
