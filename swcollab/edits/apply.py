@@ -5,12 +5,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import replace as with_fields
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..treesitter import language_for_path
 from .files import Files, FileState, worktree_diff
 from .match import Replaced, replace_text
 from .parse import parse_answer
 from .types import BlockOutcome, EditBlock, EditResult
+
+if TYPE_CHECKING:
+    from .definitions import DefinitionEdit
 
 IGNORABLE = "ignorable"
 NO_EDIT = (
@@ -303,11 +307,9 @@ def _compatible(fence: str, language: str | None) -> bool:
     return fence == language or any(fence in f and language in f for f in families)
 
 
-def _note_definitions(notes: list, block: EditBlock, edit: object) -> None:
-    ignored = getattr(edit, "ignored", ())
-    added = getattr(edit, "added", ())
-    if ignored:
-        notes.append(f"block {block.index}: ignored {', '.join(ignored)} "
-                     f"(not defined in {block.path})")
-    if added:
-        notes.append(f"block {block.index}: added {', '.join(added)} to {block.path}")
+def _note_definitions(notes: list[str], block: EditBlock, edit: DefinitionEdit) -> None:
+    if edit.ignored:
+        names = [n if "(" in n else f"{n} (not defined in {block.path})" for n in edit.ignored]
+        notes.append(f"block {block.index}: ignored {', '.join(names)}")
+    if edit.added:
+        notes.append(f"block {block.index}: added {', '.join(edit.added)} to {block.path}")

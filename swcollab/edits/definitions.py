@@ -51,6 +51,7 @@ class _Plan:
     added: list[str] = field(default_factory=list)
     ignored: list[Definition] = field(default_factory=list)
     ambiguous: list[str] = field(default_factory=list)
+    inline: list[str] = field(default_factory=list)  # targets sharing lines with other code
 
 
 def dotted(definition: Definition) -> str:
@@ -122,7 +123,11 @@ def replace_definitions(
         replaced=tuple(plan.replaced),
         unchanged=tuple(plan.unchanged),
         added=tuple(plan.added),
-        ignored=tuple(dotted(d) for d in plan.ignored),
+        ignored=(
+            *(dotted(d) for d in plan.ignored),
+            *(f"{name} (several definitions of that name)" for name in plan.ambiguous),
+            *(f"{name} (shares its lines with other code)" for name in plan.inline),
+        ),
     )
 
 
@@ -235,10 +240,9 @@ def _covers(wanted: Definition, target: Definition, context: tuple) -> bool:
     other line of its body (fields, docstring). Otherwise it is replaced member by member."""
     if not {m.name for m in target.members} <= {m.name for m in wanted.members}:
         return False
-    code_lines = context[1]
+    file_lines, code_lines = context[0], context[1]
     if any(elided(code_lines[m.start : m.end + 1]) for m in wanted.walk()[1:]):
         return False
-    file_lines, code_lines = context[0], context[1]
     inside = set(range(target.inner_start + 1, target.end))
     for member in target.members:
         inside -= set(range(member.start, member.end + 1))
@@ -275,7 +279,7 @@ def _new_lines(target: Definition, wanted: Definition, context: tuple) -> tuple[
 
 def _plan_replacement(plan: _Plan, target: Definition, wanted: Definition, context: tuple) -> None:
     if target.inline:
-        plan.ambiguous.append(f"{dotted(wanted)} (shares its lines with other code)")
+        plan.inline.append(dotted(wanted))
         return
     file_lines, _, before, original_lines = context
     start, lines = _new_lines(target, wanted, context)
@@ -397,6 +401,11 @@ def _no_match(
     current: Outline, content: str, complete: list[Definition], plan: _Plan
 ) -> DefinitionFailure:
     names = ", ".join(dotted(d) for d in complete)
+    if plan.inline and not plan.ambiguous:
+        return DefinitionFailure(
+            f"the code block defines {', '.join(plan.inline)}, whose definition in the file "
+            "shares its lines with other code; use SEARCH/REPLACE for it"
+        )
     if plan.ambiguous:
         return DefinitionFailure(
             f"the code block defines {', '.join(plan.ambiguous)}, which matches more than one "
