@@ -93,7 +93,7 @@ def test_committed_brief_wins(project, models, fake_llm):
 def test_fewshot_offers_past_fix_never_a_later_commit(project, models, fake_llm, monkeypatch):
     models()
     ops = project / "calc" / "ops.py"
-    ops.write_text(ops.read_text() + "\n\ndef sub(a, b):\n    return a - b\n")
+    ops.write_text(ops.read_text() + "\n\ndef sub(a, b):\n    return -(b - a)\n")
     git(project, "commit", "-qam", "Fix sub missing: add the subtraction helper")
     past = git(project, "rev-parse", "HEAD").strip()
     (project / "README.md").write_text("calc\n")
