@@ -219,7 +219,7 @@ class ModelClient:
             from .local import LOCAL_N_CTX
 
             # llama.cpp refuses prompt + max_tokens beyond its context window.
-            limit = max(_LOCAL_MIN_REPLY, min(limit, LOCAL_N_CTX - prompt_est - 8))
+            limit = min(limit, max(_LOCAL_MIN_REPLY, LOCAL_N_CTX - prompt_est - 8))
         return limit
 
     def _fill_usage(self, got: lib.Collected, route: lib.Route, prompt_est: int) -> None:

