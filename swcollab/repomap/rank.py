@@ -122,7 +122,9 @@ def _uses(data: RankInput, definers: Mapping[str, list[int]]) -> _Uses:
     cols: list[int] = []
     counts: list[int] = []
     for index, refs in enumerate(data.references):
-        common = refs.keys() & columns.keys()  # a set operation in C: the hot loop stays short
+        # Set operations in C keep the hot loop short. A file's uses of its own names say
+        # nothing about other files, nor about what the rest of the code needs.
+        common = (refs.keys() & columns.keys()).difference(data.names[index])
         rows.extend([index] * len(common))
         cols.extend(columns[name] for name in common)
         counts.extend(refs[name] for name in common)

@@ -33,6 +33,7 @@ _PRIORITY = {kind: rank for rank, kind in enumerate(KIND_PRIORITY)}
 SIGNATURE_MAX_CHARS = 200
 SIGNATURE_MAX_LINES = 4
 BINARY_SNIFF_BYTES = 8000
+TAB_WIDTH = 4
 
 STATUS_OK = "ok"
 STATUS_BINARY = "binary"
@@ -175,9 +176,12 @@ def _text(node: Any) -> str:
 
 
 def _indent(source: bytes, start: int) -> int:
+    """Columns of whitespace before ``start`` on its line (tabs count as TAB_WIDTH)."""
     line_start = source.rfind(b"\n", 0, start) + 1
     prefix = source[line_start:start]
-    return len(prefix) if not prefix.strip() else 0
+    if prefix.strip():
+        return 0  # something precedes the definition on its line (export, a decorator)
+    return len(prefix.replace(b"\t", b" " * TAB_WIDTH))
 
 
 _SPACES = re.compile(r"\s+")

@@ -39,11 +39,13 @@
 
 (function_definition
   declarator: (function_declarator
-    declarator: [
-      (identifier) @name.definition.function
-      (qualified_identifier
-        name: [(identifier) (destructor_name) (operator_name)] @name.definition.method)
-    ])) @definition.function
+    declarator: (identifier) @name.definition.function)) @definition.function
+
+; Out-of-class member definitions: Polygon::area() { ... }
+(function_definition
+  declarator: (function_declarator
+    declarator: (qualified_identifier
+      name: [(identifier) (destructor_name) (operator_name)] @name.definition.method))) @definition.method
 
 (function_definition
   declarator: (pointer_declarator
