@@ -90,8 +90,7 @@ class ModelClient:
 
     def check_credentials(self, tiers: tuple[str, ...] | list[str] | None = None) -> None:
         """Stop before any work when a model cannot be reached: exit 3 naming what is missing."""
-        problems: list[str] = []
-        hints: list[str] = []
+        needed_by: dict[str, list[str]] = {}
         for name in tiers or TIER_NAMES:
             spec = self.spec(name)
             if is_local(spec.model):
@@ -100,13 +99,15 @@ class ModelClient:
                 gguf_for(spec.model)  # raises MissingExtra / ConfigError with the fix
                 continue
             for var in self._missing_vars(spec):
-                problems.append(f"{var} (for the {name} model {spec.model})")
-                hints.append(f"export {var}=...")
-        if problems:
+                needed_by.setdefault(var, []).append(f"the {name} model {spec.model}")
+        if needed_by:
+            missing = "; ".join(f"{var} (needed by {' and '.join(users)})"
+                                for var, users in needed_by.items())
+            exports = " ".join(f"{var}=..." for var in needed_by)
             raise MissingCredentials(
-                "missing credentials: " + "; ".join(problems),
-                hint="Set " + ", ".join(dict.fromkeys(hints)) + " (or point a tier's "
-                "api_key_env at the variable that holds its key).",
+                f"missing credentials: {missing}",
+                hint=f"Fix: export {exports} (or set a tier's api_key_env to the variable "
+                "that holds its key).",
             )
 
     def _missing_vars(self, spec: ModelSpec) -> list[str]:

@@ -26,9 +26,18 @@ def test_missing_provider_key_names_the_variable():
         client(settings).check_credentials()
     assert caught.value.exit_code == EXIT_ENVIRONMENT
     text = str(caught.value)
-    assert "OPENAI_API_KEY (for the weak model gpt-4o-mini)" in text
-    assert "ANTHROPIC_API_KEY (for the strong model anthropic/claude-sonnet-4-5)" in text
-    assert "export OPENAI_API_KEY=..." in text
+    assert "OPENAI_API_KEY (needed by the weak model gpt-4o-mini)" in text
+    assert "ANTHROPIC_API_KEY (needed by the strong model anthropic/claude-sonnet-4-5)" in text
+    assert "export OPENAI_API_KEY=... ANTHROPIC_API_KEY=..." in text
+
+
+def test_one_variable_for_both_tiers_is_named_once():
+    settings = tiers(TierSettings("weak", model="gpt-4o-mini"),
+                     TierSettings("strong", model="gpt-4o"))
+    with pytest.raises(MissingCredentials) as caught:
+        client(settings).check_credentials()
+    assert caught.value.message == ("missing credentials: OPENAI_API_KEY (needed by the weak "
+                                    "model gpt-4o-mini and the strong model gpt-4o)")
 
 
 def test_keys_present_pass(monkeypatch):
@@ -115,3 +124,24 @@ def test_backoff_grows_is_capped_and_honours_retry_after():
     assert [backoff.delay(n) for n in range(5)] == [1.0, 2.0, 4.0, 5.0, 5.0]
     assert backoff.delay(0, retry_after=7.0) == 7.0
     assert backoff.delay(0, retry_after=3600.0) == 20.0
+
+
+def test_swc_fix_stops_with_exit_3_naming_the_missing_key(tmp_path, monkeypatch):
+    import subprocess
+
+    from click.testing import CliRunner
+
+    from swcollab.cli import cli
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    (repo / "a.py").write_text("x = 1\n")
+    for args in (["init", "-q"], ["add", "."],
+                 ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init"]):
+        subprocess.run(["git", *args], cwd=repo, check=True)
+    monkeypatch.setenv("SWC_WEAK_MODEL", "gpt-4o-mini")
+    monkeypatch.setenv("SWC_STRONG_MODEL", "anthropic/claude-sonnet-4-5")
+    result = CliRunner().invoke(cli, ["--repo", str(repo), "fix", "--prompt", "make x 2"])
+    assert result.exit_code == EXIT_ENVIRONMENT, result.output
+    assert "OPENAI_API_KEY" in result.stderr and "ANTHROPIC_API_KEY" in result.stderr
+    assert "Traceback" not in result.output
