@@ -25,7 +25,7 @@ os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 from swcollab.evaluation import gitops  # noqa: E402
 from swcollab.evaluation.hidden import TestConfig, judge  # noqa: E402
-from swcollab.evaluation.mining import classify, mine_commit  # noqa: E402
+from swcollab.evaluation.mining import classify_changes, mine_commit  # noqa: E402
 from swcollab.evaluation.store import EvalStore, RunRecord  # noqa: E402
 from swcollab.evaluation.tasks import EvalTask, Skip  # noqa: E402
 
@@ -76,14 +76,13 @@ def main() -> None:
         print(f"repository: {args.commits} commits made in {seconds:.1f}s")
         config = TestConfig("true", 60.0, False)
 
-        shas, seconds = timed(gitops.rev_list, root, "HEAD")
-        print(f"rev-list: {len(shas)} non-merge commits in {seconds * 1000:.0f} ms")
         started = time.perf_counter()
-        shapes = {sha: classify(root, sha) for sha in shas}
+        log = gitops.log_changes(root, "HEAD")
+        shapes = {sha: classify_changes(sha, parents, files) for sha, parents, files in log}
         walk = time.perf_counter() - started
         candidates = [s for s, shape in shapes.items() if not isinstance(shape, Skip)]
-        print(f"classify every commit: {walk:.2f}s ({walk / len(shas) * 1000:.1f} ms a "
-              f"commit), {len(candidates)} change source and tests")
+        print(f"walk and classify the history: {len(log)} commits in {walk * 1000:.0f} ms, "
+              f"{len(candidates)} change source and tests")
 
         mine_times = []
         tasks: list[EvalTask] = []

@@ -107,7 +107,14 @@ def evaluate(repo: RepoPaths, settings: Settings, options: EvalOptions, store: E
     outcome.worst_case_usd = worst_case(settings, todo, options.budget)
     if not options.dry_run and todo:
         control = EvalControl(options.budget)
-        execute(setup, todo, control, jobs=options.jobs, on_record=store.save_result,
+        def record(done: RunRecord) -> None:
+            store.save_result(done)
+            why = done.note or done.verdict
+            outcome_word = "resolved" if done.resolved else f"unresolved ({why})"
+            on_progress(f"  {done.task_id} {done.strategy}: {outcome_word}, "
+                        f"${done.cost_usd:.4f}, {done.duration_s:.0f}s")
+
+        execute(setup, todo, control, jobs=options.jobs, on_record=record,
                 on_progress=on_progress)
         outcome.spent_usd = control.budget.spent
         if control.stopping.is_set():

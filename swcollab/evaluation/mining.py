@@ -57,10 +57,15 @@ def _runnable_test(path: str) -> bool:
 def classify(root: Path, sha: str) -> tuple[str, list[str], list[str]] | Skip:
     """The parent, the test files and the other files a commit changes, or why it is no task."""
     parents = gitops.parents(root, sha)
+    changed = gitops.changed_paths(root, parents[0], sha) if len(parents) == 1 else []
+    return classify_changes(sha, parents, changed)
+
+
+def classify_changes(sha: str, parents: list[str], changed: list[str]
+                     ) -> tuple[str, list[str], list[str]] | Skip:
     if len(parents) != 1:
         return Skip(sha, "mine", "root commit: no parent to start from" if not parents
                     else "merge commit")
-    changed = gitops.changed_paths(root, parents[0], sha)
     tests = [p for p in changed if _is_test(p)]
     others = [p for p in changed if not _is_test(p)]
     if not tests:
@@ -127,15 +132,15 @@ def mine_history(
 ) -> MineResult:
     """Tasks from the newest commits of ``rev_range`` backwards, until ``limit`` are found."""
     repo_name = gitops.repo_identity(root)
-    key = f"{config.command or 'detected'}|{config.timeout:g}"
+    key = config.command or "detected"
     result = MineResult()
-    for sha in gitops.rev_list(root, rev_range):
+    for sha, parents, changed in gitops.log_changes(root, rev_range):
         if limit is not None and len(result.tasks) >= limit:
             break
         result.examined += 1
         outcome = cache.mined(sha, key) if cache is not None else None
         if outcome is None:
-            shape = classify(root, sha)
+            shape = classify_changes(sha, parents, changed)
             if not isinstance(shape, Skip) and on_progress is not None:
                 on_progress(f"mining {sha[:10]}: running its tests on the parent and the commit")
             outcome = mine_commit(root, sha, config, repo_name, shape)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from .summary import (
     ComboRow,
     display_rows,
     markdown_report,
+    markdown_table,
     money,
     skip_counts,
     task_view,
@@ -53,6 +55,9 @@ def print_table(rows: list[ComboRow]) -> None:
 
     if not rows:
         out_console().print("No finished runs to show.")
+        return
+    if not out_console().is_terminal:  # logs and pipes: a plain table nothing truncates
+        sys.stdout.write(markdown_table(rows) + "\n")
         return
     table = Table(show_edge=False, pad_edge=False)
     for header in HEADERS:

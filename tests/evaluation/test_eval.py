@@ -150,7 +150,7 @@ def test_two_shards_merged_equal_one_full_run(history, models: Models, tmp_path)
     for index in (1, 2):
         db = tmp_path / f"shard-{index}.db"
         code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--shard",
-                             f"{index}/2", "--db", str(db), "--json")
+                             f"{index}/2", "--db", str(db), "--json", "-j", "2")
         assert code == 0, err
         assert doc["tasks"] == (2 if index == 1 else 1)
         shard_dbs.append(db)
@@ -166,3 +166,18 @@ def test_two_shards_merged_equal_one_full_run(history, models: Models, tmp_path)
 
     assert comparable(merged["table"]) == comparable(full["table"])
     assert merged["table"][0]["tasks"] == 3
+
+
+def test_eval_budget_is_never_overrun(history, models: Models, tmp_path):
+    root, _ = history
+    db = tmp_path / "eval.db"
+    code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db),
+                         "--budget", "0.0001", "--json")
+    assert code == 4, err
+    assert doc["stopped"] == "budget"
+    assert models.calls == [] and doc["spent_usd"] == 0.0
+    assert doc["table"] == []  # the run cut short is not a result...
+    code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db),
+                         "--dry-run", "--json")
+    assert doc["runs_to_do"] == 3  # ...so the next eval does it
+    assert 0 < doc["worst_case_usd"] <= 3 * 1.0
