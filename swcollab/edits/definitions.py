@@ -214,17 +214,20 @@ def _plan(
     file_lines, code_lines = split_lines(content), split_lines(code)
     before = outline(language, original).flat() if original and original != content else None
     context = (file_lines, code_lines, before, split_lines(original or ""))
-    pending = [(d, False) for d in complete]
+    # (definition, what unknown definition it came out of: "", "class" or "function")
+    pending = [(d, "") for d in complete]
     while pending:
         wanted, unwrapped = pending.pop(0)
-        targets = _find(current.flat(), wanted, bare=unwrapped)
-        if unwrapped:  # a method of an unknown class only stands for a method
+        targets = _find(current.flat(), wanted, bare=bool(unwrapped))
+        if unwrapped == "class":  # a method of an unknown class only stands for a method
             targets = [t for t in targets if t.scope]
         if len(targets) > 1:
             plan.ambiguous.append(dotted(wanted))
-        elif not targets and wanted.kind == "class" and wanted.members:
-            # An unknown class wrapping known methods (`class Solution:`): try the methods.
-            pending[:0] = [(m, True) for m in wanted.members if not m.has_error]
+        elif not targets and wanted.members and not unwrapped:
+            # An unknown class wrapping known methods (`class Solution:`), or an unknown
+            # function wrapping a known one (`def the_function(n): def is_even(n): ...`).
+            pending[:0] = [(m, wanted.kind) for m in wanted.members if not m.has_error]
+            plan.ignored.append(wanted)
         elif not targets:
             plan.ignored.append(wanted)
         elif wanted.kind == "class" and not _covers(wanted, targets[0], context):

@@ -112,7 +112,7 @@ class Definition:
     decorated: bool  # a wrapper starts on an earlier line (Python decorators)
     has_error: bool
     inline: bool = False  # shares its first or last line with other code: not replaceable
-    members: tuple[Definition, ...] = field(default=())
+    members: tuple[Definition, ...] = field(default=())  # methods, or nested functions
 
     @property
     def qualname(self) -> tuple[str, ...]:
@@ -217,8 +217,9 @@ def _as_definition(
     kind = "class" if node.type in spec.classes else "function"
     own_scope = (*scope, *extra)
     members: tuple[Definition, ...] = ()
-    if kind == "class":
-        body = node.child_by_field_name("body") or node
+    # Members: a class's methods; a function's nested functions.
+    body = node.child_by_field_name("body") or (node if kind == "class" else None)
+    if body is not None:
         members = tuple(
             d for child in body.named_children
             for d in _collect_one(child, spec, (*own_scope, name), lines)
