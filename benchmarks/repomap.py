@@ -59,12 +59,14 @@ def one_run(repo: Path, state: Path, tokens: int) -> dict:
     from swcollab.repomap import build_repo_map, focus_from_text
 
     imported = time.perf_counter()
+    cpu_before = _cpu()
     result = build_repo_map(repo, focus_from_text(FOCUS), tokens=tokens, state_dir=state)
     done = time.perf_counter()
     peak_self = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     peak_children = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
     return {
         "build_seconds": done - imported,
+        "build_cpu_seconds": _cpu() - cpu_before,
         "import_seconds": imported - start,
         "peak_mb": max(peak_self, peak_children) / 1024,
         "files": len(result.files),
@@ -79,6 +81,20 @@ def one_run(repo: Path, state: Path, tokens: int) -> dict:
     }
 
 
+def _cpu() -> float:
+    """CPU seconds of this process and its finished children (the parse workers)."""
+    own = resource.getrusage(resource.RUSAGE_SELF)
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return own.ru_utime + own.ru_stime + children.ru_utime + children.ru_stime
+
+
+def load_average() -> str:
+    try:
+        return Path("/proc/loadavg").read_text().split()[0]
+    except OSError:
+        return "?"
+
+
 def measure(repo: Path, state: Path, tokens: int) -> dict:
     start = time.perf_counter()
     proc = subprocess.run(
@@ -87,15 +103,18 @@ def measure(repo: Path, state: Path, tokens: int) -> dict:
     )
     report = json.loads(proc.stdout)
     report["wall_seconds"] = time.perf_counter() - start
+    report["load"] = load_average()
     return report
 
 
 def show(label: str, r: dict) -> None:
     per_1000 = r["build_seconds"] / max(1, r["files"]) * 1000
     stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items())
-    print(f"{label:<14} wall {r['wall_seconds']:6.2f} s  build_repo_map {r['build_seconds']:6.2f} s"
-          f"  ({per_1000:.2f} s per 1,000 files)  peak {r['peak_mb']:5.0f} MB"
-          f"  parsed {r['parsed']}, cache hits {r['hits']}")
+    print(f"{label:<12} process {r['wall_seconds']:6.2f} s"
+          f" | build_repo_map {r['build_seconds']:6.2f} s wall,"
+          f" {r['build_cpu_seconds']:6.2f} s CPU ({per_1000:.2f} s wall per 1,000 files)"
+          f" | peak {r['peak_mb']:4.0f} MB | parsed {r['parsed']}, cache hits {r['hits']}"
+          f" | load average {r['load']}")
     print(f"{'':<14} stages (s): {stages}")
 
 

@@ -15,9 +15,10 @@ from pathlib import Path
 from ..errors import NotAGitRepository, UsageError
 from ..gitrepo import find_repo
 from . import lexical
-from .cache import DB_NAME, TagCache, decode_definitions
+from .cache import DB_NAME, TagCache
 from .files import Listing, SourceFile, changed_since, list_source_files, restrict_paths
 from .focus import normalize_path
+from .graph import Graph, build_graph, graph_key
 from .rank import Ranking, RankInput, definition_scores, rank
 from .records import Focus, MapStats, RankedDefinition, RankedFile, RepoMap
 from .render import Item, fit, token_counter
@@ -39,18 +40,20 @@ class _Mapped:
 
     paths: list[str] = field(default_factory=list)
     languages: list[str] = field(default_factory=list)
-    names: list[list[str]] = field(default_factory=list)
-    # Decoded lazily: only the files that may be shown need their definitions.
-    raw_definitions: list[list[Definition] | bytes] = field(default_factory=list)
-    references: list[dict[str, int]] = field(default_factory=list)
     blob_ids: list[int] = field(default_factory=list)
     doc_lengths: list[int] = field(default_factory=list)
+    fresh: dict[int, FileTags] = field(default_factory=dict)  # parsed in this run, by index
+    loaded: dict[int, list[Definition]] = field(default_factory=dict)
 
-    def definitions(self, index: int) -> list[Definition]:
-        raw = self.raw_definitions[index]
-        if isinstance(raw, bytes):
-            raw = self.raw_definitions[index] = decode_definitions(raw)
-        return raw
+    def load_definitions(self, files: Sequence[int], cache: TagCache) -> None:
+        """Definitions of ``files`` (only the files that may be shown are ever loaded)."""
+        wanted = [f for f in files if f not in self.loaded and f not in self.fresh]
+        rows = cache.load_definitions(self.blob_ids[f] for f in wanted) if wanted else {}
+        for f in files:
+            if f in self.fresh:
+                self.loaded[f] = self.fresh[f].definitions
+            elif f not in self.loaded:
+                self.loaded[f] = rows.get(self.blob_ids[f], [])
 
 
 @dataclass
@@ -84,31 +87,32 @@ def build(
         prefixes = restrict_paths(top, paths) if paths is not None else None
         listing = list_source_files(top, max_file_size=max_file_size, prefixes=prefixes)
     db_path = (state_dir or repo.state_dir) / DB_NAME
+    extra = _branch_files(top, branch_base, run)
     cache = TagCache(db_path)
     try:
         if cache.warning:
             run.warnings.append(cache.warning)
         try:
-            mapped, skipped = _collect(top, listing, cache, run)
+            result, mapped, skipped = _with_cache(top, listing, cache, run, focus, extra,
+                                                  tokens, model)
         except sqlite3.DatabaseError as exc:
             cache = _rebuilt(cache, db_path, exc, run)
-            mapped, skipped = _collect(top, listing, cache, run)
-        extra = _branch_files(top, branch_base, run)
-        result = _rank_and_render(top, mapped, focus, extra, cache, run, tokens, model)
+            result, mapped, skipped = _with_cache(top, listing, cache, run, focus, extra,
+                                                  tokens, model)
         try:
             cache.maintain(top)
         except sqlite3.DatabaseError as exc:  # pruning is housekeeping: never fatal
             run.warnings.append(f"tag cache pruning skipped: {exc}")
     finally:
         cache.close()
-    text, used, files, shown = result
+    text, used, files, shown, _definitions = result
     stats = MapStats(
         files_total=listing.tracked,
         files_parsed=run.parsed,
         cache_hits=run.hits,
         languages=dict(Counter(mapped.languages)),
         seconds_per_stage={k: round(v, 4) for k, v in run.stages.items()},
-        definitions=sum(len(names) for names in mapped.names),
+        definitions=result[4],
         skipped=dict(skipped),
     )
     if not mapped.paths:
@@ -116,6 +120,45 @@ def build(
                             f"{listing.tracked})")
     return RepoMap(text=text, tokens=used, files=files, stats=stats,
                    warnings=tuple(run.warnings), shown=shown)
+
+
+def _with_cache(
+    top: Path, listing: Listing, cache: TagCache, run: _Run, focus: Focus,
+    extra: Sequence[str], tokens: int, model: str | None,
+) -> tuple[tuple[str, int, tuple[RankedFile, ...], tuple[str, ...], int], _Mapped, Counter[str]]:
+    mapped, skipped = _collect(top, listing, cache, run)
+    with run.stage("graph"):
+        graph = _graph(mapped, cache)
+    result = _rank_and_render(top, mapped, graph, focus, extra, cache, run, tokens, model)
+    definitions = sum(len(names) for names in graph.file_names)
+    return (*result, definitions), mapped, skipped
+
+
+def _graph(mapped: _Mapped, cache: TagCache) -> Graph:
+    """The reference graph: from the cache when the same blobs were mapped before."""
+    key = graph_key(mapped.paths, mapped.blob_ids)
+    raw = cache.get_graph(key)
+    if raw is not None:
+        try:
+            return Graph.from_bytes(raw)
+        except (ValueError, EOFError, TypeError, KeyError):
+            pass  # damaged: rebuilt below
+    stored = cache.load_references(
+        mapped.blob_ids[i] for i in range(len(mapped.paths)) if i not in mapped.fresh)
+    names: list[list[str]] = []
+    references: list[dict[str, int]] = []
+    for i, blob_id in enumerate(mapped.blob_ids):
+        if i in mapped.fresh:
+            tags = mapped.fresh[i]
+            names.append([d.name for d in tags.definitions])
+            references.append(tags.references)
+        else:
+            file_names, refs = stored.get(blob_id, ([], {}))
+            names.append(file_names)
+            references.append(refs)
+    graph = build_graph(names, references)
+    cache.put_graph(key, graph.to_bytes())
+    return graph
 
 
 def _rebuilt(cache: TagCache, path: Path, exc: Exception, run: _Run) -> TagCache:
@@ -154,25 +197,20 @@ def _collect(
         if key in cached:
             run.hits += 1
             row = cached[key]
-            status, names, defs, refs, blob_id, doc_len = (
-                row.status, row.names, row.raw_definitions, row.references, row.blob_id,
-                row.doc_len)
+            status, blob_id, doc_len, tags = row.status, row.blob_id, row.doc_len, None
         elif key in parsed:
             tags = parsed[key]
-            status, names, defs, refs, blob_id, doc_len = (
-                tags.status, [d.name for d in tags.definitions], tags.definitions,
-                tags.references, ids[key], sum(tags.terms.values()))
+            status, blob_id, doc_len = tags.status, ids[key], sum(tags.terms.values())
         else:
             skipped["unreadable"] += 1
             continue
         if status == STATUS_BINARY:
             skipped["binary"] += 1
             continue
+        if tags is not None:
+            mapped.fresh[len(mapped.paths)] = tags
         mapped.paths.append(f.path)
         mapped.languages.append(f.language)
-        mapped.names.append(names)
-        mapped.raw_definitions.append(defs)
-        mapped.references.append(refs)
         mapped.blob_ids.append(blob_id)
         mapped.doc_lengths.append(doc_len)
     return mapped, skipped
@@ -253,26 +291,22 @@ def _lexical_scores(
 
 
 def _rank_and_render(
-    top: Path, mapped: _Mapped, focus: Focus, extra_files: Sequence[str], cache: TagCache,
-    run: _Run, budget: int, model: str | None,
+    top: Path, mapped: _Mapped, graph: Graph, focus: Focus, extra_files: Sequence[str],
+    cache: TagCache, run: _Run, budget: int, model: str | None,
 ) -> tuple[str, int, tuple[RankedFile, ...], tuple[str, ...]]:
     focus_files = _focus_indices(mapped.paths, [*focus.files, *extra_files], top)
     terms = lexical.query_terms(" ".join([focus.text, *focus.identifiers]))
     with run.stage("lexical"):
         scores = _lexical_scores(mapped, terms, cache)
     with run.stage("rank"):
-        data = RankInput(
-            paths=mapped.paths, names=mapped.names, references=mapped.references,
-            focus_files=set(focus_files), mentioned=set(focus.identifiers), lexical=scores,
-            query_terms=terms,
-        )
+        data = RankInput(graph=graph, focus_files=set(focus_files),
+                         mentioned=set(focus.identifiers), lexical=scores, query_terms=terms)
         ranking = rank(data)
     with run.stage("render"):
         order = sorted(range(len(mapped.paths)), key=lambda i: -ranking.file_scores[i])
         count, warning = token_counter(model)
         if warning:
             run.warnings.append(warning)
-        definitions: dict[int, list[Definition]] = {}
         def_scores: dict[int, list[float]] = {}
         limit = FIRST_CANDIDATES
         while True:
@@ -280,18 +314,19 @@ def _rank_and_render(
             # so the items above that threshold are in their final order: fit those.
             candidates = list(dict.fromkeys([*focus_files, *order[:limit]]))
             for f in candidates:
-                if f not in definitions:
-                    definitions[f] = mapped.definitions(f)
+                if f not in def_scores:
                     def_scores[f] = definition_scores(
-                        mapped.names[f], ranking.file_scores[f], ranking, data)
+                        graph.file_names[f], ranking.file_scores[f], ranking, data)
             threshold = ranking.file_scores[order[limit]] if limit < len(order) else -1.0
             items = [it for it in _items(candidates, ranking, def_scores, focus_files)
                      if it.score >= threshold]
-            text, used, n = fit(items, mapped.paths, definitions, budget, count)
+            mapped.load_definitions(sorted({it.file for it in items if it.definition >= 0}),
+                                    cache)
+            text, used, n = fit(items, mapped.paths, mapped.loaded, budget, count)
             if n < len(items) or limit >= len(order):
                 break
             limit *= 4
-        files = _ranked_files(order, ranking, definitions, def_scores, mapped, items[:n])
+        files = _ranked_files(order, ranking, mapped.loaded, def_scores, mapped, items[:n])
         shown = tuple(dict.fromkeys(mapped.paths[item.file] for item in items[:n]))
     return text, used, files, shown
 

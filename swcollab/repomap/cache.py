@@ -26,7 +26,7 @@ from .tags import Definition, FileTags
 
 DB_NAME = "tags.db"
 STALE_DAYS = 30
-_WRITE_BATCH = 200
+_WRITE_BATCH = 1000
 
 Key = tuple[str, str, str]  # (blob sha, language, query version)
 
@@ -47,16 +47,22 @@ def m001_tags(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL)")
 
 
-MIGRATIONS = [m001_tags]
+def m002_graphs(conn: sqlite3.Connection) -> None:
+    # The reference graph of a whole tree of blobs (graph.py), so warm runs skip its build.
+    conn.execute(
+        "CREATE TABLE graphs (key TEXT PRIMARY KEY, data BLOB NOT NULL,"
+        " used_at REAL NOT NULL)"
+    )
+
+
+MIGRATIONS = [m001_tags, m002_graphs]
+GRAPHS_KEPT = 3  # a few trees (branches, worktrees) at once
 
 
 @dataclass
 class CachedTags:
     blob_id: int
     status: str
-    names: list[str]  # defined names, in the order of the definitions
-    raw_definitions: bytes  # decoded only for files that may be shown (decode_definitions)
-    references: dict[str, int]
     doc_len: int
 
 
@@ -87,11 +93,11 @@ class TagCache:
         self.conn.close()
 
     def lookup(self, keys: Iterable[Key]) -> dict[Key, CachedTags]:
-        """Cached tags for (sha, language, version) keys; one query, missing keys absent."""
+        """Which (sha, language, version) keys are cached; one query, missing keys absent."""
         wanted = json.dumps([list(k) for k in keys])
         rows = self.conn.execute(
-            "SELECT b.id, b.sha, b.language, b.version, b.status, b.names, b.defs, b.refs,"
-            " b.doc_len, b.last_used FROM json_each(?) AS w"
+            "SELECT b.id, b.sha, b.language, b.version, b.status, b.doc_len, b.last_used"
+            " FROM json_each(?) AS w"
             " JOIN blobs AS b ON b.sha = w.value ->> 0 AND b.language = w.value ->> 1"
             " AND b.version = w.value ->> 2",
             (wanted,),
@@ -99,20 +105,52 @@ class TagCache:
         found = {}
         stale_ids = []
         day = today()
-        for row in rows:
-            try:
-                names, references = marshal.loads(row[5]), marshal.loads(row[7])
-            except (ValueError, EOFError, TypeError):
-                continue  # a damaged row: the file is parsed again
-            found[(row[1], row[2], row[3])] = CachedTags(
-                blob_id=row[0], status=row[4], names=names, raw_definitions=row[6],
-                references=references, doc_len=row[8],
-            )
-            if row[9] < day:
-                stale_ids.append(row[0])
+        for blob_id, sha, language, version, status, doc_len, last_used in rows:
+            found[(sha, language, version)] = CachedTags(blob_id, status, doc_len)
+            if last_used < day:
+                stale_ids.append(blob_id)
         if stale_ids:
             self._touch(stale_ids, day)
         return found
+
+    def load_references(self, ids: Iterable[int]) -> dict[int, tuple[list[str], dict[str, int]]]:
+        """Defined names and references of blobs (to build the graph)."""
+        rows = self.conn.execute(
+            "SELECT id, names, refs FROM blobs WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(ids))),),
+        )
+        try:
+            return {row[0]: (marshal.loads(row[1]), marshal.loads(row[2])) for row in rows}
+        except (ValueError, EOFError, TypeError) as exc:
+            raise sqlite3.DatabaseError(f"damaged row: {exc}") from None
+
+    def load_definitions(self, ids: Iterable[int]) -> dict[int, list[Definition]]:
+        rows = self.conn.execute(
+            "SELECT id, defs FROM blobs WHERE id IN (SELECT value FROM json_each(?))",
+            (json.dumps(sorted(set(ids))),),
+        )
+        try:
+            return {row[0]: decode_definitions(row[1]) for row in rows}
+        except (ValueError, EOFError, TypeError) as exc:
+            raise sqlite3.DatabaseError(f"damaged row: {exc}") from None
+
+    def get_graph(self, key: str) -> bytes | None:
+        row = self.conn.execute("SELECT data FROM graphs WHERE key = ?", (key,)).fetchone()
+        if row is None:
+            return None
+        self.conn.execute("UPDATE graphs SET used_at = ? WHERE key = ?", (time.time(), key))
+        return bytes(row[0])
+
+    def put_graph(self, key: str, data: bytes) -> None:
+        with self._transaction():
+            self.conn.execute(
+                "INSERT OR REPLACE INTO graphs (key, data, used_at) VALUES (?, ?, ?)",
+                (key, data, time.time()),
+            )
+            self.conn.execute(
+                "DELETE FROM graphs WHERE key NOT IN"
+                " (SELECT key FROM graphs ORDER BY used_at DESC LIMIT ?)", (GRAPHS_KEPT,),
+            )
 
     def _touch(self, ids: Sequence[int], day: int) -> None:
         # Once a day per row at most, so a warm run usually writes nothing.
@@ -124,18 +162,31 @@ class TagCache:
     def store(
         self, items: Sequence[tuple[str, str, str, FileTags]]
     ) -> dict[tuple[str, str, str], int]:
-        """Insert parsed tags; returns the row id of each key."""
+        """Insert parsed tags; returns the row id of each key.
+
+        Each chunk is one transaction, so a concurrent run never sees a blob without its
+        terms. Term rows are inserted sorted: four times less CPU than in file order
+        (measured on Django's 560,000 rows), as the index B-tree is walked in order.
+        """
         ids: dict[tuple[str, str, str], int] = {}
         day = today()
         for start in range(0, len(items), _WRITE_BATCH):
             with self._transaction():
+                term_rows = []
                 for sha, language, version, tags in items[start:start + _WRITE_BATCH]:
-                    ids[(sha, language, version)] = self._store_one(
-                        sha, language, version, tags, day
-                    )
+                    blob_id = self._store_blob(sha, language, version, tags, day)
+                    ids[(sha, language, version)] = blob_id
+                    term_rows.extend((term, blob_id, tf) for term, tf in tags.terms.items())
+                term_rows.sort()
+                self.conn.executemany(
+                    "INSERT OR REPLACE INTO terms (term, blob_id, tf) VALUES (?, ?, ?)",
+                    term_rows,
+                )
         return ids
 
-    def _store_one(self, sha: str, language: str, version: str, tags: FileTags, day: int) -> int:
+    def _store_blob(
+        self, sha: str, language: str, version: str, tags: FileTags, day: int
+    ) -> int:
         row = self.conn.execute(
             "INSERT INTO blobs (sha, language, version, status, names, defs, refs, doc_len,"
             " last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
@@ -146,12 +197,7 @@ class TagCache:
              encode_definitions(tags.definitions), marshal.dumps(tags.references),
              sum(tags.terms.values()), day),
         ).fetchone()
-        blob_id = int(row[0])
-        self.conn.executemany(
-            "INSERT OR REPLACE INTO terms (term, blob_id, tf) VALUES (?, ?, ?)",
-            [(term, blob_id, tf) for term, tf in tags.terms.items()],
-        )
-        return blob_id
+        return int(row[0])
 
     def postings(self, terms: Iterable[str], blob_ids: set[int]) -> dict[str, dict[int, int]]:
         """For each term, {blob id: term frequency} among ``blob_ids``."""

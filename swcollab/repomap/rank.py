@@ -14,19 +14,13 @@ the arrays take about 0.1 s. The tests check the result against ``networkx.pager
 
 from __future__ import annotations
 
-import re
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-# Weights of a referenced name (aider's scheme, named).
-MENTIONED_NAME_WEIGHT = 10.0  # the task names it
-SPECIFIC_NAME_WEIGHT = 10.0  # long snake_case / CamelCase names say a lot
-SPECIFIC_NAME_MIN_LEN = 8
-PRIVATE_NAME_WEIGHT = 0.1  # _private names are local business
-COMMON_NAME_DEFINERS = 5  # defined in more files than this: weak evidence
-COMMON_NAME_WEIGHT = 0.1
-MAX_NAME_DEFINERS = 40  # defined in more files than this: no evidence at all (__init__, get)
+from .graph import Graph, static_name_weight
+
+MENTIONED_NAME_WEIGHT = 10.0  # uses of a name the task mentions weigh this much more
 
 # Personalization: shares of the teleport vector.
 FOCUS_FILE_WEIGHT = 1.0  # per file named in the task (or in its stack frames)
@@ -43,14 +37,9 @@ DAMPING = 0.85
 MAX_ITERATIONS = 100
 TOLERANCE = 1.0e-6
 
-_SPECIFIC = re.compile(r"[a-z0-9]_[a-z0-9]|[a-z0-9][A-Z]")
-
-
 @dataclass
 class RankInput:
-    paths: Sequence[str]
-    names: Sequence[Sequence[str]]  # names each file defines
-    references: Sequence[Mapping[str, int]]  # name -> uses, per file
+    graph: Graph
     focus_files: set[int] = field(default_factory=set)
     mentioned: set[str] = field(default_factory=set)
     lexical: Mapping[int, float] = field(default_factory=dict)  # file index -> BM25
@@ -64,29 +53,29 @@ class Ranking:
 
 
 def name_weight(name: str, definers: int, mentioned: set[str]) -> float:
-    weight = 1.0
-    if name in mentioned:
-        weight *= MENTIONED_NAME_WEIGHT
-    if len(name) >= SPECIFIC_NAME_MIN_LEN and _SPECIFIC.search(name):
-        weight *= SPECIFIC_NAME_WEIGHT
-    if name.startswith("_") and not name.endswith("__"):
-        weight *= PRIVATE_NAME_WEIGHT
-    if definers > COMMON_NAME_DEFINERS:
-        weight *= COMMON_NAME_WEIGHT
-    return weight
+    """How much one use of ``name`` counts toward the files defining it."""
+    weight = static_name_weight(name, definers)
+    return weight * MENTIONED_NAME_WEIGHT if name in mentioned else weight
 
 
 def rank(data: RankInput) -> Ranking:
     import numpy as np
 
-    n = len(data.paths)
+    graph = data.graph
+    n = graph.n_files
     if n == 0:
         return Ranking([], {})
-    definers = _definers(data.names)
-    uses = _uses(data, definers)
-    source, target, weight = _edges(uses, definers)
-    personalization = _personalization(data, definers, n)
-    pagerank = pagerank_edges(n, source, target, weight, personalization)
+    mentioned = [c for c in (graph.column(name) for name in data.mentioned) if c is not None]
+    edge_weights = graph.edge_weights
+    use_values = graph.use_values
+    if mentioned:
+        edge_weights = edge_weights * np.where(
+            np.isin(graph.edge_names, mentioned), MENTIONED_NAME_WEIGHT, 1.0)
+        use_values = use_values * np.where(
+            np.isin(graph.use_names, mentioned), MENTIONED_NAME_WEIGHT, 1.0)
+    personalization = _personalization(data, n)
+    pagerank = pagerank_edges(n, graph.edge_source, graph.edge_target, edge_weights,
+                              personalization)
     lexical = np.zeros(n)
     for index, score in data.lexical.items():
         lexical[index] = score
@@ -94,73 +83,15 @@ def rank(data: RankInput) -> Ranking:
     if best_lexical > 0:
         lexical /= best_lexical
     scores = (1.0 - LEXICAL_BLEND) * pagerank / (pagerank.max() or 1.0) + LEXICAL_BLEND * lexical
-    return Ranking(scores.tolist(), _demand(uses, pagerank, list(definers)))
+    return Ranking(scores.tolist(), _demand(graph, use_values, pagerank))
 
 
-def _definers(names: Sequence[Sequence[str]]) -> dict[str, list[int]]:
-    definers: dict[str, list[int]] = {}
-    for index, file_names in enumerate(names):
-        for name in set(file_names):
-            definers.setdefault(name, []).append(index)
-    return {name: files for name, files in definers.items() if len(files) <= MAX_NAME_DEFINERS}
-
-
-@dataclass
-class _Uses:
-    """Sparse (file, name, weight) triples: how much each file uses each defined name."""
-
-    files: Any
-    names: Any
-    weights: Any
-
-
-def _uses(data: RankInput, definers: Mapping[str, list[int]]) -> _Uses:
-    import numpy as np
-
-    columns = {name: i for i, name in enumerate(definers)}
-    rows: list[int] = []
-    cols: list[int] = []
-    counts: list[int] = []
-    for index, refs in enumerate(data.references):
-        # Set operations in C keep the hot loop short. A file's uses of its own names say
-        # nothing about other files, nor about what the rest of the code needs.
-        common = (refs.keys() & columns.keys()).difference(data.names[index])
-        rows.extend([index] * len(common))
-        cols.extend(columns[name] for name in common)
-        counts.extend(refs[name] for name in common)
-    name_weights = np.array(
-        [name_weight(name, len(files), data.mentioned) for name, files in definers.items()]
-    )
-    col_array = np.array(cols, dtype=np.int64)
-    values = np.sqrt(np.array(counts, dtype=np.float64)) * name_weights[col_array]
-    return _Uses(np.array(rows, dtype=np.int64), col_array, values)
-
-
-def _edges(uses: _Uses, definers: Mapping[str, list[int]]) -> tuple[Any, Any, Any]:
-    """One edge per (use, defining file), without self-loops; duplicates add up later."""
-    import numpy as np
-
-    lengths = np.array([len(files) for files in definers.values()], dtype=np.int64)
-    starts = np.concatenate(([0], np.cumsum(lengths)[:-1])) if len(lengths) else lengths
-    flat = np.array([f for files in definers.values() for f in files], dtype=np.int64)
-    repeats = lengths[uses.names] if len(uses.names) else np.zeros(0, dtype=np.int64)
-    source = np.repeat(uses.files, repeats)
-    weight = np.repeat(uses.weights, repeats)
-    # Position of each expanded edge within its name's list of defining files.
-    offsets = np.arange(len(source)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    target = flat[np.repeat(starts[uses.names], repeats) + offsets] if len(source) else source
-    keep = source != target
-    return source[keep], target[keep], weight[keep]
-
-
-def _personalization(
-    data: RankInput, definers: Mapping[str, list[int]], n: int
-) -> dict[int, float]:
+def _personalization(data: RankInput, n: int) -> dict[int, float]:
     vector: dict[int, float] = {}
     for index in data.focus_files:
         vector[index] = vector.get(index, 0.0) + FOCUS_FILE_WEIGHT
     for name in data.mentioned:
-        files = definers.get(name, ())
+        files = data.graph.definers(name)
         for index in files:
             vector[index] = vector.get(index, 0.0) + FOCUS_IDENTIFIER_WEIGHT / len(files)
     top = sorted(data.lexical.items(), key=lambda item: -item[1])[:LEXICAL_TOP_FILES]
@@ -198,16 +129,16 @@ def pagerank_edges(
     return x
 
 
-def _demand(uses: _Uses, pagerank: Any, names: list[str]) -> dict[str, float]:
+def _demand(graph: Graph, use_values: Any, pagerank: Any) -> dict[str, float]:
     """For each name: the rank of the files using it, split by their use weights."""
     import numpy as np
 
     n = len(pagerank)
-    out = np.bincount(uses.files, weights=uses.weights, minlength=n)
+    out = np.bincount(graph.use_files, weights=use_values, minlength=n)
     share = np.divide(pagerank, out, out=np.zeros(n), where=out != 0)
-    demand = np.bincount(uses.names, weights=share[uses.files] * uses.weights,
-                         minlength=len(names))
-    return {names[i]: float(demand[i]) for i in np.nonzero(demand)[0]}
+    demand = np.bincount(graph.use_names, weights=share[graph.use_files] * use_values,
+                         minlength=len(graph.names))
+    return {graph.names[i]: float(demand[i]) for i in np.nonzero(demand)[0]}
 
 
 def definition_scores(

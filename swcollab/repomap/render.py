@@ -10,7 +10,7 @@ from __future__ import annotations
 import math
 import os
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 
 from .tags import Definition
@@ -57,7 +57,7 @@ def token_counter(model: str | None) -> tuple[TokenCounter, str | None]:
 
 
 def render(
-    items: Sequence[Item], paths: Sequence[str], definitions: Sequence[Sequence[Definition]]
+    items: Sequence[Item], paths: Sequence[str], definitions: Mapping[int, Sequence[Definition]]
 ) -> str:
     order: list[int] = []
     shown: dict[int, list[int]] = {}
@@ -67,7 +67,7 @@ def render(
             order.append(item.file)
         if item.definition >= 0:
             shown[item.file].append(item.definition)
-    blocks = [_file_block(paths[f], definitions[f], shown[f]) for f in order]
+    blocks = [_file_block(paths[f], definitions.get(f, ()), shown[f]) for f in order]
     return "\n".join(blocks)
 
 
@@ -90,7 +90,7 @@ def _file_block(path: str, defs: Sequence[Definition], chosen: list[int]) -> str
 def fit(
     items: Sequence[Item],
     paths: Sequence[str],
-    definitions: Sequence[Sequence[Definition]],
+    definitions: Mapping[int, Sequence[Definition]],
     budget: int,
     count: TokenCounter,
 ) -> tuple[str, int, int]:

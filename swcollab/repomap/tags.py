@@ -21,7 +21,7 @@ from .. import treesitter
 from .lexical import content_terms
 
 # Bumped when the extraction code (not the queries) changes what is stored.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 
 # When two patterns capture the same definition, the more specific kind wins
 # (a function inside a class body is a method).
@@ -31,7 +31,7 @@ KIND_PRIORITY = (
 _PRIORITY = {kind: rank for rank, kind in enumerate(KIND_PRIORITY)}
 
 SIGNATURE_MAX_CHARS = 200
-SIGNATURE_MAX_LINES = 4
+SIGNATURE_MAX_LINES = 12
 BINARY_SNIFF_BYTES = 8000
 TAB_WIDTH = 4
 
@@ -185,6 +185,8 @@ def _indent(source: bytes, start: int) -> int:
 
 
 _SPACES = re.compile(r"\s+")
+_OPEN_SPACE = re.compile(r"([(\[{]) ")
+_SPACE_CLOSE = re.compile(r",? ([)\]}])")
 
 
 def _signature(node: Any, source: bytes) -> str:
@@ -194,12 +196,10 @@ def _signature(node: Any, source: bytes) -> str:
         end = source.find(b"\n", node.start_byte)
         end = node.end_byte if end < 0 else min(end, node.end_byte)
     head = source[node.start_byte:end].decode("utf-8", errors="replace")
-    all_lines = [line.strip() for line in head.splitlines()]
-    lines = [line for line in all_lines if line]
-    text = _SPACES.sub(" ", " ".join(lines[:SIGNATURE_MAX_LINES])).strip()
-    text = text.rstrip("{").rstrip()
-    if len(lines) > SIGNATURE_MAX_LINES:
-        text += " ..."
+    lines = [line.strip() for line in head.splitlines()[:SIGNATURE_MAX_LINES]]
+    text = _SPACES.sub(" ", " ".join(line for line in lines if line)).strip()
+    # Parameters one per line read best joined as one would write them on one line.
+    text = _OPEN_SPACE.sub(r"\1", _SPACE_CLOSE.sub(r"\1", text)).rstrip("{").rstrip()
     if len(text) > SIGNATURE_MAX_CHARS:
         text = text[: SIGNATURE_MAX_CHARS - 3].rstrip() + "..."
     return text
