@@ -251,15 +251,34 @@ def test_command_that_needs_a_repository_exits_3_outside_one(
     assert result.stdout.strip() == str(repo.resolve())
 
 
-@pytest.mark.parametrize("raised", [KeyboardInterrupt(), click.Abort()])
-def test_interrupt_exits_130(tmp_path: Path, raised: BaseException) -> None:
+def test_interrupt_exits_130() -> None:
     @click.command("work")
     def work() -> None:
-        raise raised
+        raise KeyboardInterrupt
 
     result = CliRunner().invoke(_group_with(work), ["work"])
     assert result.exit_code == 130
-    assert "interrupted" in result.stderr
+    assert result.stderr == "error: interrupted\n"
+
+
+def test_ctrl_c_at_a_prompt_exits_130_but_answering_no_does_not() -> None:
+    @click.command("ask")
+    def ask() -> None:
+        click.confirm("go on?", abort=True)
+
+    # click.prompt/confirm turn Ctrl-C (and EOF) into Abort; CliRunner's empty input is EOF
+    @click.command("interrupted-prompt")
+    def interrupted_prompt() -> None:
+        try:
+            raise KeyboardInterrupt
+        except KeyboardInterrupt as exc:
+            raise click.Abort() from exc
+
+    result = CliRunner().invoke(_group_with(interrupted_prompt), ["interrupted-prompt"])
+    assert result.exit_code == 130
+    result = CliRunner().invoke(_group_with(ask), ["ask"], input="n\n")
+    assert result.exit_code == 1
+    assert "Aborted!" in result.stderr
 
 
 def test_error_message_is_printed_verbatim(tmp_path: Path) -> None:

@@ -48,8 +48,14 @@ class SwcGroup(click.Group):
                 traceback.print_exc()
             _print_error(exc)
             ctx.exit(exc.exit_code)
-        except (KeyboardInterrupt, click.Abort):
-            # click turns Ctrl-C inside its prompts into Abort, which would exit 1
+        except KeyboardInterrupt:
+            _print_error(SwcError("interrupted"))
+            ctx.exit(EXIT_INTERRUPTED)
+        except click.Abort as exc:
+            # click turns Ctrl-C inside its prompts into Abort (exit 1); a "no" to
+            # confirm(abort=True) is an Abort too, and stays one
+            if not isinstance(exc.__cause__ or exc.__context__, KeyboardInterrupt):
+                raise
             _print_error(SwcError("interrupted"))
             ctx.exit(EXIT_INTERRUPTED)
 
