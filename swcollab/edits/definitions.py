@@ -137,8 +137,11 @@ def replace_definitions(
 def _whole_file(current: Outline, content: str, block: Outline, code: str) -> DefinitionEdit | None:
     """The block as the new file when it holds all of it, else None (then only its
     definitions are taken)."""
-    have = {d.qualname for d in current.flat()}  # methods too: a class with one method
-    if not have or not have <= {d.qualname for d in block.flat()}:  # is not the file
+    # Exactly the file's definitions, methods included: a class with one method is not
+    # the file, and invented extra functions are noise that definitions mode leaves out
+    # (it adds a new function only when the changed code calls it).
+    have = {d.qualname for d in current.flat()}
+    if not have or have != {d.qualname for d in block.flat()}:
         return None
     if any(d.has_error for d in block.definitions) or not _wrappers_kept(current, block):
         return None

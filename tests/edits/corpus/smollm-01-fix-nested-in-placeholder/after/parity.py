@@ -1,0 +1,6 @@
+def is_even(n):
+    return n % 2 == 0
+
+
+def is_odd(n):
+    return n % 2 == 1

@@ -1,0 +1,6 @@
+def greet(name):
+    return "Hello " + name
+
+
+def shout(text):
+    return text.upper()
