@@ -112,7 +112,7 @@ def runs_show(app: AppContext, run_id: str, json_: bool) -> None:
     if json_:
         from ..output import print_json
 
-        print_json({**run, "calls_list": calls})
+        print_json({"run": run, "calls": calls})
         return
     _print_run(run, calls)
 

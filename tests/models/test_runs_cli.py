@@ -80,8 +80,9 @@ def test_runs_lists_and_shows_a_run_made_through_the_client(repo: Path, fake_llm
     assert "openai/weak-model" in shown.stdout and "openai/strong-model" in shown.stdout
     assert "1000" in shown.stdout and "2000" in shown.stdout
     document = json.loads(swc(repo, "runs", "show", run_id, "--json").stdout)
-    assert [c["tier"] for c in document["calls_list"]] == ["weak", "strong"]
-    assert document["strong_only_cost_usd"] == pytest.approx(
+    assert [c["tier"] for c in document["calls"]] == ["weak", "strong"]
+    assert document["run"] == row  # the same shape as in `swc runs --json`
+    assert document["run"]["strong_only_cost_usd"] == pytest.approx(
         (3000 * 10 + 300 * 40) / 1e6)
 
 
