@@ -330,12 +330,14 @@ def _split_hunk(body: list[str]) -> tuple[list[str], list[str]]:
 def _code_blocks(lines: list[str], known: frozenset[str]) -> list[EditBlock]:
     blocks: list[EditBlock] = []
     fenced = _fenced_regions(lines)
+    floor = 0  # never look for a path inside the previous fenced block
     for start, end, info in fenced:
+        above, floor = floor, end + 1
         lang = info.split()[0].lower() if info.split() else ""
         if lang in NOT_CODE_LANGS or lang in ("diff", "patch"):
             continue
         body = lines[start + 1 : end]
-        path = _path_in_info(info, known) or _path_before(lines, start, 0, known)
+        path = _path_in_info(info, known) or _path_before(lines, start, above, known)
         body, inner = _path_inside(body, known)
         path = inner or path
         while body and not body[-1].strip():

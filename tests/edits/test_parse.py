@@ -142,3 +142,9 @@ def test_reasoning_sections_are_dropped() -> None:
     answer = f"<think>Maybe:\n{draft}</think>\nx.py\n```\n{SR}```\n"
     assert [b.kind for b in parse_answer(answer)] == ["search-replace"]
     assert parse_answer(f"<think>{draft}</think>\nNo change needed.") == []
+
+
+def test_path_is_not_taken_from_the_previous_code_block() -> None:
+    first = "a.py\n```python\ndef f():\n    return 'x'\n# lib/b.py\n```\n"
+    answer = first + "```python\ndef g():\n    pass\n```\n"
+    assert [b.path for b in parse_answer(answer)] == ["a.py", None]
