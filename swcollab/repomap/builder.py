@@ -313,10 +313,11 @@ def _rank_and_render(
             # Items of files below the first ``limit`` score at most the next file's score,
             # so the items above that threshold are in their final order: fit those.
             candidates = list(dict.fromkeys([*focus_files, *order[:limit]]))
-            for f in candidates:
+            for position, f in enumerate(candidates):
                 if f not in def_scores:
                     def_scores[f] = definition_scores(
-                        graph.file_names[f], ranking.file_scores[f], ranking, data)
+                        graph.file_names[f], ranking.file_scores[f], ranking, data,
+                        match_words=position < FIRST_CANDIDATES)
             threshold = ranking.file_scores[order[limit]] if limit < len(order) else -1.0
             items = [it for it in _items(candidates, ranking, def_scores, focus_files)
                      if it.score >= threshold]

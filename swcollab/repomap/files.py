@@ -100,7 +100,15 @@ def list_source_files(
     listing = Listing()
     candidates: dict[str, tuple[str, str]] = {}  # path -> (sha, language)
     has_attributes = False
-    for entry in _git(["ls-files", "-s", "-z"], root).split(b"\0"):
+    # Both listings at once: each git process mostly waits on the file system.
+    modified_proc = _start_git(["ls-files", "-m", "-z"], root)
+    try:
+        index = _git(["ls-files", "-s", "-z"], root)
+    except EnvironmentProblem:
+        modified_proc.kill()
+        modified_proc.communicate()
+        raise
+    for entry in index.split(b"\0"):
         if not entry:
             continue
         meta, _, raw_path = entry.partition(b"\t")
@@ -122,7 +130,7 @@ def list_source_files(
         for path in _linguist_excluded(root, list(candidates)):
             del candidates[path]
             listing.skipped["generated or vendored (.gitattributes)"] += 1
-    modified = _modified(root) if candidates else set()
+    modified = _modified(modified_proc)
     top = str(root)
     for path, (sha, language) in candidates.items():
         if not _checked(os.path.join(top, path), max_file_size, listing.skipped):
@@ -169,8 +177,19 @@ def _checked(full_path: str, max_file_size: int, skipped: Counter[str]) -> bool:
     return True
 
 
-def _modified(root: Path) -> set[str]:
-    out = _git(["ls-files", "-m", "-z"], root)
+def _start_git(args: list[str], root: Path) -> subprocess.Popen[bytes]:
+    try:
+        return subprocess.Popen(["git", *args], cwd=root, stdout=subprocess.PIPE,
+                                stderr=subprocess.PIPE)
+    except FileNotFoundError:
+        raise EnvironmentProblem("git is not installed or not on PATH") from None
+
+
+def _modified(proc: subprocess.Popen[bytes]) -> set[str]:
+    out, err = proc.communicate()
+    if proc.returncode != 0:
+        message = err.decode("utf-8", "replace").strip()
+        raise EnvironmentProblem(f"git ls-files -m failed: {message}")
     return {p.decode("utf-8", "surrogateescape") for p in out.split(b"\0") if p}
 
 

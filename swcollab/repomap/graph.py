@@ -11,7 +11,7 @@ import hashlib
 import marshal
 import re
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 # Bumped when what the graph holds or how its weights are computed changes.
@@ -58,12 +58,13 @@ class Graph:
     edge_target: Any
     edge_names: Any
     edge_weights: Any
-    _columns: dict[str, int] = field(default_factory=dict, repr=False)
 
     def column(self, name: str) -> int | None:
-        if not self._columns and self.names:
-            self._columns = {n: i for i, n in enumerate(self.names)}
-        return self._columns.get(name)
+        # A task names a handful of identifiers: a scan in C beats building a dict.
+        try:
+            return self.names.index(name)
+        except ValueError:
+            return None
 
     def definers(self, name: str) -> list[int]:
         col = self.column(name)

@@ -142,20 +142,27 @@ def _demand(graph: Graph, use_values: Any, pagerank: Any) -> dict[str, float]:
 
 
 def definition_scores(
-    names: Sequence[str], file_score: float, ranking: Ranking, data: RankInput
+    names: Sequence[str], file_score: float, ranking: Ranking, data: RankInput,
+    *, match_words: bool = True,
 ) -> list[float]:
-    """Spread one file's score over its definitions, by how much ranked files use them."""
+    """Spread one file's score over its definitions, by how much ranked files use them.
+
+    ``match_words`` also favours definitions whose name parts are words of the task
+    (splitting names costs time: the caller skips it for files far down the ranking).
+    """
     from .lexical import split_identifier
 
     base = [ranking.demand.get(name, 0.0) for name in names]
     # Unused definitions still get a little, so a file's outline is not only its hubs.
     floor = UNUSED_DEFINITION_SHARE * sum(base) / max(1, len(base)) + 1e-12
     raw = []
+    terms = data.query_terms if match_words else set()
     for name, used in zip(names, base, strict=True):
         value = used + floor
         if name in data.mentioned:
             value *= MENTIONED_NAME_WEIGHT
-        value *= 1.0 + len(data.query_terms.intersection(split_identifier(name)))
+        if terms:
+            value *= 1.0 + len(terms.intersection(split_identifier(name)))
         raw.append(value)
     total = sum(raw) or 1.0
     return [file_score * value / total for value in raw]
