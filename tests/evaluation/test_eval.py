@@ -111,6 +111,11 @@ def test_table_matches_the_scripted_models(history, models: Models, fake_llm, tm
     assert "return a + b" in report  # the per-task view holds the diffs
     assert (tmp_path / "t.csv").read_text().startswith("strategy,weak_model,strong_model")
 
+    # results are kept as diffs: no branch, no worktree left, the checkout untouched
+    assert git(root, "branch", "--format=%(refname:short)").split() == ["main"]
+    assert git(root, "worktree", "list").count("\n") == 1
+    assert git(root, "status", "--porcelain") == ""
+
     task_id = doc["task_ids"][0]
     code, shown, _ = swc(root, "show", task_id, "--db", str(db), "--json")
     assert code == 0 and len(shown["runs"]) == 3
@@ -141,6 +146,7 @@ def test_resume_after_interrupt_does_not_repeat_work(history, models: Models, tm
     assert code == 0, err
     assert doc["runs_reused"] == 1 and doc["runs_to_do"] == 2
     assert first_task not in {name for _t, _k, name, _p, _c in models.calls[before:]}
+    assert git(root, "worktree", "list").count("\n") == 1  # the interrupted run cleaned up
     assert table(doc)["weak"]["tasks"] == 3
 
 
