@@ -46,6 +46,7 @@ def patch_messages(
     guidance_title: str = "Plan from a senior engineer",
     previous: Previous | None = None,
     prompts_dir: str | None = None,
+    small: bool = False,
 ) -> list[dict[str, str]]:
     template = "patch_whole" if edit_format == "whole" else "patch_search_replace"
     tests = [
@@ -59,10 +60,11 @@ def patch_messages(
         guidance_title=guidance_title,
         previous=previous,
         tests=tests,
+        small=small,
         **context_vars(context, task_text),
     )
     return [
-        {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
+        {"role": "system", "content": render("system", prompts_dir=prompts_dir, small=small)},
         {"role": "user", "content": user},
     ]
 

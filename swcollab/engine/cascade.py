@@ -324,7 +324,8 @@ def _borrow_tests(run: _Run, helper: TierPlan, plan: TestPlan, base_root: Path,
     helper_context = trim_for_small_model(context) if run.small[helper.tier] else context
     write_repro_tests(client=run.client, tier=helper.tier, count=max(helper.tests, 2),
                       task=run.request.task, context=helper_context, plan=plan,
-                      base_root=base_root, prompts_dir=run.prompts_dir, on_event=run.on_event)
+                      base_root=base_root, prompts_dir=run.prompts_dir, on_event=run.on_event,
+                      small=run.small[helper.tier])
 
 
 def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: Context,
@@ -338,6 +339,7 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
         edit_format=tier.edit_format, context=context, task_text=run.request.task.text,
         plan=plan, guidance=guidance if tier.tier == "weak" else "",
         guidance_title=guidance_title, previous=previous, prompts_dir=run.prompts_dir,
+        small=run.small[tier.tier],
     )
     temperature = settings.tier(tier.tier).temperature if tier.candidates > 1 else 0.0
     attempt, worktree = run_candidate(
@@ -444,6 +446,9 @@ def _account(result: RunResult, ledger: object, client: ModelClient) -> None:
         (c["prompt_tokens"] or 0) * strong_in + (c["completion_tokens"] or 0) * strong_out
         for c in calls
     )
+    for warning in getattr(client, "warnings", []):
+        if warning not in result.warnings:
+            result.warnings.append(warning)
     by_tier: dict[str, int] = {}
     for call in calls:
         by_tier[call["tier"]] = by_tier.get(call["tier"], 0) + 1

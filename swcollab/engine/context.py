@@ -10,7 +10,6 @@ from .types import Context, ContextFile
 
 MAX_FULL_FILES = 4
 CHARS_PER_TOKEN = 4
-SMALL_MODEL_MAP_TOKENS = 384
 SMALL_MODEL_FILE_TOKENS = 1500
 TEST_OUTPUT_CHARS = 4000
 
@@ -97,10 +96,9 @@ def trim_for_small_model(context: Context) -> Context:
         first = files[0]
         files = (ContextFile(first.path, first.language,
                              first.text[: SMALL_MODEL_FILE_TOKENS * CHARS_PER_TOKEN]),)
-    lines = context.repo_map.splitlines()
-    short_map = "\n".join(lines[: SMALL_MODEL_MAP_TOKENS // 8])
+    # Measured on SmolLM2-135M: a map beside the code draws it away from the file to fix.
     return Context(
-        repo_map=short_map,
+        repo_map="",
         files=files,
         ranked_paths=context.ranked_paths,
         test_output=context.test_output[:1500],

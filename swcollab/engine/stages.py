@@ -78,12 +78,14 @@ def write_repro_tests(
     previous_failure = ""
     kept_total = 0
     discarded_total = 0
-    for _round in range(2):
+    # A tiny model's tests are rarely usable: one try, not two, to save its slow calls.
+    for _round in range(1 if small else 2):
         on_event(Event("tests", f"writing {count} reproduction test(s)", tier))
         messages = [
-            {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
+            {"role": "system", "content": render("system", prompts_dir=prompts_dir,
+                                                 small=small)},
             {"role": "user", "content": render(
-                "tests", prompts_dir=prompts_dir, count=count,
+                "tests", prompts_dir=prompts_dir, count=count, small=small,
                 framework=FRAMEWORKS.get(language, language), import_hint=hint,
                 previous_failure=previous_failure, test_path=path, language=language,
                 **context_vars(context, task.text))},

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from fakes.openai_server import FakeOpenAI, request_text
+from tests.fakes.openai_server import FakeOpenAI, request_text
 
 BUGGY_OPS = '''"""Arithmetic helpers."""
 

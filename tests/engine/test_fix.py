@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from swcollab.cli import cli
 from engine.conftest import (
     GOOD_PATCH,
     GOOD_TEST,
@@ -19,6 +18,7 @@ from engine.conftest import (
     WRONG_PATCH,
     git,
 )
+from swcollab.cli import cli
 
 PROMPT = "add(2, 3) returns -1 instead of 5: the sum is wrong"
 
@@ -139,7 +139,7 @@ def test_malformed_edit_corrected_after_feedback(project, models, fake_llm):
 
 def test_plan_strategy_strong_plans_weak_patches(project, models, fake_llm):
     script = models()
-    code, doc, _ = fix(project, "--strategy", "plan")
+    code, _doc, _ = fix(project, "--strategy", "plan")
     assert code == 0
     assert script.count("strong", "plan") == 1
     assert script.count("strong", "patch") == 0
@@ -182,7 +182,7 @@ def test_interrupt_during_test_run(project, models, monkeypatch):
         raise KeyboardInterrupt
 
     monkeypatch.setattr(attempts.TestPlan, "evaluate", interrupted)
-    code, doc, err = fix(project)
+    code, _doc, err = fix(project)
     monkeypatch.setattr(attempts.TestPlan, "evaluate", real)
     assert code == 130
     assert "interrupted" in err

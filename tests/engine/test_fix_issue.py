@@ -10,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 
 from engine.conftest import WRONG_PATCH, git
-from fakes.github_server import FakeGitHub, fake_github  # noqa: F401  (fixture)
 from swcollab.cli import cli
+from tests.fakes.github_server import FakeGitHub, fake_github  # noqa: F401  (fixture)
 
 
 @pytest.fixture

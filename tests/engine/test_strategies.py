@@ -8,7 +8,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.conftest import GOOD_PATCH, PASSING_TEST, WRONG_PATCH, git
+from engine.conftest import GOOD_PATCH, GOOD_TEST, PASSING_TEST, WRONG_PATCH, git
 from engine.test_fix import fix, ops_on
 from swcollab.cli import cli
 
@@ -109,8 +109,7 @@ def test_fewshot_offers_past_fix_never_a_later_commit(project, models, fake_llm,
 
 
 def test_weak_tests_useless_strong_tests_judge(project, models):
-    script = models(weak_tests=[PASSING_TEST], strong_tests=None or [
-        __import__("engine.conftest", fromlist=["GOOD_TEST"]).GOOD_TEST])
+    script = models(weak_tests=[PASSING_TEST], strong_tests=[GOOD_TEST])
     code, doc, _ = fix(project)
     assert code == 0
     assert script.count("strong", "tests") == 1
