@@ -146,7 +146,8 @@ def run_fix(
 
 
 def _execute(run: _Run) -> None:
-    from ..sandbox import Worktree, detect_test_command, isolation_warning
+    from ..sandbox import Worktree, isolation_warning
+    from .intake import test_command_for
 
     request, settings, client = run.request, run.request.settings, run.client
     specs = client.specs()
@@ -168,13 +169,7 @@ def _execute(run: _Run) -> None:
         run.result.warnings.extend(base.warnings)
         if settings.network_isolation and (isolation := isolation_warning()):
             run.result.warnings.append(isolation)
-        command = detect_test_command(
-            base.path, settings.test_cmd, source=settings.sources.get("test_cmd", "config"))
-        if command is None:
-            raise UsageError(
-                "no test command: swc needs one to judge patches",
-                hint="Set test_cmd in .swc.toml or pass --test-cmd 'pytest -q'.",
-            )
+        command = test_command_for(base.path, settings)
         run.result.test_command = command.display
         run.on_event(Event("context", "building the repo map and context"))
         context, warnings = build_context(

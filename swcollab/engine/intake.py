@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+from typing import TYPE_CHECKING
+
 from ..config import Settings
 from ..errors import UsageError
 from ..gitrepo import RepoPaths
 from ..task import Task, task_from_failing_tests
 from .cascade import resolve_base
+
+if TYPE_CHECKING:
+    from ..sandbox import TestCommand
 
 
 def task_from_test_run(
@@ -14,17 +20,11 @@ def task_from_test_run(
     user_tests: tuple[str, ...] = (),
 ) -> Task:
     """Run the test command on the base; what fails (and its output) becomes the task."""
-    from ..sandbox import Worktree, clip_output, detect_test_command, run_tests
+    from ..sandbox import Worktree, clip_output, run_tests
 
     base_sha = resolve_base(repo.root, base)
     with Worktree(repo.root, base_sha, include_dirty=include_dirty) as worktree:
-        command = detect_test_command(
-            worktree.path, settings.test_cmd, source=settings.sources.get("test_cmd", "config"))
-        if command is None:
-            raise UsageError(
-                "--from-failing-tests needs a test command and none was found",
-                hint="Set test_cmd in .swc.toml or pass --test-cmd.",
-            )
+        command = test_command_for(worktree.path, settings)
         run = run_tests(worktree.path, command, timeout=settings.test_timeout,
                         selection=user_tests, isolate_network=settings.network_isolation)
     if run.passed:
@@ -36,3 +36,29 @@ def task_from_test_run(
     targets = failing or user_tests
     return task_from_failing_tests(clip_output(run.output, 6000), failing,
                                    command=command.display, user_tests=targets)
+
+
+def test_command_for(root: Path, settings: Settings) -> TestCommand:
+    """The configured or detected test command; pytest for a Python project without tests.
+
+    A Python project with no tests yet still gets generated reproduction tests, and they
+    need a runner: pytest, when it is installed beside swc.
+    """
+    import importlib.util
+    import sys
+
+    from ..sandbox import TestCommand, detect_test_command
+
+    command = detect_test_command(
+        root, settings.test_cmd, source=settings.sources.get("test_cmd", "config"))
+    if command is not None:
+        return command
+    python_project = any((root / name).exists() for name in
+                         ("pyproject.toml", "setup.py", "setup.cfg")) or any(root.glob("*.py"))
+    if python_project and importlib.util.find_spec("pytest") is not None:
+        return TestCommand((sys.executable, "-m", "pytest"),
+                           "default: pytest (a Python project with no tests yet)")
+    raise UsageError(
+        "no test command: swc needs one to judge patches and none was detected",
+        hint="Set test_cmd in .swc.toml or pass --test-cmd (e.g. --test-cmd 'pytest -q').",
+    )
