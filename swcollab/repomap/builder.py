@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import multiprocessing
+import multiprocessing.context
 import os
 import sqlite3
 import time
 from collections import Counter
 from collections.abc import Iterator, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -228,10 +231,14 @@ def _parse_all(root: Path, missing: dict[Key, SourceFile], run: _Run) -> dict[Ke
     keys = list(missing)
     jobs = [(root, missing[k].path, missing[k].language) for k in keys]
     workers = min(MAX_WORKERS, os.cpu_count() or 1)
+    results: list[FileTags | None] | None = None
     if len(jobs) >= PARALLEL_MIN_FILES and workers > 1:
-        with ProcessPoolExecutor(max_workers=workers) as pool:
-            results = list(pool.map(parse_file, *zip(*jobs, strict=True), chunksize=32))
-    else:
+        try:
+            with ProcessPoolExecutor(max_workers=workers, mp_context=_worker_context()) as pool:
+                results = list(pool.map(parse_file, *zip(*jobs, strict=True), chunksize=32))
+        except (BrokenProcessPool, OSError) as exc:
+            run.warnings.append(f"parallel parsing failed ({exc}); parsed in one process")
+    if results is None:
         results = [parse_file(*job) for job in jobs]
     parsed = {}
     for key, job, tags in zip(keys, jobs, results, strict=True):
@@ -240,6 +247,13 @@ def _parse_all(root: Path, missing: dict[Key, SourceFile], run: _Run) -> dict[Ke
             continue
         parsed[key] = tags
     return parsed
+
+
+def _worker_context() -> multiprocessing.context.BaseContext:
+    # fork where there is one: forkserver and spawn re-run the caller's __main__ module,
+    # which breaks any script that calls the map at top level. Workers only parse.
+    methods = multiprocessing.get_all_start_methods()
+    return multiprocessing.get_context("fork" if "fork" in methods else None)
 
 
 def _branch_files(root: Path, base: str | None, run: _Run) -> list[str]:

@@ -55,7 +55,7 @@ class FileTags:
     definitions: list[Definition] = field(default_factory=list)
     references: dict[str, int] = field(default_factory=dict)
     terms: dict[str, int] = field(default_factory=dict)  # lexical terms for BM25
-    error_nodes: int = 0
+    syntax_errors: bool = False  # tree-sitter recovered from errors in the file
 
 
 @cache
@@ -115,7 +115,7 @@ def extract_tags(language: str, source: bytes) -> FileTags:
         definitions=definitions,
         references=references,
         terms=terms,
-        error_nodes=int(tree.root_node.has_error),
+        syntax_errors=bool(tree.root_node.has_error),
     )
 
 
