@@ -201,6 +201,15 @@ def _print_totals(t: dict[str, Any]) -> None:
         lines.append(("saving", f"{money(t['saving_usd'])} ({_pct(t['saving_pct'])})"))
     else:
         lines.append(("strong-only", "- (the strong model's price is unknown)"))
+    if t.get("brief_cost_usd"):
+        lines.append(("brief", f"{money(t['brief_cost_usd'])} of the spend is the repository "
+                      "brief, spread over the runs that used it"))
+    if t.get("routes"):
+        r = t["routes"]
+        lines.append(("routing", f"weak-routed and fixed by weak {r['weak_fixed_by_weak']}, "
+                      f"weak-routed but escalated {r['weak_escalated']}, sent to strong "
+                      f"{r['strong']} (whether weak would have fixed those is not measured), "
+                      f"router unusable {r['fallback']}"))
     console = out_console()
     for label, value in lines:
         console.print(f"{label:<12} {value}", markup=False, highlight=False)

@@ -9,7 +9,7 @@ from typing import Any
 # what the same tokens would have cost at strong prices (the engine's figure if it gave
 # one, else the sum over the calls).
 _PER_RUN = """
-    SELECT r.id, r.strategy, r.verdict,
+    SELECT r.id, r.strategy, r.verdict, r.meta,
         (SELECT COALESCE(SUM(c.cost_usd), 0) FROM calls c WHERE c.run_id = r.id) AS spend,
         (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.tier = 'strong'
             AND c.outcome != 'refused') AS strong_calls,
@@ -22,7 +22,63 @@ _PER_RUN = """
 """
 
 
-def summarise(rows: list[sqlite3.Row]) -> dict[str, Any]:
+BRIEF_STRATEGY = "brief"
+
+
+def _per_run(db: sqlite3.Connection) -> list[dict[str, Any]]:
+    """Fix runs, each charged its share of the repository brief it was shown.
+
+    A brief is written once (a run of strategy "brief") and read by many runs: its cost is
+    spread evenly over the runs that used it, so per-strategy figures include it once.
+    """
+    rows = [dict(r) for r in db.execute(_PER_RUN).fetchall()]
+    briefs = {r["id"]: r["spend"] for r in rows if r["strategy"] == BRIEF_STRATEGY}
+    runs = [r for r in rows if r["strategy"] != BRIEF_STRATEGY]
+    users: dict[str, list[dict[str, Any]]] = {}
+    for run in runs:
+        run["meta"] = _meta(run.get("meta"))
+        brief = str(run["meta"].get("brief") or "")
+        brief_id = brief.partition(":")[2]
+        if brief.startswith("generated:") and brief_id in briefs:
+            users.setdefault(brief_id, []).append(run)
+    for brief_id, using in users.items():
+        share = briefs[brief_id] / len(using)
+        for run in using:
+            run["spend"] += share
+            run["brief_share"] = share
+    return runs
+
+
+def _meta(raw: Any) -> dict[str, Any]:
+    import json
+
+    try:
+        value = json.loads(raw or "{}")
+    except (TypeError, ValueError):
+        return {}
+    return value if isinstance(value, dict) else {}
+
+
+def route_outcomes(rows: list[dict[str, Any]]) -> dict[str, int] | None:
+    """What is measurable about routing: weak-routed runs the weak tier fixed, or not.
+
+    Whether a strong-routed task would have been fixed by the weak tier is not known.
+    """
+    routed = [r for r in rows if r.get("meta", {}).get("route")]
+    if not routed:
+        return None
+    outcome = {"weak_fixed_by_weak": 0, "weak_escalated": 0, "strong": 0, "fallback": 0}
+    for run in routed:
+        meta = run["meta"]
+        if meta["route"] == "weak":
+            fixed_by_weak = run["verdict"] == "fixed" and meta.get("winner_tier") == "weak"
+            outcome["weak_fixed_by_weak" if fixed_by_weak else "weak_escalated"] += 1
+        elif meta["route"] in outcome:
+            outcome[meta["route"]] += 1
+    return outcome
+
+
+def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
     runs = len(rows)
     finished = sum(1 for r in rows if r["verdict"] is not None)
     fixed = sum(1 for r in rows if r["verdict"] == "fixed")
@@ -47,6 +103,8 @@ def summarise(rows: list[sqlite3.Row]) -> dict[str, Any]:
         "saving_usd": saving,
         "saving_pct": _pct(saving, strong_only) if saving is not None else None,
         "unpriced_calls": sum(r["unpriced"] for r in rows),
+        "brief_cost_usd": sum(r.get("brief_share", 0.0) for r in rows),
+        "routes": route_outcomes(rows),
     }
 
 
@@ -56,7 +114,7 @@ def _pct(part: float | None, whole: float | None) -> float | None:
     return 100.0 * part / whole
 
 
-def _count_verdicts(rows: list[sqlite3.Row]) -> dict[str, int]:
+def _count_verdicts(rows: list[dict[str, Any]]) -> dict[str, int]:
     counts: dict[str, int] = {}
     for row in rows:
         verdict = row["verdict"] or "unfinished"
@@ -65,11 +123,11 @@ def _count_verdicts(rows: list[sqlite3.Row]) -> dict[str, int]:
 
 
 def totals(db: sqlite3.Connection) -> dict[str, Any]:
-    return summarise(db.execute(_PER_RUN).fetchall())
+    return summarise(_per_run(db))
 
 
 def strategy_rows(db: sqlite3.Connection) -> list[dict[str, Any]]:
-    rows = db.execute(_PER_RUN).fetchall()
+    rows = _per_run(db)
     strategies = sorted({r["strategy"] for r in rows})
     return [{"strategy": name, **summarise([r for r in rows if r["strategy"] == name])}
             for name in strategies]

@@ -139,3 +139,18 @@ def test_stats_by_strategy(project, models):
     rows = json.loads(result.stdout)
     text = json.dumps(rows)
     assert "cascade" in text and "strong" in text
+
+
+def test_stats_spread_brief_cost_and_route_outcomes(project, models):
+    models()
+    CliRunner().invoke(cli, ["--repo", str(project), "brief"])
+    fix(project, "--strategy", "route")
+    fix(project, "--strategy", "route")
+    result = CliRunner().invoke(cli, ["--repo", str(project), "stats", "--json"])
+    totals = json.loads(result.stdout)
+    assert totals["runs"] == 2  # the brief is not a run of its own
+    brief_cost = calls(project, "brief")[0]["cost_usd"]
+    assert abs(totals["brief_cost_usd"] - brief_cost) < 1e-9
+    assert totals["routes"]["weak_fixed_by_weak"] == 2
+    text = CliRunner().invoke(cli, ["--repo", str(project), "stats"]).stdout
+    assert "routing" in text and "brief" in text
