@@ -147,3 +147,21 @@ def test_corrupted_cache_database_is_rebuilt(make_repo: MakeRepo) -> None:
     assert code == 0
     assert "def cached_function():" in out
     assert "rebuilt" in err
+
+
+def test_vendored_and_generated_files_are_left_out(make_repo: MakeRepo) -> None:
+    repo = make_repo({
+        "app/main.py": "def run_app():\n    pass\n",
+        "node_modules/lib/index.js": "function vendoredThing() {}\n",
+        "third_party/dep.py": "def vendored_helper():\n    pass\n",
+        "web/bundle.min.js": "function minified(){}\n",
+        "proto/api_pb2.py": "def generated_message():\n    pass\n",
+        "gen/schema.py": "def marked_generated():\n    pass\n",
+        "extern/copy.go": "package extern\nfunc Copied() {}\n",
+        ".gitattributes": "gen/** linguist-generated\nextern/** linguist-vendored=true\n",
+    })
+    result = build_repo_map(repo, Focus())
+    assert [f.path for f in result.files] == ["app/main.py"]
+    assert result.stats.skipped["vendored directory"] == 2
+    assert result.stats.skipped["generated"] == 2
+    assert result.stats.skipped["generated or vendored (.gitattributes)"] == 2
