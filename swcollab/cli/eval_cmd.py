@@ -61,6 +61,9 @@ def _run_options(func: Any) -> Any:
                      default=None, metavar="[REV-RANGE]",
                      help="Mine tasks from this repository's past fixes (default range: "
                           "HEAD)."),
+        click.option("--issues", is_flag=True,
+                     help="With --from-history: add the GitHub issue a commit message names "
+                          "(#N; title and body only) to the task text."),
         click.option("--limit", type=click.IntRange(min=1),
                      help="At most this many tasks (mined, or read from --tasks)."),
         click.option("--save", type=click.Path(dir_okay=False, path_type=Path),

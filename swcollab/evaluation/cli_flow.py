@@ -54,7 +54,11 @@ def run_eval(app: Any, *, json_: bool, options: dict[str, Any]) -> int:
         pairs=tuple(parse_pair(p) for p in options["pairs"]), jobs=options["jobs"],
         budget=options["budget"], rerun=options["rerun"],
         shard=parse_shard(options["shard"]), dry_run=options["dry_run"],
+        issues=options["issues"],
     )
+    if options["issues"] and options["history"] is None:
+        raise UsageError("--issues goes with --from-history: it adds the issue a fix "
+                         "commit names to the task text")
     with EvalStore(_db_path(app, options["db_path"])) as store:
         outcome = evaluate(repo, settings, eval_options, store, on_progress=_progress())
     if json_:

@@ -35,6 +35,7 @@ class EvalOptions:
     rerun: bool = False
     shard: tuple[int, int] | None = None
     dry_run: bool = False
+    issues: bool = False  # mined tasks: add the GitHub issue the commit message names
 
 
 @dataclass
@@ -73,10 +74,13 @@ def load_tasks(repo: RepoPaths, options: EvalOptions, tests: TestConfig, store: 
         skips += [Skip(t.instance_id, "repo", f"instance of another repository: {t.repo}")
                   for t in tasks if t not in ours]
         return ours, skips, 0, False
+    from .issues import github_issue_reader
     from .mining import mine_history
 
+    reader = github_issue_reader(repo.root) if options.issues else None
     mined = mine_history(repo.root, tests, rev_range=options.history or "HEAD",
-                         limit=options.limit, cache=store, on_progress=on_progress)
+                         limit=options.limit, cache=store, on_progress=on_progress,
+                         issue_reader=reader)
     return mined.tasks, mined.skips, mined.examined, True
 
 

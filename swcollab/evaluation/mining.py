@@ -129,10 +129,11 @@ def mine_history(
     limit: int | None = None,
     cache: MineCache | None = None,
     on_progress: Callable[[str], None] | None = None,
+    issue_reader: Callable[[str], str | None] | None = None,
 ) -> MineResult:
     """Tasks from the newest commits of ``rev_range`` backwards, until ``limit`` are found."""
     repo_name = gitops.repo_identity(root)
-    key = config.command or "detected"
+    key = (config.command or "detected") + ("|issues" if issue_reader else "")
     result = MineResult()
     for sha, parents, changed in gitops.log_changes(root, rev_range):
         if limit is not None and len(result.tasks) >= limit:
@@ -144,6 +145,8 @@ def mine_history(
             if not isinstance(shape, Skip) and on_progress is not None:
                 on_progress(f"mining {sha[:10]}: running its tests on the parent and the commit")
             outcome = mine_commit(root, sha, config, repo_name, shape)
+            if issue_reader is not None and isinstance(outcome, EvalTask):
+                outcome = with_issue(outcome, issue_reader)
             if cache is not None:
                 cache.remember_mined(sha, key, outcome)
         if isinstance(outcome, Skip):
@@ -151,3 +154,13 @@ def mine_history(
         else:
             result.tasks.append(outcome)
     return result
+
+
+def with_issue(task: EvalTask, reader: Callable[[str], str | None]) -> EvalTask:
+    """The task text with the issue its commit message names, when there is one."""
+    from dataclasses import replace
+
+    text = reader(task.problem_statement)
+    if not text:
+        return task
+    return replace(task, problem_statement=f"{task.problem_statement}\n\n{text}")
