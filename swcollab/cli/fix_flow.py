@@ -133,6 +133,8 @@ def _comment(result: RunResult) -> str:
 def _render(result: RunResult, *, json_: bool) -> None:
     if json_:
         print_json(result_as_json(result))
+        for warning in result.warnings:
+            warn(warning)
         return
     from ..output import out_console
 
