@@ -235,3 +235,34 @@ def test_human_output_names_branch(project, models):
     assert "git diff HEAD...swc/" in result.stdout
     subprocess.run(["git", "rev-parse", "--verify", "swc/add-2-3-returns-1-instead-of-5"],
                    cwd=project, check=False)
+
+
+def test_from_failing_tests(project, models, fake_llm):
+    script = models()
+    (project / "tests" / "test_add.py").write_text(
+        "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n")
+    git(project, "add", "-A")
+    git(project, "commit", "-qm", "a failing test")
+    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--from-failing-tests",
+                                      "--json"], catch_exceptions=False)
+    doc = json.loads(result.stdout)
+    assert result.exit_code == 0, doc
+    assert doc["tests"]["user"] == ["tests/test_add.py::test_add"]
+    assert "assert -1 == 5" in fake_llm.prompts()[0] or "AssertionError" in fake_llm.prompts()[0]
+    assert script.count("weak", "patch") == 1
+    assert "return a + b" in ops_on(project, doc["branch"])
+
+
+def test_from_failing_tests_when_all_pass(project, models):
+    models()
+    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--from-failing-tests"])
+    assert result.exit_code == 2
+    assert "nothing to fix" in result.stderr
+
+
+def test_prompt_file_from_stdin(project, models):
+    models()
+    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--prompt-file", "-",
+                                      "--json"], input=PROMPT + "\n")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["task"]["title"] == PROMPT
