@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import signal
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from typing import Any
 
@@ -33,62 +33,59 @@ Exit codes: 0 fixed, 1 not fixed or unverified, 2 usage/configuration error,
 """
 
 
-def _task_options(func: Any) -> Any:
-    options = [
-        click.option("--prompt", "-p", help="What to fix, as text."),
-        click.option("--prompt-file", "-f", type=str,
-                     help="Read what to fix from a file ('-' for standard input)."),
-        click.option("--from-failing-tests", is_flag=True,
-                     help="Run the test command; what fails (and its output) is the task."),
-        click.option("--issue", "-i", "issue_ref",
-                     help="GitHub issue: 123, owner/repo#123 or its URL."),
-        click.option("--tests", "-t", "user_tests", multiple=True,
-                     help="A test file or test id you wrote that fails now and must pass "
-                          "(repeatable)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+def _stacked(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """One decorator applying click options in the order they are listed (for --help)."""
+
+    def decorate(func: Any) -> Any:
+        for option in reversed(options):
+            func = option(func)
+        return func
+
+    return decorate
 
 
-def _run_options(func: Any) -> Any:
-    options = [
-        click.option("--strategy", "-s", type=click.Choice(STRATEGIES),
-                     help="How the tiers collaborate (default: cascade)."),
-        click.option("--weak", help="Weak model (overrides weak.model)."),
-        click.option("--strong", help="Strong model (overrides strong.model)."),
-        click.option("--budget", "-b", type=float, help="Most USD this run may spend."),
-        click.option("--test-cmd", help="Command that runs the tests (default: detected)."),
-        click.option("--test-timeout", type=float, help="Seconds per test run."),
-        click.option("--map-tokens", type=int, help="Token budget of the repo map."),
-        click.option("--base", default="HEAD", show_default=True,
-                     help="Commit, branch or tag the fix is made on."),
-        click.option("--include-dirty", is_flag=True,
-                     help="Carry your uncommitted changes into the worktrees."),
-        click.option("--no-tests", is_flag=True,
-                     help="Leave the generated tests out of the branch's commit."),
-        click.option("--keep-failed", is_flag=True,
-                     help="When nothing passes, still leave the best attempt on "
-                          "swc/<slug>-unverified."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+_task_options = _stacked(
+    click.option("--prompt", "-p", help="What to fix, as text."),
+    click.option("--prompt-file", "-f", type=str,
+                 help="Read what to fix from a file ('-' for standard input)."),
+    click.option("--from-failing-tests", is_flag=True,
+                 help="Run the test command; what fails (and its output) is the task."),
+    click.option("--issue", "-i", "issue_ref",
+                 help="GitHub issue: 123, owner/repo#123 or its URL."),
+    click.option("--tests", "-t", "user_tests", multiple=True,
+                 help="A test file or test id you wrote that fails now and must pass "
+                      "(repeatable)."),
+)
 
+_run_options = _stacked(
+    click.option("--strategy", "-s", type=click.Choice(STRATEGIES),
+                 help="How the tiers collaborate (default: cascade)."),
+    click.option("--weak", help="Weak model (overrides weak.model)."),
+    click.option("--strong", help="Strong model (overrides strong.model)."),
+    click.option("--budget", "-b", type=float, help="Most USD this run may spend."),
+    click.option("--test-cmd", help="Command that runs the tests (default: detected)."),
+    click.option("--test-timeout", type=float, help="Seconds per test run."),
+    click.option("--map-tokens", type=int, help="Token budget of the repo map."),
+    click.option("--base", default="HEAD", show_default=True,
+                 help="Commit, branch or tag the fix is made on."),
+    click.option("--include-dirty", is_flag=True,
+                 help="Carry your uncommitted changes into the worktrees."),
+    click.option("--no-tests", is_flag=True,
+                 help="Leave the generated tests out of the branch's commit."),
+    click.option("--keep-failed", is_flag=True,
+                 help="When nothing passes, still leave the best attempt on "
+                      "swc/<slug>-unverified."),
+)
 
-def _github_options(func: Any) -> Any:
-    options = [
-        click.option("--push", is_flag=True, help="Push the branch (never force)."),
-        click.option("--remote", default="origin", show_default=True,
-                     help="Remote to push to."),
-        click.option("--pr", is_flag=True,
-                     help="Open a draft pull request with the report (implies --push)."),
-        click.option("--comment", is_flag=True,
-                     help="Post a short summary on the issue (with --issue)."),
-    ]
-    for option in reversed(options):
-        func = option(func)
-    return func
+_github_options = _stacked(
+    click.option("--push", is_flag=True, help="Push the branch (never force)."),
+    click.option("--remote", default="origin", show_default=True,
+                 help="Remote to push to."),
+    click.option("--pr", is_flag=True,
+                 help="Open a draft pull request with the report (implies --push)."),
+    click.option("--comment", is_flag=True,
+                 help="Post a short summary on the issue (with --issue)."),
+)
 
 
 @contextmanager
