@@ -217,28 +217,41 @@ def _plan(
     file_lines, code_lines = split_lines(content), split_lines(code)
     before = outline(language, original).flat() if original and original != content else None
     context = (file_lines, code_lines, before, split_lines(original or ""))
-    # (definition, what unknown definition it came out of: "", "class" or "function")
-    pending = [(d, "") for d in complete]
-    while pending:
-        wanted, unwrapped = pending.pop(0)
-        targets = _find(current.flat(), wanted, bare=bool(unwrapped))
-        if unwrapped == "class":  # a method of an unknown class only stands for a method
-            targets = [t for t in targets if t.scope]
+    unknown = _plan_all(plan, current, complete, context, bare=False)
+    wrapped = [d for d in unknown if d.name == WRAPPER_CLASS]
+    if not plan.replaced and not plan.unchanged and not plan.ambiguous and not wrapped:
+        # Nothing in the block is known by name: small models copy the prompt's
+        # placeholder, `def the_function(n):`, around a correct `def is_even(n):`. Take
+        # known functions nested in unknown ones (never methods of unknown classes:
+        # every class has an `__init__`).
+        wrapped = [d for d in unknown if d.kind == "function"]
+    nested = [m for d in wrapped for m in d.members if not m.has_error]
+    if nested:
+        plan.ignored = [d for d in plan.ignored if d.name != WRAPPER_CLASS]
+        _plan_all(plan, current, nested, context, bare=True)
+    _drop_overlaps(plan)
+    return plan
+
+
+def _plan_all(
+    plan: _Plan, current: Outline, wanted_all: list[Definition], context: tuple, bare: bool
+) -> list[Definition]:
+    """Plan each definition; returns those that match nothing in the file."""
+    unknown = []
+    for wanted in wanted_all:
+        targets = _find(current.flat(), wanted, bare=bare)
+        if bare and wanted.scope and wanted.scope[-1] == WRAPPER_CLASS:
+            targets = [t for t in targets if t.scope]  # a bare method stands for a method
         if len(targets) > 1:
             plan.ambiguous.append(dotted(wanted))
-        elif not targets and wanted.members and not unwrapped:
-            # An unknown class wrapping known methods (`class Solution:`), or an unknown
-            # function wrapping a known one (`def the_function(n): def is_even(n): ...`).
-            pending[:0] = [(m, wanted.kind) for m in wanted.members if not m.has_error]
-            plan.ignored.append(wanted)
         elif not targets:
+            unknown.append(wanted)
             plan.ignored.append(wanted)
         elif wanted.kind == "class" and not _covers(wanted, targets[0], context):
             _plan_members(plan, targets[0], wanted, context)
         else:
             _plan_replacement(plan, targets[0], wanted, context)
-    _drop_overlaps(plan)
-    return plan
+    return unknown
 
 
 def _covers(wanted: Definition, target: Definition, context: tuple) -> bool:
