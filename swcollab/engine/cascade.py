@@ -175,7 +175,8 @@ def _execute(run: _Run) -> None:
         context, warnings = build_context(
             base.path, request.task, map_tokens=settings.map_tokens,
             context_tokens=settings.context_tokens, state_dir=request.repo.state_dir,
-            model=specs[plans[0].tier].model, max_file_size=settings.max_file_size,
+            model=_tokenizer_model(specs[plans[0].tier].model),
+            max_file_size=settings.max_file_size,
         )
         run.result.warnings.extend(warnings)
         context = _with_brief_and_examples(run, context)
@@ -214,6 +215,13 @@ def _with_brief_and_examples(run: _Run, context: Context) -> Context:
                 f"{e.source} {e.ref[:12]}" for e in examples))
             context = replace(context, examples=tuple(e.as_prompt() for e in examples))
     return context
+
+
+def _tokenizer_model(model: str) -> str | None:
+    """The model whose tokenizer counts the map; local GGUF models are not litellm's."""
+    from ..models import is_local
+
+    return None if is_local(model) else model
 
 
 def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
