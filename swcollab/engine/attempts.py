@@ -109,20 +109,22 @@ def run_candidate(
         reply = client.complete(tier.tier, messages, purpose="patch", temperature=temperature)
         result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format, files=files)
         if not result.ok:
-            on_event_edit_retry(on_event, tier, index, result.feedback())
+            # The worktree goes back to the base, so the model must resend every block.
+            feedback = result.feedback(applied_kept=False, prompts_dir=prompts_dir)
+            on_event_edit_retry(on_event, tier, index, feedback)
             worktree.reset()
             retry = [
                 *messages,
                 {"role": "assistant", "content": reply.text},
                 {"role": "user", "content": render(
-                    "edit_retry", prompts_dir=prompts_dir, feedback=result.feedback())},
+                    "edit_retry", prompts_dir=prompts_dir, feedback=feedback)},
             ]
             reply = client.complete(tier.tier, retry, purpose="patch-retry",
                                     temperature=temperature)
             result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
                                   files=files)
         if not result.ok:
-            error = result.feedback() or "the answer held no usable edit"
+            error = result.feedback(prompts_dir=prompts_dir) or "the answer held no usable edit"
             attempt = Attempt(tier.tier, index, tier.model, False, error, result.diff, (), False,
                               clip_output(error, FAILURE_CHARS))
             return attempt, worktree
