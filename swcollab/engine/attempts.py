@@ -124,9 +124,10 @@ def run_candidate(
             result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
                                   files=files)
         if not result.ok:
-            error = result.feedback(prompts_dir=prompts_dir) or "the answer held no usable edit"
-            attempt = Attempt(tier.tier, index, tier.model, False, error, result.diff, (), False,
-                              clip_output(error, FAILURE_CHARS))
+            feedback = result.feedback(prompts_dir=prompts_dir)
+            attempt = Attempt(tier.tier, index, tier.model, False, _edit_summary(result),
+                              result.diff, (), False,
+                              clip_output(feedback or "no usable edit", FAILURE_CHARS))
             return attempt, worktree
         protected = [*plan.user_tests_files(), *plan.existing_files,
                      *(g.path for g in plan.generated)]
@@ -150,6 +151,16 @@ def run_candidate(
     except BaseException:
         worktree.remove()
         raise
+
+
+def _edit_summary(result: Any) -> str:
+    """One line per failed block, for the report: which file and why."""
+    reasons = [
+        f"block {o.block.index}" + (f" ({o.block.path})" if o.block.path else "")
+        + f": {o.reason.splitlines()[0] if o.reason else 'did not apply'}"
+        for o in result.failed
+    ]
+    return "; ".join(reasons) or "the answer held no usable edit"
 
 
 def on_event_edit_retry(on_event: EventSink, tier: TierPlan, index: int, feedback: str) -> None:
