@@ -1,7 +1,7 @@
 """The quality corpus: the file a task needs is in the map at 1,024 tokens.
 
 Tasks and the code they were written against: ``quality_tasks.py``. The hit rate is
-reported in docs/repomap.md.
+reported in the README.
 """
 
 from __future__ import annotations
