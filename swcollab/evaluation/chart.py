@@ -38,29 +38,33 @@ def draw_chart(rows: list[ComboRow], prefix: Path, *, title: str = "swc eval") -
         raise MissingExtra("the chart needs matplotlib",
                            hint="pip install 'swcollab[eval]'") from None
     frontier = pareto_frontier(rows)
+    on_frontier = {id(r) for r in frontier}
     figure, axes = plt.subplots(figsize=(7, 4.5), dpi=120)
     try:
-        on_frontier = {id(r) for r in frontier}
-        for row in rows:
-            marker = "o" if id(row) in on_frontier else "x"
-            axes.scatter(row.cost_usd, 100 * row.rate, marker=marker, s=50,
-                         color="tab:blue" if id(row) in on_frontier else "tab:gray")
-            axes.annotate(row.label, (row.cost_usd, 100 * row.rate), fontsize=7,
-                          xytext=(4, 4), textcoords="offset points")
+        colours = plt.get_cmap("tab10").colors
+        for index, row in enumerate(rows):
+            colour = colours[index % len(colours)]
+            best = id(row) in on_frontier
+            # filled: on the frontier; hollow: another combination is cheaper and as good
+            axes.scatter(row.cost_usd, 100 * row.rate, s=60, marker="o", linewidths=1.5,
+                         edgecolors=colour, facecolors=colour if best else "none",
+                         label=row.label + ("" if best else " (dominated)"), zorder=3)
         if len(frontier) > 1:
             axes.step([r.cost_usd for r in frontier], [100 * r.rate for r in frontier],
-                      where="post", color="tab:blue", linewidth=1, label="Pareto frontier")
-            axes.legend(loc="lower right", fontsize=8)
+                      where="post", color="black", linewidth=1, linestyle="--",
+                      label="Pareto frontier", zorder=2)
         axes.set_xlabel("total cost (USD)")
         axes.set_ylabel("resolved (%)")
         axes.set_ylim(-5, 105)
+        axes.margins(x=0.1)
         axes.set_title(title, fontsize=10)
         axes.grid(True, alpha=0.3)
-        figure.tight_layout()
+        axes.legend(loc="upper left", bbox_to_anchor=(0.0, -0.14), fontsize=7, frameon=False)
         prefix.parent.mkdir(parents=True, exist_ok=True)
         paths = [prefix.with_name(prefix.name + ".png"), prefix.with_name(prefix.name + ".svg")]
         for path in paths:
-            figure.savefig(path, metadata={"Date": None} if path.suffix == ".svg" else None)
+            figure.savefig(path, bbox_inches="tight",
+                           metadata={"Date": None} if path.suffix == ".svg" else None)
     finally:
         plt.close(figure)
     return paths

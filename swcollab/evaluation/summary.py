@@ -127,7 +127,8 @@ def display_rows(rows: list[ComboRow]) -> list[list[str]]:
     for row in rows:
         label = row.label + (f" swc {row.version}" if many_versions else "")
         saved = "-" if row.saved_usd is None else (
-            f"{money(row.saved_usd)} ({percent(row.saved_share)}, {row.compared_tasks} tasks)")
+            f"{money(row.saved_usd)} ({percent(row.saved_share)}, {row.compared_tasks} "
+            f"task{'s' if row.compared_tasks != 1 else ''})")
         out.append([label, str(row.tasks), str(row.resolved), percent(row.rate),
                     money(row.cost_usd), money(row.cost_per_resolved),
                     percent(row.weak_alone_share), str(row.strong_calls),
