@@ -17,10 +17,10 @@ import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from ..config import Settings
 from ..errors import ConfigError, Interrupted, MissingCredentials, MissingExtra, SwcError
@@ -30,6 +30,9 @@ from .combos import Combination
 from .hidden import TestConfig, check_task, judge
 from .store import STATUS_DONE, STATUS_STOPPED, EvalStore, RunRecord
 from .tasks import EvalTask, Skip
+
+if TYPE_CHECKING:
+    from ..task import Task
 
 # Errors that would end every run the same way: stop the eval instead of recording each.
 FATAL = (MissingCredentials, MissingExtra, ConfigError)
@@ -168,12 +171,9 @@ def _run_state(repo: RepoPaths) -> Iterator[RepoPaths]:
     tags = repo.state_dir / "tags.db"
     if tags.is_file():
         try:
-            src = sqlite3.connect(f"file:{tags}?mode=ro", uri=True)
-            dst = sqlite3.connect(state / "tags.db")
-            with dst:
+            with closing(sqlite3.connect(f"file:{tags}?mode=ro", uri=True)) as src, \
+                    closing(sqlite3.connect(state / "tags.db")) as dst:
                 src.backup(dst)
-            src.close()
-            dst.close()
         except sqlite3.Error:
             (state / "tags.db").unlink(missing_ok=True)  # a cache: the run rebuilds it
     try:
@@ -183,7 +183,7 @@ def _run_state(repo: RepoPaths) -> Iterator[RepoPaths]:
         shutil.rmtree(holder, ignore_errors=True)
 
 
-def _fix_task(task: EvalTask) -> object:
+def _fix_task(task: EvalTask) -> Task:
     from ..gitout import slugify
     from ..task import Task
 
@@ -204,7 +204,7 @@ def run_one(setup: EvalSetup, task: EvalTask, combo: Combination, control: EvalC
     base = dict(task_id=task.instance_id, strategy=combo.strategy, weak_model=combo.weak_key,
                 strong_model=combo.strong_key, swc_version=setup.version)
     with _run_state(setup.repo) as run_repo:
-        request = FixRequest(task=_fix_task(task), repo=run_repo, settings=settings,  # type: ignore[arg-type]
+        request = FixRequest(task=_fix_task(task), repo=run_repo, settings=settings,
                              base=task.base_commit, include_tests=False, leave_branch=False)
         try:
             result = run_fix(request, budget=budget)
