@@ -103,5 +103,13 @@ class Interrupted(SwcError):
         super().__init__(message)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM, handled exactly like Ctrl-C.
+
+    A ``KeyboardInterrupt`` on purpose: libraries that catch ``Exception`` (litellm wraps
+    what it catches into a retryable connection error) must not swallow it.
+    """
+
+
 class LedgerError(EnvironmentProblem):
     """The run ledger or a cache database cannot be opened or is damaged."""

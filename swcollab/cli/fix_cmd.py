@@ -11,7 +11,7 @@ from typing import Any
 import click
 
 from ..config import STRATEGIES
-from ..errors import UsageError
+from ..errors import Terminated, UsageError
 from .common import AppContext, json_option, pass_app
 
 FIX_HELP = """Fix a problem and leave the fix on a new branch for review.
@@ -93,7 +93,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
     """SIGTERM (CI cancelling a job) cleans up exactly like Ctrl-C."""
 
     def handler(_signum: int, _frame: Any) -> None:
-        raise KeyboardInterrupt
+        raise Terminated("terminated by SIGTERM")
 
     try:
         previous = signal.signal(signal.SIGTERM, handler)

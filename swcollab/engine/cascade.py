@@ -138,8 +138,11 @@ def run_fix(
         pending = exc
     finally:
         result.duration_s = time.monotonic() - started
-        _account(result, ledger, client)
-        _finish(run, ledger)
+        try:
+            _account(result, ledger, client)
+            _finish(run, ledger)
+        finally:
+            ledger.close()
     if pending is not None and result.verdict != VERDICT_BUDGET:
         raise pending
     return result

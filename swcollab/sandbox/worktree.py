@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from ..errors import EnvironmentProblem, Interrupted, UsageError
+from ..errors import EnvironmentProblem, Terminated, UsageError
 from ._git import commit_tree, git_out, run_git, stage_tree
 
 HOLDER_PREFIX = "swc-"
@@ -251,7 +251,7 @@ def prune_stale_worktrees(repo_root: Path, temp_dir: Path | None = None) -> int:
 
 # -- SIGTERM while a worktree is active --------------------------------------------------
 class _SigtermGuard:
-    """Makes SIGTERM raise ``Interrupted`` while at least one worktree is active.
+    """Makes SIGTERM raise ``Terminated`` (a KeyboardInterrupt) while a worktree is active.
 
     Signal handlers are process-wide by nature, so this one object counts the active
     worktrees and restores the previous handler when the last one ends. Outside the main
@@ -282,7 +282,7 @@ class _SigtermGuard:
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    raise Interrupted("terminated by SIGTERM")
+    raise Terminated("terminated by SIGTERM")
 
 
 _SIGTERM_GUARD = _SigtermGuard()

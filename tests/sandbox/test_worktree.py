@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from swcollab.errors import Interrupted, UsageError
+from swcollab.errors import Terminated, UsageError
 from swcollab.gitout import commit_to_branch
 from swcollab.sandbox import TestCommand, Worktree, prune_stale_worktrees, run_tests
 
@@ -133,7 +133,7 @@ def test_dirty_repository_is_identical_after_all_kinds_of_attempts(make_repo, wt
     test_run = json.loads(running.read_text())["pgid"]
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
-    assert proc.returncode != 0 and "Interrupted" in err
+    assert proc.returncode != 0 and "Terminated" in err
     assert holders(wt_tmp) == []
     assert wait_until_gone(test_run), "the test run outlived the terminated swc"
     # 6. a process killed (SIGKILL) mid-attempt: the next run prunes what it left
@@ -155,7 +155,7 @@ def test_dirty_repository_is_identical_after_all_kinds_of_attempts(make_repo, wt
 def test_sigterm_while_active_raises_interrupted_and_restores_handler(make_repo, wt_tmp):
     repo = make_repo(PROJECT)
     previous = signal.getsignal(signal.SIGTERM)
-    with pytest.raises(Interrupted), Worktree(repo, temp_dir=wt_tmp) as wt:
+    with pytest.raises(Terminated), Worktree(repo, temp_dir=wt_tmp) as wt:
         assert wt.path.is_dir()
         os.kill(os.getpid(), signal.SIGTERM)
         time.sleep(5)  # the handler raises before this ends
