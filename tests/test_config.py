@@ -253,7 +253,7 @@ def test_ci_runs_exactly_the_readme_install_and_test_commands() -> None:
     install = [line for line in _fenced_lines(readme, "Install") if "pip install" in line]
     assert install[0] == (
         'CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
-        "pip install -e '.[dev,local]'"
+        "pip install -e '.[dev,local,eval]'"
     )
     assert install[0] in ci_lines
     assert _fenced_lines(readme, "Running the tests") == ["pytest"]
