@@ -24,13 +24,23 @@ def colour_disabled(environ: Mapping[str, str] | None = None) -> bool:
     return env.get("NO_COLOR", "") != ""
 
 
+PIPE_WIDTH = 200
+
+
 def _console(*, stderr: bool) -> Console:
     from rich.console import Console
 
     # rich alone would keep bold and underline under NO_COLOR; no colour system at all
     # means no escape sequences. Off a terminal rich already writes plain text.
     colour = None if colour_disabled() else "auto"
-    return Console(stderr=stderr, color_system=colour, highlight=False, soft_wrap=True)
+    stream = sys.stderr if stderr else sys.stdout
+    # Off a terminal (a pipe, a file, CI logs) rich assumes 80 columns and drops the
+    # columns of a wide table that do not fit; a reader of the file wants them all.
+    width = None
+    if not (hasattr(stream, "isatty") and stream.isatty()) and not os.environ.get("COLUMNS"):
+        width = PIPE_WIDTH
+    return Console(stderr=stderr, color_system=colour, highlight=False, soft_wrap=True,
+                   width=width)
 
 
 @lru_cache(maxsize=1)
