@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import difflib
 import os
+import re
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
@@ -71,18 +72,29 @@ class Settings:
     judge: str = "consistency"
     prompts_dir: str | None = None
     network_isolation: bool = True
+    tier_order: str = "weak,strong"
+    extra_tiers: tuple[TierSettings, ...] = ()
     # key ("budget", "weak.model") -> where its value came from
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     @property
+    def tier_names(self) -> tuple[str, ...]:
+        return tuple(name.strip() for name in self.tier_order.split(","))
+
+    @property
     def tiers(self) -> tuple[TierSettings, ...]:
-        return (self.weak, self.strong)
+        """The cascade's tiers in order: weak, any middle tiers, strong."""
+        by_name = {t.name: t for t in (self.weak, self.strong, *self.extra_tiers)}
+        return tuple(by_name.get(name, TierSettings(name)) for name in self.tier_names)
 
     def tier(self, name: str) -> TierSettings:
-        for tier in self.tiers:
+        for tier in (self.weak, self.strong, *self.extra_tiers):
             if tier.name == name:
                 return tier
-        raise ConfigError(f"unknown tier {name!r}; expected one of {', '.join(TIER_NAMES)}")
+        if name in self.tier_names:
+            return TierSettings(name)
+        raise ConfigError(
+            f"unknown tier {name!r}; expected one of {', '.join(self.tier_names)}")
 
 
 @dataclass(frozen=True)
@@ -112,6 +124,19 @@ def _non_negative(value: Any) -> str | None:
 
 def _positive(value: Any) -> str | None:
     return "a number > 0" if not value > 0 else None
+
+
+_TIER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
+
+
+def _tier_order(value: Any) -> str | None:
+    names = [name.strip() for name in str(value).split(",")]
+    if (len(names) < 2 or names[0] != "weak" or names[-1] != "strong"
+            or len(set(names)) != len(names)
+            or not all(_TIER_NAME.match(name) for name in names)):
+        return ('tier names separated by commas, from "weak" to "strong" (e.g. '
+                '"weak,mid,strong"), each once, lowercase')
+    return None
 
 
 def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
@@ -145,6 +170,8 @@ _TOP_KEYS = [
     Key("prompts_dir", str, "Directory with your own copies of the prompt templates.",
         optional=True),
     Key("network_isolation", bool, "Run tests without network where the platform allows."),
+    Key("tier_order", str, "The cascade's tiers in order; a middle tier such as \"mid\" is "
+        "configured as [mid] like [weak].", check=_tier_order),
 ]
 
 _TIER_FIELDS = [
@@ -166,11 +193,25 @@ _TIER_FIELDS = [
      _positive),
 ]
 
+def tier_keys(tier: str) -> dict[str, Key]:
+    return {
+        f"{tier}.{name}": Key(f"{tier}.{name}", kind, f"{tier} tier: {text}", optional, check)
+        for name, kind, text, optional, check in _TIER_FIELDS
+    }
+
+
 KEYS: dict[str, Key] = {key.name: key for key in _TOP_KEYS}
 for _tier in TIER_NAMES:
-    for _name, _kind, _help, _optional, _check in _TIER_FIELDS:
-        _key = Key(f"{_tier}.{_name}", _kind, f"{_tier} tier: {_help}", _optional, _check)
-        KEYS[_key.name] = _key
+    KEYS.update(tier_keys(_tier))
+
+
+def keys_for(tier_names: tuple[str, ...] | list[str]) -> dict[str, Key]:
+    """``KEYS`` plus the keys of the middle tiers named in ``tier_order``."""
+    keys = dict(KEYS)
+    for tier in tier_names:
+        if tier not in TIER_NAMES:
+            keys.update(tier_keys(tier))
+    return keys
 
 
 @dataclass(frozen=True)
@@ -216,7 +257,7 @@ def _flatten(table: Mapping[str, Any], origin: str) -> dict[str, Any]:
     """Turn a TOML table into dotted keys, accepting ``weak = "name"`` as ``weak.model``."""
     flat: dict[str, Any] = {}
     for name, value in table.items():
-        if name in TIER_NAMES:
+        if name in TIER_NAMES or isinstance(value, Mapping):
             if isinstance(value, str):
                 flat[f"{name}.model"] = value
             elif isinstance(value, Mapping):
@@ -228,14 +269,11 @@ def _flatten(table: Mapping[str, Any], origin: str) -> dict[str, Any]:
                 )
         else:
             flat[name] = value
-    for name in flat:
-        if name not in KEYS:
-            raise ConfigError(f"{origin}: {_unknown_key_message(name)}")
     return flat
 
 
-def _unknown_key_message(name: str) -> str:
-    close = difflib.get_close_matches(name, list(KEYS), n=1)
+def _unknown_key_message(name: str, keys: Mapping[str, Key] = KEYS) -> str:
+    close = difflib.get_close_matches(name, list(keys), n=1)
     suggestion = f"did you mean '{close[0]}'? " if close else ""
     return f"unknown key '{name}' ({suggestion}`swc config show` lists every key)"
 
@@ -289,9 +327,9 @@ def _parse_env_value(key: Key, raw: str) -> Any:
     return raw
 
 
-def _env_layer(environ: Mapping[str, str]) -> dict[str, Any]:
+def _env_layer(environ: Mapping[str, str], keys: Mapping[str, Key]) -> dict[str, Any]:
     layer: dict[str, Any] = {}
-    for key in KEYS.values():
+    for key in keys.values():
         if key.env_var in environ and environ[key.env_var] != "":
             layer[key.name] = _parse_env_value(key, environ[key.env_var])
     return layer
@@ -309,31 +347,47 @@ def load_settings(
     env = os.environ if environ is None else environ
     files = config_files(repo_root, env)
     layers = _file_layers(files)
-    layers.append((SOURCE_ENV, "environment", _env_layer(env)))
+    layers.append((SOURCE_ENV, "environment", _env_layer(env, KEYS)))
     flag_layer = {k: v for k, v in (flags or {}).items() if v is not None}
     layers.append((SOURCE_FLAG, "option", flag_layer))
+    keys = keys_for(_tier_names(layers))
+    # Keys of middle tiers only exist once tier_order names them: read the environment again.
+    layers[-2] = (SOURCE_ENV, "environment", _env_layer(env, keys))
 
     values: dict[str, Any] = {}
-    sources: dict[str, str] = {name: SOURCE_DEFAULT for name in KEYS}
+    sources: dict[str, str] = {name: SOURCE_DEFAULT for name in keys}
     for source, origin, layer in layers:
         for name, value in layer.items():
-            if name not in KEYS:
-                raise ConfigError(f"{origin}: {_unknown_key_message(name)}")
-            key = KEYS[name]
+            if name not in keys:
+                raise ConfigError(f"{origin}: {_unknown_key_message(name, keys)}")
+            key = keys[name]
             where = f"environment variable {key.env_var}" if source == SOURCE_ENV else origin
             values[name] = _coerce(key, value, where)
             sources[name] = source
     return _build(values, sources)
 
 
+def _tier_names(layers: list[_Layer]) -> list[str]:
+    """The tier order the layers settle on (the last layer naming it wins), checked."""
+    order = Settings.tier_order
+    for source, origin, layer in layers:
+        if "tier_order" in layer:
+            where = "environment variable SWC_TIER_ORDER" if source == SOURCE_ENV else origin
+            order = _coerce(KEYS["tier_order"], layer["tier_order"], where)
+    return [name.strip() for name in order.split(",")]
+
+
 def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
     tiers = {}
-    for tier in TIER_NAMES:
+    order = [n.strip() for n in str(values.get("tier_order", Settings.tier_order)).split(",")]
+    for tier in dict.fromkeys([*TIER_NAMES, *order]):
         prefix = tier + "."
         kwargs = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
         tiers[tier] = TierSettings(name=tier, **kwargs)
     top = {k: v for k, v in values.items() if "." not in k}
-    return Settings(weak=tiers["weak"], strong=tiers["strong"], sources=dict(sources), **top)
+    extra = tuple(tiers[name] for name in order if name not in TIER_NAMES)
+    return Settings(weak=tiers["weak"], strong=tiers["strong"], extra_tiers=extra,
+                    sources=dict(sources), **top)
 
 
 def setting_value(settings: Settings, name: str) -> Any:
@@ -353,13 +407,14 @@ def with_tier(settings: Settings, tier: TierSettings) -> Settings:
 
 def settings_as_dict(settings: Settings) -> dict[str, dict[str, Any]]:
     """Every key with its value and source: the JSON shape of ``swc config show``."""
+    keys = keys_for(settings.tier_names)
     return {
         name: {
             "value": setting_value(settings, name),
             "source": settings.sources.get(name, SOURCE_DEFAULT),
-            "env": KEYS[name].env_var,
+            "env": keys[name].env_var,
         }
-        for name in KEYS
+        for name in keys
     }
 
 
@@ -371,6 +426,7 @@ __all__ = [
     "TierSettings",
     "config_files",
     "default_value",
+    "keys_for",
     "load_settings",
     "setting_value",
     "settings_as_dict",

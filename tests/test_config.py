@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import importlib.util
+import os
 from pathlib import Path
 
 import pytest
@@ -258,3 +259,33 @@ def test_ci_runs_exactly_the_readme_install_and_test_commands() -> None:
     assert install[0] in ci_lines
     assert _fenced_lines(readme, "Running the tests") == ["pytest"]
     assert "pytest || status=$?" in ci_lines
+
+
+def test_middle_tier_from_tier_order(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / ".swc.toml").write_text(
+        'tier_order = "weak,mid,strong"\nweak = "w"\nstrong = "s"\n[mid]\nmodel = "m"\n'
+        "candidates = 2\n")
+    monkeypatch.setenv("SWC_MID_TEMPERATURE", "0.3")
+    settings = load_settings(repo, environ=dict(os.environ))
+    assert [t.name for t in settings.tiers] == ["weak", "mid", "strong"]
+    assert settings.tier("mid").model == "m" and settings.tier("mid").candidates == 2
+    assert settings.tier("mid").temperature == 0.3
+    assert settings_as_dict(settings)["mid.model"]["source"] == "repo file"
+
+
+def test_tier_order_must_run_from_weak_to_strong(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / ".swc.toml").write_text('tier_order = "strong,weak"\n')
+    with pytest.raises(ConfigError, match="tier_order"):
+        load_settings(repo, environ={})
+
+
+def test_table_for_a_tier_not_in_the_order_is_unknown(tmp_path: Path) -> None:
+    repo = tmp_path / "r"
+    repo.mkdir()
+    (repo / ".swc.toml").write_text('[mid]\nmodel = "m"\n')
+    with pytest.raises(ConfigError, match=r"unknown key 'mid\.model'"):
+        load_settings(repo, environ={})

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from ..config import KEYS, config_files, settings_as_dict
+from ..config import config_files, settings_as_dict
 from .common import AppContext, json_option, pass_app
 
 
@@ -29,7 +29,7 @@ def config_show(app: AppContext, json_: bool) -> None:
         print_json(table)
         return
     rows = [("key", "value", "source", "environment variable")]
-    rows += [(name, _show_value(row["value"]), row["source"], KEYS[name].env_var)
+    rows += [(name, _show_value(row["value"]), row["source"], row["env"])
              for name, row in table.items()]
     # plain aligned columns: a rich table would truncate cells to 80 columns when piped
     widths = [max(len(row[i]) for row in rows) for i in range(3)]

@@ -115,7 +115,8 @@ def run_fix(
     def emit(event: Event) -> None:
         on_event(replace(event, data={**event.data, "cost_usd": budget.spent}))
 
-    run = _Run(request, client, budget, result, emit, flow_for(settings.strategy))
+    flow = flow_for(settings.strategy, settings.tier_names)
+    run = _Run(request, client, budget, result, emit, flow)
     pending: BaseException | None = None
     try:
         with client:

@@ -35,19 +35,14 @@ class Flow:
     route: bool = False
 
 
-FLOWS = {
-    "cascade": Flow(("weak", "strong"), ("weak", "strong")),
-    "weak": Flow(("weak",), ("weak",)),
-    "strong": Flow(("strong",), ("strong",)),
-    "plan": Flow(("weak", "strong"), ("weak", "strong"), guidance="plan"),
-    "faq": Flow(("weak", "strong"), ("weak", "strong"), guidance="faq"),
-    "strong-first": Flow(("strong", "weak"), ("strong",)),
-    "route": Flow(("weak", "strong"), ("weak", "strong"), route=True),
-}
-
-
-def flow_for(strategy: str) -> Flow:
-    return FLOWS[strategy]
+def flow_for(strategy: str, order: tuple[str, ...] = ("weak", "strong")) -> Flow:
+    """The tiers a strategy walks; ``order`` is the configured cascade (``tier_order``)."""
+    if strategy in ("weak", "strong"):
+        return Flow((strategy,), (strategy,))
+    if strategy == "strong-first":
+        return Flow(("strong", "weak"), ("strong",))
+    guidance = strategy if strategy in ("plan", "faq") else None
+    return Flow(tuple(order), tuple(order), guidance=guidance, route=strategy == "route")
 
 
 def call_cost(settings: Settings, prices: tuple[float, float], max_tokens: int) -> float:
@@ -64,20 +59,21 @@ def plan_tiers(
     small: dict[str, bool],
 ) -> list[TierPlan]:
     """k candidates and m tests per tier, within ``settings.budget``."""
-    flow = flow_for(strategy)
+    flow = flow_for(strategy, settings.tier_names)
     per_call = {t: call_cost(settings, prices[t], settings.tier(t).max_tokens) for t in flow.tiers}
     remaining = settings.budget
     counts: dict[str, tuple[int, int]] = {}
-    for tier_name in sorted(flow.tiers, key=lambda t: t != "strong"):  # strong first
+    # The strong tier's share is reserved first, middle tiers next; weak takes what is left.
+    for tier_name in sorted(flow.tiers, key=lambda t: (t == "weak", t != "strong")):
         tier = settings.tier(tier_name)
         writes = tier_name in flow.test_writers
         tests = tier.tests or (
-            (DEFAULT_STRONG_TESTS if tier_name == "strong" else DEFAULT_WEAK_TESTS) if writes
+            (DEFAULT_WEAK_TESTS if tier_name == "weak" else DEFAULT_STRONG_TESTS) if writes
             else 0
         )
         if tier.candidates:
             k = tier.candidates
-        elif tier_name == "strong":
+        elif tier_name != "weak":  # strong, and middle tiers of a longer cascade
             k = 2 if strategy == "strong" else DEFAULT_STRONG_CANDIDATES
         elif per_call[tier_name] <= 0:
             k = DEFAULT_WEAK_CANDIDATES

@@ -122,7 +122,7 @@ def worst_case_run_usd(settings: Settings) -> float:
     from ..engine.plan import CALLS_PER_CANDIDATE, TEST_CALLS_PER_TIER, flow_for, plan_tiers
     from ..models import Budget, ModelClient
 
-    flow = flow_for(settings.strategy)
+    flow = flow_for(settings.strategy, settings.tier_names)
     with ModelClient(settings, budget=Budget(None)) as client:
         names = ("weak", "strong")
         plans = plan_tiers(settings, settings.strategy,

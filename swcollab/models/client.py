@@ -15,7 +15,7 @@ import time
 from collections.abc import Callable, Mapping
 from typing import TYPE_CHECKING, Any
 
-from ..config import TIER_NAMES, Settings
+from ..config import Settings
 from ..errors import BudgetExhausted, ConfigError, MissingCredentials, ModelError, SwcError
 from . import _litellm as lib
 from .budget import Budget
@@ -86,12 +86,12 @@ class ModelClient:
             return self._specs[tier]
 
     def specs(self) -> dict[str, ModelSpec]:
-        return {name: self.spec(name) for name in TIER_NAMES}
+        return {name: self.spec(name) for name in self.settings.tier_names}
 
     def check_credentials(self, tiers: tuple[str, ...] | list[str] | None = None) -> None:
         """Stop before any work when a model cannot be reached: exit 3 naming what is missing."""
         needed_by: dict[str, list[str]] = {}
-        for name in tiers or TIER_NAMES:
+        for name in tiers or self.settings.tier_names:
             spec = self.spec(name)
             if is_local(spec.model):
                 from .local import gguf_for

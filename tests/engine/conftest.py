@@ -125,6 +125,8 @@ class Script:
     strong_tests: list[str] = field(default_factory=lambda: [GOOD_TEST])
     weak_patches: list[str] = field(default_factory=lambda: [GOOD_PATCH])
     strong_patches: list[str] = field(default_factory=lambda: [GOOD_PATCH])
+    mid_tests: list[str] = field(default_factory=lambda: [GOOD_TEST])
+    mid_patches: list[str] = field(default_factory=lambda: [GOOD_PATCH])
     plan: str = "Change the minus in add() to a plus."
     route: str = '{"tier": "weak", "reason": "simple"}'
     brief: str = "BRIEF: calc is a tiny arithmetic library; ops live in calc/ops.py."
@@ -135,11 +137,13 @@ class Script:
         return items.pop(0) if len(items) > 1 else items[0]
 
     def answer(self, body: dict) -> str:
-        tier = "strong" if "strong" in str(body.get("model")) else "weak"
+        model = str(body.get("model"))
+        tier = "strong" if "strong" in model else "mid" if "mid-model" in model else "weak"
         text = request_text(body)
         if is_tests_request(body):
             kind = "tests"
-            reply = self._take(self.weak_tests if tier == "weak" else self.strong_tests)
+            reply = self._take({"weak": self.weak_tests, "mid": self.mid_tests,
+                                "strong": self.strong_tests}[tier])
         elif is_plan_request(body):
             kind, reply = "plan", self.plan
         elif "Decide who should fix this task" in text:
@@ -150,7 +154,8 @@ class Script:
             kind, reply = "judge", self.judge
         else:
             kind = "patch"
-            reply = self._take(self.weak_patches if tier == "weak" else self.strong_patches)
+            reply = self._take({"weak": self.weak_patches, "mid": self.mid_patches,
+                                "strong": self.strong_patches}[tier])
         self.calls.append((tier, kind))
         return reply
 

@@ -266,3 +266,22 @@ def test_prompt_file_from_stdin(project, models):
                                       "--json"], input=PROMPT + "\n")
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["task"]["title"] == PROMPT
+
+
+def test_three_tier_cascade_continues_through_the_middle(project, models, fake_llm,
+                                                          monkeypatch):
+    monkeypatch.setenv("SWC_TIER_ORDER", "weak,mid,strong")
+    monkeypatch.setenv("SWC_MID_MODEL", "openai/mid-model")
+    monkeypatch.setenv("SWC_MID_API_BASE", fake_llm.base_url)
+    monkeypatch.setenv("SWC_MID_API_KEY_ENV", "SWC_FAKE_KEY")
+    monkeypatch.setenv("SWC_MID_CANDIDATES", "1")
+    script = models(weak_patches=[WRONG_PATCH], mid_patches=[WRONG_PATCH])
+    code, doc, _ = fix(project)
+    assert code == 0, doc
+    assert [p["tier"] for p in doc["plan"]] == ["weak", "mid", "strong"]
+    assert [a["tier"] for a in doc["attempts"]] == ["weak", "weak", "mid", "strong"]
+    assert script.count("mid", "patch") == 1 and script.count("strong", "patch") == 1
+    mid_prompt = next(p for p in fake_llm.prompts("openai/mid-model") if "SEARCH" in p
+                  and "reproduce the problem" not in p)
+    assert "return a * b" in mid_prompt  # what the weak tier tried
+    assert doc["winner"]["tier"] == "strong"
