@@ -119,12 +119,39 @@ def command_argv(
             argv += ["-o", "junit_family=xunit1", f"--junitxml={junit}"]
         argv += chosen
     elif chosen and argv[:2] == ["go", "test"]:
-        argv = [a for a in argv if a != "./..."] + chosen
-    elif chosen and (argv[:2] in (["cargo", "test"], ["npm", "test"])):
+        argv = [a for a in argv if a != "./..."] + _go_packages(chosen)
+    elif chosen and argv[:2] == ["cargo", "test"]:
+        argv += _cargo_targets(chosen)
+    elif chosen and argv[:2] == ["npm", "test"]:
         argv += ["--", *chosen]
     else:
         argv += chosen
     return tuple(argv)
+
+
+def _go_packages(chosen: list[str]) -> list[str]:
+    """go test takes packages, not files: a test file selects the package it is in."""
+    packages = []
+    for item in chosen:
+        if item.endswith(".go"):
+            parent = Path(item).parent.as_posix()
+            item = "." if parent == "." else "./" + parent
+        packages.append(item)
+    return list(dict.fromkeys(packages))
+
+
+def _cargo_targets(chosen: list[str]) -> list[str]:
+    """An integration test file ``tests/NAME.rs`` is the target ``--test NAME``; a name
+    that is not a file filters tests by name."""
+    targets: list[str] = []
+    filters: list[str] = []
+    for item in chosen:
+        path = Path(item)
+        if path.suffix == ".rs" and path.parent.name == "tests":
+            targets += ["--test", path.stem]
+        elif path.suffix != ".rs":
+            filters.append(item)
+    return targets + (["--", *filters] if filters else [])
 
 
 def run_env(root: Path) -> dict[str, str]:
