@@ -406,24 +406,34 @@ def _branch_name(run: _Run, suffix: str = "") -> str:
     return f"{run.request.branch_prefix}{part}{suffix}"
 
 
-def _commit_winner(run: _Run, plan: TestPlan, worktree: object) -> None:
+def _commit(run: _Run, path: Path, branch: str) -> None:
+    """Commit the worktree on a new branch; a name git refuses (say, a branch ``swc``
+    blocks ``swc/x``) falls back to ``swc-...``, so an accepted fix is never lost."""
     from ..gitout import commit_to_branch
     from ..report import commit_message
 
+    message = commit_message(run.result, run.budget.spent)
+    try:
+        run.result.branch = commit_to_branch(run.request.repo.root, path, branch=branch,
+                                             message=message)
+    except SwcError as exc:
+        fallback = branch.replace("/", "-", 1)
+        run.result.warnings.append(f"branch {branch} could not be made ({exc.message}); "
+                                   f"used {fallback} instead")
+        run.result.branch = commit_to_branch(run.request.repo.root, path, branch=fallback,
+                                             message=message)
+
+
+def _commit_winner(run: _Run, plan: TestPlan, worktree: object) -> None:
     path = worktree.path  # type: ignore[attr-defined]
     if not run.request.include_tests:
         for test in plan.generated:
             (path / test.path).unlink(missing_ok=True)
-    run.result.branch = commit_to_branch(
-        run.request.repo.root, path, branch=_branch_name(run),
-        message=commit_message(run.result, run.budget.spent),
-    )
+    _commit(run, path, _branch_name(run))
 
 
 def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -> None:
     """Re-create a chosen (not accepted) attempt in a fresh worktree and leave its branch."""
-    from ..gitout import commit_to_branch
-    from ..report import commit_message
     from ..sandbox import Worktree
 
     with Worktree(run.request.repo.root, run.result.base_sha,
@@ -435,10 +445,7 @@ def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -
             return
         if run.request.include_tests:
             plan.write_tests(worktree.path)
-        run.result.branch = commit_to_branch(
-            run.request.repo.root, worktree.path, branch=_branch_name(run, suffix),
-            message=commit_message(run.result, run.budget.spent),
-        )
+        _commit(run, worktree.path, _branch_name(run, suffix))
 
 
 def _account(result: RunResult, ledger: object, client: ModelClient) -> None:

@@ -4,7 +4,7 @@ Tracked source files are parsed with tree-sitter (tags cached by git blob SHA un
 ``.git/swc/tags.db``), ranked with PageRank personalized toward what the task mentions and
 what its words match, and rendered as an outline of signatures within a token budget.
 
-Importing this package is cheap (standard library only); tree-sitter, networkx and scipy
+Importing this package is cheap (standard library only); tree-sitter and numpy
 are imported when a map is built.
 """
 

@@ -285,3 +285,13 @@ def test_three_tier_cascade_continues_through_the_middle(project, models, fake_l
                   and "reproduce the problem" not in p)
     assert "return a * b" in mid_prompt  # what the weak tier tried
     assert doc["winner"]["tier"] == "strong"
+
+
+def test_branch_name_blocked_falls_back(project, models):
+    models()
+    git(project, "branch", "swc")  # a branch "swc" makes every "swc/..." name impossible
+    code, doc, _ = fix(project)
+    assert code == 0
+    assert doc["branch"].startswith("swc-")
+    assert "return a + b" in ops_on(project, doc["branch"])
+    assert any("could not be made" in w for w in doc["warnings"])
