@@ -18,6 +18,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .gitrepo import is_ancestor
 from .prompts import render
 
 if TYPE_CHECKING:
@@ -79,20 +80,12 @@ def load_brief(root: Path, state_dir: Path, base: str = "HEAD") -> Brief | None:
         meta = json.loads(meta_file.read_text(encoding="utf-8"))
     except (OSError, json.JSONDecodeError):
         return None
-    if not _is_ancestor(root, meta.get("commit", ""), base):
+    if not is_ancestor(root, meta.get("commit", ""), base):
         return None  # written from a later commit: it could tell the future (swc eval)
     share = changed_share(root, base, meta.get("files", {}))
     return Brief(text_file.read_text(encoding="utf-8").strip(), "generated",
                  meta.get("commit", ""), meta.get("run_id", ""),
                  float(meta.get("cost_usd", 0.0)), share)
-
-
-def _is_ancestor(root: Path, commit: str, base: str) -> bool:
-    if not commit:
-        return False
-    proc = subprocess.run(["git", "merge-base", "--is-ancestor", commit, base], cwd=root,
-                          capture_output=True)
-    return proc.returncode == 0
 
 
 def _readme(root: Path) -> str:

@@ -38,6 +38,26 @@ def git(args: list[str], cwd: Path, *, check: bool = True) -> str:
     return proc.stdout
 
 
+def commit_sha(root: Path, rev: str) -> str | None:
+    """The full SHA of the commit ``rev`` names, or None when it names no commit."""
+    if not rev:
+        return None
+    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}"],
+                          cwd=root, capture_output=True, text=True)
+    if proc.returncode != 0:
+        return None
+    return proc.stdout.strip() or None
+
+
+def is_ancestor(root: Path, commit: str, descendant: str) -> bool:
+    """Whether ``commit`` is in the history of ``descendant`` (itself included)."""
+    if not commit:
+        return False
+    proc = subprocess.run(["git", "merge-base", "--is-ancestor", commit, descendant],
+                          cwd=root, capture_output=True)
+    return proc.returncode == 0
+
+
 def find_repo(start: Path | None = None) -> RepoPaths | None:
     """The repository containing ``start`` (default: the current directory), or None."""
     cwd = (start or Path.cwd()).resolve()

@@ -14,6 +14,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
 from ..errors import BudgetExhausted, Interrupted, SwcError, UsageError
+from ..gitrepo import commit_sha
 from .attempts import Previous, patch_messages, run_candidate
 from .context import build_context, trim_for_small_model
 from .plan import Flow, flow_for, plan_tiers
@@ -52,15 +53,12 @@ def _ignore(_event: Event) -> None:
 
 
 def resolve_base(root: Path, base: str) -> str:
-    proc = subprocess.run(
-        ["git", "rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"],
-        cwd=root, capture_output=True, text=True,
-    )
-    if proc.returncode != 0 or not proc.stdout.strip():
+    sha = commit_sha(root, base)
+    if sha is None:
         if base == "HEAD":
             raise UsageError("the repository has no commits yet; commit something first")
         raise UsageError(f"--base {base}: no such commit, branch or tag")
-    return proc.stdout.strip()
+    return sha
 
 
 @dataclass

@@ -15,6 +15,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from ..gitrepo import is_ancestor
+
 FIX_WORDS = re.compile(r"\b(fix(es|ed)?|bug|closes|resolves|regression|crash|broken|error)\b",
                        re.I)
 MAX_HISTORY_COMMITS = 3000
@@ -36,10 +38,6 @@ class Example:
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
     return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
                           errors="replace")
-
-
-def is_ancestor(root: Path, commit: str, base: str) -> bool:
-    return bool(commit) and _git(root, "merge-base", "--is-ancestor", commit, base).returncode == 0
 
 
 def history_candidates(root: Path, base: str) -> list[tuple[str, str, str]]:

@@ -6,6 +6,7 @@ import subprocess
 from pathlib import Path
 
 from ..errors import EnvironmentProblem, UsageError
+from ..gitrepo import commit_sha
 
 
 def git(root: Path, *args: str, check: bool = True, stdin: str | None = None
@@ -18,10 +19,7 @@ def git(root: Path, *args: str, check: bool = True, stdin: str | None = None
 
 
 def commit_exists(root: Path, rev: str) -> bool:
-    if not rev:
-        return False
-    proc = git(root, "rev-parse", "--verify", "--quiet", f"{rev}^{{commit}}", check=False)
-    return proc.returncode == 0
+    return commit_sha(root, rev) is not None
 
 
 def log_changes(root: Path, rev_range: str) -> list[tuple[str, list[str], list[str]]]:

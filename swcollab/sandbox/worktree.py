@@ -22,6 +22,7 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 from ..errors import EnvironmentProblem, Terminated, UsageError
+from ..gitrepo import commit_sha
 from ._git import commit_tree, git_out, run_git, stage_tree
 
 HOLDER_PREFIX = "swc-"
@@ -62,12 +63,10 @@ class Worktree:
             raise
 
     def _resolve_base(self, base: str, include_dirty: bool) -> str:
-        proc = run_git(["rev-parse", "--verify", "--quiet", f"{base}^{{commit}}"],
-                       self.repo_root, check=False)
-        if proc.returncode != 0:
+        sha = commit_sha(self.repo_root, base)
+        if sha is None:
             raise UsageError(f"base {base!r} is not a commit of {self.repo_root}",
                              hint="A repository needs at least one commit for swc to work on.")
-        sha = proc.stdout.strip()
         dirty = _dirty_paths(self.repo_root)
         if not dirty:
             return sha
