@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .gitrepo import is_ancestor
-from .prompts import render
+from .prompts import chat
 
 if TYPE_CHECKING:
     from .models import ModelClient
@@ -104,11 +104,8 @@ def write_brief(
     from .repomap import Focus, build_repo_map
 
     repo_map = build_repo_map(root, Focus(), tokens=BRIEF_MAP_TOKENS, state_dir=state_dir)
-    messages = [
-        {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
-        {"role": "user", "content": render("brief", prompts_dir=prompts_dir,
-                                           repo_map=repo_map.text, readme=_readme(root))},
-    ]
+    messages = chat("brief", prompts_dir=prompts_dir, repo_map=repo_map.text,
+                    readme=_readme(root))
     reply = client.complete("strong", messages, purpose="brief")
     paths = [f.path for f in repo_map.files]
     meta = {

@@ -7,9 +7,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ..prompts import render
+from ..prompts import chat, render
 from .testplan import TestPlan
-from .types import Attempt, Context, EventSink, TierPlan
+from .types import Attempt, Context, Event, EventSink, TierPlan
 
 if TYPE_CHECKING:
     from ..models import ModelClient
@@ -53,20 +53,9 @@ def patch_messages(
         {"path": g.path, "language": g.language, "text": g.text}
         for g in plan.generated if g.kept_ids
     ]
-    user = render(
-        template,
-        prompts_dir=prompts_dir,
-        guidance=guidance,
-        guidance_title=guidance_title,
-        previous=previous,
-        tests=tests,
-        small=small,
-        **context_vars(context, task_text),
-    )
-    return [
-        {"role": "system", "content": render("system", prompts_dir=prompts_dir, small=small)},
-        {"role": "user", "content": user},
-    ]
+    return chat(template, prompts_dir=prompts_dir, small=small, guidance=guidance,
+                guidance_title=guidance_title, previous=previous, tests=tests,
+                **context_vars(context, task_text))
 
 
 def _restore_protected(root: Path, paths: list[str]) -> None:
@@ -111,7 +100,8 @@ def run_candidate(
         if not result.ok:
             # The worktree goes back to the base, so the model must resend every block.
             feedback = result.feedback(applied_kept=False, prompts_dir=prompts_dir)
-            on_event_edit_retry(on_event, tier, index, feedback)
+            on_event(Event("draft", f"candidate {index}: edit did not apply, asking again",
+                           tier.tier, {"candidate": index, "feedback": feedback[:500]}))
             worktree.reset()
             retry = [
                 *messages,
@@ -140,7 +130,8 @@ def run_candidate(
                               "the change only touched the tests that judge it")
             return attempt, worktree
         plan.write_tests(worktree.path)
-        on_event_testing(on_event, tier, index)
+        on_event(Event("test", f"candidate {index}: running tests", tier.tier,
+                       {"candidate": index}))
         run = run_tests(worktree.path, plan.command, timeout=plan.timeout,
                         selection=plan.selection(), isolate_network=plan.isolate_network)
         outcomes, accepted = plan.evaluate(run)
@@ -161,16 +152,3 @@ def _edit_summary(result: Any) -> str:
         for o in result.failed
     ]
     return "; ".join(reasons) or "the answer held no usable edit"
-
-
-def on_event_edit_retry(on_event: EventSink, tier: TierPlan, index: int, feedback: str) -> None:
-    from .types import Event
-
-    on_event(Event("draft", f"candidate {index}: edit did not apply, asking again", tier.tier,
-                   {"candidate": index, "feedback": feedback[:500]}))
-
-
-def on_event_testing(on_event: EventSink, tier: TierPlan, index: int) -> None:
-    from .types import Event
-
-    on_event(Event("test", f"candidate {index}: running tests", tier.tier, {"candidate": index}))

@@ -25,7 +25,7 @@ from .stages import (
     write_guidance,
     write_repro_tests,
 )
-from .testplan import TestPlan, baseline_passing, select_existing_tests
+from .testplan import TestPlan, baseline_passing, select_existing_tests, status_in
 from .types import (
     VERDICT_BUDGET,
     VERDICT_ERROR,
@@ -45,7 +45,7 @@ from .types import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from ..models import Budget, ModelClient
+    from ..models import Budget, Ledger, ModelClient
 
 
 def _ignore(_event: Event) -> None:
@@ -67,13 +67,13 @@ class _Run:
 
     request: FixRequest
     client: ModelClient
+    ledger: Ledger
     budget: Budget
     result: RunResult
     on_event: EventSink
     flow: Flow
     plans: dict[str, TierPlan] = field(default_factory=dict)
     small: dict[str, bool] = field(default_factory=dict)
-    winner_worktree: object | None = None
 
     @property
     def prompts_dir(self) -> str | None:
@@ -114,7 +114,7 @@ def run_fix(
         on_event(replace(event, data={**event.data, "cost_usd": budget.spent}))
 
     flow = flow_for(settings.strategy, settings.tier_names)
-    run = _Run(request, client, budget, result, emit, flow)
+    run = _Run(request, client, ledger, budget, result, emit, flow)
     pending: BaseException | None = None
     try:
         with client:
@@ -208,9 +208,7 @@ def _with_brief_and_examples(run: _Run, context: Context) -> Context:
         run.result.brief = f"{brief.source}:{brief.run_id or brief.commit[:12]}"
         context = replace(context, brief=brief.text)
     if settings.fewshot > 0:
-        from ..models import Ledger
-
-        runs = Ledger.open(state_dir).runs(limit=500)
+        runs = run.ledger.runs(limit=500)
         examples = find_examples(root, request.task.text, base, settings.fewshot, runs)
         if examples:
             run.result.notes.append("few-shot examples: " + ", ".join(
@@ -244,9 +242,7 @@ def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> N
                          isolate_network=plan.isolate_network)
     plan.baseline_pass = baseline_passing(base_run, plan.existing_files)
     for test in plan.user_tests:
-        status = base_run.status_of(test) if base_run.results else (
-            "passed" if base_run.exit_code == 0 else "failed")
-        if status == "passed":
+        if status_in(base_run, test) == "passed":
             raise UsageError(
                 f"the test {test} passes on the base commit, so it cannot show a fix",
                 hint="Name a test that fails now and must pass once the problem is fixed.",
@@ -254,7 +250,6 @@ def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> N
 
 
 def _cascade(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
-    settings = run.request.settings
     order = [run.plans[t] for t in run.flow.tiers]
     guidance, guidance_title = _guidance(run, context)
     if run.flow.route:
@@ -280,7 +275,7 @@ def _cascade(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> No
         run.on_event(Event("escalate", f"{tier.tier} tier did not pass the tests", tier.tier))
     if not plan.can_judge() and candidates:
         _judge(run, plan, candidates, context)
-    elif settings and run.request.keep_failed:
+    elif run.request.keep_failed:
         best = _best(run.result.attempts)
         if best is not None and best.applied:
             _leave_branch(run, plan, best, suffix="-unverified")
@@ -458,7 +453,7 @@ def _account(result: RunResult, ledger: object, client: ModelClient) -> None:
         (c["prompt_tokens"] or 0) * strong_in + (c["completion_tokens"] or 0) * strong_out
         for c in calls
     )
-    for warning in getattr(client, "warnings", []):
+    for warning in client.warnings:
         if warning not in result.warnings:
             result.warnings.append(warning)
     by_tier: dict[str, int] = {}

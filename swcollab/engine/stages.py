@@ -5,11 +5,10 @@ from __future__ import annotations
 import json
 import re
 from collections import Counter
-from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from ..prompts import render
+from ..prompts import chat
 from ..task import Task
 from ..treesitter import language_for_path
 from .attempts import context_vars
@@ -48,13 +47,6 @@ def python_import_hint(path: str) -> str:
     return f"from {'.'.join(parts)} import ..." if parts else ""
 
 
-@dataclass(frozen=True)
-class TestWriting:
-    tier: str
-    kept: int
-    discarded: int
-
-
 def write_repro_tests(
     *,
     client: ModelClient,
@@ -67,8 +59,10 @@ def write_repro_tests(
     prompts_dir: str | None,
     on_event: EventSink,
     small: bool = False,
-) -> TestWriting:
-    """Ask ``tier`` for reproduction tests; keep those that fail on the base; one retry."""
+) -> None:
+    """Ask ``tier`` for reproduction tests; keep in ``plan`` those that fail on the base.
+
+    One retry with the failure output (none for a tiny model)."""
     from ..sandbox import clip_output, run_tests
 
     anchor = context.files[0].path if context.files else None
@@ -76,25 +70,17 @@ def write_repro_tests(
     language = language_for_path(path) or "python"
     hint = python_import_hint(anchor) if anchor and language == "python" else ""
     previous_failure = ""
-    kept_total = 0
-    discarded_total = 0
     # A tiny model's tests are rarely usable: one try, not two, to save its slow calls.
     for _round in range(1 if small else 2):
         on_event(Event("tests", f"writing {count} reproduction test(s)", tier))
-        messages = [
-            {"role": "system", "content": render("system", prompts_dir=prompts_dir,
-                                                 small=small)},
-            {"role": "user", "content": render(
-                "tests", prompts_dir=prompts_dir, count=count, small=small,
-                framework=FRAMEWORKS.get(language, language), import_hint=hint,
-                previous_failure=previous_failure, test_path=path, language=language,
-                **context_vars(context, task.text))},
-        ]
+        messages = chat("tests", prompts_dir=prompts_dir, small=small, count=count,
+                        framework=FRAMEWORKS.get(language, language), import_hint=hint,
+                        previous_failure=previous_failure, test_path=path,
+                        language=language, **context_vars(context, task.text))
         reply = client.complete(tier, messages, purpose="tests")
         code = parse_test_answer(reply.text)
         if code is None:
             plan.discarded.append(DiscardedTest(tier, path, REASON_NO_TESTS))
-            discarded_total += 1
             previous_failure = REASON_NO_TESTS + ": answer with one fenced code block."
             continue
         target = base_root / path
@@ -108,29 +94,22 @@ def write_repro_tests(
         kept, discarded = classify_base_run(run, path, task.text)
         for test_id, reason in discarded:
             plan.discarded.append(DiscardedTest(tier, test_id, reason))
-        discarded_total += len(discarded)
         if kept:
             text = keep_only(code, path, kept)
             plan.generated.append(GeneratedTest(path, text, language, tier, tuple(kept)))
-            kept_total += len(kept)
             on_event(Event("tests", f"kept {len(kept)} test(s) that fail on the base", tier,
                            {"kept": len(kept), "discarded": len(discarded)}))
             break
         reasons = "; ".join(f"{tid}: {why}" for tid, why in discarded) or "no test ran"
         previous_failure = f"{reasons}\n\nTest output:\n{clip_output(run.output, 2000)}"
         on_event(Event("tests", f"no usable test ({reasons[:120]})", tier))
-    return TestWriting(tier, kept_total, discarded_total)
 
 
 def write_guidance(
     *, client: ModelClient, kind: str, task: Task, context: Context, prompts_dir: str | None
 ) -> str:
     """The strong model's plan (``plan``) or newcomer FAQ (``faq``) for the weak model."""
-    messages = [
-        {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
-        {"role": "user", "content": render(kind, prompts_dir=prompts_dir,
-                                           **context_vars(context, task.text))},
-    ]
+    messages = chat(kind, prompts_dir=prompts_dir, **context_vars(context, task.text))
     return client.complete("strong", messages, purpose=kind).text.strip()
 
 
@@ -152,11 +131,7 @@ def route_task(
     *, client: ModelClient, router: str, task: Task, context: Context, prompts_dir: str | None
 ) -> tuple[str | None, str]:
     """Ask the router tier where the task starts; (None, why) when its answer is unusable."""
-    messages = [
-        {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
-        {"role": "user", "content": render("route", prompts_dir=prompts_dir,
-                                           **context_vars(context, task.text))},
-    ]
+    messages = chat("route", prompts_dir=prompts_dir, **context_vars(context, task.text))
     reply = client.complete(router, messages, purpose="route", temperature=0.0)
     answer = parse_json_object(reply.text)
     if not answer or answer.get("tier") not in ("weak", "strong"):
@@ -188,12 +163,8 @@ def pick_by_strong_judge(
     *, client: ModelClient, candidates: list[Attempt], task: Task, context: Context,
     prompts_dir: str | None,
 ) -> tuple[Attempt, str]:
-    messages = [
-        {"role": "system", "content": render("system", prompts_dir=prompts_dir)},
-        {"role": "user", "content": render("judge", prompts_dir=prompts_dir,
-                                           candidates=[a.diff for a in candidates],
-                                           **context_vars(context, task.text))},
-    ]
+    messages = chat("judge", prompts_dir=prompts_dir, candidates=[a.diff for a in candidates],
+                    **context_vars(context, task.text))
     answer = parse_json_object(client.complete("strong", messages, purpose="judge").text) or {}
     choice = answer.get("choice")
     if isinstance(choice, int) and 1 <= choice <= len(candidates):

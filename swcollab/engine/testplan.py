@@ -78,18 +78,20 @@ class TestPlan:
         """Per-test outcomes and the acceptance rule's answer for one candidate's run."""
         outcomes: list[TestOutcome] = []
         for test_id in self.repro_ids:
-            outcomes.append(TestOutcome(test_id, KIND_REPRO, _status(run, test_id), True))
+            outcomes.append(TestOutcome(test_id, KIND_REPRO, status_in(run, test_id), True))
         for test_id in self.user_tests:
-            outcomes.append(TestOutcome(test_id, KIND_USER, _status(run, test_id), True))
+            outcomes.append(TestOutcome(test_id, KIND_USER, status_in(run, test_id), True))
         for test_id in sorted(self.baseline_pass):
-            outcomes.append(TestOutcome(test_id, KIND_EXISTING, _status(run, test_id), True))
+            outcomes.append(TestOutcome(test_id, KIND_EXISTING, status_in(run, test_id),
+                                        True))
         accepted = bool(outcomes) and all(o.status == "passed" for o in outcomes if o.required)
         if not self.can_judge():
             accepted = False
         return tuple(outcomes), accepted
 
 
-def _status(run: TestRun, test_id: str) -> str:
+def status_in(run: TestRun, test_id: str) -> str:
+    """A test's status in a run; "missing" when the run does not report it."""
     if not run.results:
         # Runners without per-test reports: the selection's exit code speaks for all.
         return "passed" if run.exit_code == 0 and not run.timed_out else "failed"

@@ -34,6 +34,16 @@ def _environment(prompts_dir: str | None) -> Any:
     )
 
 
+def chat(name: str, *, prompts_dir: str | None = None, small: bool = False,
+         **variables: Any) -> list[dict[str, str]]:
+    """The messages of one request: the system prompt, then ``<name>.j2`` as the user's."""
+    return [
+        {"role": "system", "content": render("system", prompts_dir=prompts_dir, small=small)},
+        {"role": "user", "content": render(name, prompts_dir=prompts_dir, small=small,
+                                           **variables)},
+    ]
+
+
 def render(name: str, *, prompts_dir: str | None = None, **variables: Any) -> str:
     """Render ``<name>.j2``; a variable the template uses but nobody passed is an error."""
     import jinja2
