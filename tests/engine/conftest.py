@@ -7,13 +7,13 @@ HTTP path, the budget and the ledger run as they do for a user.
 from __future__ import annotations
 
 import subprocess
-import sys
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.fakes.model_config import configure_fake_tiers
 from tests.fakes.openai_server import FakeOpenAI, request_text
 
 BUGGY_OPS = '''"""Arithmetic helpers."""
@@ -167,32 +167,8 @@ class Script:
 def models(fake_llm: FakeOpenAI, project: Path, monkeypatch: pytest.MonkeyPatch
            ) -> Callable[..., Script]:
     """Configure both tiers against the loopback server; returns a function making a Script."""
-    monkeypatch.setenv("SWC_FAKE_KEY", "sk-test")
-    config = f'''
-test_cmd = "{sys.executable} -m pytest -q"
-test_timeout = 120
-budget = 1.0
-[weak]
-model = "openai/weak-model"
-api_base = "{fake_llm.base_url}"
-api_key_env = "SWC_FAKE_KEY"
-input_cost_per_mtok = 1.0
-output_cost_per_mtok = 2.0
-candidates = 2
-tests = 1
-[strong]
-model = "openai/strong-model"
-api_base = "{fake_llm.base_url}"
-api_key_env = "SWC_FAKE_KEY"
-input_cost_per_mtok = 10.0
-output_cost_per_mtok = 40.0
-candidates = 1
-tests = 1
-'''
-    config_home = project.parent / "xdg"
-    (config_home / "swc").mkdir(parents=True, exist_ok=True)
-    (config_home / "swc" / "config.toml").write_text(config)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
+    configure_fake_tiers(monkeypatch, project.parent / "xdg", fake_llm.base_url,
+                         weak_candidates=2)
 
     def make(**kwargs: object) -> Script:
         script = Script(**kwargs)  # type: ignore[arg-type]

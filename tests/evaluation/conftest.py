@@ -9,12 +9,12 @@ so the scripted models can tell which task a prompt is about.
 from __future__ import annotations
 
 import subprocess
-import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
 
+from tests.fakes.model_config import configure_fake_tiers
 from tests.fakes.openai_server import FakeOpenAI, request_text, word_count
 
 OPS = '''"""Arithmetic helpers."""
@@ -166,32 +166,7 @@ class Models:
 @pytest.fixture
 def models(fake_llm: FakeOpenAI, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Models:
     """Both tiers on the loopback server, with prices, through the user config file."""
-    monkeypatch.setenv("SWC_FAKE_KEY", "sk-test")
-    config = f'''
-test_cmd = "{sys.executable} -m pytest -q"
-test_timeout = 120
-budget = 1.0
-[weak]
-model = "openai/weak-model"
-api_base = "{fake_llm.base_url}"
-api_key_env = "SWC_FAKE_KEY"
-input_cost_per_mtok = 1.0
-output_cost_per_mtok = 2.0
-candidates = 1
-tests = 1
-[strong]
-model = "openai/strong-model"
-api_base = "{fake_llm.base_url}"
-api_key_env = "SWC_FAKE_KEY"
-input_cost_per_mtok = 10.0
-output_cost_per_mtok = 40.0
-candidates = 1
-tests = 1
-'''
-    home = tmp_path / "xdg"
-    (home / "swc").mkdir(parents=True)
-    (home / "swc" / "config.toml").write_text(config)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
+    configure_fake_tiers(monkeypatch, tmp_path / "xdg", fake_llm.base_url, weak_candidates=1)
     script = Models()
     fake_llm.set_handler(script.answer)
     return script
