@@ -113,3 +113,7 @@ class Terminated(KeyboardInterrupt):
 
 class LedgerError(EnvironmentProblem):
     """The run ledger or a cache database cannot be opened or is damaged."""
+
+
+class SandboxUnavailable(EnvironmentProblem):
+    """Model-written code would have to run without the OS sandbox: swc refuses."""

@@ -55,6 +55,7 @@ class TestRun:
     results: tuple[TestResult, ...]
     command: tuple[str, ...]
     network_isolated: bool = False
+    sandboxed: bool = False  # ran in the OS sandbox (bwrap / sandbox-exec)
 
     @property
     def passed(self) -> bool:

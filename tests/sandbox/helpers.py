@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import os
 import subprocess
+import time
 from pathlib import Path
 
 
@@ -54,3 +55,29 @@ def repo_state(root: Path) -> dict[str, object]:
         "worktrees": git(root, "worktree", "list", "--porcelain"),
         "files": file_hashes(root),
     }
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Pids of the live processes (zombies excepted) whose command line holds ``marker``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in cmdline and state not in ("Z", "X"):
+            found.append(int(proc.name))
+    return found
+
+
+def wait_until_gone(marker: str, timeout: float = 30.0) -> bool:
+    """Whether every process marked ``marker`` is gone (the kernel may take a moment)."""
+    deadline = time.monotonic() + timeout
+    while marked_processes(marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
