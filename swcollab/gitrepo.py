@@ -83,10 +83,12 @@ def run_git(
     input: str | bytes | None = None,
     binary: bool = False,
     timeout: float | None = None,
+    _hooks_path: str | None = "/dev/null",
 ) -> subprocess.CompletedProcess[Any]:
     """``git <safe options> args`` in ``cwd``; raises ``EnvironmentProblem`` on failure
     when ``check``. Text is decoded with invalid bytes replaced unless ``binary``."""
-    cmd = ["git", *SAFE_OPTIONS, *args]
+    options = SAFE_OPTIONS if _hooks_path is not None else SAFE_OPTIONS[2:]
+    cmd = ["git", *options, *args]
     text_mode: dict[str, Any] = {} if binary else {"text": True, "errors": "replace"}
     try:
         proc = subprocess.run(
@@ -120,6 +122,14 @@ def git(args: list[str], cwd: Path, *, check: bool = True) -> str:
 
 def git_out(args: Sequence[str], cwd: Path, *, env: Mapping[str, str] | None = None) -> str:
     return run_git(args, cwd, env=env).stdout.strip()
+
+
+def user_hooks_dir(repo_root: Path) -> Path:
+    """The directory git runs the user's hooks from (``core.hooksPath`` when set, else
+    ``.git/hooks``): the one read that must not see swc's own ``core.hooksPath``."""
+    proc = run_git(["rev-parse", "--git-path", "hooks"], repo_root, _hooks_path=None)
+    found = Path(proc.stdout.strip())
+    return found if found.is_absolute() else (repo_root / found).resolve()
 
 
 def git_version() -> str | None:

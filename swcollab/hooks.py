@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
-from .gitrepo import GIT_LOCATION_VARS, RepoPaths, git
+from .gitrepo import GIT_LOCATION_VARS, RepoPaths, user_hooks_dir
 
 if TYPE_CHECKING:
     from .sandbox import TestRun
@@ -66,8 +66,7 @@ class HookRun:
 
 def hooks_dir(repo_root: Path) -> Path:
     """The directory git runs hooks from: ``core.hooksPath`` when set, else ``.git/hooks``."""
-    found = Path(git(["rev-parse", "--git-path", "hooks"], repo_root).strip())
-    return found if found.is_absolute() else (repo_root / found).resolve()
+    return user_hooks_dir(repo_root)
 
 
 def is_swc_hook(path: Path) -> bool:

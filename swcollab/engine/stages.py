@@ -85,7 +85,10 @@ def write_repro_tests(
             plan.discarded.append(DiscardedTest(tier, path, REASON_NO_TESTS))
             previous_failure = REASON_NO_TESTS + ": answer with one fenced code block."
             continue
-        write_inside(base_root, path, code)
+        refused = write_inside(base_root, path, code)
+        if refused:
+            plan.discarded.append(DiscardedTest(tier, path, refused))
+            break
         try:
             run = run_tests(base_root, plan.command, timeout=plan.timeout, selection=[path],
                             isolation=plan.isolation)

@@ -71,19 +71,9 @@ class TestPlan:
         """Put the kept generated tests into a workspace (over anything a patch did there)."""
         for test in self.generated:
             if test.kept_ids:
+                # a refused place leaves the test out: the run then reports it missing,
+                # which fails the candidate rather than the whole run
                 write_inside(root, test.path, test.text)
-
-
-def write_inside(root: Path, rel: str, text: str) -> None:
-    """Write ``root/rel``, refusing a path that leaves ``root`` (``..``, a symlink out,
-    ``.git``): a patch may have turned a directory of the path into a symlink."""
-    target, why = check_path(root, rel)
-    if target is None:
-        raise ValueError(why)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    if target.is_symlink():
-        target.unlink()
-    target.write_text(text, encoding="utf-8")
 
     def evaluate(self, run: TestRun) -> tuple[tuple[TestOutcome, ...], bool]:
         """Per-test outcomes and the acceptance rule's answer for one candidate's run."""
@@ -99,6 +89,19 @@ def write_inside(root: Path, rel: str, text: str) -> None:
         if not self.can_judge():
             accepted = False
         return tuple(outcomes), accepted
+
+
+def write_inside(root: Path, rel: str, text: str) -> str | None:
+    """Write ``root/rel``; refuse (and say why) a path that leaves ``root`` (``..``, a
+    symlink out, ``.git``), checked again at each write since the tree may have changed."""
+    target, why = check_path(root, rel)
+    if target is None:
+        return why
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink():
+        target.unlink()
+    target.write_text(text, encoding="utf-8")
+    return None
 
 
 def status_in(run: TestRun, test_id: str) -> str:

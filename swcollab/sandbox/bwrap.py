@@ -82,6 +82,10 @@ def bwrap_argv(bwrap: str, layout: Layout, argv: Sequence[str], env: Mapping[str
     cmd += ["--dir", str(layout.home),
             "--bind", str(layout.workdir), str(layout.workdir),
             "--bind", str(layout.scratch), str(layout.scratch)]
+    for path in layout.hidden:
+        if path not in layout.scratch_dirs:
+            # the empty directory over the checkout, /home, /run... is read-only too
+            cmd += ["--remount-ro", str(path)]
     if "--clearenv" in bwrap_options(bwrap):
         # Belt and braces: bwrap is exec'ed with ``inner_env`` too (older bwrap lacks these).
         cmd.append("--clearenv")

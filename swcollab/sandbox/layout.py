@@ -78,7 +78,8 @@ class Layout:
     scratch: Path  # writable: swc's own output (JUnit report) of this run
     run_dir: Path  # swc's private directory of this run, never visible inside
     home: Path  # $HOME inside: empty and writable
-    hidden: tuple[Path, ...] = ()  # shown as empty directories
+    hidden: tuple[Path, ...] = ()  # shown as empty directories (read-only but scratch ones)
+    scratch_dirs: tuple[Path, ...] = ()  # hidden ones that stay writable: temp dirs, $HOME
     readable: tuple[Path, ...] = ()  # bound back read-only inside hidden ones
     blocked: tuple[Path, ...] = ()  # files shown as empty (secrets, sockets)
     git_config: tuple[Path, Path] | None = None  # (sanitised copy, the real config)
@@ -250,6 +251,8 @@ def build_layout(
     if common is not None and common in hidden:
         hidden.remove(common)
     inside_home = home if home is not None and home in hidden else Path("/tmp/home")
+    scratch_dirs = {Path("/tmp"), Path("/var/tmp"), inside_home,
+                    _resolved(tempfile.gettempdir()) or Path("/tmp")}
     socket_paths = listening_sockets() if sockets is None else sockets
     blocked = [*secret_files]
     for sock in socket_paths:
@@ -262,6 +265,7 @@ def build_layout(
     return Layout(
         workdir=workdir, scratch=scratch, run_dir=run_dir, home=inside_home,
         hidden=tuple(sorted(hidden, key=lambda p: len(p.parts))), readable=readable,
+        scratch_dirs=tuple(p for p in hidden if p in scratch_dirs),
         blocked=tuple(dict.fromkeys(p for p in blocked if os.path.lexists(p))),
         git_config=git_config, network=network,
     )
