@@ -38,11 +38,20 @@ FALLBACK_EMAIL = "swc@localhost"
 SAFE_OPTIONS = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
 
 # Repository-location variables git honours: swc's git acts on the repository it names.
-GIT_LOCATION_VARS = frozenset({
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX", "GIT_CEILING_DIRECTORIES",
-    "GIT_QUARANTINE_PATH",
-})
+GIT_LOCATION_VARS = frozenset(
+    {
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "GIT_OBJECT_DIRECTORY",
+        "GIT_COMMON_DIR",
+        "GIT_ALTERNATE_OBJECT_DIRECTORIES",
+        "GIT_NAMESPACE",
+        "GIT_PREFIX",
+        "GIT_CEILING_DIRECTORIES",
+        "GIT_QUARANTINE_PATH",
+    }
+)
 
 # Files a test run leaves that must never count as a change of the patch.
 JUNK_PATHSPECS = (
@@ -92,15 +101,23 @@ def run_git(
     text_mode: dict[str, Any] = {} if binary else {"text": True, "errors": "replace"}
     try:
         proc = subprocess.run(
-            cmd, cwd=cwd, env=git_env(env), capture_output=True, timeout=timeout,
-            input=input, stdin=subprocess.DEVNULL if input is None else None, **text_mode,
+            cmd,
+            cwd=cwd,
+            env=git_env(env),
+            capture_output=True,
+            timeout=timeout,
+            input=input,
+            stdin=subprocess.DEVNULL if input is None else None,
+            **text_mode,
         )
     except FileNotFoundError:
-        raise EnvironmentProblem("git is not installed or not on PATH",
-                                 hint="Install git (e.g. apt install git).") from None
+        raise EnvironmentProblem(
+            "git is not installed or not on PATH", hint="Install git (e.g. apt install git)."
+        ) from None
     if check and proc.returncode != 0:
-        stderr = proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode(
-            "utf-8", "replace")
+        stderr = (
+            proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode("utf-8", "replace")
+        )
         raise EnvironmentProblem(f"git {' '.join(args)} failed: {stderr.strip()}")
     return proc
 
@@ -108,9 +125,14 @@ def run_git(
 def start_git(args: Sequence[str], cwd: Path) -> subprocess.Popen[bytes]:
     """A git command left running (its output read later), with the same options."""
     try:
-        return subprocess.Popen(["git", *SAFE_OPTIONS, *args], cwd=cwd, env=git_env(),
-                                stdin=subprocess.DEVNULL, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
+        return subprocess.Popen(
+            ["git", *SAFE_OPTIONS, *args],
+            cwd=cwd,
+            env=git_env(),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
     except FileNotFoundError:
         raise EnvironmentProblem("git is not installed or not on PATH") from None
 
@@ -157,8 +179,10 @@ def is_ancestor(root: Path, commit: str, descendant: str) -> bool:
     """Whether ``commit`` is in the history of ``descendant`` (itself included)."""
     if not commit:
         return False
-    return run_git(["merge-base", "--is-ancestor", commit, descendant], root,
-                   check=False).returncode == 0
+    return (
+        run_git(["merge-base", "--is-ancestor", commit, descendant], root, check=False).returncode
+        == 0
+    )
 
 
 def find_repo(start: Path | None = None) -> RepoPaths | None:
@@ -277,21 +301,33 @@ def tree_with_patch(repo_root: Path, base: str, patch: str, files: Mapping[str, 
         env = {"GIT_INDEX_FILE": str(Path(tmp) / "index")}
         run_git(["read-tree", base], repo_root, env=env)
         if patch.strip():
-            proc = run_git(["apply", "--cached", "--whitespace=nowarn", "-"], repo_root,
-                           env=env, input=patch, check=False)
+            proc = run_git(
+                ["apply", "--cached", "--whitespace=nowarn", "-"],
+                repo_root,
+                env=env,
+                input=patch,
+                check=False,
+            )
             if proc.returncode != 0:
                 raise EnvironmentProblem(
-                    f"the accepted patch does not apply to {base[:12]}: {proc.stderr.strip()}")
+                    f"the accepted patch does not apply to {base[:12]}: {proc.stderr.strip()}"
+                )
         for path, text in files.items():
             parts = PurePosixPath(path).parts
-            if (not parts or PurePosixPath(path).is_absolute() or ".." in parts
-                    or any(p.lower().rstrip(". ") == ".git" for p in parts)):
+            if (
+                not parts
+                or PurePosixPath(path).is_absolute()
+                or ".." in parts
+                or any(p.lower().rstrip(". ") == ".git" for p in parts)
+            ):
                 raise EnvironmentProblem(f"refusing to commit a file at {path!r}")
             # --stdin without --path: the text is stored as given, no filter runs
-            blob = run_git(["hash-object", "-w", "--stdin"], repo_root,
-                           input=text).stdout.strip()
-            run_git(["update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"],
-                    repo_root, env=env)
+            blob = run_git(["hash-object", "-w", "--stdin"], repo_root, input=text).stdout.strip()
+            run_git(
+                ["update-index", "--add", "--cacheinfo", f"100644,{blob},{path}"],
+                repo_root,
+                env=env,
+            )
         return git_out(["write-tree"], repo_root, env=env)
 
 
@@ -302,8 +338,19 @@ def commit_tree(cwd: Path, tree: str, parent: str, message: str) -> str:
 
 def diff_commits(cwd: Path, old: str, new: str) -> str:
     """What ``git diff old new`` prints with git's default settings (binary-safe)."""
-    return run_git(["diff", "--binary", "--no-color", "--no-ext-diff", "--src-prefix=a/",
-                    "--dst-prefix=b/", old, new], cwd).stdout
+    return run_git(
+        [
+            "diff",
+            "--binary",
+            "--no-color",
+            "--no-ext-diff",
+            "--src-prefix=a/",
+            "--dst-prefix=b/",
+            old,
+            new,
+        ],
+        cwd,
+    ).stdout
 
 
 # -- changing a worktree of swc's own ------------------------------------------------------

@@ -1,7 +1,7 @@
 """The ``swc`` command line: parses options, calls the stages, renders results.
 
 Command modules import only click and light modules at import time; anything slow
-(litellm, tree-sitter, GitPython) is imported inside the function that runs the command,
+(litellm, tree-sitter) is imported inside the function that runs the command,
 so ``swc --help`` and shell completion stay fast.
 """
 

@@ -46,5 +46,8 @@ def _render(report: object) -> None:
         if fact.hint and not fact.ok:
             console.print(f"     {fact.hint}", markup=False, highlight=False)
     ready = report.ready  # type: ignore[attr-defined]
-    console.print("ready: swc fix can run here" if ready else
-                  "not ready: fix the problems marked !! first", markup=False, highlight=False)
+    console.print(
+        "ready: swc fix can run here" if ready else "not ready: fix the problems marked !! first",
+        markup=False,
+        highlight=False,
+    )

@@ -145,7 +145,6 @@ def worktree_diff(root: Path, changed: Sequence[str]) -> str:
     parts = [_git(root, "diff", *flags, "--", *tracked)] if tracked else []
     for rel in changed:
         if rel not in tracked:
-            text = _git(root, "diff", "--no-index", *flags, "--", "/dev/null", rel,
-                        ok_codes=(0, 1))
+            text = _git(root, "diff", "--no-index", *flags, "--", "/dev/null", rel, ok_codes=(0, 1))
             parts.append(text)
     return "".join(parts)

@@ -16,15 +16,41 @@ _IGNORABLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060-\u2064\u206a-\u206f\u
 # CI and tool configuration: a change there runs code elsewhere (a workflow with the
 # repository's secrets, a hook on every developer's machine) or changes what reviewers
 # see (.gitattributes can hide a diff). Refused unless ``allow_config_edits``.
-CONFIG_DIRS = (".github", ".gitlab", ".circleci", ".buildkite", ".woodpecker", ".husky",
-               ".githooks", ".devcontainer", ".vscode", ".azure-pipelines", ".teamcity",
-               ".drone")
+CONFIG_DIRS = (
+    ".github",
+    ".gitlab",
+    ".circleci",
+    ".buildkite",
+    ".woodpecker",
+    ".husky",
+    ".githooks",
+    ".devcontainer",
+    ".vscode",
+    ".azure-pipelines",
+    ".teamcity",
+    ".drone",
+)
 CONFIG_FILES = (
-    ".gitlab-ci.yml", "jenkinsfile", "azure-pipelines.yml", "azure-pipelines.yaml",
-    ".travis.yml", "bitbucket-pipelines.yml", ".drone.yml", "appveyor.yml", ".appveyor.yml",
-    ".woodpecker.yml", ".cirrus.yml", "cloudbuild.yaml", "cloudbuild.yml", ".swc.toml",
-    ".gitmodules", ".pre-commit-config.yaml", ".pre-commit-hooks.yaml", "lefthook.yml",
-    ".lefthook.yml", ".envrc",
+    ".gitlab-ci.yml",
+    "jenkinsfile",
+    "azure-pipelines.yml",
+    "azure-pipelines.yaml",
+    ".travis.yml",
+    "bitbucket-pipelines.yml",
+    ".drone.yml",
+    "appveyor.yml",
+    ".appveyor.yml",
+    ".woodpecker.yml",
+    ".cirrus.yml",
+    "cloudbuild.yaml",
+    "cloudbuild.yml",
+    ".swc.toml",
+    ".gitmodules",
+    ".pre-commit-config.yaml",
+    ".pre-commit-hooks.yaml",
+    "lefthook.yml",
+    ".lefthook.yml",
+    ".envrc",
 )
 # Names refused at any depth of the tree.
 CONFIG_FILES_ANY_DEPTH = (".gitattributes", ".gitmodules", ".envrc")
@@ -89,6 +115,8 @@ def check_write(root: Path, rel: str, *, allow_config: bool) -> tuple[Path | Non
     clean = target.relative_to(root.resolve()).as_posix()
     reason = config_reason(clean) or config_reason(rel.strip().replace("\\", "/"))
     if reason:
-        return None, (f"{reason}: swc does not let a model change it (set "
-                      "allow_config_edits = true in .swc.toml to allow it)")
+        return None, (
+            f"{reason}: swc does not let a model change it (set "
+            "allow_config_edits = true in .swc.toml to allow it)"
+        )
     return target, ""

@@ -17,17 +17,39 @@ from pathlib import Path
 from ..gitrepo import run_git
 
 # Keys kept as they are (section.key, lowercase as git lists them).
-_KEPT_KEYS = frozenset({
-    "core.repositoryformatversion", "core.filemode", "core.bare", "core.logallrefupdates",
-    "core.ignorecase", "core.precomposeunicode", "core.symlinks", "core.autocrlf", "core.eol",
-    "core.safecrlf", "core.checkstat", "core.trustctime", "core.abbrev", "core.quotepath",
-})
+_KEPT_KEYS = frozenset(
+    {
+        "core.repositoryformatversion",
+        "core.filemode",
+        "core.bare",
+        "core.logallrefupdates",
+        "core.ignorecase",
+        "core.precomposeunicode",
+        "core.symlinks",
+        "core.autocrlf",
+        "core.eol",
+        "core.safecrlf",
+        "core.checkstat",
+        "core.trustctime",
+        "core.abbrev",
+        "core.quotepath",
+    }
+)
 # Subsection keys kept ("remote.<name>.url" -> "remote.url"); URLs lose their login.
-_KEPT_SUBSECTION_KEYS = frozenset({
-    "remote.url", "remote.pushurl", "remote.fetch", "remote.promisor",
-    "remote.partialclonefilter", "branch.remote", "branch.merge", "submodule.url",
-    "submodule.active", "submodule.path",
-})
+_KEPT_SUBSECTION_KEYS = frozenset(
+    {
+        "remote.url",
+        "remote.pushurl",
+        "remote.fetch",
+        "remote.promisor",
+        "remote.partialclonefilter",
+        "branch.remote",
+        "branch.merge",
+        "submodule.url",
+        "submodule.active",
+        "submodule.path",
+    }
+)
 _URL_KEYS = frozenset({"remote.url", "remote.pushurl", "submodule.url"})
 _USERINFO = re.compile(r"^([a-z][a-z0-9+.-]*://)[^/@]*@", re.IGNORECASE)
 
@@ -39,8 +61,9 @@ def sanitise_url(url: str) -> str:
 
 
 def _quote(value: str) -> str:
-    escaped = (value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
-               .replace("\t", "\\t"))
+    escaped = (
+        value.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n").replace("\t", "\\t")
+    )
     return f'"{escaped}"'
 
 
@@ -69,8 +92,7 @@ def sanitised_text(config: Path) -> str:
 
 @functools.lru_cache(maxsize=8)
 def _sanitised_cached(config: str, _mtime: int, _size: int) -> str:
-    proc = run_git(["config", "--file", config, "--list", "-z"], Path(config).parent,
-                   check=False)
+    proc = run_git(["config", "--file", config, "--list", "-z"], Path(config).parent, check=False)
     sections: dict[tuple[str, str | None], list[str]] = {}
     for entry in proc.stdout.split("\0"):
         name, _, value = entry.partition("\n")

@@ -72,8 +72,14 @@ class SandboxInfo:
         return name
 
     def as_dict(self) -> dict[str, Any]:
-        return {"kind": self.kind, "program": self.program, "version": self.version,
-                "available": self.available, "problem": self.problem, "fix": self.fix}
+        return {
+            "kind": self.kind,
+            "program": self.program,
+            "version": self.version,
+            "available": self.available,
+            "problem": self.problem,
+            "fix": self.fix,
+        }
 
 
 @functools.lru_cache(maxsize=1)
@@ -84,8 +90,11 @@ def probe_sandbox() -> SandboxInfo:
 
         bwrap = find_bwrap()
         if bwrap is None:
-            return SandboxInfo(KIND_BWRAP, problem="bwrap (bubblewrap) is not installed",
-                               fix=INSTALL_HINT + ", " + OPT_OUT_HINT)
+            return SandboxInfo(
+                KIND_BWRAP,
+                problem="bwrap (bubblewrap) is not installed",
+                fix=INSTALL_HINT + ", " + OPT_OUT_HINT,
+            )
         failure = probe_bwrap(bwrap)
         version = bwrap_version(bwrap)
         if failure is not None:
@@ -94,9 +103,12 @@ def probe_sandbox() -> SandboxInfo:
         return SandboxInfo(KIND_BWRAP, bwrap, version)
     if sys.platform == "darwin":
         return _probe_seatbelt()
-    return SandboxInfo(KIND_NONE, problem=f"no sandbox is available on {sys.platform}: swc "
-                       "sandboxes tests with bubblewrap on Linux and sandbox-exec on macOS",
-                       fix="Run swc on Linux or macOS, " + OPT_OUT_HINT)
+    return SandboxInfo(
+        KIND_NONE,
+        problem=f"no sandbox is available on {sys.platform}: swc "
+        "sandboxes tests with bubblewrap on Linux and sandbox-exec on macOS",
+        fix="Run swc on Linux or macOS, " + OPT_OUT_HINT,
+    )
 
 
 def _probe_seatbelt() -> SandboxInfo:
@@ -105,19 +117,28 @@ def _probe_seatbelt() -> SandboxInfo:
     from .seatbelt import SANDBOX_EXEC
 
     if not shutil.which(SANDBOX_EXEC):
-        return SandboxInfo(KIND_SEATBELT, problem=f"{SANDBOX_EXEC} is missing",
-                           fix="It ships with macOS; " + OPT_OUT_HINT)
+        return SandboxInfo(
+            KIND_SEATBELT,
+            problem=f"{SANDBOX_EXEC} is missing",
+            fix="It ships with macOS; " + OPT_OUT_HINT,
+        )
     try:
-        proc = subprocess.run([SANDBOX_EXEC, "-p", "(version 1)(allow default)", "/usr/bin/true"],
-                              capture_output=True, text=True, timeout=20,
-                              stdin=subprocess.DEVNULL)
+        proc = subprocess.run(
+            [SANDBOX_EXEC, "-p", "(version 1)(allow default)", "/usr/bin/true"],
+            capture_output=True,
+            text=True,
+            timeout=20,
+            stdin=subprocess.DEVNULL,
+        )
     except (OSError, subprocess.TimeoutExpired) as exc:
         return SandboxInfo(KIND_SEATBELT, SANDBOX_EXEC, problem=str(exc), fix=OPT_OUT_HINT)
     if proc.returncode != 0:
-        return SandboxInfo(KIND_SEATBELT, SANDBOX_EXEC,
-                           problem=proc.stderr.strip() or "sandbox-exec failed",
-                           fix="Check `sandbox-exec -p '(version 1)(allow default)' true`; "
-                           + OPT_OUT_HINT)
+        return SandboxInfo(
+            KIND_SEATBELT,
+            SANDBOX_EXEC,
+            problem=proc.stderr.strip() or "sandbox-exec failed",
+            fix="Check `sandbox-exec -p '(version 1)(allow default)' true`; " + OPT_OUT_HINT,
+        )
     return SandboxInfo(KIND_SEATBELT, SANDBOX_EXEC, "macOS")
 
 
@@ -130,7 +151,8 @@ def require_sandbox(isolation: Isolation) -> SandboxInfo | None:
     if not info.available:
         raise SandboxUnavailable(
             f"model-written code must run in a sandbox, and none works here: {info.problem}",
-            hint=info.fix)
+            hint=info.fix,
+        )
     return info
 
 
@@ -139,16 +161,18 @@ def sandbox_summary(isolation: Isolation) -> dict[str, Any]:
     if not isolation.sandbox:
         return {"kind": KIND_OFF, "version": "", "network_isolated": False}
     info = probe_sandbox()
-    return {"kind": info.kind, "version": info.version,
-            "network_isolated": not isolation.network}
+    return {"kind": info.kind, "version": info.version, "network_isolated": not isolation.network}
 
 
-OFF_WARNING = ('the sandbox is OFF (sandbox = "off" / --no-sandbox): model-written tests ran '
-               "with your user's rights, files, network and processes")
+OFF_WARNING = (
+    'the sandbox is OFF (sandbox = "off" / --no-sandbox): model-written tests ran '
+    "with your user's rights, files, network and processes"
+)
 
 
-def wrap_command(info: SandboxInfo, layout: Layout, argv: Sequence[str],
-                 env: Mapping[str, str]) -> tuple[list[str], dict[str, str]]:
+def wrap_command(
+    info: SandboxInfo, layout: Layout, argv: Sequence[str], env: Mapping[str, str]
+) -> tuple[list[str], dict[str, str]]:
     """(command line, environment) running ``argv`` in the sandbox ``info`` describes."""
     if info.kind == KIND_BWRAP and info.program:
         from .bwrap import bwrap_argv

@@ -37,31 +37,106 @@ from ..gitrepo import common_dir_of
 # Directories that hold the user's (and other users') data: hidden.
 HIDDEN_ROOTS = ("/tmp", "/var/tmp", "/run", "/home", "/root")
 # Never hidden (a tmpfs over one of these would take the system away).
-_SYSTEM_DIRS = frozenset({
-    "/", "/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc", "/var",
-    "/opt", "/proc", "/sys", "/dev", "/nix", "/snap", "/boot", "/srv", "/mnt", "/media",
-    "/usr/local", "/var/lib", "/System", "/Library", "/Applications", "/private",
-})
+_SYSTEM_DIRS = frozenset(
+    {
+        "/",
+        "/usr",
+        "/bin",
+        "/sbin",
+        "/lib",
+        "/lib32",
+        "/lib64",
+        "/libx32",
+        "/etc",
+        "/var",
+        "/opt",
+        "/proc",
+        "/sys",
+        "/dev",
+        "/nix",
+        "/snap",
+        "/boot",
+        "/srv",
+        "/mnt",
+        "/media",
+        "/usr/local",
+        "/var/lib",
+        "/System",
+        "/Library",
+        "/Applications",
+        "/private",
+    }
+)
 # Toolchain directories under $HOME, bound back read-only when they exist.
 HOME_TOOLCHAINS = (
-    ".pyenv", ".rbenv", ".nvm", ".rustup", ".cargo/bin", ".cargo/registry", ".cargo/git",
-    "go/bin", "go/pkg/mod", ".local/bin", ".local/lib", ".local/share/uv/python",
-    ".local/share/hatch/env", ".local/share/virtualenvs", ".local/share/pdm",
-    ".local/pipx", ".local/share/pipx", ".cache/pypoetry/virtualenvs", ".virtualenvs",
-    ".volta/tools", ".volta/bin", ".asdf/installs", ".asdf/shims", ".sdkman/candidates",
-    ".deno/bin", ".bun/bin", ".elan", ".ghcup/bin", ".juliaup",
-    "miniconda3", "anaconda3", "miniforge3", "mambaforge", ".conda/envs",
+    ".pyenv",
+    ".rbenv",
+    ".nvm",
+    ".rustup",
+    ".cargo/bin",
+    ".cargo/registry",
+    ".cargo/git",
+    "go/bin",
+    "go/pkg/mod",
+    ".local/bin",
+    ".local/lib",
+    ".local/share/uv/python",
+    ".local/share/hatch/env",
+    ".local/share/virtualenvs",
+    ".local/share/pdm",
+    ".local/pipx",
+    ".local/share/pipx",
+    ".cache/pypoetry/virtualenvs",
+    ".virtualenvs",
+    ".volta/tools",
+    ".volta/bin",
+    ".asdf/installs",
+    ".asdf/shims",
+    ".sdkman/candidates",
+    ".deno/bin",
+    ".bun/bin",
+    ".elan",
+    ".ghcup/bin",
+    ".juliaup",
+    "miniconda3",
+    "anaconda3",
+    "miniforge3",
+    "mambaforge",
+    ".conda/envs",
 )
 # Variables naming a toolchain's directory.
-TOOLCHAIN_VARS = ("VIRTUAL_ENV", "CONDA_PREFIX", "PYENV_ROOT", "RUSTUP_HOME", "GOROOT",
-                  "GOMODCACHE", "NVM_DIR", "JAVA_HOME", "VOLTA_HOME", "UV_PYTHON_INSTALL_DIR")
+TOOLCHAIN_VARS = (
+    "VIRTUAL_ENV",
+    "CONDA_PREFIX",
+    "PYENV_ROOT",
+    "RUSTUP_HOME",
+    "GOROOT",
+    "GOMODCACHE",
+    "NVM_DIR",
+    "JAVA_HOME",
+    "VOLTA_HOME",
+    "UV_PYTHON_INSTALL_DIR",
+)
 # Directories at the top of a checkout that hold its environments (its venv, its deps).
 CHECKOUT_ENVIRONMENTS = (".venv", "venv", ".tox", ".nox", "__pypackages__", "node_modules")
 # Credentials a directory bound back must not contain (relative to it).
 CREDENTIAL_NAMES = (
-    ".ssh", ".aws", ".gnupg", ".netrc", ".git-credentials", ".config/gh", ".config/gcloud",
-    ".docker", ".kube", ".npmrc", ".pypirc", ".azure", "credentials.toml", "credentials",
-    ".config/git/credentials", ".password-store",
+    ".ssh",
+    ".aws",
+    ".gnupg",
+    ".netrc",
+    ".git-credentials",
+    ".config/gh",
+    ".config/gcloud",
+    ".docker",
+    ".kube",
+    ".npmrc",
+    ".pypirc",
+    ".azure",
+    "credentials.toml",
+    "credentials",
+    ".config/git/credentials",
+    ".password-store",
 )
 # Root-readable secrets of the host.
 _HOST_SECRET_FILES = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-")
@@ -149,8 +224,9 @@ def _interpreter_dirs(argv0: str, env: Mapping[str, str]) -> list[Path]:
     return found
 
 
-def _wanted_readable(env: Mapping[str, str], home: Path | None, checkout: Path | None,
-                     argv0: str) -> list[Path]:
+def _wanted_readable(
+    env: Mapping[str, str], home: Path | None, checkout: Path | None, argv0: str
+) -> list[Path]:
     wanted: list[Path] = []
     if home is not None:
         wanted += [home / rel for rel in HOME_TOOLCHAINS]
@@ -163,15 +239,17 @@ def _wanted_readable(env: Mapping[str, str], home: Path | None, checkout: Path |
         wanted += [gopath / "bin", gopath / "pkg" / "mod"]
     wanted += _interpreter_dirs(argv0, env)
     for var in ("PATH", "PYTHONPATH"):
-        wanted += [p for p in (_resolved(e) for e in env.get(var, "").split(os.pathsep))
-                   if p is not None]
+        wanted += [
+            p for p in (_resolved(e) for e in env.get(var, "").split(os.pathsep)) if p is not None
+        ]
     if checkout is not None:
         wanted += [checkout / name for name in CHECKOUT_ENVIRONMENTS]
     return wanted
 
 
-def _bind_back(wanted: Iterable[Path], hidden: Sequence[Path], never: Sequence[Path]
-               ) -> tuple[Path, ...]:
+def _bind_back(
+    wanted: Iterable[Path], hidden: Sequence[Path], never: Sequence[Path]
+) -> tuple[Path, ...]:
     """The wanted paths that exist, lie in a hidden directory and hold no credential."""
     chosen: list[Path] = []
     for path in dict.fromkeys(wanted):
@@ -212,8 +290,7 @@ def listening_sockets(proc_net_unix: Path = Path("/proc/net/unix")) -> list[Path
 
 
 def _visible(path: Path, hidden: Sequence[Path], readable: Sequence[Path]) -> bool:
-    return (not any(_under(path, h) for h in hidden)
-            or any(_under(path, r) for r in readable))
+    return not any(_under(path, h) for h in hidden) or any(_under(path, r) for r in readable)
 
 
 def build_layout(
@@ -237,8 +314,13 @@ def build_layout(
     common = common_dir_of(workdir)
     checkout = _resolved(checkout) or checkout_of(workdir, common)
     keep = [workdir, scratch]
-    candidates = [*(Path(p) for p in HIDDEN_ROOTS), _resolved(tempfile.gettempdir()), home,
-                  checkout, common / "swc" if common is not None else None]
+    candidates = [
+        *(Path(p) for p in HIDDEN_ROOTS),
+        _resolved(tempfile.gettempdir()),
+        home,
+        checkout,
+        common / "swc" if common is not None else None,
+    ]
     hidden = [p.resolve() for p in candidates if _hideable(p)]
     secret_files, secret_dirs = _host_secrets()
     hidden += secret_dirs
@@ -251,8 +333,12 @@ def build_layout(
     if common is not None and common in hidden:
         hidden.remove(common)
     inside_home = home if home is not None and home in hidden else Path("/tmp/home")
-    scratch_dirs = {Path("/tmp"), Path("/var/tmp"), inside_home,
-                    _resolved(tempfile.gettempdir()) or Path("/tmp")}
+    scratch_dirs = {
+        Path("/tmp"),
+        Path("/var/tmp"),
+        inside_home,
+        _resolved(tempfile.gettempdir()) or Path("/tmp"),
+    }
     socket_paths = listening_sockets() if sockets is None else sockets
     blocked = [*secret_files]
     for sock in socket_paths:
@@ -263,24 +349,40 @@ def build_layout(
         copy = write_sanitised(common / "config", run_dir / "gitconfig")
         git_config = (copy, common / "config")
     return Layout(
-        workdir=workdir, scratch=scratch, run_dir=run_dir, home=inside_home,
-        hidden=tuple(sorted(hidden, key=lambda p: len(p.parts))), readable=readable,
+        workdir=workdir,
+        scratch=scratch,
+        run_dir=run_dir,
+        home=inside_home,
+        hidden=tuple(sorted(hidden, key=lambda p: len(p.parts))),
+        readable=readable,
         scratch_dirs=tuple(p for p in hidden if p in scratch_dirs),
         blocked=tuple(dict.fromkeys(p for p in blocked if os.path.lexists(p))),
-        git_config=git_config, network=network,
+        git_config=git_config,
+        network=network,
     )
 
 
 # Variables pointing at host services or per-user directories that are gone inside.
 HOST_POINTER_VARS = (
-    "XDG_RUNTIME_DIR", "XDG_CONFIG_HOME", "XDG_CACHE_HOME", "XDG_DATA_HOME", "XDG_STATE_HOME",
-    "DBUS_SESSION_BUS_ADDRESS", "DISPLAY", "WAYLAND_DISPLAY", "XAUTHORITY", "DOCKER_HOST",
-    "SSH_AGENT_PID", "PULSE_SERVER", "OLDPWD", "KRB5CCNAME", "GNUPGHOME",
+    "XDG_RUNTIME_DIR",
+    "XDG_CONFIG_HOME",
+    "XDG_CACHE_HOME",
+    "XDG_DATA_HOME",
+    "XDG_STATE_HOME",
+    "DBUS_SESSION_BUS_ADDRESS",
+    "DISPLAY",
+    "WAYLAND_DISPLAY",
+    "XAUTHORITY",
+    "DOCKER_HOST",
+    "SSH_AGENT_PID",
+    "PULSE_SERVER",
+    "OLDPWD",
+    "KRB5CCNAME",
+    "GNUPGHOME",
 )
 
 
-def inside_env(env: Mapping[str, str], workdir: Path, home: Path, tmp: Path
-               ) -> dict[str, str]:
+def inside_env(env: Mapping[str, str], workdir: Path, home: Path, tmp: Path) -> dict[str, str]:
     """The environment of the command inside: HOME and TMPDIR private, host pointers gone."""
     result = {k: v for k, v in env.items() if k not in HOST_POINTER_VARS}
     result.update({"HOME": str(home), "TMPDIR": str(tmp), "PWD": str(workdir)})

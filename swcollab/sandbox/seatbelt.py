@@ -27,9 +27,13 @@ SANDBOX_EXEC = "/usr/bin/sandbox-exec"
 # Mach services a test process may need (user and group lookups, logging, temp-dir
 # lookup); notably not the keychain (com.apple.SecurityServer) nor any network daemon.
 MACH_SERVICES = (
-    "com.apple.system.opendirectoryd.libinfo", "com.apple.system.DirectoryService.libinfo_v1",
-    "com.apple.system.logger", "com.apple.logd", "com.apple.system.notification_center",
-    "com.apple.bsd.dirhelper", "com.apple.diagnosticd",
+    "com.apple.system.opendirectoryd.libinfo",
+    "com.apple.system.DirectoryService.libinfo_v1",
+    "com.apple.system.logger",
+    "com.apple.logd",
+    "com.apple.system.notification_center",
+    "com.apple.bsd.dirhelper",
+    "com.apple.diagnosticd",
 )
 
 
@@ -60,8 +64,7 @@ def seatbelt_profile(layout: Layout) -> str:
         "(allow sysctl-read)",
         "(allow ipc-posix-shm)",
         "(allow ipc-posix-sem)",
-        "(allow mach-lookup (global-name " + " ".join(sbpl_string(s) for s in MACH_SERVICES)
-        + "))",
+        "(allow mach-lookup (global-name " + " ".join(sbpl_string(s) for s in MACH_SERVICES) + "))",
         "(allow file-read-metadata)",
         "(allow file-read*)",
     ]
@@ -73,8 +76,11 @@ def seatbelt_profile(layout: Layout) -> str:
     if layout.git_config is not None:
         denied_files.append(str(layout.git_config[1]))
     if denied_files:
-        rules.append("(deny file-read* " + " ".join(
-            f"(literal {sbpl_string(f)})" for f in denied_files) + ")")
+        rules.append(
+            "(deny file-read* "
+            + " ".join(f"(literal {sbpl_string(f)})" for f in denied_files)
+            + ")"
+        )
     rules += [
         f"(allow file-write* {_subpaths(writable)})",
         '(allow file-write* (literal "/dev/null") (literal "/dev/zero") (literal "/dev/tty")'
@@ -92,8 +98,9 @@ def seatbelt_profile(layout: Layout) -> str:
     return "\n".join(rules) + "\n"
 
 
-def seatbelt_argv(layout: Layout, argv: Sequence[str], env: Mapping[str, str]
-                  ) -> tuple[list[str], dict[str, str]]:
+def seatbelt_argv(
+    layout: Layout, argv: Sequence[str], env: Mapping[str, str]
+) -> tuple[list[str], dict[str, str]]:
     """(the sandbox-exec command line, its environment) for ``argv``."""
     home, tmp = private_dirs(layout)
     home.mkdir(exist_ok=True)

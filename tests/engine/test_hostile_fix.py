@@ -31,12 +31,31 @@ from tests.fakes.github_server import FakeGitHub, fake_github  # noqa: F401  (fi
 from tests.sandbox.helpers import HostServices, marked_processes, tree_hash, wait_until_gone
 
 SECRET = "swc-e2e-secret"  # every secret below contains it; the hostile test hunts for it
-ENV_SECRETS = {"OPENAI_API_KEY": f"sk-{SECRET}-openai-1", "ANTHROPIC_API_KEY": f"{SECRET}-2",
-               "GITHUB_TOKEN": f"ghs_{SECRET}_3", "AWS_SECRET_ACCESS_KEY": f"{SECRET}-aws-4"}
-HOOKS = ("pre-commit", "prepare-commit-msg", "commit-msg", "post-commit", "post-checkout",
-         "post-merge", "pre-push", "reference-transaction", "post-rewrite", "pre-auto-gc",
-         "post-index-change", "pre-rebase", "applypatch-msg", "pre-applypatch",
-         "post-applypatch", "push-to-checkout", "fsmonitor-watchman")
+ENV_SECRETS = {
+    "OPENAI_API_KEY": f"sk-{SECRET}-openai-1",
+    "ANTHROPIC_API_KEY": f"{SECRET}-2",
+    "GITHUB_TOKEN": f"ghs_{SECRET}_3",
+    "AWS_SECRET_ACCESS_KEY": f"{SECRET}-aws-4",
+}
+HOOKS = (
+    "pre-commit",
+    "prepare-commit-msg",
+    "commit-msg",
+    "post-commit",
+    "post-checkout",
+    "post-merge",
+    "pre-push",
+    "reference-transaction",
+    "post-rewrite",
+    "pre-auto-gc",
+    "post-index-change",
+    "pre-rebase",
+    "applypatch-msg",
+    "pre-applypatch",
+    "post-applypatch",
+    "push-to-checkout",
+    "fsmonitor-watchman",
+)
 
 HOSTILE_TEST = '''tests/test_swc_add.py
 ```python
@@ -120,9 +139,13 @@ def git_dir_state(repo: Path) -> dict[str, str]:
     """``.git`` minus what a run legitimately adds: objects, swc's branch (and its remote
     tracking ref after the push) with their logs, swc's own state directory."""
     state = tree_hash(repo / ".git")
-    return {k: v for k, v in state.items()
-            if not k.startswith(("objects", "logs", "swc", "refs/heads/swc", "refs/remotes",
-                                 "worktrees"))}
+    return {
+        k: v
+        for k, v in state.items()
+        if not k.startswith(
+            ("objects", "logs", "swc", "refs/heads/swc", "refs/remotes", "worktrees")
+        )
+    }
 
 
 def checkout_state(repo: Path) -> dict[str, str]:
@@ -140,28 +163,47 @@ def install_hooks(repo: Path, ran: Path) -> None:
 
 
 @pytest.fixture
-def hostile(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake_github,  # noqa: F811
-            ):
+def hostile(
+    project: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    fake_github,  # noqa: F811
+):
     """The project with hooks, a token in .git/config, a remote on the fake GitHub, secrets
     in the environment and in $HOME, and host services listening."""
     ran = tmp_path / "hooks-ran"
     ran.mkdir()
     install_hooks(project, ran)
-    git(project, "config", "http.https://github.com/.extraheader",
-        f"AUTHORIZATION: basic {SECRET}-checkout-token")
+    git(
+        project,
+        "config",
+        "http.https://github.com/.extraheader",
+        f"AUTHORIZATION: basic {SECRET}-checkout-token",
+    )
     bare = tmp_path / "remote.git"
     subprocess.run(["git", "init", "-q", "--bare", str(bare)], check=True)
     git(project, "remote", "add", "origin", "git@github.com:octo/calc.git")
     git(project, "config", "remote.origin.pushurl", str(bare))
-    subprocess.run(["git", "-c", "core.hooksPath=/dev/null", "push", "-q", str(bare), "main"],
-                   cwd=project, check=True)
-    fake_github.add_issue("octo", "calc", 42, title="add() returns the wrong sum",
-                          body="add(2, 3) returns -1 instead of 5.")
+    subprocess.run(
+        ["git", "-c", "core.hooksPath=/dev/null", "push", "-q", str(bare), "main"],
+        cwd=project,
+        check=True,
+    )
+    fake_github.add_issue(
+        "octo",
+        "calc",
+        42,
+        title="add() returns the wrong sum",
+        body="add(2, 3) returns -1 instead of 5.",
+    )
     fake_github.link_remote("octo", "calc", bare)
     home = tmp_path / "home"
-    for rel, text in {".aws/credentials": f"aws_secret_access_key={SECRET}-aws-file",
-                      ".ssh/id_ed25519": f"{SECRET}-ssh-key", ".netrc": f"password {SECRET}-n",
-                      ".config/gh/hosts.yml": f"oauth_token: {SECRET}-gh"}.items():
+    for rel, text in {
+        ".aws/credentials": f"aws_secret_access_key={SECRET}-aws-file",
+        ".ssh/id_ed25519": f"{SECRET}-ssh-key",
+        ".netrc": f"password {SECRET}-n",
+        ".config/gh/hosts.yml": f"oauth_token: {SECRET}-gh",
+    }.items():
         (home / rel).parent.mkdir(parents=True, exist_ok=True)
         (home / rel).write_text(text)
     monkeypatch.setenv("HOME", str(home))
@@ -178,13 +220,25 @@ def hostile(project: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, fake
 def hostile_test(victim: dict, marker: str) -> str:
     repo, home, services = victim["repo"], victim["home"], victim["services"]
     targets = {
-        "read": [str(home / ".aws/credentials"), str(home / ".ssh/id_ed25519"),
-                 str(home / ".netrc"), str(repo / ".env"), str(repo / ".git/config")],
-        "write": [str(repo / "calc/ops.py"), str(repo / ".git/hooks/pre-commit"),
-                  str(repo / ".git/hooks/post-checkout"), str(home / ".bashrc"),
-                  str(repo.parent / "escaped.py")],
-        "marker": marker, "tcp": services.tcp_port, "udp": services.udp_port,
-        "unix": str(services.unix_path), "abstract": services.abstract_name,
+        "read": [
+            str(home / ".aws/credentials"),
+            str(home / ".ssh/id_ed25519"),
+            str(home / ".netrc"),
+            str(repo / ".env"),
+            str(repo / ".git/config"),
+        ],
+        "write": [
+            str(repo / "calc/ops.py"),
+            str(repo / ".git/hooks/pre-commit"),
+            str(repo / ".git/hooks/post-checkout"),
+            str(home / ".bashrc"),
+            str(repo.parent / "escaped.py"),
+        ],
+        "marker": marker,
+        "tcp": services.tcp_port,
+        "udp": services.udp_port,
+        "unix": str(services.unix_path),
+        "abstract": services.abstract_name,
     }
     return HOSTILE_TEST.replace("{targets!r}", repr(targets))
 
@@ -192,21 +246,29 @@ def hostile_test(victim: dict, marker: str) -> str:
 def fenced_diff(markdown: str) -> str:
     """The diff block of a report, exactly as it is between its fences."""
     start = markdown.index("diff\n", markdown.index("## Chosen change")) + len("diff\n")
-    fence = markdown[:start - 1].rsplit("\n", 1)[-1].removesuffix("diff")
-    return markdown[start:markdown.index("\n" + fence + "\n", start) + 1]
+    fence = markdown[: start - 1].rsplit("\n", 1)[-1].removesuffix("diff")
+    return markdown[start : markdown.index("\n" + fence + "\n", start) + 1]
 
 
-def test_hostile_model_through_swc_fix_issue_push_and_pr(hostile, models, fake_llm,
-                                                         fake_github):  # noqa: F811
-    repo, home, ran, services = hostile["repo"], hostile["home"], hostile["ran"], \
-        hostile["services"]
+def test_hostile_model_through_swc_fix_issue_push_and_pr(hostile, models, fake_llm, fake_github):  # noqa: F811
+    repo, home, ran, services = (
+        hostile["repo"],
+        hostile["home"],
+        hostile["ran"],
+        hostile["services"],
+    )
     marker = f"swc-e2e-proc-{os.getpid()}-{time.monotonic_ns()}"
-    models(weak_tests=[hostile_test(hostile, marker)], weak_patches=[WRONG_PATCH],
-           strong_patches=[GOOD_PATCH])
-    before = {"checkout": checkout_state(repo), "git": git_dir_state(repo),
-              "home": tree_hash(home)}
-    result = CliRunner().invoke(cli, ["--repo", str(repo), "fix", "--json", "--issue", "42",
-                                      "--push", "--pr", "--comment"], catch_exceptions=False)
+    models(
+        weak_tests=[hostile_test(hostile, marker)],
+        weak_patches=[WRONG_PATCH],
+        strong_patches=[GOOD_PATCH],
+    )
+    before = {"checkout": checkout_state(repo), "git": git_dir_state(repo), "home": tree_hash(home)}
+    result = CliRunner().invoke(
+        cli,
+        ["--repo", str(repo), "fix", "--json", "--issue", "42", "--push", "--pr", "--comment"],
+        catch_exceptions=False,
+    )
     doc = json.loads(result.stdout)
     assert result.exit_code == 0, (doc.get("error"), result.stderr)
     assert doc["verdict"] == "fixed" and doc["winner"]["tier"] == "strong"
@@ -217,8 +279,9 @@ def test_hostile_model_through_swc_fix_issue_push_and_pr(hostile, models, fake_l
     # ...without a secret: not in any request, the ledger, the report, the PR, the comment
     ledger = (repo / ".git/swc/ledger.db").read_bytes()
     report = Path(doc["report_path"]).read_text()
-    published = [p["body"] for p in fake_github.pulls] + \
-        [c["body"] for c in fake_github.posted_comments]
+    published = [p["body"] for p in fake_github.pulls] + [
+        c["body"] for c in fake_github.posted_comments
+    ]
     for text in [*prompts, result.stdout, result.stderr, report, *published]:
         assert SECRET not in text and _hex(SECRET) not in text
         assert not re.search(r"LEAK [0-9a-f]", text)
@@ -226,10 +289,13 @@ def test_hostile_model_through_swc_fix_issue_push_and_pr(hostile, models, fake_l
     # no user hook ran, during the run or the push
     assert sorted(p.name for p in ran.iterdir()) == []
     # the checkout, .git (hooks, config, index, HEAD) and $HOME are byte-identical
-    after = {"checkout": checkout_state(repo), "git": git_dir_state(repo),
-              "home": tree_hash(home)}
-    changed = {part: sorted(k for k in {*before[part], *after[part]}
-                            if before[part].get(k) != after[part].get(k)) for part in before}
+    after = {"checkout": checkout_state(repo), "git": git_dir_state(repo), "home": tree_hash(home)}
+    changed = {
+        part: sorted(
+            k for k in {*before[part], *after[part]} if before[part].get(k) != after[part].get(k)
+        )
+        for part in before
+    }
     assert changed == {"checkout": [], "git": [], "home": []}
     assert not (repo.parent / "escaped.py").exists()
     # nothing of the runs is alive; no host service was reached
@@ -251,8 +317,9 @@ def test_hostile_model_through_swc_fix_issue_push_and_pr(hostile, models, fake_l
     assert git(hostile["bare"], "rev-parse", branch) == git(repo, "rev-parse", branch)
 
 
-def test_no_sandbox_here_refuses_before_any_model_call(project, models, fake_llm, monkeypatch,
-                                                       tmp_path):
+def test_no_sandbox_here_refuses_before_any_model_call(
+    project, models, fake_llm, monkeypatch, tmp_path
+):
     import shutil
 
     from swcollab.sandbox import probe_sandbox
@@ -275,8 +342,18 @@ def test_no_sandbox_here_refuses_before_any_model_call(project, models, fake_llm
 
 def test_no_sandbox_is_stated_in_the_report_and_json(project, models):
     models()
-    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--prompt",
-                                      "add(2, 3) returns -1", "--json", "--no-sandbox"])
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--repo",
+            str(project),
+            "fix",
+            "--prompt",
+            "add(2, 3) returns -1",
+            "--json",
+            "--no-sandbox",
+        ],
+    )
     doc = json.loads(result.stdout)
     assert result.exit_code == 0, doc
     assert doc["sandbox"]["kind"] == "off"
@@ -285,7 +362,7 @@ def test_no_sandbox_is_stated_in_the_report_and_json(project, models):
     assert "sandbox is OFF" in result.stderr
 
 
-INTERRUPTIBLE_TEST = '''tests/test_swc_add.py
+INTERRUPTIBLE_TEST = """tests/test_swc_add.py
 ```python
 import os, subprocess, sys, time
 from calc.ops import add
@@ -305,23 +382,40 @@ def test_add_sums():
     open("started.flag", "w").write("yes")
     time.sleep(600)
 ```
-'''
+"""
 
 
 def test_sigint_mid_test_run_leaves_everything_as_it_was(hostile, models, tmp_path):
     repo, home, ran = hostile["repo"], hostile["home"], hostile["ran"]
     marker = f"swc-sigint-proc-{os.getpid()}-{time.monotonic_ns()}"
     models(weak_tests=[INTERRUPTIBLE_TEST.replace("MARKER]", f"{marker!r}]")])
-    before = {"checkout": checkout_state(repo), "git": git_dir_state(repo),
-              "home": tree_hash(home)}
+    before = {"checkout": checkout_state(repo), "git": git_dir_state(repo), "home": tree_hash(home)}
     tmpdir = tmp_path / "swc-tmp"
     tmpdir.mkdir()
-    env = {**os.environ, "TMPDIR": str(tmpdir),
-           "PYTHONPATH": os.pathsep.join([str(Path(__file__).resolve().parents[2]),
-                                          os.environ.get("PYTHONPATH", "")])}
-    proc = subprocess.Popen([sys.executable, "-m", "swcollab", "--repo", str(repo), "fix",
-                             "--prompt", "add(2, 3) returns -1", "--json"], env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    env = {
+        **os.environ,
+        "TMPDIR": str(tmpdir),
+        "PYTHONPATH": os.pathsep.join(
+            [str(Path(__file__).resolve().parents[2]), os.environ.get("PYTHONPATH", "")]
+        ),
+    }
+    proc = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "swcollab",
+            "--repo",
+            str(repo),
+            "fix",
+            "--prompt",
+            "add(2, 3) returns -1",
+            "--json",
+        ],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     deadline = time.monotonic() + 240
     while not list(tmpdir.glob("swc-*/tree/started.flag")):
         assert proc.poll() is None, proc.communicate()
@@ -333,11 +427,11 @@ def test_sigint_mid_test_run_leaves_everything_as_it_was(hostile, models, tmp_pa
     assert "interrupted" in err
     assert wait_until_gone(marker), f"still running: {marked_processes(marker)}"
     assert [p.name for p in tmpdir.iterdir() if p.name.startswith("swc-")] == []
-    assert not [b for b in git(repo, "branch", "--format=%(refname:short)").split()
-                if b.startswith("swc")]
+    assert not [
+        b for b in git(repo, "branch", "--format=%(refname:short)").split() if b.startswith("swc")
+    ]
     assert sorted(p.name for p in ran.iterdir()) == []
-    after = {"checkout": checkout_state(repo), "git": git_dir_state(repo),
-              "home": tree_hash(home)}
+    after = {"checkout": checkout_state(repo), "git": git_dir_state(repo), "home": tree_hash(home)}
     assert after == before
     db = sqlite3.connect(repo / ".git/swc/ledger.db")
     assert [r[0] for r in db.execute("SELECT verdict FROM runs")] == ["interrupted"]

@@ -36,11 +36,17 @@ SSH_KEY_SECRET = "ssh-private-key-0006"
 DOTENV_SECRET = "dotenv-secret-0007"
 CHECKOUT_TOKEN = "checkout-extraheader-0008"
 NETRC_SECRET = "netrc-password-0009"
-ALL_SECRETS = [*SECRETS.values(), AWS_FILE_SECRET, SSH_KEY_SECRET, DOTENV_SECRET,
-               CHECKOUT_TOKEN, NETRC_SECRET]
+ALL_SECRETS = [
+    *SECRETS.values(),
+    AWS_FILE_SECRET,
+    SSH_KEY_SECRET,
+    DOTENV_SECRET,
+    CHECKOUT_TOKEN,
+    NETRC_SECRET,
+]
 
 
-HOSTILE = textwrap.dedent('''
+HOSTILE = textwrap.dedent("""
     import binascii, glob, json, os, socket, subprocess, sys, time
 
     def show(label, data):
@@ -109,21 +115,31 @@ HOSTILE = textwrap.dedent('''
         print("NO DATAGRAM", exc.errno)
     time.sleep(1)
     print("HOSTILE DONE")
-''')
+""")
 
 
 @pytest.fixture
 def victim(make_repo, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict]:
     """A repository, a home and an environment full of secrets; host services listening."""
     repo = make_repo({"app.py": "X = 1\n", "tests/test_app.py": "def test_x():\n    pass\n"})
-    git(repo, "config", "http.https://github.com/.extraheader",
-        f"AUTHORIZATION: basic {CHECKOUT_TOKEN}")
+    git(
+        repo,
+        "config",
+        "http.https://github.com/.extraheader",
+        f"AUTHORIZATION: basic {CHECKOUT_TOKEN}",
+    )
     git(repo, "remote", "add", "origin", f"https://x-access-token:{CHECKOUT_TOKEN}@github.com/o/r")
     write(repo, {".env": f"API_KEY={DOTENV_SECRET}\n"})
     home = tmp_path / "home"
-    write(home, {".aws/credentials": f"[default]\naws_secret_access_key={AWS_FILE_SECRET}\n",
-                 ".ssh/id_ed25519": SSH_KEY_SECRET, ".netrc": f"password {NETRC_SECRET}\n",
-                 ".config/gh/hosts.yml": f"oauth_token: {SSH_KEY_SECRET}\n"})
+    write(
+        home,
+        {
+            ".aws/credentials": f"[default]\naws_secret_access_key={AWS_FILE_SECRET}\n",
+            ".ssh/id_ed25519": SSH_KEY_SECRET,
+            ".netrc": f"password {NETRC_SECRET}\n",
+            ".config/gh/hosts.yml": f"oauth_token: {SSH_KEY_SECRET}\n",
+        },
+    )
     monkeypatch.setenv("HOME", str(home))
     for name, value in SECRETS.items():
         monkeypatch.setenv(name, value)
@@ -140,19 +156,31 @@ def test_a_hostile_test_reads_no_secret_writes_nothing_and_leaves_nothing(victim
     before = {"checkout": tree_hash(repo), "home": tree_hash(home)}
     with Worktree(repo, temp_dir=wt_tmp) as wt:
         holder = wt.path.parent
-        reads = [str(home / ".aws/credentials"), str(home / ".ssh/id_ed25519"),
-                 str(home / ".netrc"), str(repo / ".env"), str(repo / ".git/config"),
-                 str(holder / "owner.json")]
-        writes = [str(repo / "app.py"), str(repo / "new.py"), str(repo / ".git/hooks/pre-commit"),
-                  str(repo / ".git/config"), str(home / ".bashrc"), str(holder / "owner.json"),
-                  str(wt_tmp / "escaped.txt")]
-        script = (f"READ_TARGETS = {reads!r}\nWRITE_TARGETS = {writes!r}\nMARKER = {marker!r}\n"
-                  f"TCP_PORT = {services.tcp_port}\nUDP_PORT = {services.udp_port}\n"
-                  f"UNIX_PATH = {str(services.unix_path)!r}\n"
-                  f"ABSTRACT = {services.abstract_name!r}\n" + HOSTILE)
+        reads = [
+            str(home / ".aws/credentials"),
+            str(home / ".ssh/id_ed25519"),
+            str(home / ".netrc"),
+            str(repo / ".env"),
+            str(repo / ".git/config"),
+            str(holder / "owner.json"),
+        ]
+        writes = [
+            str(repo / "app.py"),
+            str(repo / "new.py"),
+            str(repo / ".git/hooks/pre-commit"),
+            str(repo / ".git/config"),
+            str(home / ".bashrc"),
+            str(holder / "owner.json"),
+            str(wt_tmp / "escaped.txt"),
+        ]
+        script = (
+            f"READ_TARGETS = {reads!r}\nWRITE_TARGETS = {writes!r}\nMARKER = {marker!r}\n"
+            f"TCP_PORT = {services.tcp_port}\nUDP_PORT = {services.udp_port}\n"
+            f"UNIX_PATH = {str(services.unix_path)!r}\n"
+            f"ABSTRACT = {services.abstract_name!r}\n" + HOSTILE
+        )
         (wt.path / "hostile.py").write_text(script)
-        run = run_tests(wt.path, TestCommand((sys.executable, "hostile.py"), "flag"),
-                        timeout=120)
+        run = run_tests(wt.path, TestCommand((sys.executable, "hostile.py"), "flag"), timeout=120)
         assert run.sandboxed and "HOSTILE DONE" in run.output, run.output[-3000:]
         marker_file = (holder / "owner.json").read_text()
         assert "pwned" not in marker_file
@@ -181,14 +209,20 @@ def test_the_same_hostile_script_without_the_sandbox_does_reach_them(victim, wt_
     repo, home, services = victim["repo"], victim["home"], victim["services"]
     marker = f"swc-hostile-control-{os.getpid()}-{time.monotonic_ns()}"
     with Worktree(repo, temp_dir=wt_tmp) as wt:
-        script = (f"READ_TARGETS = {[str(home / '.aws/credentials')]!r}\n"
-                  f"WRITE_TARGETS = {[str(wt_tmp / 'escaped.txt')]!r}\nMARKER = {marker!r}\n"
-                  f"TCP_PORT = {services.tcp_port}\nUDP_PORT = {services.udp_port}\n"
-                  f"UNIX_PATH = {str(services.unix_path)!r}\n"
-                  f"ABSTRACT = {services.abstract_name!r}\n" + HOSTILE)
+        script = (
+            f"READ_TARGETS = {[str(home / '.aws/credentials')]!r}\n"
+            f"WRITE_TARGETS = {[str(wt_tmp / 'escaped.txt')]!r}\nMARKER = {marker!r}\n"
+            f"TCP_PORT = {services.tcp_port}\nUDP_PORT = {services.udp_port}\n"
+            f"UNIX_PATH = {str(services.unix_path)!r}\n"
+            f"ABSTRACT = {services.abstract_name!r}\n" + HOSTILE
+        )
         (wt.path / "hostile.py").write_text(script)
-        run = run_tests(wt.path, TestCommand((sys.executable, "hostile.py"), "flag"),
-                        timeout=120, isolation=UNSANDBOXED)
+        run = run_tests(
+            wt.path,
+            TestCommand((sys.executable, "hostile.py"), "flag"),
+            timeout=120,
+            isolation=UNSANDBOXED,
+        )
     try:
         assert binascii.hexlify(AWS_FILE_SECRET.encode()).decode() in run.output
         assert (wt_tmp / "escaped.txt").exists()
