@@ -35,7 +35,7 @@ from pathlib import Path
 from ..gitrepo import common_dir_of
 
 # Directories that hold the user's (and other users') data: hidden.
-HIDDEN_ROOTS = ("/tmp", "/var/tmp", "/run", "/home", "/root")
+HIDDEN_ROOTS = ("/tmp", "/var/tmp", "/run", "/var/run", "/home", "/root")
 # Never hidden (a tmpfs over one of these would take the system away).
 _SYSTEM_DIRS = frozenset(
     {

@@ -127,7 +127,7 @@ def _sandboxed(argv: Sequence[str], root: Path, env: dict[str, str], timeout: fl
     for attempt in (1, 2):
         layout = build_layout(root, run_dir, env, argv0=argv[0], network=isolation.network)
         wrapped, inner_env = wrap_command(sandbox, layout, argv, env)
-        status_fd = _status_pipe() if sandbox.kind == "bwrap" else None
+        status_fd = _status_pipe() if _reports_status(sandbox) else None
         if status_fd is not None:
             wrapped = [wrapped[0], "--json-status-fd", str(status_fd[1]), *wrapped[1:]]
         result = _execute(wrapped, root, inner_env, timeout, run_dir / "output", holder,
@@ -139,6 +139,15 @@ def _sandboxed(argv: Sequence[str], root: Path, env: dict[str, str], timeout: fl
                                      + result[2].strip()[-500:],
                                      hint="Run `swc doctor` to check the sandbox here.")
     raise AssertionError("unreachable")
+
+
+def _reports_status(sandbox: SandboxInfo) -> bool:
+    """Whether this sandbox can say that the command started (bwrap's --json-status-fd)."""
+    if sandbox.kind != "bwrap" or not sandbox.program:
+        return False
+    from .bwrap import bwrap_options
+
+    return "--json-status-fd" in bwrap_options(sandbox.program)
 
 
 def _status_pipe() -> tuple[int, int]:
