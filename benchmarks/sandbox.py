@@ -35,8 +35,10 @@ TARGET_S = 0.3
 PROJECT = {
     "calc/__init__.py": "",
     "calc/ops.py": "def add(a, b):\n    return a + b\n\n\ndef mul(a, b):\n    return a * b\n",
-    "tests/test_add.py": "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n",
-    "tests/test_mul.py": "from calc.ops import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n",
+    "tests/test_add.py": "from calc.ops import add\n\n\n"
+    "def test_add():\n    assert add(2, 3) == 5\n",
+    "tests/test_mul.py": "from calc.ops import mul\n\n\n"
+    "def test_mul():\n    assert mul(2, 3) == 6\n",
     "tests/test_more.py": "import pytest\nfrom calc.ops import add\n\n\n"
     "@pytest.mark.parametrize('n', range(20))\ndef test_many(n):\n    assert add(n, 0) == n\n",
 }
