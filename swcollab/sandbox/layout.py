@@ -255,6 +255,8 @@ def _bind_back(
     for path in dict.fromkeys(wanted):
         if not path.exists() or not any(_under(path, h) for h in hidden):
             continue
+        if any(_under(h, path) for h in hidden):
+            continue  # a hidden directory itself (say /tmp on PATH), or a parent of one
         if any(_under(n, path) for n in never) or _holds_credentials(path):
             continue  # $HOME, the checkout, or a folder with a key in it
         if any(part in (".ssh", ".aws", ".gnupg", ".docker", ".kube") for part in path.parts):
@@ -319,19 +321,16 @@ def build_layout(
         _resolved(tempfile.gettempdir()),
         home,
         checkout,
-        common / "swc" if common is not None else None,
     ]
-    hidden = [p.resolve() for p in candidates if _hideable(p)]
     secret_files, secret_dirs = _host_secrets()
-    hidden += secret_dirs
-    hidden = list(dict.fromkeys(hidden))
+    hidden = list(dict.fromkeys([*(p.resolve() for p in candidates if _hideable(p)), *secret_dirs]))
     never = [p for p in (home, checkout) if p is not None]
     wanted = _wanted_readable(env, home, checkout, argv0)
     if common is not None:
         wanted.append(common)
     readable = _bind_back(wanted, hidden, never)
-    if common is not None and common in hidden:
-        hidden.remove(common)
+    if common is not None and _hideable(common / "swc"):
+        hidden.append(common / "swc")  # swc's own state, inside the git dir bound back
     inside_home = home if home is not None and home in hidden else Path("/tmp/home")
     scratch_dirs = {
         Path("/tmp"),

@@ -269,3 +269,24 @@ def test_doctor_names_the_sandbox(tmp_path: Path, monkeypatch) -> None:
     assert "bwrap (bubblewrap) is not installed" in result.stdout
     assert "apt install bubblewrap" in result.stdout
     assert os.environ.get("PATH")  # restored
+
+
+def test_a_hidden_directory_on_path_is_not_bound_back(world, wt_tmp: Path) -> None:
+    """/tmp or $HOME named on PATH (or PYTHONPATH) must not undo the hiding."""
+    home = world["home"]
+    wt, layout = _layout(
+        world,
+        wt_tmp,
+        {"PATH": f"/tmp:{home}:/home:/usr/bin", "PYTHONPATH": f"{world['repo']}:/run"},
+    )
+    try:
+        for path in (
+            Path("/tmp"),
+            home.resolve(),
+            Path("/home"),
+            Path("/run"),
+            world["repo"].resolve(),
+        ):
+            assert path not in layout.readable, path
+    finally:
+        wt.remove()
