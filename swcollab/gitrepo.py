@@ -376,7 +376,33 @@ def restore_paths(root: Path, rev: str, paths: Sequence[str]) -> None:
                 target.unlink()
 
 
+def check_worktree_link(root: Path) -> None:
+    """Raise unless ``root/.git`` is still the link ``git worktree add`` wrote (a file
+    naming an admin directory that names it back), or a plain git directory.
+
+    Run before swc's own git acts in a worktree where tests ran: a ``.git`` they replaced
+    could lead that git to a config of theirs, and a filter there is a command.
+    """
+    link = root / ".git"
+    if link.is_dir() and not link.is_symlink():
+        return
+    try:
+        if link.is_symlink() or not link.is_file():
+            raise OSError
+        admin = Path(link.read_text(encoding="utf-8").removeprefix("gitdir:").strip())
+        admin = admin if admin.is_absolute() else (root / admin)
+        back = Path((admin / "gitdir").read_text(encoding="utf-8").strip())
+        intact = back.resolve() == link.resolve()
+    except (OSError, ValueError):
+        intact = False
+    if not intact:
+        raise EnvironmentProblem(
+            f"{root}/.git was changed by a test run; swc does not run git there again"
+        )
+
+
 def reset_worktree(root: Path) -> None:
     """Back to its HEAD: changes discarded, untracked and ignored files removed."""
+    check_worktree_link(root)
     run_git(["reset", "--hard", "--quiet", "HEAD"], root)
     run_git(["clean", "-ffdxq"], root)

@@ -101,3 +101,26 @@ def test_the_git_module_runs_no_hook_and_never_prompts(tmp_path: Path, monkeypat
     env = git_env()
     assert env["GIT_OPTIONAL_LOCKS"] == "0" and env["GIT_TERMINAL_PROMPT"] == "0"
     assert "GIT_DIR" not in env
+
+
+def test_a_replaced_worktree_link_stops_swc_from_running_git_there(tmp_path: Path) -> None:
+    from swcollab.errors import EnvironmentProblem
+    from swcollab.gitrepo import check_worktree_link, reset_worktree
+    from swcollab.sandbox import Worktree
+
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    ident = ["-c", "user.name=t", "-c", "user.email=t@t"]
+    subprocess.run(["git", "init", "-q", str(repo)], check=True)
+    (repo / "a.txt").write_text("a\n")
+    subprocess.run(["git", *ident, "add", "-A"], cwd=repo, check=True)
+    subprocess.run(["git", *ident, "commit", "-qm", "a"], cwd=repo, check=True)
+    with Worktree(repo, temp_dir=tmp_path) as wt:
+        check_worktree_link(wt.path)
+        (wt.path / ".git").write_text(f"gitdir: {repo / '.git'}\n")  # the user's own
+        try:
+            reset_worktree(wt.path)
+        except EnvironmentProblem as exc:
+            assert "changed by a test run" in exc.message
+        else:
+            raise AssertionError("git ran in a worktree whose .git was replaced")

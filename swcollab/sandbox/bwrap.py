@@ -126,6 +126,8 @@ def bwrap_argv(
         str(layout.scratch),
         str(layout.scratch),
     ]
+    for path in layout.protected:
+        cmd += ["--ro-bind", str(path), str(path)]
     for path in layout.hidden:
         if path not in layout.scratch_dirs:
             # the empty directory over the checkout, /home, /run... is read-only too

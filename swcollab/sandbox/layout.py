@@ -158,6 +158,7 @@ class Layout:
     readable: tuple[Path, ...] = ()  # bound back read-only inside hidden ones
     blocked: tuple[Path, ...] = ()  # files shown as empty (secrets, sockets)
     git_config: tuple[Path, Path] | None = None  # (sanitised copy, the real config)
+    protected: tuple[Path, ...] = ()  # read-only inside the worktree: its .git link
     network: bool = False  # share the host's network (network_isolation = false)
 
     def mounts(self) -> list[tuple[str, Path]]:
@@ -357,6 +358,9 @@ def build_layout(
         scratch_dirs=tuple(p for p in hidden if p in scratch_dirs),
         blocked=tuple(dict.fromkeys(p for p in blocked if os.path.lexists(p))),
         git_config=git_config,
+        # swc runs git in the worktree after the tests: a .git they replaced could point
+        # that git at a config of theirs (a filter is a command), so it stays as it is
+        protected=tuple(p for p in (workdir / ".git",) if p.exists() and not p.is_symlink()),
         network=network,
     )
 

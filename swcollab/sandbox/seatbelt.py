@@ -83,6 +83,10 @@ def seatbelt_profile(layout: Layout) -> str:
         )
     rules += [
         f"(allow file-write* {_subpaths(writable)})",
+        *(
+            f"(deny file-write* (literal {sbpl_string(str(p))}) (subpath {sbpl_string(str(p))}))"
+            for p in layout.protected
+        ),
         '(allow file-write* (literal "/dev/null") (literal "/dev/zero") (literal "/dev/tty")'
         ' (literal "/dev/dtracehelper"))',
         '(allow file-ioctl (literal "/dev/dtracehelper"))',

@@ -22,7 +22,14 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 from ..errors import EnvironmentProblem, Terminated, UsageError
-from ..gitrepo import commit_sha, commit_tree, git_out, run_git, stage_tree
+from ..gitrepo import (
+    check_worktree_link,
+    commit_sha,
+    commit_tree,
+    git_out,
+    run_git,
+    stage_tree,
+)
 
 HOLDER_PREFIX = "swc-"
 MARKER_NAME = "owner.json"
@@ -95,6 +102,7 @@ class Worktree:
 
     def reset(self) -> None:
         """Back to the base state: changes discarded, untracked and ignored files removed."""
+        check_worktree_link(self.path)
         run_git(["reset", "--hard", "--quiet", self.base_sha], self.path)
         run_git(["clean", "-ffdxq"], self.path)
 

@@ -94,6 +94,18 @@ def _attack():
                 fh.write("#!/bin/sh\\ntouch /tmp/pwned\\n")
         except OSError:
             pass
+    # point swc's own git (which resets this worktree after the run) at a repository of
+    # ours whose filter is a command: .git must stay as it is
+    subprocess.run(["git", "init", "-q", "--bare", "evil"])
+    with open("evil/config", "a") as fh:
+        fh.write("[filter \\"x\\"]\\n\\tsmudge = touch " + TARGETS["pwned"] + "\\n")
+    with open(".gitattributes", "a") as fh:
+        fh.write("* filter=x\\n")
+    try:
+        with open(".git", "w") as fh:
+            fh.write("gitdir: evil\\n")
+    except OSError:
+        pass
     with open("calc/backdoor.py", "w") as fh:  # inside the worktree: allowed, never shipped
         fh.write("OPEN = True\\n")
     with open("calc/ops.py", "a") as fh:
@@ -235,6 +247,7 @@ def hostile_test(victim: dict, marker: str) -> str:
             str(repo.parent / "escaped.py"),
         ],
         "marker": marker,
+        "pwned": str(repo.parent / "pwned-by-filter"),
         "tcp": services.tcp_port,
         "udp": services.udp_port,
         "unix": str(services.unix_path),
@@ -298,6 +311,7 @@ def test_hostile_model_through_swc_fix_issue_push_and_pr(hostile, models, fake_l
     }
     assert changed == {"checkout": [], "git": [], "home": []}
     assert not (repo.parent / "escaped.py").exists()
+    assert not (repo.parent / "pwned-by-filter").exists()  # swc's git ran no filter of theirs
     # nothing of the runs is alive; no host service was reached
     assert wait_until_gone(marker), f"still running: {marked_processes(marker)}"
     assert services.hits == []

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import pytest
 
+from swcollab.gitrepo import check_worktree_link
 from swcollab.sandbox import TestCommand, Worktree, run_tests
 
 from .helpers import HostServices, git, marked_processes, tree_hash, wait_until_gone, write
@@ -172,6 +173,7 @@ def test_a_hostile_test_reads_no_secret_writes_nothing_and_leaves_nothing(victim
             str(home / ".bashrc"),
             str(holder / "owner.json"),
             str(wt_tmp / "escaped.txt"),
+            str(wt.path / ".git"),
         ]
         script = (
             f"READ_TARGETS = {reads!r}\nWRITE_TARGETS = {writes!r}\nMARKER = {marker!r}\n"
@@ -184,6 +186,8 @@ def test_a_hostile_test_reads_no_secret_writes_nothing_and_leaves_nothing(victim
         assert run.sandboxed and "HOSTILE DONE" in run.output, run.output[-3000:]
         marker_file = (holder / "owner.json").read_text()
         assert "pwned" not in marker_file
+        # the worktree's link to its git directory is as git wrote it (swc runs git there)
+        check_worktree_link(wt.path)
     # no secret was readable: neither plain nor hex-encoded anywhere in the output
     for secret in ALL_SECRETS:
         assert secret not in run.output
