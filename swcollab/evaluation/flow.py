@@ -88,7 +88,9 @@ def load_tasks(repo: RepoPaths, options: EvalOptions, tests: TestConfig, store: 
 def evaluate(repo: RepoPaths, settings: Settings, options: EvalOptions, store: EvalStore,
              *, on_progress: Progress = _quiet) -> EvalOutcome:
     isolation = Isolation.from_settings(settings)
-    require_sandbox(isolation)  # hidden tests, mined tests and candidates all run in it
+    if not (options.dry_run and options.tasks_file is not None):
+        # mining, checks, candidates and hidden tests all run in it: fail before any work
+        require_sandbox(isolation)
     tests = TestConfig(settings.test_cmd, settings.test_timeout, isolation)
     combos = combinations(list(options.strategies), list(options.pairs), settings)
     outcome = EvalOutcome(combos=combos, dry_run=options.dry_run)

@@ -329,7 +329,9 @@ def build_layout(
     wanted = _wanted_readable(env, home, checkout, argv0)
     if common is not None:
         wanted.append(common)
-    readable = _bind_back(wanted, hidden, never)
+    readable = tuple(
+        p for p in _bind_back(wanted, hidden, never) if not any(_under(p, k) for k in keep)
+    )  # those are bound writable
     if common is not None and _hideable(common / "swc"):
         hidden.append(common / "swc")  # swc's own state, inside the git dir bound back
     inside_home = home if home is not None and home in hidden else Path("/tmp/home")
@@ -389,4 +391,9 @@ def inside_env(env: Mapping[str, str], workdir: Path, home: Path, tmp: Path) -> 
     """The environment of the command inside: HOME and TMPDIR private, host pointers gone."""
     result = {k: v for k, v in env.items() if k not in HOST_POINTER_VARS}
     result.update({"HOME": str(home), "TMPDIR": str(tmp), "PWD": str(workdir)})
+    # ~/.gitconfig is out of sight: tests that commit in repositories of their own still
+    # need an identity
+    for role in ("AUTHOR", "COMMITTER"):
+        result.setdefault(f"GIT_{role}_NAME", "swc sandbox")
+        result.setdefault(f"GIT_{role}_EMAIL", "sandbox@swc.invalid")
     return result
