@@ -12,13 +12,12 @@ automatically when at least ``STALE_SHARE`` of the files it was written from cha
 from __future__ import annotations
 
 import json
-import subprocess
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .gitrepo import is_ancestor
+from .gitrepo import is_ancestor, run_git
 from .prompts import chat
 
 if TYPE_CHECKING:
@@ -45,10 +44,10 @@ def brief_dir(state_dir: Path) -> Path:
 
 
 def _blobs(root: Path, rev: str, paths: list[str] | None = None) -> dict[str, str]:
-    args = ["git", "ls-tree", "-r", rev]
+    args = ["ls-tree", "-r", rev]
     if paths:
         args += ["--", *paths]
-    out = subprocess.run(args, cwd=root, capture_output=True, text=True).stdout
+    out = run_git(args, root, check=False).stdout
     blobs = {}
     for line in out.splitlines():
         meta, _, path = line.partition("\t")
@@ -68,8 +67,7 @@ def changed_share(root: Path, rev: str, recorded: dict[str, str]) -> float:
 
 def load_brief(root: Path, state_dir: Path, base: str = "HEAD") -> Brief | None:
     """The brief to show at ``base``: the committed one, else the generated one (if any)."""
-    committed = subprocess.run(["git", "show", f"{base}:{COMMITTED_BRIEF}"], cwd=root,
-                               capture_output=True, text=True)
+    committed = run_git(["show", f"{base}:{COMMITTED_BRIEF}"], root, check=False)
     if committed.returncode == 0 and committed.stdout.strip():
         return Brief(committed.stdout.strip(), "committed")
     folder = brief_dir(state_dir)

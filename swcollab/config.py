@@ -29,6 +29,7 @@ STRATEGIES = ("cascade", "weak", "strong", "plan", "strong-first", "route", "faq
 EDIT_FORMATS = ("search-replace", "whole")
 JUDGES = ("consistency", "strong")
 ROUTERS = ("weak", "strong")
+SANDBOX_MODES = ("on", "off")
 
 SOURCE_DEFAULT = "default"
 SOURCE_USER = "user file"
@@ -72,6 +73,8 @@ class Settings:
     judge: str = "consistency"
     prompts_dir: str | None = None
     network_isolation: bool = True
+    sandbox: str = "on"
+    allow_config_edits: bool = False
     tier_order: str = "weak,strong"
     extra_tiers: tuple[TierSettings, ...] = ()
     # key ("budget", "weak.model") -> where its value came from
@@ -169,7 +172,12 @@ _TOP_KEYS = [
         check=_one_of(JUDGES)),
     Key("prompts_dir", str, "Directory with your own copies of the prompt templates.",
         optional=True),
-    Key("network_isolation", bool, "Run tests without network where the platform allows."),
+    Key("network_isolation", bool, "Run tests without network (the sandbox's own loopback "
+        "only); false shares the host's network with them."),
+    Key("sandbox", str, 'Run model-written code in the OS sandbox (bwrap / sandbox-exec); '
+        '"off" runs it with your rights, at your own risk.', check=_one_of(SANDBOX_MODES)),
+    Key("allow_config_edits", bool, "Let the model edit CI and tool configuration "
+        "(.github/, .gitlab-ci.yml, .swc.toml, .gitmodules, .gitattributes, ...)."),
     Key("tier_order", str, "The cascade's tiers in order; a middle tier such as \"mid\" is "
         "configured as [mid] like [weak].", check=_tier_order),
 ]

@@ -19,7 +19,8 @@ EXIT_CODE_TABLE = (
     (EXIT_OK, "success (for swc fix: fixed)"),
     (EXIT_NOT_FIXED, "ran but did not fix"),
     (EXIT_USAGE, "usage or configuration error"),
-    (EXIT_ENVIRONMENT, "environment error: no git repository, credentials, extra, network"),
+    (EXIT_ENVIRONMENT,
+     "environment error: no git repository, credentials, extra, network, sandbox"),
     (EXIT_BUDGET, "budget exhausted"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )
@@ -27,7 +28,7 @@ EXIT_CODE_TABLE = (
 EXIT_CODES_HELP = (
     "Exit codes: 0 fixed (or success), 1 ran but did not fix, 2 usage or configuration "
     "error, 3 environment error (not a git repository, missing credentials, missing "
-    "extra, network), 4 budget exhausted, 130 interrupted."
+    "extra, network, no working sandbox), 4 budget exhausted, 130 interrupted."
 )
 
 
@@ -113,3 +114,7 @@ class Terminated(KeyboardInterrupt):
 
 class LedgerError(EnvironmentProblem):
     """The run ledger or a cache database cannot be opened or is damaged."""
+
+
+class SandboxUnavailable(EnvironmentProblem):
+    """Model-written code would have to run without the OS sandbox: swc refuses."""

@@ -1,20 +1,22 @@
 """Putting an accepted patch on a new branch, without touching the user's checkout.
 
-The commit is built with plumbing: the worktree's files are staged into a temporary
-index, written as a tree, committed with ``commit-tree`` on the worktree's base, and the
-branch is created with ``update-ref`` told that the ref must not exist yet. Nothing here
-writes the user's working tree, index or HEAD, nor the worktree's.
+The commit is built from the accepted diff alone: the base's tree is read into a
+temporary index, the patch (and the kept generated tests) applied there, the tree
+written and committed with ``commit-tree``, and the branch created with ``update-ref``
+told that the ref must not exist yet. No working tree takes part, so nothing a test run
+wrote can reach the branch, and nothing here writes the user's working tree, index or
+HEAD.
 """
 
 from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping
 from pathlib import Path
 
 from .errors import SwcError, UsageError
-from .sandbox._git import commit_tree, git_out, run_git, stage_tree
+from .gitrepo import commit_tree, diff_commits, git_out, run_git, tree_with_patch
 
 SLUG_MAX = 40
 _MAX_SUFFIX = 1000
@@ -65,30 +67,31 @@ def unique_branch_name(repo_root: Path, wanted: str) -> str:
     raise SwcError(f"no free branch name: {wanted} to {wanted}-{_MAX_SUFFIX - 1} all exist")
 
 
-def commit_to_branch(
+def branch_from_patch(
     repo_root: Path,
-    worktree: Path,
+    base: str,
+    patch: str,
+    files: Mapping[str, str] | None = None,
     *,
     branch: str,
     message: str,
-    paths: Sequence[str] | None = None,
-) -> str:
-    """Commit the worktree's changes (all, or only ``paths``) on its base and create a branch.
+) -> tuple[str, str]:
+    """Commit ``patch`` (plus ``files``, path -> text) on ``base`` and create a branch.
 
-    Returns the branch name used: ``branch``, or ``branch-2``, ``-3``... when taken (an
-    existing branch is never moved). Author and committer are the repository's configured
-    user, or ``swc <swc@localhost>`` where none is configured.
+    Returns the branch name used and the branch's diff against ``base`` (what ``git diff
+    base branch`` prints): ``branch``, or ``branch-2``, ``-3``... when taken (an existing
+    branch is never moved). Author and committer are the repository's configured user,
+    or ``swc <swc@localhost>`` where none is configured.
     """
-    repo_root, worktree = Path(repo_root), Path(worktree)
+    repo_root = Path(repo_root)
     if not is_valid_branch_name(repo_root, branch):
         raise UsageError(f"{branch!r} is not a valid branch name")
-    base = git_out(["rev-parse", "--verify", "HEAD^{commit}"], worktree)
-    tree = stage_tree(worktree, list(paths) if paths is not None else None)
-    if tree == git_out(["rev-parse", f"{base}^{{tree}}"], worktree):
-        raise SwcError("nothing to commit: the worktree has no changes against its base"
-                       + (f" in {', '.join(paths)}" if paths else ""))
-    commit = commit_tree(worktree, tree, base, message)
-    return _create_branch(repo_root, branch, commit)
+    tree = tree_with_patch(repo_root, base, patch, dict(files or {}))
+    if tree == git_out(["rev-parse", f"{base}^{{tree}}"], repo_root):
+        raise SwcError("nothing to commit: the accepted change is empty")
+    commit = commit_tree(repo_root, tree, base, message)
+    name = _create_branch(repo_root, branch, commit)
+    return name, diff_commits(repo_root, base, commit)
 
 
 def _create_branch(repo_root: Path, wanted: str, commit: str) -> str:

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from .errors import UsageError
-from .gitrepo import RepoPaths, git
+from .gitrepo import GIT_LOCATION_VARS, RepoPaths, user_hooks_dir
 
 if TYPE_CHECKING:
     from .sandbox import TestRun
@@ -35,11 +35,6 @@ ACTIVE_VAR = "SWC_HOOK_ACTIVE"
 SKIP_VAR = "SWC_SKIP_HOOK"
 PID_FILE = "hook-fix.pid"
 STALE_PID_SECONDS = 6 * 3600
-# git sets these for hooks; a fix started from the hook must find its repository itself.
-_GIT_LOCATION_VARS = ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY",
-                      "GIT_COMMON_DIR", "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_PREFIX",
-                      "GIT_QUARANTINE_PATH")
-
 
 @dataclass(frozen=True)
 class HookInstall:
@@ -71,8 +66,7 @@ class HookRun:
 
 def hooks_dir(repo_root: Path) -> Path:
     """The directory git runs hooks from: ``core.hooksPath`` when set, else ``.git/hooks``."""
-    found = Path(git(["rev-parse", "--git-path", "hooks"], repo_root).strip())
-    return found if found.is_absolute() else (repo_root / found).resolve()
+    return user_hooks_dir(repo_root)
 
 
 def is_swc_hook(path: Path) -> bool:
@@ -188,14 +182,15 @@ def run_hook(
     env = os.environ if environ is None else environ
     if env.get(ACTIVE_VAR) or env.get(SKIP_VAR):
         return HookRun(0)
-    from .sandbox import detect_test_command, run_tests
+    from .sandbox import UNSANDBOXED, detect_test_command, run_tests
 
     command = detect_test_command(repo.root, test_cmd)
     if command is None:
         return HookRun(0, ["swc hook: no test command found (set test_cmd in .swc.toml); "
                            "skipping"])
-    # The project's own tests, as the user runs them: network allowed.
-    run = run_tests(repo.root, command, timeout=timeout, isolate_network=False)
+    # The project's own tests in the user's own checkout, as the user runs them: no model
+    # wrote them, so no sandbox (it would make the checkout read-only) and network allowed.
+    run = run_tests(repo.root, command, timeout=timeout, isolation=UNSANDBOXED)
     shown = shlex.join(command.argv)
     if run.passed:
         return HookRun(0, [f"swc hook: tests pass ({shown})"], passed=True)
@@ -240,7 +235,8 @@ def _start_fix(repo: RepoPaths, hook: str, fix_argv: Sequence[str] | None,
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"hook-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
     argv = list(fix_argv or [sys.executable, "-m", "swcollab", "fix", "--from-failing-tests"])
-    child_env = {k: v for k, v in env.items() if k not in _GIT_LOCATION_VARS}
+    # git sets location variables for hooks; the fix must find its repository itself
+    child_env = {k: v for k, v in env.items() if k not in GIT_LOCATION_VARS}
     child_env[ACTIVE_VAR] = "1"
     with log_path.open("ab") as log:
         log.write(f"# started by the {hook} hook at {datetime.now().isoformat()}: "

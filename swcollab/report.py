@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -30,7 +31,9 @@ VERDICT_TEXT = {
     "error": "error",
 }
 
-MAX_DIFF_LINES_IN_REPORT = 200
+# A longer diff is not shown at all rather than cut: what the report shows must be what
+# the branch holds, byte for byte (GitHub refuses a pull-request body over 65,536).
+MAX_DIFF_CHARS_IN_REPORT = 50_000
 
 
 def exit_code_for(verdict: str) -> int:
@@ -124,6 +127,8 @@ def render_markdown(result: RunResult) -> str:
     out = [f"# swc run {result.run_id}: {task.title}", ""]
     out += [f"- {line}" for line in key_lines(result)]
     out += [f"- Base: `{result.base_sha[:12]}`; test command: `{result.test_command or '-'}`"]
+    if result.sandbox:
+        out += [f"- Sandbox: {sandbox_line(result.sandbox)}"]
     if result.branch:
         out += [f"- Branch: `{result.branch}` (see it with `git diff {result.base_sha[:12]}..."
                 f"{result.branch}`)"]
@@ -147,14 +152,67 @@ def render_markdown(result: RunResult) -> str:
                 if o.required and o.status != "passed") or "no test passed"
             out.append(f"- {a.tier} candidate {a.index}: {reason.splitlines()[0][:200]}")
     if result.winner:
-        out += ["", "## Chosen change", "", *_per_test(result.winner), "", "```diff"]
-        out += result.winner.diff.splitlines()[:MAX_DIFF_LINES_IN_REPORT]
-        out += ["```"]
+        out += ["", "## Chosen change", "", *_per_test(result.winner), ""]
+        out += _diff_block(result)
+        outside = outside_source_and_tests(shown_diff_files(result))
+        if outside:
+            out += ["", "Changes outside source and test files (review these with care): "
+                    + ", ".join(f"`{p}`" for p in outside)]
     if result.notes:
         out += ["", "## Notes", "", *[f"- {n}" for n in result.notes]]
     if result.warnings:
         out += ["", "## Warnings", "", *[f"- {w}" for w in result.warnings]]
     return "\n".join(out) + "\n"
+
+
+def shown_diff(result: RunResult) -> str:
+    """The diff a run shows: the branch's (patch and kept tests), else the winner's patch."""
+    if result.diff:
+        return result.diff
+    return result.winner.diff if result.winner else ""
+
+
+def _diff_block(result: RunResult) -> list[str]:
+    """The diff in a fence longer than any backtick run in it, unchanged to the byte."""
+    diff = shown_diff(result)
+    if len(diff) > MAX_DIFF_CHARS_IN_REPORT:
+        where = (f"`git diff {result.base_sha[:12]} {result.branch}`" if result.branch
+                 else "`swc fix --json` (key `diff`)")
+        return [f"The diff has {len(diff):,} characters, too many to show here; see it with "
+                f"{where}."]
+    longest = max((len(m) for m in re.findall(r"`+", diff)), default=0)
+    fence = "`" * max(3, longest + 1)
+    body = diff if diff.endswith("\n") or not diff else diff + "\n"
+    return [f"{fence}diff\n{body}{fence}"]
+
+
+def shown_diff_files(result: RunResult) -> list[str]:
+    """Paths the shown diff changes (from its ``diff --git`` headers)."""
+    files = []
+    for line in shown_diff(result).splitlines():
+        match = _DIFF_HEADER.match(line)
+        if match:
+            files.append(match.group(2))
+    return list(dict.fromkeys(files))
+
+
+_DIFF_HEADER = re.compile(r'^diff --git "?a/(.+?)"? "?b/(.+?)"?$')
+
+
+def outside_source_and_tests(paths: list[str]) -> list[str]:
+    """The paths that are neither source code (a language swc reads) nor tests."""
+    from .engine.context import is_test_path
+    from .treesitter import language_for_path
+
+    return [p for p in paths if not is_test_path(p) and language_for_path(p) is None]
+
+
+def sandbox_line(sandbox: dict[str, Any]) -> str:
+    if sandbox.get("kind") == "off":
+        return ('**OFF** (sandbox = "off" / --no-sandbox): model-written code ran with your '
+                "user's rights")
+    network = "network isolated" if sandbox.get("network_isolated") else "host network shared"
+    return f"{sandbox.get('kind')} {sandbox.get('version', '')}".strip() + f"; {network}"
 
 
 def result_as_json(result: RunResult) -> dict[str, Any]:
@@ -168,6 +226,9 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
         "base": result.base_sha,
         "branch": result.branch,
         "pr_url": result.pr_url,
+        "diff": shown_diff(result),
+        "changes_outside_source_and_tests": outside_source_and_tests(shown_diff_files(result)),
+        "sandbox": result.sandbox,
         "winner": _attempt_json(result.winner) if result.winner else None,
         "plan": [p.__dict__ for p in result.plan],
         "attempts": [_attempt_json(a) for a in result.attempts],

@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 
 from swcollab.errors import SwcError, UsageError
-from swcollab.gitout import commit_to_branch, slugify, unique_branch_name
+from swcollab.gitout import branch_from_patch, slugify, unique_branch_name
 from swcollab.sandbox import Worktree
 
 
@@ -59,83 +59,96 @@ def checkout_state(root: Path) -> dict[str, object]:
     }
 
 
+PATCH = """\
+diff --git a/app.py b/app.py
+--- a/app.py
++++ b/app.py
+@@ -1,2 +1,2 @@
+ def answer():
+-    return 41
++    return 42
+"""
+
+
 def test_commit_lands_on_a_new_branch_and_checkout_is_untouched(tmp_path: Path):
     repo = make_repo(tmp_path / "repo")
     (repo / "app.py").write_text("def answer():\n    return 41  # user's own edit\n")
     (repo / "scratch.txt").write_text("untracked\n")
     before = checkout_state(repo)
     base = git(repo, "rev-parse", "HEAD").strip()
-    with Worktree(repo, temp_dir=tmp_path) as wt:
-        (wt.path / "app.py").write_text("def answer():\n    return 42\n")
-        (wt.path / "tests").mkdir()
-        (wt.path / "tests/test_app.py").write_text("def test_answer():\n    pass\n")
-        name = commit_to_branch(repo, wt.path, branch="swc/fix-answer",
-                                message="Fix answer\n\nbody")
-        assert wt.changed_files() == ["app.py", "tests/test_app.py"]  # worktree as it was
+    name, diff = branch_from_patch(repo, base, PATCH,
+                                   {"tests/test_app.py": "def test_answer():\n    pass\n"},
+                                   branch="swc/fix-answer", message="Fix answer\n\nbody")
     assert name == "swc/fix-answer"
     assert checkout_state(repo) == before
     assert git(repo, "rev-parse", f"{name}^").strip() == base
     assert git(repo, "show", f"{name}:app.py") == "def answer():\n    return 42\n"
     assert git(repo, "diff", "--name-only", base, name).split() == ["app.py", "tests/test_app.py"]
+    # what is returned is what `git diff base branch` prints, byte for byte
+    assert diff == git(repo, "diff", base, name)
     assert git(repo, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%B", name).strip() == (
         "Repo Owner <owner@example.com>|Repo Owner <owner@example.com>|Fix answer\n\nbody")
 
 
+def test_the_branch_holds_the_diff_and_nothing_a_worktree_holds(tmp_path: Path):
+    """Files a test run left in the worktree do not reach the branch: it is built from the
+    diff alone."""
+    repo = make_repo(tmp_path / "repo")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    with Worktree(repo, temp_dir=tmp_path) as wt:
+        (wt.path / "app.py").write_text("def answer():\n    return 42\n")
+        patch = wt.diff()
+        (wt.path / "left_by_a_test.py").write_text("import os\n")
+        (wt.path / "README.md").write_text("rewritten by a test\n")
+        name, diff = branch_from_patch(repo, base, patch, branch="swc/only", message="m")
+    assert git(repo, "diff", "--name-only", base, name).split() == ["app.py"]
+    assert diff == git(repo, "diff", base, name)
+
+
 def test_existing_branches_are_never_overwritten(tmp_path: Path):
     repo = make_repo(tmp_path / "repo")
-    git(repo, "branch", "swc/fix")
-    git(repo, "branch", "swc/fix-2")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    for taken in ("swc/fix", "swc/fix-2"):
+        git(repo, "branch", taken)
     taken = {b: git(repo, "rev-parse", b).strip() for b in ("swc/fix", "swc/fix-2")}
     assert unique_branch_name(repo, "swc/fix") == "swc/fix-3"
     assert unique_branch_name(repo, "swc/other") == "swc/other"
-    with Worktree(repo, temp_dir=tmp_path) as wt:
-        (wt.path / "app.py").write_text("changed\n")
-        first = commit_to_branch(repo, wt.path, branch="swc/fix", message="one")
-        second = commit_to_branch(repo, wt.path, branch="swc/fix", message="two")
+    first, _ = branch_from_patch(repo, base, PATCH, branch="swc/fix", message="one")
+    second, _ = branch_from_patch(repo, base, PATCH, branch="swc/fix", message="two")
     assert (first, second) == ("swc/fix-3", "swc/fix-4")
     assert {b: git(repo, "rev-parse", b).strip() for b in taken} == taken
 
 
-def test_only_the_given_paths_are_committed(tmp_path: Path):
-    repo = make_repo(tmp_path / "repo")
-    with Worktree(repo, temp_dir=tmp_path) as wt:
-        (wt.path / "app.py").write_text("patched\n")
-        (wt.path / "README.md").unlink()
-        (wt.path / "debug_output.txt").write_text("noise\n")
-        name = commit_to_branch(repo, wt.path, branch="swc/only", message="m",
-                                paths=["app.py", "README.md"])
-    base = git(repo, "rev-parse", "main").strip()
-    assert git(repo, "diff", "--name-status", base, name).split() == ["D", "README.md",
-                                                                     "M", "app.py"]
-
-
 def test_fallback_identity_when_git_has_none(tmp_path: Path):
     repo = make_repo(tmp_path / "repo", identity=False)
-    with Worktree(repo, temp_dir=tmp_path) as wt:
-        (wt.path / "app.py").write_text("patched\n")
-        name = commit_to_branch(repo, wt.path, branch="swc/anon", message="m")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    name, _ = branch_from_patch(repo, base, PATCH, branch="swc/anon", message="m")
     assert git(repo, "log", "-1", "--format=%an <%ae> %cn <%ce>", name).strip() == (
         "swc <swc@localhost> swc <swc@localhost>")
 
 
-def test_nothing_to_commit_and_bad_names_are_errors(tmp_path: Path):
+def test_nothing_to_commit_bad_names_and_bad_patches_are_errors(tmp_path: Path):
     repo = make_repo(tmp_path / "repo")
-    with Worktree(repo, temp_dir=tmp_path) as wt:
-        with pytest.raises(SwcError, match="nothing to commit"):
-            commit_to_branch(repo, wt.path, branch="swc/empty", message="m")
-        (wt.path / "app.py").write_text("patched\n")
-        with pytest.raises(UsageError, match="not a valid branch name"):
-            commit_to_branch(repo, wt.path, branch="swc/bad..name", message="m")
+    base = git(repo, "rev-parse", "HEAD").strip()
+    with pytest.raises(SwcError, match="nothing to commit"):
+        branch_from_patch(repo, base, "", branch="swc/empty", message="m")
+    with pytest.raises(UsageError, match="not a valid branch name"):
+        branch_from_patch(repo, base, PATCH, branch="swc/bad..name", message="m")
+    with pytest.raises(SwcError, match="does not apply"):
+        branch_from_patch(repo, base, PATCH.replace("return 41", "return 40"),
+                          branch="swc/stale", message="m")
+    with pytest.raises(SwcError):
+        branch_from_patch(repo, base, PATCH, {".git/hooks/pre-commit": "evil"},
+                          branch="swc/hook", message="m")
     assert git(repo, "branch", "--list", "swc/*") == ""
 
 
 def test_a_name_that_cannot_exist_fails_instead_of_looping(tmp_path: Path):
     repo = make_repo(tmp_path / "repo")
+    base = git(repo, "rev-parse", "HEAD").strip()
     git(repo, "branch", "swc")  # then swc/<anything> cannot be created
-    with Worktree(repo, temp_dir=tmp_path) as wt:
-        (wt.path / "app.py").write_text("patched\n")
-        with pytest.raises(SwcError, match="cannot create branch"):
-            commit_to_branch(repo, wt.path, branch="swc/x", message="m")
+    with pytest.raises(SwcError, match="cannot create branch"):
+        branch_from_patch(repo, base, PATCH, branch="swc/x", message="m")
 
 
 @pytest.mark.parametrize(

@@ -1,7 +1,7 @@
 """The ``swc`` command line: parses options, calls the stages, renders results.
 
 Command modules import only click and light modules at import time; anything slow
-(litellm, tree-sitter, GitPython) is imported inside the function that runs the command,
+(litellm, tree-sitter) is imported inside the function that runs the command,
 so ``swc --help`` and shell completion stay fast.
 """
 
@@ -18,6 +18,7 @@ from ..errors import EXIT_CODE_TABLE, EXIT_INTERRUPTED, SwcError
 from .brief_cmd import brief
 from .common import AppContext
 from .config_cmd import config_group
+from .doctor_cmd import doctor
 from .eval_cmd import eval_group
 from .fix_cmd import fix
 from .hook_cmd import hook_group
@@ -87,6 +88,7 @@ def cli(ctx: click.Context, debug: bool, repo_path: str | None) -> None:
 
 
 cli.add_command(config_group)
+cli.add_command(doctor)
 cli.add_command(eval_group)
 cli.add_command(fix)
 cli.add_command(brief)

@@ -84,6 +84,9 @@ def _run_options(func: Any) -> Any:
         click.option("--rerun", is_flag=True, help="Run again what the database already has."),
         click.option("--test-cmd", help="Command that runs the tests (default: detected)."),
         click.option("--test-timeout", type=float, help="Seconds per test run."),
+        click.option("--no-sandbox", is_flag=True,
+                     help="Run model-written and hidden tests without the OS sandbox "
+                          "(at your own risk)."),
     ]
     for option in reversed(options):
         func = option(func)

@@ -75,6 +75,9 @@ _run_options = _stacked(
     click.option("--keep-failed", is_flag=True,
                  help="When nothing passes, still leave the best attempt on "
                       "swc/<slug>-unverified."),
+    click.option("--no-sandbox", is_flag=True,
+                 help="Run model-written tests without the OS sandbox, with your rights "
+                      "(at your own risk; the report and --json say so)."),
 )
 
 _github_options = _stacked(

@@ -26,7 +26,8 @@ FLAG_KEYS = {
 
 def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
     repo = app.repo()
-    settings = app.settings({key: options[flag] for flag, key in FLAG_KEYS.items()})
+    flags = {key: options[flag] for flag, key in FLAG_KEYS.items()}
+    settings = app.settings({**flags, "sandbox": "off" if options["no_sandbox"] else None})
     issue = None
     if options["issue_ref"]:
         task, issue = _issue_task(repo, options)
@@ -77,12 +78,16 @@ def _issue_task(repo: RepoPaths, options: dict[str, Any]) -> tuple[Task, Any]:
 
 def _publish(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, Any]) -> None:
     """Push, open a draft PR, comment: network problems never lose the local branch."""
+    import os
+
     from ..github import push_branch
+    from ..github.push import PUSH_TOKEN_VAR
     from ..report import render_markdown
 
     if result.branch and (options["push"] or options["pr"]):
         try:
-            push_branch(repo.root, result.branch, options["remote"])
+            push_branch(repo.root, result.branch, options["remote"],
+                        token=os.environ.get(PUSH_TOKEN_VAR) or None)
             if options["pr"]:
                 result.pr_url = _open_pr(repo, result, issue, options, render_markdown(result))
         except SwcError as exc:

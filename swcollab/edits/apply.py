@@ -24,11 +24,18 @@ NO_EDIT = (
 
 
 def apply_answer(
-    root: Path, answer: str, *, edit_format: str = "search-replace", files: Sequence[str] = ()
+    root: Path,
+    answer: str,
+    *,
+    edit_format: str = "search-replace",
+    files: Sequence[str] = (),
+    allow_config_edits: bool = False,
 ) -> EditResult:
     """Apply every block of ``answer`` inside the worktree ``root``; never raises for a
     malformed answer. ``files`` are the files shown to the model, in order: blocks that
-    name no file are matched against them."""
+    name no file are matched against them. A block whose path is refused (outside the
+    worktree, ``.git``, CI or tool configuration unless ``allow_config_edits``) fails
+    alone, with the reason as feedback for the model."""
     root = Path(root)
     blocks = parse_answer(answer, edit_format=edit_format, files=files)
     if not blocks:
@@ -36,7 +43,7 @@ def apply_answer(
         kind = "definitions" if edit_format == "whole" else "search-replace"
         failed = BlockOutcome(EditBlock(0, None, "", "", kind), ok=False, reason=why)
         return EditResult((), (failed,), "", (), edit_format=edit_format)
-    tree = Files(root, files)
+    tree = Files(root, files, allow_config=allow_config_edits)
     notes: list[str] = []
     outcomes = [_apply_block(tree, block, edit_format, notes) for block in blocks]
     if not tree.changed():

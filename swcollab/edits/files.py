@@ -1,19 +1,23 @@
 """The files an answer edits, held in memory until every block is tried, then written.
 
-Also the one place that reads git: which files are tracked (to resolve a shortened path)
-and the final ``git diff``.
+Every path is checked where it enters (a block's path, a shortened name expanded to a
+tracked file, a shown file a path-less block matched) and again just before writing: it
+must stay inside the worktree, through symlinks too, never touch ``.git``, and not be CI
+or tool configuration unless the user allows it. Also the one place that reads git for
+edits: which files are tracked (to resolve a shortened path) and the final ``git diff``.
 """
 
 from __future__ import annotations
 
-import subprocess
+import os
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
 from ..errors import EnvironmentProblem
+from ..gitrepo import run_git
 from .parse import normalize_newlines
-from .paths import check_path
+from .paths import check_write
 
 
 @dataclass
@@ -27,19 +31,28 @@ class FileState:
 class Files:
     """Reads files lazily, keeps edits in memory, writes the changed ones at the end."""
 
-    def __init__(self, root: Path, shown: Sequence[str]) -> None:
+    def __init__(self, root: Path, shown: Sequence[str], *, allow_config: bool = False) -> None:
         self.root = root
         self.shown = [p.replace("\\", "/") for p in shown]
+        self.allow_config = allow_config
         self._states: dict[str, FileState] = {}
         self._tracked: list[str] | None = None
 
-    def resolve(self, rel: str, *, must_exist: bool) -> tuple[str | None, str]:
-        """(repository-relative path, "") or (None, why not). A shortened path that names
-        exactly one shown or tracked file (``calc.py`` for ``src/calc.py``) is expanded."""
-        target, why = check_path(self.root, rel)
+    def checked(self, rel: str) -> tuple[str | None, str]:
+        """(the clean repository-relative path, "") or (None, why it may not be written)."""
+        target, why = check_write(self.root, rel, allow_config=self.allow_config)
         if target is None:
             return None, why
-        clean = target.relative_to(self.root.resolve()).as_posix()
+        return target.relative_to(self.root.resolve()).as_posix(), ""
+
+    def resolve(self, rel: str, *, must_exist: bool) -> tuple[str | None, str]:
+        """(repository-relative path, "") or (None, why not). A shortened path that names
+        exactly one shown or tracked file (``calc.py`` for ``src/calc.py``) is expanded,
+        and the expansion is checked like any path (a tracked symlink may lead out)."""
+        clean, why = self.checked(rel)
+        if clean is None:
+            return None, why
+        target = self.root.resolve() / clean
         blocked = next((p for p in target.parents if p.exists() and not p.is_dir()), None)
         if blocked is not None:
             return None, f"{rel} cannot be created: {blocked.name} is a file, not a directory"
@@ -48,14 +61,22 @@ class Files:
         for pool in (self.shown, self.tracked()):
             hits = [p for p in pool if p == clean or p.endswith("/" + clean)]
             if len(set(hits)) == 1:
-                return hits[0], ""
+                expanded, why = self.checked(hits[0])
+                if expanded is None:
+                    return None, f"{rel} names {hits[0]}, which is refused: {why}"
+                return expanded, ""
         return None, f"{rel} does not exist in the repository"
 
     def state(self, rel: str) -> FileState | str:
         """The file's state, or why it cannot be edited."""
         if rel in self._states:
             return self._states[rel]
-        path = self.root / rel
+        clean, why = self.checked(rel)
+        if clean is None:
+            return why
+        if clean in self._states:
+            return self._states[clean]
+        path = self.root / clean
         if path.is_dir():
             return f"{rel} is a directory"
         original = None
@@ -67,8 +88,8 @@ class Files:
                 return f"{rel} is not UTF-8 text"
             crlf = "\r\n" in raw
             original = normalize_newlines(raw)
-        state = FileState(rel, original, original, crlf)
-        self._states[rel] = state
+        state = FileState(clean, original, original, crlf)
+        self._states[clean] = state
         return state
 
     def tracked(self) -> list[str]:
@@ -81,24 +102,32 @@ class Files:
         return sorted(rel for rel, s in self._states.items() if s.current != s.original)
 
     def write(self) -> list[str]:
-        """Write every changed file (CRLF files keep CRLF); returns their paths."""
-        changed = self.changed()
-        for rel in changed:
+        """Write every changed file (CRLF files keep CRLF); returns their paths.
+
+        Each path is checked once more and opened without following a symlink, so a
+        path that changed under the edit since it was read is not written through."""
+        written = []
+        for rel in self.changed():
+            clean, _why = self.checked(rel)
+            if clean is None:
+                continue
             state = self._states[rel]
-            path = self.root / rel
+            path = self.root.resolve() / clean
             path.parent.mkdir(parents=True, exist_ok=True)
             text = state.current or ""
             if state.crlf:
                 text = text.replace("\n", "\r\n")
-            path.write_bytes(text.encode("utf-8"))
-        return changed
+            flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
+            fd = os.open(path, flags, 0o644)
+            with os.fdopen(fd, "wb") as out:
+                out.write(text.encode("utf-8"))
+            written.append(clean)
+        return written
 
 
 def _git(root: Path, *args: str, ok_codes: tuple[int, ...] = (0,)) -> str:
     # Bytes, not text mode: text mode would turn the CRLF of a CRLF file's diff into LF.
-    done = subprocess.run(
-        ["git", "-c", "core.quotepath=false", *args], cwd=root, capture_output=True, check=False
-    )
+    done = run_git(["-c", "core.quotepath=false", *args], root, check=False, binary=True)
     if done.returncode not in ok_codes:
         stderr = done.stderr.decode("utf-8", "replace").strip()
         raise EnvironmentProblem(f"git {' '.join(args)} failed in {root}: {stderr}")
@@ -116,7 +145,6 @@ def worktree_diff(root: Path, changed: Sequence[str]) -> str:
     parts = [_git(root, "diff", *flags, "--", *tracked)] if tracked else []
     for rel in changed:
         if rel not in tracked:
-            text = _git(root, "diff", "--no-index", *flags, "--", "/dev/null", rel,
-                        ok_codes=(0, 1))
+            text = _git(root, "diff", "--no-index", *flags, "--", "/dev/null", rel, ok_codes=(0, 1))
             parts.append(text)
     return "".join(parts)

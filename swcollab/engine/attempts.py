@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
 from .testplan import TestPlan
 from .types import Attempt, Context, Event, EventSink, TierPlan
@@ -58,18 +58,6 @@ def patch_messages(
                 **context_vars(context, task_text))
 
 
-def _restore_protected(root: Path, paths: list[str]) -> None:
-    """A patch may not edit the tests that judge it: put them back as they were on the base."""
-    for rel in paths:
-        proc = subprocess.run(
-            ["git", "checkout", "HEAD", "--", rel], cwd=root, capture_output=True, text=True
-        )
-        if proc.returncode != 0:
-            target = root / rel
-            if target.is_file() and not target.is_symlink():
-                target.unlink()
-
-
 def run_candidate(
     *,
     client: ModelClient,
@@ -84,10 +72,14 @@ def run_candidate(
     temperature: float,
     prompts_dir: str | None,
     on_event: EventSink,
+    allow_config_edits: bool = False,
 ) -> tuple[Attempt, Any]:
     """Draft, apply (one retry on a malformed edit), test. Returns the attempt and its worktree.
 
-    The caller owns the returned worktree (to commit the winner, then remove it).
+    What is tested is exactly the base plus the attempt's diff (and the generated tests):
+    the worktree is reset and the diff applied again before the run, so an ignored file
+    an edit wrote, or anything else outside the diff, cannot make a candidate pass. The
+    caller owns the returned worktree (to remove it).
     """
     from ..edits import apply_answer
     from ..sandbox import Worktree, clip_output, run_tests
@@ -96,7 +88,8 @@ def run_candidate(
     try:
         files = [f.path for f in context.files]
         reply = client.complete(tier.tier, messages, purpose="patch", temperature=temperature)
-        result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format, files=files)
+        result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
+                              files=files, allow_config_edits=allow_config_edits)
         if not result.ok:
             # The worktree goes back to the base, so the model must resend every block.
             feedback = result.feedback(applied_kept=False, prompts_dir=prompts_dir)
@@ -112,7 +105,7 @@ def run_candidate(
             reply = client.complete(tier.tier, retry, purpose="patch-retry",
                                     temperature=temperature)
             result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
-                                  files=files)
+                                  files=files, allow_config_edits=allow_config_edits)
         if not result.ok:
             feedback = result.feedback(prompts_dir=prompts_dir)
             attempt = Attempt(tier.tier, index, tier.model, False, _edit_summary(result),
@@ -121,7 +114,8 @@ def run_candidate(
             return attempt, worktree
         protected = [*plan.user_tests_files(), *plan.existing_files,
                      *(g.path for g in plan.generated)]
-        _restore_protected(worktree.path, protected)
+        # A patch may not edit the tests that judge it: they go back as on the base.
+        restore_paths(worktree.path, "HEAD", protected)
         diff = worktree.diff()
         changed = tuple(worktree.changed_files())
         if not diff.strip():
@@ -129,11 +123,17 @@ def run_candidate(
                               "the change only touched the tests that judge it", "", (), False,
                               "the change only touched the tests that judge it")
             return attempt, worktree
+        worktree.reset()
+        problem = apply_patch(worktree.path, diff)
+        if problem:
+            attempt = Attempt(tier.tier, index, tier.model, False, problem, diff, (), False,
+                              f"the change could not be applied cleanly: {problem}")
+            return attempt, worktree
         plan.write_tests(worktree.path)
         on_event(Event("test", f"candidate {index}: running tests", tier.tier,
                        {"candidate": index}))
         run = run_tests(worktree.path, plan.command, timeout=plan.timeout,
-                        selection=plan.selection(), isolate_network=plan.isolate_network)
+                        selection=plan.selection(), isolation=plan.isolation)
         outcomes, accepted = plan.evaluate(run)
         failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
         attempt = Attempt(tier.tier, index, tier.model, True, "", diff, outcomes, accepted,

@@ -8,7 +8,6 @@ that is recorded in the ledger before it leaves.
 
 from __future__ import annotations
 
-import subprocess
 import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
@@ -148,10 +147,15 @@ def run_fix(
 
 
 def _execute(run: _Run) -> None:
-    from ..sandbox import Worktree, isolation_warning
+    from ..sandbox import OFF_WARNING, Isolation, Worktree, require_sandbox, sandbox_summary
     from .intake import test_command_for
 
     request, settings, client = run.request, run.request.settings, run.client
+    isolation = Isolation.from_settings(settings)
+    require_sandbox(isolation)  # before any money is spent: no sandbox, no run
+    run.result.sandbox = sandbox_summary(isolation)
+    if not isolation.sandbox:
+        run.result.warnings.append(OFF_WARNING)
     specs = client.specs()
     for name in specs:
         run.small[name] = client.is_small(name)
@@ -169,8 +173,6 @@ def _execute(run: _Run) -> None:
     with Worktree(request.repo.root, run.result.base_sha,
                   include_dirty=request.include_dirty) as base:
         run.result.warnings.extend(base.warnings)
-        if settings.network_isolation and (isolation := isolation_warning()):
-            run.result.warnings.append(isolation)
         command = test_command_for(base.path, settings)
         run.result.test_command = command.display
         run.on_event(Event("context", "building the repo map and context"))
@@ -182,7 +184,7 @@ def _execute(run: _Run) -> None:
         )
         run.result.warnings.extend(warnings)
         context = _with_brief_and_examples(run, context)
-        plan = TestPlan(command, settings.test_timeout, settings.network_isolation,
+        plan = TestPlan(command, settings.test_timeout, isolation,
                         user_tests=request.task.user_tests)
         run.result.generated_tests = plan.generated
         run.result.discarded_tests = plan.discarded
@@ -226,6 +228,7 @@ def _tokenizer_model(model: str) -> str | None:
 
 def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
     """Record which existing tests pass on the base; user tests must fail there."""
+    from ..gitrepo import reset_worktree
     from ..sandbox import run_tests
 
     plan.existing_files = tuple(
@@ -239,7 +242,8 @@ def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> N
         return
     run.on_event(Event("baseline", f"running {len(selection)} test target(s) on the base"))
     base_run = run_tests(base_root, plan.command, timeout=plan.timeout, selection=selection,
-                         isolate_network=plan.isolate_network)
+                         isolation=plan.isolation)
+    reset_worktree(base_root)  # what the run wrote must not change what later runs see
     plan.baseline_pass = baseline_passing(base_run, plan.existing_files)
     for test in plan.user_tests:
         if status_in(base_run, test) == "passed":
@@ -347,6 +351,7 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
         base_sha=run.result.base_sha, include_dirty=run.request.include_dirty,
         context=context, plan=plan, messages=messages, temperature=temperature,
         prompts_dir=run.prompts_dir, on_event=run.on_event,
+        allow_config_edits=settings.allow_config_edits,
     )
     try:
         run.result.attempts.append(attempt)
@@ -399,46 +404,45 @@ def _branch_name(run: _Run, suffix: str = "") -> str:
     return f"{run.request.branch_prefix}{part}{suffix}"
 
 
-def _commit(run: _Run, path: Path, branch: str) -> None:
-    """Commit the worktree on a new branch; a name git refuses (say, a branch ``swc``
-    blocks ``swc/x``) falls back to ``swc-...``, so an accepted fix is never lost."""
-    from ..gitout import commit_to_branch
+def _commit(run: _Run, plan: TestPlan, attempt: Attempt, base: str, branch: str) -> None:
+    """Commit the attempt's diff (and, unless --no-tests, the kept generated tests) on
+    ``base``: built from the diff alone, never from a worktree a test ran in, so the
+    branch holds exactly what was judged and shown. A name git refuses (say, a branch
+    ``swc`` blocks ``swc/x``) falls back to ``swc-...``, so an accepted fix is never lost."""
+    from ..gitout import branch_from_patch
     from ..report import commit_message
 
+    tests = ({t.path: t.text for t in plan.generated if t.kept_ids}
+             if run.request.include_tests else {})
     message = commit_message(run.result, run.budget.spent)
+    root = run.request.repo.root
     try:
-        run.result.branch = commit_to_branch(run.request.repo.root, path, branch=branch,
-                                             message=message)
+        run.result.branch, run.result.diff = branch_from_patch(
+            root, base, attempt.diff, tests, branch=branch, message=message)
     except SwcError as exc:
         fallback = branch.replace("/", "-", 1)
         run.result.warnings.append(f"branch {branch} could not be made ({exc.message}); "
                                    f"used {fallback} instead")
-        run.result.branch = commit_to_branch(run.request.repo.root, path, branch=fallback,
-                                             message=message)
+        run.result.branch, run.result.diff = branch_from_patch(
+            root, base, attempt.diff, tests, branch=fallback, message=message)
 
 
 def _commit_winner(run: _Run, plan: TestPlan, worktree: object) -> None:
-    path = worktree.path  # type: ignore[attr-defined]
-    if not run.request.include_tests:
-        for test in plan.generated:
-            (path / test.path).unlink(missing_ok=True)
-    _commit(run, path, _branch_name(run))
+    base = worktree.base_sha  # type: ignore[attr-defined]
+    assert run.result.winner is not None
+    _commit(run, plan, run.result.winner, base, _branch_name(run))
 
 
 def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -> None:
-    """Re-create a chosen (not accepted) attempt in a fresh worktree and leave its branch."""
-    from ..sandbox import Worktree
+    """Leave a chosen (not accepted) attempt on a branch, built from its diff."""
+    from ..sandbox import work_base
 
-    with Worktree(run.request.repo.root, run.result.base_sha,
-                  include_dirty=run.request.include_dirty) as worktree:
-        proc = subprocess.run(["git", "apply", "--whitespace=nowarn", "-"], cwd=worktree.path,
-                              input=attempt.diff, text=True, capture_output=True)
-        if proc.returncode != 0:
-            run.result.warnings.append(f"could not re-create the chosen attempt: {proc.stderr}")
-            return
-        if run.request.include_tests:
-            plan.write_tests(worktree.path)
-        _commit(run, worktree.path, _branch_name(run, suffix))
+    base, _warnings = work_base(run.request.repo.root, run.result.base_sha,
+                                run.request.include_dirty)
+    try:
+        _commit(run, plan, attempt, base, _branch_name(run, suffix))
+    except SwcError as exc:
+        run.result.warnings.append(f"could not re-create the chosen attempt: {exc.message}")
 
 
 def _account(result: RunResult, ledger: object, client: ModelClient) -> None:

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..gitrepo import is_ancestor
+from ..gitrepo import is_ancestor, run_git
 
 FIX_WORDS = re.compile(r"\b(fix(es|ed)?|bug|closes|resolves|regression|crash|broken|error)\b",
                        re.I)
@@ -36,8 +36,7 @@ class Example:
 
 
 def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                          errors="replace")
+    return run_git(args, root, check=False)
 
 
 def history_candidates(root: Path, base: str) -> list[tuple[str, str, str]]:

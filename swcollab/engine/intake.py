@@ -20,13 +20,15 @@ def task_from_test_run(
     user_tests: tuple[str, ...] = (),
 ) -> Task:
     """Run the test command on the base; what fails (and its output) becomes the task."""
-    from ..sandbox import Worktree, clip_output, run_tests
+    from ..sandbox import Isolation, Worktree, clip_output, require_sandbox, run_tests
 
     base_sha = resolve_base(repo.root, base)
+    isolation = Isolation.from_settings(settings)
+    require_sandbox(isolation)
     with Worktree(repo.root, base_sha, include_dirty=include_dirty) as worktree:
         command = test_command_for(worktree.path, settings)
         run = run_tests(worktree.path, command, timeout=settings.test_timeout,
-                        selection=user_tests, isolate_network=settings.network_isolation)
+                        selection=user_tests, isolation=isolation)
     if run.passed:
         raise UsageError(f"the tests pass on {base} ({command.display}): nothing to fix")
     failing = tuple(r.test_id for r in run.results if r.status in ("failed", "error"))

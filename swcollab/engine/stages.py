@@ -8,6 +8,7 @@ from collections import Counter
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..gitrepo import reset_worktree
 from ..prompts import chat
 from ..task import Task
 from ..treesitter import language_for_path
@@ -19,6 +20,7 @@ from .testplan import (
     generated_test_path,
     keep_only,
     parse_test_answer,
+    write_inside,
 )
 from .types import Attempt, Context, DiscardedTest, Event, EventSink, GeneratedTest
 
@@ -83,14 +85,16 @@ def write_repro_tests(
             plan.discarded.append(DiscardedTest(tier, path, REASON_NO_TESTS))
             previous_failure = REASON_NO_TESTS + ": answer with one fenced code block."
             continue
-        target = base_root / path
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(code, encoding="utf-8")
+        refused = write_inside(base_root, path, code)
+        if refused:
+            plan.discarded.append(DiscardedTest(tier, path, refused))
+            break
         try:
             run = run_tests(base_root, plan.command, timeout=plan.timeout, selection=[path],
-                            isolate_network=plan.isolate_network)
+                            isolation=plan.isolation)
         finally:
-            target.unlink(missing_ok=True)
+            # Back to the base, whatever the test wrote: later tests are judged there too.
+            reset_worktree(base_root)
         kept, discarded = classify_base_run(run, path, task.text)
         for test_id, reason in discarded:
             plan.discarded.append(DiscardedTest(tier, test_id, reason))

@@ -10,12 +10,13 @@ from __future__ import annotations
 
 import ast
 import re
-import subprocess
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..edits.paths import check_path
+from ..gitrepo import tracked_files
 from ..treesitter import language_for_path
 from .context import is_test_path
 from .types import (
@@ -28,7 +29,7 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from ..sandbox import TestCommand, TestRun
+    from ..sandbox import Isolation, TestCommand, TestRun
 
 MAX_EXISTING_TEST_FILES = 8
 REASON_PASSES = "passes on the unpatched code, so it proves nothing"
@@ -44,7 +45,7 @@ _MISSING_NAME = re.compile(r"cannot import name '(\w+)'|has no attribute '(\w+)'
 class TestPlan:
     command: TestCommand
     timeout: float
-    isolate_network: bool
+    isolation: Isolation
     user_tests: tuple[str, ...] = ()
     existing_files: tuple[str, ...] = ()
     baseline_pass: frozenset[str] = frozenset()
@@ -70,9 +71,9 @@ class TestPlan:
         """Put the kept generated tests into a workspace (over anything a patch did there)."""
         for test in self.generated:
             if test.kept_ids:
-                target = root / test.path
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_text(test.text, encoding="utf-8")
+                # a refused place leaves the test out: the run then reports it missing,
+                # which fails the candidate rather than the whole run
+                write_inside(root, test.path, test.text)
 
     def evaluate(self, run: TestRun) -> tuple[tuple[TestOutcome, ...], bool]:
         """Per-test outcomes and the acceptance rule's answer for one candidate's run."""
@@ -88,6 +89,19 @@ class TestPlan:
         if not self.can_judge():
             accepted = False
         return tuple(outcomes), accepted
+
+
+def write_inside(root: Path, rel: str, text: str) -> str | None:
+    """Write ``root/rel``; refuse (and say why) a path that leaves ``root`` (``..``, a
+    symlink out, ``.git``), checked again at each write since the tree may have changed."""
+    target, why = check_path(root, rel)
+    if target is None:
+        return why
+    target.parent.mkdir(parents=True, exist_ok=True)
+    if target.is_symlink():
+        target.unlink()
+    target.write_text(text, encoding="utf-8")
+    return None
 
 
 def status_in(run: TestRun, test_id: str) -> str:
@@ -110,7 +124,23 @@ def test_directory(root: Path) -> str:
 
 
 def generated_test_path(root: Path, slug: str, tier: str, anchor: str | None) -> str:
-    """Where a tier's reproduction test goes: a new file, in the project's test layout."""
+    """Where a tier's reproduction test goes: a new file, in the project's test layout.
+
+    Never through a symlink out of the repository (a tracked ``tests`` link to elsewhere)
+    nor into ``.git``: such a place falls back to a file at the top of the repository.
+    """
+    path = _test_path_in_layout(root, slug, tier, anchor)
+    if check_path(root, path)[0] is None:
+        path = Path(path).name
+    stem, dot, ext = path.rpartition(".")
+    counter = 2
+    while (root / path).exists() or (root / path).is_symlink():
+        path = f"{stem}_{counter}{dot}{ext}"
+        counter += 1
+    return path
+
+
+def _test_path_in_layout(root: Path, slug: str, tier: str, anchor: str | None) -> str:
     language = language_for_path(anchor) if anchor else "python"
     name = re.sub(r"[^a-z0-9]+", "_", slug.lower()).strip("_")[:40] or "task"
     anchor_dir = str(Path(anchor).parent) if anchor else "."
@@ -125,13 +155,7 @@ def generated_test_path(root: Path, slug: str, tier: str, anchor: str | None) ->
         path = f"{test_directory(root)}/swc_{name}_{tier}_test.rb"
     else:
         path = f"{test_directory(root)}/test_swc_{name}_{tier}.py"
-    path = path.removeprefix("./")
-    stem, dot, ext = path.rpartition(".")
-    counter = 2
-    while (root / path).exists():
-        path = f"{stem}_{counter}{dot}{ext}"
-        counter += 1
-    return path
+    return path.removeprefix("./")
 
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
@@ -212,10 +236,7 @@ def keep_only(text: str, path: str, kept_ids: Sequence[str]) -> str:
 
 
 def tracked_test_files(root: Path) -> list[str]:
-    proc = subprocess.run(
-        ["git", "ls-files", "-z"], cwd=root, capture_output=True, text=True, errors="replace"
-    )
-    return [p for p in proc.stdout.split("\0") if p and is_test_path(p) and language_for_path(p)]
+    return [p for p in tracked_files(root) if is_test_path(p) and language_for_path(p)]
 
 
 def select_existing_tests(root: Path, ranked_paths: Sequence[str], limit: int = 5) -> list[str]:

@@ -158,3 +158,5 @@ class RunResult:
     error: str | None = None
     route: str | None = None  # tier the router chose, or "fallback"
     brief: str | None = None  # which brief the weak tier saw
+    diff: str = ""  # the branch's diff against its base, byte for byte
+    sandbox: dict[str, Any] = field(default_factory=dict)  # where model-written code ran

@@ -45,7 +45,9 @@ def _progress() -> Any:
 
 def run_eval(app: Any, *, json_: bool, options: dict[str, Any]) -> int:
     repo = app.repo()
-    settings = app.settings({key: options[flag] for flag, key in FLAG_KEYS.items()})
+    flags = {key: options[flag] for flag, key in FLAG_KEYS.items()}
+    settings = app.settings({**flags,
+                             "sandbox": "off" if options.get("no_sandbox") else None})
     if options["limit"] is not None and options["history"] is None and not options["tasks_file"]:
         raise UsageError("--limit goes with --tasks or --from-history")
     eval_options = EvalOptions(

@@ -10,6 +10,7 @@ from .. import __version__
 from ..config import Settings
 from ..errors import Interrupted, UsageError
 from ..gitrepo import RepoPaths
+from ..sandbox.isolation import Isolation, require_sandbox
 from . import gitops
 from .budget import EvalControl
 from .combos import Combination, Pair, combinations, shard, worst_case_run_usd
@@ -86,7 +87,11 @@ def load_tasks(repo: RepoPaths, options: EvalOptions, tests: TestConfig, store: 
 
 def evaluate(repo: RepoPaths, settings: Settings, options: EvalOptions, store: EvalStore,
              *, on_progress: Progress = _quiet) -> EvalOutcome:
-    tests = TestConfig(settings.test_cmd, settings.test_timeout, settings.network_isolation)
+    isolation = Isolation.from_settings(settings)
+    if not (options.dry_run and options.tasks_file is not None):
+        # mining, checks, candidates and hidden tests all run in it: fail before any work
+        require_sandbox(isolation)
+    tests = TestConfig(settings.test_cmd, settings.test_timeout, isolation)
     combos = combinations(list(options.strategies), list(options.pairs), settings)
     outcome = EvalOutcome(combos=combos, dry_run=options.dry_run)
     tasks, skips, outcome.examined_commits, mined = load_tasks(repo, options, tests, store,

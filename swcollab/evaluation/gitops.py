@@ -1,4 +1,4 @@
-"""The few git plumbing calls the eval needs (subprocess, no GitPython: these are hot)."""
+"""The few git calls the eval needs, through the one git module (``gitrepo``)."""
 
 from __future__ import annotations
 
@@ -6,13 +6,13 @@ import subprocess
 from pathlib import Path
 
 from ..errors import EnvironmentProblem, UsageError
-from ..gitrepo import commit_sha
+from ..gitrepo import apply_patch as _apply_patch
+from ..gitrepo import commit_sha, run_git
+from ..gitrepo import restore_paths as _restore_paths
 
 
-def git(root: Path, *args: str, check: bool = True, stdin: str | None = None
-        ) -> subprocess.CompletedProcess[str]:
-    proc = subprocess.run(["git", *args], cwd=root, capture_output=True, text=True,
-                          errors="replace", input=stdin)
+def git(root: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+    proc = run_git(args, root, check=False)
     if check and proc.returncode != 0:
         raise EnvironmentProblem(f"git {' '.join(args[:3])} failed: {proc.stderr.strip()}")
     return proc
@@ -66,22 +66,12 @@ def commit_date(root: Path, sha: str) -> str:
 
 def apply_patch(root: Path, patch: str) -> str | None:
     """Apply a unified diff in a worktree; the error text when it does not apply."""
-    if not patch.strip():
-        return None
-    proc = git(root, "apply", "--whitespace=nowarn", "-", check=False, stdin=patch)
-    if proc.returncode != 0:
-        return proc.stderr.strip() or "git apply failed"
-    return None
+    return _apply_patch(root, patch)
 
 
 def restore_paths(root: Path, base: str, paths: tuple[str, ...]) -> None:
     """Put ``paths`` back as they are at ``base`` (removing those that are not there)."""
-    for rel in paths:
-        proc = git(root, "checkout", base, "--", rel, check=False)
-        if proc.returncode != 0:
-            target = root / rel
-            if target.is_file() or target.is_symlink():
-                target.unlink()
+    _restore_paths(root, base, paths)
 
 
 def repo_names(root: Path) -> tuple[str, ...]:

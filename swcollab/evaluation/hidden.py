@@ -15,6 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..sandbox.isolation import Isolation
 from . import gitops
 from .tasks import EvalTask, test_files_of
 
@@ -33,7 +34,7 @@ class TestConfig:
 
     command: str | None = None
     timeout: float = 300.0
-    isolate_network: bool = True
+    isolation: Isolation = field(default_factory=Isolation)
 
 
 @dataclass(frozen=True)
@@ -71,7 +72,7 @@ def probe(root: Path, command: TestCommand, config: TestConfig, *, files: Sequen
     if not command.is_pytest:
         return _probe_by_file(root, command, config, files)
     run = run_tests(root, command, timeout=config.timeout, selection=list(files),
-                    isolate_network=config.isolate_network)
+                    isolation=config.isolation)
     if run.timed_out:
         return Probe({}, f"the tests timed out after {config.timeout:g} s", command.display)
     if run.exit_code is None:
@@ -97,7 +98,7 @@ def _probe_by_file(root: Path, command: TestCommand, config: TestConfig,
     statuses: dict[str, str] = {}
     for file in files:
         run = run_tests(root, command, timeout=config.timeout, selection=[file],
-                        isolate_network=config.isolate_network)
+                        isolation=config.isolation)
         if run.timed_out or run.exit_code is None:
             return Probe({}, f"the test command failed on {file}: " + _clip(run.output),
                          command.display)

@@ -7,13 +7,13 @@ from __future__ import annotations
 
 import os
 import re
-import subprocess
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from urllib.parse import urlsplit
 
 from ..errors import UsageError
+from ..gitrepo import run_git
 
 PUBLIC_HOST = "github.com"
 PUBLIC_API_URL = "https://api.github.com"
@@ -154,13 +154,9 @@ def parse_remote_url(url: str) -> tuple[str, str, str] | None:
 
 def repo_from_remote(repo_root: Path, remote: str = "origin") -> tuple[str, str, str] | None:
     """``(host, owner, repo)`` from the URL of ``remote``; None without such a remote."""
-    try:
-        proc = subprocess.run(
-            ["git", "remote", "get-url", "--", remote],
-            cwd=repo_root, capture_output=True, text=True, errors="replace",
-        )
-    except (FileNotFoundError, NotADirectoryError):
+    if not Path(repo_root).is_dir():
         return None
+    proc = run_git(["remote", "get-url", "--", remote], Path(repo_root), check=False)
     if proc.returncode != 0:
         return None
     return parse_remote_url(proc.stdout)

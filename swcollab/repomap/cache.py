@@ -15,12 +15,12 @@ from __future__ import annotations
 import json
 import marshal
 import sqlite3
-import subprocess
 import time
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..gitrepo import run_git
 from ..sqlitedb import open_or_rebuild
 from .tags import Definition, FileTags
 
@@ -260,10 +260,8 @@ class _Transaction:
 def _missing_objects(repo_root: Path, shas: Sequence[str]) -> set[str]:
     if not shas:
         return set()
-    proc = subprocess.run(
-        ["git", "cat-file", "--batch-check"], cwd=repo_root, capture_output=True,
-        input=("\n".join(shas) + "\n").encode(),
-    )
+    proc = run_git(["cat-file", "--batch-check"], repo_root, check=False, binary=True,
+                   input=("\n".join(shas) + "\n").encode())
     if proc.returncode != 0:
         return set()  # cannot tell: keep everything
     lines = proc.stdout.splitlines()

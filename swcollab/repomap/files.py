@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ..errors import EnvironmentProblem, UsageError
+from ..gitrepo import run_git, start_git
 from ..treesitter import language_for_path
 
 MODE_SUBMODULE = "160000"
@@ -51,13 +52,8 @@ class Listing:
 
 
 def _git(args: list[str], root: Path, stdin: str | None = None) -> bytes:
-    try:
-        proc = subprocess.run(
-            ["git", *args], cwd=root, input=stdin.encode() if stdin is not None else None,
-            capture_output=True,
-        )
-    except FileNotFoundError:
-        raise EnvironmentProblem("git is not installed or not on PATH") from None
+    proc = run_git(args, root, input=stdin.encode() if stdin is not None else None,
+                   binary=True, check=False)
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip()
         raise EnvironmentProblem(f"git {' '.join(args)} failed: {message}")
@@ -178,11 +174,7 @@ def _checked(full_path: str, max_file_size: int, skipped: Counter[str]) -> bool:
 
 
 def _start_git(args: list[str], root: Path) -> subprocess.Popen[bytes]:
-    try:
-        return subprocess.Popen(["git", *args], cwd=root, stdout=subprocess.PIPE,
-                                stderr=subprocess.PIPE)
-    except FileNotFoundError:
-        raise EnvironmentProblem("git is not installed or not on PATH") from None
+    return start_git(args, root)
 
 
 def _modified(proc: subprocess.Popen[bytes]) -> set[str]:

@@ -1,28 +1,46 @@
-"""The sandbox: disposable worktrees and test runs without secrets, network or leftovers.
+"""The sandbox: disposable worktrees, and test runs of model-written code in an OS
+sandbox (bubblewrap on Linux, sandbox-exec on macOS) without secrets, network or leftovers.
 
-Light to import: standard library only (git runs as a subprocess).
+Light to import: standard library only (git and bwrap run as subprocesses).
 """
 
 from __future__ import annotations
 
 from .detect import TestCommand, detect_test_command
-from .env import isolation_warning, network_isolation_available, scrubbed_env
+from .env import mask_secrets, masked_values, scrubbed_env
+from .isolation import (
+    OFF_WARNING,
+    UNSANDBOXED,
+    Isolation,
+    SandboxInfo,
+    probe_sandbox,
+    require_sandbox,
+    sandbox_summary,
+)
 from .results import TestResult, TestRun, clip_output, parse_junit
 from .runner import DEFAULT_TIMEOUT, run_tests
-from .worktree import Worktree, prune_stale_worktrees
+from .worktree import Worktree, prune_stale_worktrees, work_base
 
 __all__ = [
     "DEFAULT_TIMEOUT",
+    "OFF_WARNING",
+    "UNSANDBOXED",
+    "Isolation",
+    "SandboxInfo",
     "TestCommand",
     "TestResult",
     "TestRun",
     "Worktree",
     "clip_output",
     "detect_test_command",
-    "isolation_warning",
-    "network_isolation_available",
+    "mask_secrets",
+    "masked_values",
     "parse_junit",
+    "probe_sandbox",
     "prune_stale_worktrees",
+    "require_sandbox",
     "run_tests",
+    "sandbox_summary",
     "scrubbed_env",
+    "work_base",
 ]

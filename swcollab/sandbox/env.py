@@ -1,4 +1,4 @@
-"""The environment a test run gets: no secrets, and no network where the platform allows.
+"""The environment a test run gets: no secrets, and what to mask if one shows up anyway.
 
 Model-written code runs here, so the environment is built by removing everything that
 could be a credential (by name, and URLs with a password in them) rather than by listing
@@ -7,13 +7,11 @@ what is safe: a variable we did not foresee is more likely harmless config than 
 
 from __future__ import annotations
 
-import functools
 import os
 import re
-import shutil
-import subprocess
-import sys
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
+
+from ..gitrepo import GIT_LOCATION_VARS
 
 # Substrings of a variable's name that mark it as a secret. AUTH is matched unless it
 # starts AUTHOR, so GIT_AUTHOR_NAME survives while SSH_AUTH_SOCK and *_AUTH do not.
@@ -31,12 +29,6 @@ PROVIDER_PREFIXES = (
     "XAI_", "FIREWORKS_", "REPLICATE_", "PERPLEXITY", "VOYAGE_", "NVIDIA_", "DATABRICKS_",
     "CLOUDFLARE_", "CF_", "DIGITALOCEAN_", "HEROKU_", "OLLAMA_", "SWC_", "NPM_CONFIG__AUTH",
 )
-
-# Repository-location variables git honours: a test must see its worktree's git, not ours.
-GIT_LOCATION_VARS = frozenset({
-    "GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "GIT_OBJECT_DIRECTORY", "GIT_COMMON_DIR",
-    "GIT_ALTERNATE_OBJECT_DIRECTORIES", "GIT_NAMESPACE", "GIT_PREFIX",
-})
 
 # Always kept, whatever the rules above say (none of them matches today; this pins it).
 SAFE_NAMES = frozenset({
@@ -68,73 +60,34 @@ def scrubbed_env(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     }
 
 
-# Run inside the new network namespace before the test command: a namespace starts with
-# its loopback device down, and projects' own tests often serve on 127.0.0.1. Bringing up
-# *this namespace's* lo keeps them working while the host's lo stays out of reach.
-_LOOPBACK_UP = (
-    "import fcntl,os,socket,struct,sys\n"
-    "s=socket.socket(socket.AF_INET,socket.SOCK_DGRAM)\n"
-    "try:\n"
-    " r=fcntl.ioctl(s.fileno(),0x8913,struct.pack('16sH14x',b'lo',0))\n"
-    " f=struct.unpack('16sH14x',r)[1]|1\n"
-    " fcntl.ioctl(s.fileno(),0x8914,struct.pack('16sH14x',b'lo',f))\n"
-    "except OSError:\n"
-    " pass\n"
-    "s.close()\n"
-    "try:\n"
-    " os.execvp(sys.argv[1],sys.argv[1:])\n"
-    "except OSError as e:\n"
-    " print(f'[swc: cannot run {sys.argv[1]}: {e.strerror or e}]',flush=True)\n"
-    " sys.exit(127)\n"
-)
+# A removed value shorter than this is not masked in output: "true", "1" or a short
+# region name would turn ordinary words into "***".
+MASK_MIN_LENGTH = 8
+MASK = "***"
 
 
-@functools.lru_cache(maxsize=1)
-def _unshare_prefix() -> tuple[str, ...] | None:
-    """The ``unshare`` invocation that gives a new network namespace here, or None.
+def masked_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
+    """Values the scrubber removes that are long enough to mask, longest first.
 
-    Probed once per process: as root ``unshare --net`` works where the kernel allows it;
-    other users need a user namespace too (``-r``), which some kernels and containers
-    forbid.
+    Left out: git's location variables (paths, not secrets) and any value a kept
+    variable also holds (a CA bundle path under AWS_CA_BUNDLE and SSL_CERT_FILE): the
+    tests see it anyway, and masking it would only garble their output.
     """
-    if not sys.platform.startswith("linux"):
-        return None
-    unshare = shutil.which("unshare")
-    if unshare is None:
-        return None
-    candidates = [(unshare, "--net")] if os.geteuid() == 0 else []
-    candidates.append((unshare, "--map-root-user", "--net"))
-    for prefix in candidates:
-        try:
-            probe = subprocess.run(
-                [*prefix, "--", sys.executable, "-c", _LOOPBACK_UP, "true"],
-                capture_output=True, timeout=20,
-            )
-        except (OSError, subprocess.TimeoutExpired):
-            continue
-        if probe.returncode == 0:
-            return prefix
-    return None
+    source = os.environ if environ is None else environ
+    kept = set(scrubbed_env(source).values())
+    values = {
+        value.strip()
+        for name, value in source.items()
+        if name.upper() not in GIT_LOCATION_VARS
+        and (is_secret_name(name) or _URL_WITH_PASSWORD.search(value))
+        and len(value.strip()) >= MASK_MIN_LENGTH and value not in kept
+    }
+    return tuple(sorted(values, key=len, reverse=True))
 
 
-def network_isolation_available() -> bool:
-    return _unshare_prefix() is not None
-
-
-def isolation_warning() -> str | None:
-    """The message to show once per run when tests will have network access, else None."""
-    if network_isolation_available():
-        return None
-    return (
-        "tests run WITH network access: a network namespace is not available here "
-        "(needs Linux and a working `unshare --net`, or `unshare -rn` with user namespaces "
-        "enabled)"
-    )
-
-
-def isolated_argv(argv: tuple[str, ...]) -> tuple[str, ...] | None:
-    """``argv`` wrapped so it runs without network, or None where that is not possible."""
-    prefix = _unshare_prefix()
-    if prefix is None:
-        return None
-    return (*prefix, "--", sys.executable, "-c", _LOOPBACK_UP, *argv)
+def mask_secrets(text: str, values: Iterable[str]) -> str:
+    """``text`` with every occurrence of each of ``values`` replaced by ``***``."""
+    for value in values:
+        if value in text:
+            text = text.replace(value, MASK)
+    return text

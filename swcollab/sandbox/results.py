@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass
 from pathlib import Path
@@ -55,6 +57,7 @@ class TestRun:
     results: tuple[TestResult, ...]
     command: tuple[str, ...]
     network_isolated: bool = False
+    sandboxed: bool = False  # ran in the OS sandbox (bwrap / sandbox-exec)
 
     @property
     def passed(self) -> bool:
@@ -98,14 +101,22 @@ def parse_junit(path: Path, root: Path | None = None) -> tuple[TestResult, ...]:
     Node ids are rebuilt from ``file`` and ``classname``: the module part of the class
     name is dropped and nested classes are joined with ``::``. Without a ``file``
     attribute (xunit2), the file is found by trying the class name's prefixes under
-    ``root``. Unreadable or truncated XML yields no results.
+    ``root``. Unreadable or truncated XML yields no results. The file is written by the
+    tests' own process, so it is read only if it is a regular file (not a symlink to one
+    of swc's files, nor a FIFO that would block the read) of a bounded size.
     """
     try:
-        if path.stat().st_size > _MAX_JUNIT_BYTES:
-            return ()
-        tree = ET.parse(path)
-    except (OSError, ET.ParseError):
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
         return ()
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_JUNIT_BYTES:
+            return ()
+        try:
+            tree = ET.parse(fh)
+        except (OSError, ET.ParseError):
+            return ()
     merged: dict[str, TestResult] = {}
     for case in tree.iter("testcase"):
         result = _case_result(case, root)

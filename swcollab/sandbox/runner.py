@@ -1,9 +1,13 @@
-"""Running a test command on untrusted code: time limit, process group, no secrets, no net."""
+"""Running a test command on untrusted code: in the OS sandbox, with a time limit, no
+secrets, no network, and nothing of the run alive after it."""
 
 from __future__ import annotations
 
 import contextlib
+import errno
+import json
 import os
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -12,8 +16,10 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+from ..errors import SandboxUnavailable
 from .detect import TestCommand
-from .env import isolated_argv, scrubbed_env
+from .env import mask_secrets, masked_values, scrubbed_env
+from .isolation import Isolation, SandboxInfo, require_sandbox, wrap_command
 from .results import TestRun, parse_junit
 from .worktree import RUNNING_NAME, holder_of, record_running_group
 
@@ -22,6 +28,8 @@ DEFAULT_TIMEOUT = 300.0
 MAX_OUTPUT_BYTES = 4_000_000
 # pytest's exit code for usage errors, among them "not found" for a selected test.
 EXIT_NOT_FOUND = 4
+EXIT_CANNOT_RUN = 127
+SANDBOXED = Isolation()
 
 
 def run_tests(
@@ -30,17 +38,19 @@ def run_tests(
     *,
     timeout: float = DEFAULT_TIMEOUT,
     selection: Sequence[str] = (),
-    isolate_network: bool = True,
+    isolation: Isolation = SANDBOXED,
 ) -> TestRun:
     """Run ``command`` in ``root`` (a worktree) and report what happened, never raising for
     a failing, crashing or hanging test run.
 
+    By default the run is sandboxed (``isolation``); when the sandbox is asked for and
+    cannot run here, ``SandboxUnavailable`` is raised: never a silent run without it.
     pytest gets a JUnit report (written outside ``root``) for per-test results, keeps
     going past collection errors, and leaves no cache in the tree. ``selection`` (test ids
-    or files) narrows the run. Where ``isolate_network`` is asked for but not possible,
-    the run has network: ``TestRun.network_isolated`` says which happened.
+    or files) narrows the run. Values of removed secrets are masked in what is returned.
     """
     root = Path(root).resolve()
+    sandbox = require_sandbox(isolation)
     chosen = [s for s in selection if s]
     notes: list[str] = []
     if command.is_pytest and chosen:
@@ -52,7 +62,7 @@ def run_tests(
             output = "".join(f"[swc: {note}]\n" for note in notes)
             return TestRun(EXIT_NOT_FOUND, False, output, 0.0, (), tuple(command.argv))
     started = time.monotonic()
-    run = _run_once(root, command, chosen, timeout, isolate_network)
+    run = _run_once(root, command, chosen, timeout, isolation, sandbox)
     unknown = _not_found_ids(run.output, root, chosen) if run.exit_code == EXIT_NOT_FOUND else []
     remaining = [s for s in chosen if s not in unknown]
     if unknown:
@@ -61,31 +71,103 @@ def run_tests(
         # pytest refuses the whole run when one selected id does not exist (a test the
         # engine generated earlier may be gone): run again without the unknown ones.
         left = max(timeout - (time.monotonic() - started), 1.0)
-        run = _run_once(root, command, remaining, left, isolate_network)
+        run = _run_once(root, command, remaining, left, isolation, sandbox)
     output = run.output
     if run.timed_out:
         notes.append(f"the test run was killed at its time limit of {timeout:g} s")
     if notes and output and not output.endswith("\n"):
         output += "\n"
     output += "".join(f"[swc: {note}]\n" for note in notes)
-    return replace(run, output=output, duration_s=time.monotonic() - started)
+    return _masked(replace(run, output=output, duration_s=time.monotonic() - started))
 
 
-def _run_once(
-    root: Path, command: TestCommand, chosen: Sequence[str], timeout: float, isolate: bool
-) -> TestRun:
+def _masked(run: TestRun) -> TestRun:
+    """Defence in depth: a removed secret that reached the output anyway becomes ``***``."""
+    values = masked_values()
+    if not values:
+        return run
+    results = tuple(replace(r, message=mask_secrets(r.message, values)) for r in run.results)
+    return replace(run, output=mask_secrets(run.output, values), results=results)
+
+
+def _run_once(root: Path, command: TestCommand, chosen: Sequence[str], timeout: float,
+              isolation: Isolation, sandbox: SandboxInfo | None) -> TestRun:
     # In a swc worktree, the run's files live in its holder (outside the tree), so a
     # killed swc leaves nothing that prune_stale_worktrees does not remove.
     holder = holder_of(root)
     with tempfile.TemporaryDirectory(prefix="swcrun-", dir=holder) as tmp:
-        junit = Path(tmp) / "junit.xml" if command.is_pytest else None
+        run_dir = Path(tmp)
+        (run_dir / "out").mkdir()
+        junit = run_dir / "out" / "junit.xml" if command.is_pytest else None
         argv = command_argv(command, chosen, root, junit)
-        wrapped = isolated_argv(argv) if isolate else None
-        exit_code, timed_out, output = _execute(
-            wrapped or argv, root, run_env(root), timeout, Path(tmp) / "output", holder
-        )
+        env = run_env(root)
+        if shutil.which(argv[0], path=env.get("PATH")) is None:
+            # 127, as a shell says "command not found"
+            output = f"[swc: cannot run {argv[0]}: {os.strerror(errno.ENOENT)}]\n"
+            return TestRun(EXIT_CANNOT_RUN, False, output, 0.0, (), argv,
+                           sandboxed=sandbox is not None)
+        exit_code, timed_out, output = _sandboxed(argv, root, env, timeout, run_dir, holder,
+                                                  isolation, sandbox)
         results = parse_junit(junit, root) if junit is not None else ()
-    return TestRun(exit_code, timed_out, output, 0.0, results, argv, wrapped is not None)
+    return TestRun(exit_code, timed_out, output, 0.0, results, argv,
+                   network_isolated=sandbox is not None and not isolation.network,
+                   sandboxed=sandbox is not None)
+
+
+def _sandboxed(argv: Sequence[str], root: Path, env: dict[str, str], timeout: float,
+               run_dir: Path, holder: Path | None, isolation: Isolation,
+               sandbox: SandboxInfo | None) -> tuple[int | None, bool, str]:
+    """Execute ``argv`` in the sandbox (or bare, when it is off). A sandbox that fails to
+    set up is tried once more (a socket it was told to cover may have just gone), then
+    is an error: its failure must not pass for a test result."""
+    if sandbox is None:
+        return _execute(argv, root, env, timeout, run_dir / "output", holder)
+    from .layout import build_layout
+
+    for attempt in (1, 2):
+        layout = build_layout(root, run_dir, env, argv0=argv[0], network=isolation.network)
+        wrapped, inner_env = wrap_command(sandbox, layout, argv, env)
+        status_fd = _status_pipe() if _reports_status(sandbox) else None
+        if status_fd is not None:
+            wrapped = [wrapped[0], "--json-status-fd", str(status_fd[1]), *wrapped[1:]]
+        result = _execute(wrapped, root, inner_env, timeout, run_dir / "output", holder,
+                          status_fd)
+        if status_fd is None or _child_started(status_fd[0]):
+            return result
+        if attempt == 2:
+            raise SandboxUnavailable("the sandbox could not start the test command: "
+                                     + result[2].strip()[-500:],
+                                     hint="Run `swc doctor` to check the sandbox here.")
+    raise AssertionError("unreachable")
+
+
+def _reports_status(sandbox: SandboxInfo) -> bool:
+    """Whether this sandbox can say that the command started (bwrap's --json-status-fd)."""
+    if sandbox.kind != "bwrap" or not sandbox.program:
+        return False
+    from .bwrap import bwrap_options
+
+    return "--json-status-fd" in bwrap_options(sandbox.program)
+
+
+def _status_pipe() -> tuple[int, int]:
+    read_fd, write_fd = os.pipe()
+    os.set_blocking(read_fd, False)
+    return read_fd, write_fd
+
+
+def _child_started(read_fd: int) -> bool:
+    """Whether bwrap reported the sandboxed command as started (``child-pid``)."""
+    chunks = []
+    with contextlib.suppress(BlockingIOError, OSError):
+        while chunk := os.read(read_fd, 65536):
+            chunks.append(chunk)
+    os.close(read_fd)
+    for line in b"".join(chunks).decode("utf-8", "replace").splitlines():
+        with contextlib.suppress(ValueError, AttributeError):
+            if "child-pid" in json.loads(line):
+                return True
+    return False
 
 
 def _split_missing_files(root: Path, chosen: list[str]) -> tuple[list[str], list[str]]:
@@ -176,21 +258,27 @@ def _execute(
     timeout: float,
     out_path: Path,
     holder: Path | None = None,
+    status_fd: tuple[int, int] | None = None,
 ) -> tuple[int | None, bool, str]:
     """Run in a new session; kill its whole process group at the end, whatever happens.
 
-    Output goes to a file rather than a pipe: a grandchild that escaped the group and
-    keeps the pipe open could otherwise block the read forever.
+    Inside bwrap, killing the group kills bwrap, whose death kills the PID namespace and
+    every process in it. Output goes to a file rather than a pipe: a grandchild that
+    escaped the group and keeps the pipe open could otherwise block the read forever.
     """
+    passed = (status_fd[1],) if status_fd is not None else ()
     with out_path.open("wb") as out:
         try:
             proc = subprocess.Popen(
                 list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True,
+                stderr=subprocess.STDOUT, start_new_session=True, pass_fds=passed,
             )
         except OSError as exc:
-            # 127, as a shell says "command not found"; the same inside the namespace
-            return 127, False, f"[swc: cannot run {argv[0]}: {exc.strerror or exc}]\n"
+            why = exc.strerror or exc
+            return EXIT_CANNOT_RUN, False, f"[swc: cannot run {argv[0]}: {why}]\n"
+        finally:
+            if status_fd is not None:
+                os.close(status_fd[1])
         timed_out = False
         exit_code: int | None = None
         try:

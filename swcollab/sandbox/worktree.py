@@ -5,7 +5,7 @@ made it) and the worktree itself in ``tree/``. The marker is what lets a later r
 a worktree left by a killed process from one in use by a live one.
 
 The user's working tree, index, branch and stash are only ever read: the dirty state is
-snapshotted through a temporary index (see ``_git.stage_tree``) into a commit that no ref
+snapshotted through a temporary index (see ``gitrepo.stage_tree``) into a commit that no ref
 points at, and the worktree is checked out on that.
 """
 
@@ -22,8 +22,14 @@ from pathlib import Path
 from types import FrameType, TracebackType
 
 from ..errors import EnvironmentProblem, Terminated, UsageError
-from ..gitrepo import commit_sha
-from ._git import commit_tree, git_out, run_git, stage_tree
+from ..gitrepo import (
+    check_worktree_link,
+    commit_sha,
+    commit_tree,
+    git_out,
+    run_git,
+    stage_tree,
+)
 
 HOLDER_PREFIX = "swc-"
 MARKER_NAME = "owner.json"
@@ -52,7 +58,8 @@ class Worktree:
         self.warnings: list[str] = []
         self._holder: Path | None = None
         self._guarded = False
-        self.base_sha = self._resolve_base(base, include_dirty)
+        self.base_sha, warnings = work_base(self.repo_root, base, include_dirty)
+        self.warnings.extend(warnings)
         try:
             self._holder = _make_holder(self.repo_root, temp_dir)
             self.path = self._holder / TREE_NAME
@@ -61,27 +68,6 @@ class Worktree:
         except BaseException:
             self.remove()
             raise
-
-    def _resolve_base(self, base: str, include_dirty: bool) -> str:
-        sha = commit_sha(self.repo_root, base)
-        if sha is None:
-            raise UsageError(f"base {base!r} is not a commit of {self.repo_root}",
-                             hint="A repository needs at least one commit for swc to work on.")
-        dirty = _dirty_paths(self.repo_root)
-        if not dirty:
-            return sha
-        if not include_dirty:
-            self.warnings.append(
-                f"your uncommitted changes ({len(dirty)} file{'s' if len(dirty) != 1 else ''}) "
-                f"are not included: swc works on {base} as committed ({sha[:10]}); "
-                "pass --include-dirty to carry them into the attempt"
-            )
-            return sha
-        head = git_out(["rev-parse", "--verify", "HEAD^{commit}"], self.repo_root)
-        if head != sha:
-            raise UsageError("--include-dirty needs the base to be HEAD, where your "
-                             f"uncommitted changes belong (base was {base!r})")
-        return _snapshot_dirty(self.repo_root, head)
 
     # -- context manager -------------------------------------------------------------
     def __enter__(self) -> Worktree:
@@ -116,6 +102,7 @@ class Worktree:
 
     def reset(self) -> None:
         """Back to the base state: changes discarded, untracked and ignored files removed."""
+        check_worktree_link(self.path)
         run_git(["reset", "--hard", "--quiet", self.base_sha], self.path)
         run_git(["clean", "-ffdxq"], self.path)
 
@@ -135,6 +122,33 @@ class Worktree:
         # recognised (and finished off) by prune_stale_worktrees.
         (holder / MARKER_NAME).unlink(missing_ok=True)
         shutil.rmtree(holder, ignore_errors=True)
+
+
+def work_base(repo_root: Path, base: str, include_dirty: bool) -> tuple[str, list[str]]:
+    """The commit an attempt starts from, and warnings for the user.
+
+    ``base`` as committed; with ``include_dirty``, a snapshot commit (on no ref) of HEAD
+    plus the uncommitted changes. The same base gives the same tree every time, so a
+    branch made later from a diff lands on what the attempt saw.
+    """
+    sha = commit_sha(repo_root, base)
+    if sha is None:
+        raise UsageError(f"base {base!r} is not a commit of {repo_root}",
+                         hint="A repository needs at least one commit for swc to work on.")
+    dirty = _dirty_paths(repo_root)
+    if not dirty:
+        return sha, []
+    if not include_dirty:
+        return sha, [
+            f"your uncommitted changes ({len(dirty)} file{'s' if len(dirty) != 1 else ''}) "
+            f"are not included: swc works on {base} as committed ({sha[:10]}); "
+            "pass --include-dirty to carry them into the attempt"
+        ]
+    head = git_out(["rev-parse", "--verify", "HEAD^{commit}"], repo_root)
+    if head != sha:
+        raise UsageError("--include-dirty needs the base to be HEAD, where your "
+                         f"uncommitted changes belong (base was {base!r})")
+    return _snapshot_dirty(repo_root, head), []
 
 
 def _dirty_paths(repo_root: Path) -> list[str]:

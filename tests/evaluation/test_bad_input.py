@@ -59,7 +59,7 @@ def _variants(root: Path, alpha: EvalTask) -> list[dict]:
 
 def test_bad_tasks_are_skipped_with_reasons(history, tmp_path: Path):
     root, shas = history
-    config = TestConfig(PYTEST, 120.0, False)
+    config = TestConfig(PYTEST, 120.0)
     alpha = mine_commit(root, shas["alpha"], config, "calc-project")
     assert isinstance(alpha, EvalTask)
     path = tmp_path / "tasks.jsonl"

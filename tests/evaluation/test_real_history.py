@@ -29,7 +29,7 @@ def test_mine_three_real_tasks(tmp_path: Path):
         pytest.skip("itsdangerous.bundle not found in /work/shared/repos or ../shared/repos")
     root = tmp_path / "itsdangerous"
     subprocess.run(["git", "clone", "-q", str(bundle), str(root)], check=True)
-    config = TestConfig(f"{sys.executable} -m pytest -q", 300.0, False)
+    config = TestConfig(f"{sys.executable} -m pytest -q", 300.0)
     mined = mine_history(root, config, limit=3)
     assert len(mined.tasks) == 3
     assert any(s.reason == "changes no test files" for s in mined.skips)

@@ -96,3 +96,20 @@ def test_chart_png_and_svg(tmp_path: Path):
     assert paths[0].read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     svg = paths[1].read_text()
     assert "Pareto frontier" in svg and "cascade (w, s)" in svg
+
+
+def test_hidden_tests_run_in_the_sandbox(tmp_path) -> None:
+    """The eval's hidden-test runs are model-judging runs of model-written code: sandboxed."""
+    import sys
+
+    from swcollab.evaluation.hidden import TestConfig, probe
+    from swcollab.sandbox import TestCommand
+
+    (tmp_path / "test_where.py").write_text(
+        "def test_in_the_sandbox():\n"
+        "    init = open('/proc/1/cmdline', 'rb').read().split(b'\\0')[0]\n"
+        "    assert init.endswith(b'bwrap')  # the PID namespace's init is bwrap's\n"
+    )
+    command = TestCommand((sys.executable, "-m", "pytest", "-q"), "test")
+    found = probe(tmp_path, command, TestConfig(timeout=120), files=["test_where.py"])
+    assert found.statuses == {"test_where.py::test_in_the_sandbox": "passed"}, found

@@ -73,3 +73,29 @@ def test_manual_command_is_quoted_for_the_shell(repo_with_remote: Path) -> None:
     with pytest.raises(PushFailed) as info:
         push_branch(repo_with_remote, "swc/issue-1", remote="no such remote")
     assert info.value.command == "git push 'no such remote' swc/issue-1"
+
+
+def test_a_push_token_is_given_to_git_for_that_push_only(make_repo) -> None:
+    """The token authenticates an HTTPS push through git's environment: it replaces a
+    header persisted for the host, and is never written to .git/config."""
+    import base64
+    import os
+    import subprocess
+
+    from swcollab.github.push import token_env
+
+    repo: Path = make_repo()
+    git(repo, "remote", "add", "origin", "https://github.com/octo/app.git")
+    git(repo, "config", "http.https://github.com/.extraheader", "AUTHORIZATION: basic OLD")
+    config_before = (repo / ".git" / "config").read_text()
+    env = token_env(repo, "origin", "ghs_push_token")
+    seen = subprocess.run(["git", "config", "--get-all", "http.https://github.com/.extraheader"],
+                          cwd=repo, env={**os.environ, **env}, capture_output=True,
+                          text=True).stdout.splitlines()
+    expected = base64.b64encode(b"x-access-token:ghs_push_token").decode()
+    # git resets the list at the empty value: only our header is sent
+    assert seen[-2:] == ["", f"AUTHORIZATION: basic {expected}"]
+    assert (repo / ".git" / "config").read_text() == config_before
+    assert token_env(repo, "origin", None) == {}
+    git(repo, "remote", "set-url", "origin", "git@github.com:octo/app.git")
+    assert token_env(repo, "origin", "ghs_push_token") == {}  # SSH: the key authenticates

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import os
+import socket
 import subprocess
+import threading
+import time
 from pathlib import Path
 
 
@@ -54,3 +57,106 @@ def repo_state(root: Path) -> dict[str, object]:
         "worktrees": git(root, "worktree", "list", "--porcelain"),
         "files": file_hashes(root),
     }
+
+
+def marked_processes(marker: str) -> list[int]:
+    """Pids of the live processes (zombies excepted) whose command line holds ``marker``."""
+    found = []
+    for proc in Path("/proc").iterdir():
+        if not proc.name.isdigit() or int(proc.name) == os.getpid():
+            continue
+        try:
+            cmdline = (proc / "cmdline").read_bytes()
+            state = (proc / "stat").read_text().rsplit(")", 1)[-1].split()[0]
+        except OSError:
+            continue
+        if marker.encode() in cmdline and state not in ("Z", "X"):
+            found.append(int(proc.name))
+    return found
+
+
+def wait_until_gone(marker: str, timeout: float = 30.0) -> bool:
+    """Whether every process marked ``marker`` is gone (the kernel may take a moment)."""
+    deadline = time.monotonic() + timeout
+    while marked_processes(marker):
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.1)
+    return True
+
+
+def tree_hash(root: Path) -> dict[str, str]:
+    """sha256 of every file (and the target of every symlink) under ``root``."""
+    hashes = {}
+    for path in sorted(root.rglob("*")):
+        rel = path.relative_to(root).as_posix()
+        if path.is_symlink():
+            hashes[rel] = "-> " + os.readlink(path)
+        elif path.is_file():
+            hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+        elif path.is_dir():
+            hashes[rel] = "dir"
+    return hashes
+
+
+class HostServices:
+    """A TCP, a UDP, a Unix-socket and an abstract-socket server on the host, counting
+    every connection or datagram they get."""
+
+    def __init__(self, unix_path: Path) -> None:
+        self.hits: list[str] = []
+        self.tcp = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.tcp.bind(("127.0.0.1", 0))
+        self.tcp.listen(8)
+        self.udp = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        self.udp.bind(("127.0.0.1", 0))
+        self.unix_path = unix_path
+        self.unix = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.unix.bind(str(unix_path))
+        self.unix.listen(8)
+        self.abstract_name = f"swc-hostile-{os.getpid()}-{time.monotonic_ns()}"
+        self.abstract = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self.abstract.bind("\0" + self.abstract_name)
+        self.abstract.listen(8)
+        self._stop = threading.Event()
+        self._threads = [threading.Thread(target=self._serve, args=(s, kind), daemon=True)
+                         for s, kind in ((self.tcp, "tcp"), (self.unix, "unix"),
+                                         (self.abstract, "abstract"))]
+        self._threads.append(threading.Thread(target=self._receive, daemon=True))
+        for thread in self._threads:
+            thread.start()
+
+    def _serve(self, server: socket.socket, kind: str) -> None:
+        server.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                conn, _ = server.accept()
+            except OSError:
+                continue
+            self.hits.append(kind)
+            conn.close()
+
+    def _receive(self) -> None:
+        self.udp.settimeout(0.2)
+        while not self._stop.is_set():
+            try:
+                self.udp.recvfrom(100)
+            except OSError:
+                continue
+            self.hits.append("udp")
+
+    @property
+    def tcp_port(self) -> int:
+        return self.tcp.getsockname()[1]
+
+    @property
+    def udp_port(self) -> int:
+        return self.udp.getsockname()[1]
+
+    def close(self) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(5)
+        for sock in (self.tcp, self.udp, self.unix, self.abstract):
+            sock.close()
+        self.unix_path.unlink(missing_ok=True)

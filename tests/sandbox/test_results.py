@@ -39,7 +39,7 @@ def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> TestRun:
         "tests/test_import.py": "import no_such_module_xyz\n\ndef test_y():\n    pass\n",
         "tests/test_fine.py": "def test_fine():\n    pass\n",
     })
-    return run_tests(root, PYTEST, timeout=120, isolate_network=False)
+    return run_tests(root, PYTEST, timeout=120)
 
 
 def test_each_test_gets_its_status(mixed_run: TestRun):

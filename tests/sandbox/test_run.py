@@ -12,16 +12,18 @@ from pathlib import Path
 
 import pytest
 
+from swcollab.errors import SandboxUnavailable
 from swcollab.sandbox import (
+    UNSANDBOXED,
+    Isolation,
     TestCommand,
     clip_output,
-    isolation_warning,
-    network_isolation_available,
+    probe_sandbox,
     run_tests,
     scrubbed_env,
 )
 
-from .helpers import git, write
+from .helpers import git, marked_processes, wait_until_gone, write
 
 PYTEST = TestCommand((sys.executable, "-m", "pytest", "-q"), "flag")
 
@@ -60,7 +62,8 @@ def test_a_test_printing_its_environment_sees_no_secret(tmp_path: Path, monkeypa
         "    print(sorted(os.environ.items()))\n"
         "    assert False, 'show the output'\n"
     )})
-    run = run_tests(tmp_path, PYTEST, timeout=120, isolate_network=False)
+    run = run_tests(tmp_path, PYTEST, timeout=120)
+    assert run.sandboxed
     assert "KEEP_ME" in run.output and "plain-value-1" in run.output  # the print was seen
     assert "'PATH'" in run.output
     leaked = [value for value in SECRETS.values() if value in run.output]
@@ -68,45 +71,29 @@ def test_a_test_printing_its_environment_sees_no_secret(tmp_path: Path, monkeypa
     assert "('PYTHONDONTWRITEBYTECODE', '1')" in run.output
 
 
-def _pid_gone(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    state = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[-1].split()[0]
-    return state in ("Z", "X")  # a zombie is dead, waiting for its reaper
-
-
 def test_hanging_test_and_its_child_are_killed_at_the_time_limit(tmp_path: Path):
-    pidfile = tmp_path / "child.pid"
+    marker = f"swc-hang-{os.getpid()}-{time.monotonic_ns()}"
     project = tmp_path / "project"
     write(project, {"test_hang.py": (
         "import subprocess, sys, time\n\n"
         "def test_hang():\n"
-        "    child = subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)'])\n"
-        f"    open({str(pidfile)!r}, 'w').write(str(child.pid))\n"
+        "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)', "
+        f"{marker!r}])\n"
         "    time.sleep(3600)\n"
     )})
     run = run_tests(project, PYTEST, timeout=8)
     assert run.timed_out and run.exit_code is None and not run.passed
     assert "killed at its time limit of 8 s" in run.output
-    child = int(pidfile.read_text())
-    deadline = time.monotonic() + 30  # the kernel may take a moment to tear it down
-    while not _pid_gone(child) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _pid_gone(child), f"child {child} of the timed-out test is still running"
+    assert wait_until_gone(marker), f"still running: {marked_processes(marker)}"
 
 
 def test_background_process_left_by_a_finished_run_is_killed(tmp_path: Path):
-    pidfile = tmp_path / "bg.pid"
-    cmd = TestCommand(("sh", "-c", f"sleep 3600 & echo $! > {pidfile}; echo done"), "flag")
-    run = run_tests(tmp_path, cmd, timeout=60, isolate_network=False)
+    marker = f"swc-bg-{os.getpid()}-{time.monotonic_ns()}"
+    script = f"exec -a {marker} sleep 3600"
+    cmd = TestCommand(("sh", "-c", f"bash -c {script!r} & sleep 0.5; echo done"), "flag")
+    run = run_tests(tmp_path, cmd, timeout=60)
     assert run.exit_code == 0 and run.passed and "done" in run.output
-    pid = int(pidfile.read_text())
-    deadline = time.monotonic() + 30
-    while not _pid_gone(pid) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    assert _pid_gone(pid)
+    assert wait_until_gone(marker), f"still running: {marked_processes(marker)}"
 
 
 @pytest.fixture
@@ -149,44 +136,43 @@ def _network_project(root: Path, port: int) -> None:
     )})
 
 
-@pytest.mark.skipif(not network_isolation_available(),
-                    reason="no network namespace here (unshare --net / -rn not permitted)")
 def test_network_connection_fails_inside_the_sandbox(tmp_path: Path, loopback_server: int):
     _network_project(tmp_path, loopback_server)
     run = run_tests(tmp_path, PYTEST, timeout=120)
-    assert run.network_isolated
+    assert run.sandboxed and run.network_isolated
     assert run.status_of("test_net.py::test_connect") == "failed"
     # the namespace's own loopback is up: projects' local servers still work
     assert run.status_of("test_net.py::test_own_loopback_works") == "passed"
-    assert isolation_warning() is None
 
 
-def test_without_isolation_the_same_connection_works(tmp_path: Path, loopback_server: int):
+@pytest.mark.parametrize("isolation", [Isolation(network=True), UNSANDBOXED],
+                         ids=["sandbox-sharing-network", "no-sandbox"])
+def test_without_network_isolation_the_same_connection_works(
+        tmp_path: Path, loopback_server: int, isolation: Isolation):
     """The control for the test above: the server is reachable when not isolated."""
     _network_project(tmp_path, loopback_server)
-    run = run_tests(tmp_path, PYTEST, timeout=120, isolate_network=False)
-    assert not run.network_isolated
+    run = run_tests(tmp_path, PYTEST, timeout=120, isolation=isolation)
+    assert not run.network_isolated and run.sandboxed == isolation.sandbox
     assert run.status_of("test_net.py::test_connect") == "passed", run.output
 
 
-def test_without_unshare_tests_still_run_and_the_warning_says_so(tmp_path: Path, monkeypatch,
-                                                                 loopback_server: int):
-    from swcollab.sandbox import env as sandbox_env
-
-    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))  # no unshare to be found
-    sandbox_env._unshare_prefix.cache_clear()
+def test_without_bwrap_a_run_is_refused_naming_the_package(tmp_path: Path, monkeypatch):
+    write(tmp_path, {"test_a.py": "def test_a():\n    pass\n"})
+    monkeypatch.setenv("PATH", str(tmp_path / "no-bin"))  # no bwrap to be found
+    probe_sandbox.cache_clear()
     try:
-        assert not network_isolation_available()
-        warning = isolation_warning()
-        assert warning is not None and "WITH network access" in warning
-        _network_project(tmp_path, loopback_server)
-        pytest_abs = TestCommand((sys.executable, "-m", "pytest", "-q"), "flag")
-        run = run_tests(tmp_path, pytest_abs, timeout=120)
-        assert not run.network_isolated
-        assert run.status_of("test_net.py::test_connect") == "passed", run.output
+        with pytest.raises(SandboxUnavailable) as caught:
+            run_tests(tmp_path, PYTEST, timeout=120)
+        assert "bwrap (bubblewrap) is not installed" in caught.value.message
+        assert "apt install bubblewrap" in (caught.value.hint or "")
+        assert 'sandbox = "off"' in (caught.value.hint or "")
+        assert caught.value.exit_code == 3
+        # turned off on purpose, it runs (and says it was not sandboxed)
+        run = run_tests(tmp_path, PYTEST, timeout=120, isolation=UNSANDBOXED)
+        assert run.passed and not run.sandboxed
     finally:
         monkeypatch.undo()
-        sandbox_env._unshare_prefix.cache_clear()
+        probe_sandbox.cache_clear()
 
 
 def test_run_leaves_no_cache_or_bytecode_in_the_tree(tmp_path: Path):
@@ -211,7 +197,7 @@ def test_worktree_code_shadows_the_same_package_elsewhere_on_the_path(tmp_path: 
     write(work, {"src/pkgx/__init__.py": "VALUE = 'from the worktree'\n",
                  "tests/test_v.py": "import pkgx\n\ndef test_v():\n"
                  "    assert pkgx.VALUE == 'from the worktree'\n"})
-    run = run_tests(work, PYTEST, timeout=120, isolate_network=False)
+    run = run_tests(work, PYTEST, timeout=120)
     assert run.passed, run.output
 
 
@@ -224,10 +210,10 @@ def test_other_runners_report_the_exit_code_and_output(tmp_path: Path):
     assert run.command[:2] == ("sh", "-c")
 
 
-@pytest.mark.parametrize("isolate", [True, False])
-def test_missing_program_is_a_result_not_an_exception(tmp_path: Path, isolate: bool):
+@pytest.mark.parametrize("isolation", [Isolation(), UNSANDBOXED], ids=["sandbox", "no-sandbox"])
+def test_missing_program_is_a_result_not_an_exception(tmp_path: Path, isolation: Isolation):
     cmd = TestCommand(("no-such-program-xyz",), "config")
-    run = run_tests(tmp_path, cmd, timeout=10, isolate_network=isolate)
+    run = run_tests(tmp_path, cmd, timeout=10, isolation=isolation)
     assert run.exit_code == 127 and not run.passed
     assert "[swc: cannot run no-such-program-xyz: No such file or directory]" in run.output
 

@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from swcollab.errors import Terminated, UsageError
-from swcollab.gitout import commit_to_branch
+from swcollab.gitout import branch_from_patch
 from swcollab.sandbox import TestCommand, Worktree, prune_stale_worktrees, run_tests
 
 from .helpers import git, repo_state, write
@@ -112,7 +112,7 @@ def test_dirty_repository_is_identical_after_all_kinds_of_attempts(make_repo, wt
     with Worktree(repo, temp_dir=wt_tmp) as wt:
         write(wt.path, {"calc.py": "def add(a, b):\n    return a + b\n"})
         assert run_tests(wt.path, PYTEST, timeout=120).passed
-        commit_to_branch(repo, wt.path, branch="swc/fix-add", message="Fix add")
+        branch_from_patch(repo, wt.base_sha, wt.diff(), branch="swc/fix-add", message="Fix add")
     # 2. a failing attempt, with the dirty changes carried in
     with Worktree(repo, include_dirty=True, temp_dir=wt_tmp) as wt:
         write(wt.path, {"calc.py": "def add(a, b):\n    return a * b + 1\n"})
@@ -142,8 +142,10 @@ def test_dirty_repository_is_identical_after_all_kinds_of_attempts(make_repo, wt
     wait_for(running, proc)
     proc.kill()
     proc.wait()
-    orphan = json.loads(running.read_text())["pgid"]  # the test run outlived its swc
-    assert not pid_gone(orphan)
+    # the sandboxed test run dies with its swc (bwrap --die-with-parent)...
+    orphan = json.loads(running.read_text())["pgid"]
+    assert wait_until_gone(orphan), "the sandboxed test run outlived its killed swc"
+    # ...and the next run prunes the worktree it left
     assert prune_stale_worktrees(repo, temp_dir=wt_tmp) == 1
     assert holders(wt_tmp) == []
     assert wait_until_gone(orphan), "prune did not kill the test run left by the dead swc"

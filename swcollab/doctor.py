@@ -1,0 +1,166 @@
+"""``swc doctor``: what this machine gives swc, gathered as plain data (the CLI renders it).
+
+Each check is a ``Fact``: a name, what was found, and, when it stops ``swc fix`` from
+running, the problem and how to fix it.
+"""
+
+from __future__ import annotations
+
+import importlib.util
+import os
+import platform
+import sys
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+from . import __version__
+from .config import Settings
+
+
+@dataclass(frozen=True)
+class Fact:
+    name: str
+    value: str
+    ok: bool = True
+    blocking: bool = False  # swc fix cannot run until it is fixed
+    hint: str | None = None
+    details: dict[str, Any] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Report:
+    facts: list[Fact]
+
+    @property
+    def ready(self) -> bool:
+        return not any(f.blocking for f in self.facts)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"ready": self.ready, "facts": [asdict(f) for f in self.facts]}
+
+
+def _swc() -> Fact:
+    return Fact("swc", f"{__version__} on Python {platform.python_version()} ({sys.executable})")
+
+
+def _git() -> Fact:
+    from .gitrepo import git_version
+
+    version = git_version()
+    if version is None:
+        return Fact(
+            "git", "not found", ok=False, blocking=True, hint="Install git (e.g. apt install git)."
+        )
+    return Fact("git", version, details={"version": version})
+
+
+def _repository(root: Path | None) -> Fact:
+    if root is None:
+        return Fact(
+            "repository",
+            "not inside a git repository",
+            ok=False,
+            hint="Run swc doctor in your project, or pass --repo PATH.",
+        )
+    return Fact("repository", str(root))
+
+
+def sandbox_fact(settings: Settings) -> Fact:
+    """Which sandbox model-written code gets here, and why not when it gets none."""
+    from .sandbox import Isolation, probe_sandbox
+
+    isolation = Isolation.from_settings(settings)
+    info = probe_sandbox()
+    details = {
+        **info.as_dict(),
+        "setting": settings.sandbox,
+        "network_isolated": not isolation.network,
+    }
+    network = (
+        "network isolated"
+        if not isolation.network
+        else "host network shared (network_isolation = false)"
+    )
+    if not isolation.sandbox:
+        where = settings.sources.get("sandbox", "config")
+        return Fact(
+            "sandbox",
+            f'OFF (sandbox = "off", from {where}): model-written tests run '
+            f"with your rights; this machine offers: {info.describe()}",
+            ok=False,
+            hint='Remove sandbox = "off" to run them in the sandbox again.',
+            details=details,
+        )
+    if not info.available:
+        return Fact(
+            "sandbox", info.describe(), ok=False, blocking=True, hint=info.fix, details=details
+        )
+    return Fact("sandbox", f"{info.describe()}; {network}", details=details)
+
+
+def _tests(root: Path | None, settings: Settings) -> Fact:
+    from .errors import SwcError
+    from .sandbox import detect_test_command
+
+    if root is None:
+        return Fact("tests", "no repository", ok=False)
+    try:
+        command = detect_test_command(
+            root, settings.test_cmd, source=settings.sources.get("test_cmd", "config")
+        )
+    except SwcError as exc:
+        return Fact("tests", exc.message, ok=False, blocking=True, hint=exc.hint)
+    if command is None:
+        return Fact(
+            "tests",
+            "no test command detected",
+            ok=False,
+            hint="Set test_cmd in .swc.toml or pass --test-cmd.",
+        )
+    return Fact("tests", command.display)
+
+
+def _models(settings: Settings) -> list[Fact]:
+    facts = []
+    local = importlib.util.find_spec("llama_cpp") is not None
+    for tier in settings.tiers:
+        if tier.model is None:
+            value = (
+                "embedded local model (SmolLM2)"
+                if local
+                else "not configured (and the local extra is not installed)"
+            )
+            facts.append(
+                Fact(
+                    f"{tier.name} model",
+                    value,
+                    ok=local,
+                    hint=None
+                    if local
+                    else f"Set {tier.name}.model in .swc.toml, or install swcollab[local].",
+                )
+            )
+            continue
+        missing = tier.api_key_env and not os.environ.get(tier.api_key_env)
+        facts.append(
+            Fact(
+                f"{tier.name} model",
+                tier.model,
+                ok=not missing,
+                hint=f"{tier.api_key_env} is not set" if missing else None,
+            )
+        )
+    return facts
+
+
+def gather(root: Path | None, settings: Settings) -> Report:
+    facts = [
+        _swc(),
+        _git(),
+        _repository(root),
+        sandbox_fact(settings),
+        _tests(root, settings),
+        *_models(settings),
+    ]
+    return Report(facts)
