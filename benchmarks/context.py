@@ -17,9 +17,9 @@ tests. The mined tests are not run (that only decides whether the hidden tests c
 a fix, not what the model is shown), so no project environment is needed.
 
 Only small changes count (at most 3 source files and 40 removed or changed lines):
-larger commits are refactors and reformatting, not fixes a model is asked for. The repositories are split once: ``dev``
-(context selection was developed on these) and ``held-out`` (never looked at while
-developing), reported apart.
+larger commits are refactors and reformatting, not fixes a model is asked for. The
+repositories are split once: ``dev`` (context selection was developed on these) and
+``held-out`` (never looked at while developing), reported apart.
 
     python benchmarks/context.py [--limit 40] [--split dev|held-out|all] [--verbose]
     PYTHONPATH=/path/to/other/checkout python benchmarks/context.py   # another version
@@ -88,15 +88,17 @@ class FixTask:
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                          text=True, errors="replace").stdout
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True, errors="replace"
+    ).stdout
 
 
 def clone(name: str, cache: Path) -> Path:
     dest = cache / name
     if not (dest / ".git").is_dir():
-        subprocess.run(["git", "clone", "-q", str(BUNDLES / f"{name}.bundle"), str(dest)],
-                       check=True)
+        subprocess.run(
+            ["git", "clone", "-q", str(BUNDLES / f"{name}.bundle"), str(dest)], check=True
+        )
     return dest
 
 
@@ -131,11 +133,13 @@ def _not_a_fix(message: str, sources: list[str]) -> str:
     return ""
 
 
-def _task(root: Path, name: str, sha: str, parent: str, message: str,
-          sources: list[str]) -> FixTask:
+def _task(
+    root: Path, name: str, sha: str, parent: str, message: str, sources: list[str]
+) -> FixTask:
     existing = set(git(root, "ls-tree", "-r", "--name-only", parent, "--", *sources).split())
-    task = FixTask(name, sha, parent, message,
-                   new_files=tuple(p for p in sources if p not in existing))
+    task = FixTask(
+        name, sha, parent, message, new_files=tuple(p for p in sources if p not in existing)
+    )
     for path in sources:
         if path not in existing:
             continue
@@ -182,8 +186,9 @@ def _map_lines(text: str, root: Path, shown: dict[str, set[int]]) -> None:
             continue
         if path not in cache:
             try:
-                cache[path] = (root / path).read_text(encoding="utf-8",
-                                                      errors="replace").split("\n")
+                cache[path] = (
+                    (root / path).read_text(encoding="utf-8", errors="replace").split("\n")
+                )
             except OSError:
                 cache[path] = []
         number = int(m.group(1))
@@ -215,8 +220,11 @@ def run_task(root: Path, task: FixTask, settings: Settings, state: Path) -> dict
     git(root, "clean", "-q", "-fdx")
     started = time.perf_counter()
     context, _warnings = build_context(
-        root, task_from_prompt(task.message), map_tokens=settings.map_tokens,
-        context_tokens=settings.context_tokens, state_dir=state,
+        root,
+        task_from_prompt(task.message),
+        map_tokens=settings.map_tokens,
+        context_tokens=settings.context_tokens,
+        state_dir=state,
         max_file_size=settings.max_file_size,
     )
     seconds = time.perf_counter() - started
@@ -224,11 +232,16 @@ def run_task(root: Path, task: FixTask, settings: Settings, state: Path) -> dict
     ok, needed, missed = covered(task, shown)
     ranked = list(context.ranked_paths)
     return {
-        "repo": task.repo, "sha": task.sha[:12], "ok": ok, "needed": needed,
-        "missed": missed, "files": task.files,
+        "repo": task.repo,
+        "sha": task.sha[:12],
+        "ok": ok,
+        "needed": needed,
+        "missed": missed,
+        "files": task.files,
         "file_ranks": [ranked.index(p) + 1 if p in ranked else None for p in task.files],
         "shown_files": [f.path for f in context.files],
-        "title": task.message.splitlines()[0][:70], "seconds": round(seconds, 2),
+        "title": task.message.splitlines()[0][:70],
+        "seconds": round(seconds, 2),
     }
 
 
@@ -245,8 +258,10 @@ def main() -> None:
     splits = SPLITS if args.split == "all" else {args.split: SPLITS[args.split]}
     args.cache.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, Any]]] = {}
-    print(f"budgets: map_tokens={settings.map_tokens} context_tokens={settings.context_tokens}",
-          file=sys.stderr)
+    print(
+        f"budgets: map_tokens={settings.map_tokens} context_tokens={settings.context_tokens}",
+        file=sys.stderr,
+    )
     for split, names in splits.items():
         results[split] = []
         for name in names:
@@ -267,12 +282,16 @@ def main() -> None:
     for split, (hits, total) in summary.items():
         names = ", ".join(splits[split])
         share = 100.0 * hits / total if total else 0.0
-        print(f"{split:9s} ({names}): changed lines in context for {hits}/{total} fixes "
-              f"({share:.0f} %)")
+        print(
+            f"{split:9s} ({names}): changed lines in context for {hits}/{total} fixes "
+            f"({share:.0f} %)"
+        )
     every = [row for rows in results.values() for row in rows]
     hits, total = _share(every)
-    print(f"all: {hits}/{total} ({100.0 * hits / max(1, total):.0f} %); "
-          f"mean {sum(r['seconds'] for r in every) / max(1, total):.2f} s per context")
+    print(
+        f"all: {hits}/{total} ({100.0 * hits / max(1, total):.0f} %); "
+        f"mean {sum(r['seconds'] for r in every) / max(1, total):.2f} s per context"
+    )
 
 
 def _share(rows: list[dict[str, Any]]) -> tuple[int, int]:
@@ -282,8 +301,10 @@ def _share(rows: list[dict[str, Any]]) -> tuple[int, int]:
 def _line(row: dict[str, Any]) -> str:
     mark = "ok  " if row["ok"] else "MISS"
     ranks = ",".join(str(r) for r in row["file_ranks"])
-    return (f"{mark} {row['repo']:12s} {row['sha']} missed {row['missed']:3d}/{row['needed']:3d}"
-            f" rank {ranks:6s} {row['title']}")
+    return (
+        f"{mark} {row['repo']:12s} {row['sha']} missed {row['missed']:3d}/{row['needed']:3d}"
+        f" rank {ranks:6s} {row['title']}"
+    )
 
 
 if __name__ == "__main__":

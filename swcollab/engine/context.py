@@ -6,7 +6,6 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..task import Task
-from .spanview import Packer, to_context_files
 from .spans import (
     MAX_FILES,
     NAMED_FILE_BONUS,
@@ -16,12 +15,16 @@ from .spans import (
     trace_lines,
     view_of,
 )
+from .spanview import Packer, to_context_files
 from .types import Context, ContextFile
 
 if TYPE_CHECKING:
     from ..repomap import Focus, RepoMap
 
 SMALL_MODEL_FILE_TOKENS = 1500
+# A file's rank share (its map score over the best) is raised to this power before it
+# scales its blocks: the higher, the more the budget goes to the best-ranked files.
+FILE_PRIOR_POWER = 1.0
 TEST_OUTPUT_CHARS = 4000
 
 _TEST_MARKERS = ("test_", "_test.", ".test.", ".spec.", "/tests/", "/test/", "conftest.py")
@@ -49,7 +52,11 @@ def build_context(
     text = task.text + "\n" + task.test_output
     focus = focus_from_text(text)
     repo_map = build_repo_map(
-        root, focus, tokens=map_tokens, model=model, max_file_size=max_file_size,
+        root,
+        focus,
+        tokens=map_tokens,
+        model=model,
+        max_file_size=max_file_size,
         state_dir=state_dir,
     )
     ranked = [f.path for f in repo_map.files]
@@ -89,14 +96,18 @@ def select_code(
         view = view_of(root, rel)
         if view is None:
             continue
-        view.prior = shares.get(rel, 0.0) + (NAMED_FILE_BONUS if rel in named else 0.0)
+        view.prior = shares.get(rel, 0.0) ** FILE_PRIOR_POWER + (
+            NAMED_FILE_BONUS if rel in named else 0.0
+        )
         views.append(view)
-    map_definitions = {f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files
-                       if f.definitions}
+    map_definitions = {
+        f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files if f.definitions
+    }
     score_blocks(views, text, focus.identifiers, frames, map_definitions)
     files = to_context_files(Packer(views, budget).pack())
     small = to_context_files(
-        Packer(views, SMALL_MODEL_FILE_TOKENS, max_files=1, gutter=False).pack(), gutter=False)
+        Packer(views, SMALL_MODEL_FILE_TOKENS, max_files=1, gutter=False).pack(), gutter=False
+    )
     return files, small
 
 

@@ -25,7 +25,7 @@ from ..repomap.focus import normalize_path
 from ..treesitter import language_for_path
 
 # Candidate files whose blocks compete for the budget.
-MAX_FILES = 8
+MAX_FILES = 12
 # A definition longer than this is cut into pieces scored one by one.
 MAX_BLOCK_LINES = 60
 PIECE_LINES = 30
@@ -42,6 +42,10 @@ MENTIONED_NAME_BONUS = 2.0  # x(1 + bonus) for a block whose definition the task
 MAP_DEFINITION_WEIGHT = 0.5  # share of the best block score, scaled by the map's own rank
 FRAME_BONUS = 10.0  # x the best score: a stack-frame line's block comes first
 NAMED_FILE_BONUS = 0.5  # added to the file prior of a file the task names
+NEIGHBOUR_SHARE = 0.5  # of the score of the block before or after
+TWIN_SHARE = 0.8  # of the best score of a block of the same name
+BLOCK_K1 = 1.2  # BM25 over blocks
+BLOCK_B = 0.75
 
 # Module-level names (``X = 1``) are left to the module-level stretches around them: one
 # block a line would let a short line with one word of the task outrank whole functions.
@@ -97,7 +101,7 @@ def resolve(paths: Iterable[str], known: Sequence[str], root: Path) -> dict[str,
     for raw in paths:
         path = normalize_path(raw)
         if path.startswith(prefix):
-            path = path[len(prefix):]
+            path = path[len(prefix) :]
         if path in index:
             out[raw] = path
             continue
@@ -134,8 +138,7 @@ def view_of(root: Path, rel: str) -> SourceView | None:
     lines = read_source(root, rel)
     if lines is None or is_trivial(lines):
         return None
-    definitions = [d for d in _definitions(language, "\n".join(lines))
-                   if d.kind not in LOOSE_KINDS]
+    definitions = [d for d in _definitions(language, "\n".join(lines)) if d.kind not in LOOSE_KINDS]
     view = SourceView(rel, language, lines, _imports(lines, definitions))
     view.blocks = _blocks(rel, lines, definitions)
     return view
@@ -153,8 +156,9 @@ def _definitions(language: str, text: str) -> list[_Def]:
     from ..repomap.tags import extract_tags
 
     tags = extract_tags(language, text.encode("utf-8"))
-    return [_Def(d.name, d.kind, d.line, d.end_line) for d in tags.definitions
-            if d.end_line >= d.line]
+    return [
+        _Def(d.name, d.kind, d.line, d.end_line) for d in tags.definitions if d.end_line >= d.line
+    ]
 
 
 def _imports(lines: Sequence[str], definitions: Sequence[_Def]) -> tuple[int, ...]:
@@ -167,8 +171,9 @@ def _imports(lines: Sequence[str], definitions: Sequence[_Def]) -> tuple[int, ..
         line = lines[number - 1]
         if depth > 0 or _IMPORT.match(line):
             found.append(number)
-            depth = max(0, depth + line.count("(") + line.count("{")
-                        - line.count(")") - line.count("}"))
+            depth = max(
+                0, depth + line.count("(") + line.count("{") - line.count(")") - line.count("}")
+            )
         if len(found) >= MAX_IMPORT_LINES:
             break
     return tuple(found)
@@ -186,8 +191,9 @@ def _tree(definitions: Sequence[_Def]) -> list[_Node]:
     stack: list[_Node] = []
     for d in sorted(definitions, key=lambda d: (d.start, -d.end)):
         node = _Node(d)
-        while stack and not (stack[-1].definition.start <= d.start
-                             and d.end <= stack[-1].definition.end):
+        while stack and not (
+            stack[-1].definition.start <= d.start and d.end <= stack[-1].definition.end
+        ):
             stack.pop()
         (stack[-1].children if stack else roots).append(node)
         stack.append(node)
@@ -201,8 +207,16 @@ def _blocks(path: str, lines: Sequence[str], definitions: Sequence[_Def]) -> lis
     return blocks
 
 
-def _walk(path: str, lines: Sequence[str], nodes: list[_Node], first: int, last: int,
-          headers: tuple[int, ...], scope: tuple[str, ...], out: list[Block]) -> None:
+def _walk(
+    path: str,
+    lines: Sequence[str],
+    nodes: list[_Node],
+    first: int,
+    last: int,
+    headers: tuple[int, ...],
+    scope: tuple[str, ...],
+    out: list[Block],
+) -> None:
     """Blocks of the region ``first..last`` holding ``nodes``; what no definition covers
     (a class's head and attributes, module-level code) becomes stretches of its own."""
     taken = [False] * (last - first + 1)
@@ -227,8 +241,11 @@ def _walk(path: str, lines: Sequence[str], nodes: list[_Node], first: int, last:
         if kept:
             # The stretch holding a class's own first line carries the class's name.
             name = owner if headers and kept[0] <= headers[-1] <= kept[-1] else ""
-            out.append(Block(path, kept[0], kept[-1], name,
-                             tuple(h for h in headers if h < kept[0]), scope))
+            out.append(
+                Block(
+                    path, kept[0], kept[-1], name, tuple(h for h in headers if h < kept[0]), scope
+                )
+            )
         run = [number] if free else []
 
 
@@ -239,8 +256,9 @@ def _decorated(lines: Sequence[str], start: int) -> int:
     return start
 
 
-def _pieces(path: str, start: int, end: int, name: str, headers: tuple[int, ...],
-            scope: tuple[str, ...]) -> list[Block]:
+def _pieces(
+    path: str, start: int, end: int, name: str, headers: tuple[int, ...], scope: tuple[str, ...]
+) -> list[Block]:
     if end - start + 1 <= MAX_BLOCK_LINES:
         return [Block(path, start, end, name, headers, scope)]
     pieces = []
@@ -248,9 +266,6 @@ def _pieces(path: str, start: int, end: int, name: str, headers: tuple[int, ...]
         inner = headers if first == start else (*headers, start)
         pieces.append(Block(path, first, min(end, first + PIECE_LINES - 1), name, inner, scope))
     return pieces
-
-
-_PROSE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
 
 
 def conflate(term: str) -> str:
@@ -272,16 +287,8 @@ def _conflated(counts: Mapping[str, int]) -> dict[str, int]:
 
 
 def task_terms(text: str) -> set[str]:
-    """The task's search terms, plus each pair of adjacent words joined: prose writes
-    "ID tracking" or "block reference" where code writes ``idtracking``, ``BlockReference``."""
-    terms = {conflate(t) for t in lexical.query_terms(text)}
-    words = [w.lower() for w in _PROSE_WORD.findall(text)]
-    for a, b in zip(words, words[1:], strict=False):
-        if a not in lexical.STOPWORDS and b not in lexical.STOPWORDS:
-            joined = a + b
-            if len(joined) >= 2 * lexical.MIN_TERM_LEN:
-                terms.add(conflate(joined))
-    return terms
+    """The task's search terms (adjacent words joined too, see ``compound_terms``)."""
+    return {conflate(t) for t in lexical.query_terms(text) | lexical.compound_terms(text)}
 
 
 def score_blocks(
@@ -300,13 +307,13 @@ def score_blocks(
     postings: dict[str, dict[int, int]] = {}
     lengths: list[int] = []
     for index, block in enumerate(blocks):
-        lines = by_path[block.path].lines[block.start - 1:block.end]
+        lines = by_path[block.path].lines[block.start - 1 : block.end]
         names = [n for n in (block.name, *block.scope) if n]
         counts = _conflated(lexical.content_terms("\n".join(lines), names))
         lengths.append(sum(counts.values()) or 1)
         for term in terms.intersection(counts):
             postings.setdefault(term, {})[index] = counts[term]
-    relevance = lexical.bm25(postings, lengths)
+    relevance = lexical.bm25(postings, lengths, k1=BLOCK_K1, b=BLOCK_B)
     best = max(relevance.values(), default=0.0) or 1.0
     named = set(identifiers)
     map_best = max((s for defs in map_definitions.values() for s in defs.values()), default=0.0)
@@ -317,9 +324,31 @@ def score_blocks(
             value *= 1.0 + MENTIONED_NAME_BONUS
             value = max(value, MENTIONED_NAME_BONUS / 4)
         if map_best > 0 and block.name:
-            value += MAP_DEFINITION_WEIGHT * map_definitions.get(block.path, {}).get(
-                block.name, 0.0) / map_best
+            value += (
+                MAP_DEFINITION_WEIGHT
+                * map_definitions.get(block.path, {}).get(block.name, 0.0)
+                / map_best
+            )
         value *= FILE_PRIOR_FLOOR + view.prior
         if any(block.start <= line <= block.end for line in frames.get(block.path, ())):
             value += FRAME_BONUS
         block.score = value
+    _spread(views)
+
+
+def _spread(views: Sequence[SourceView]) -> None:
+    """Fixes cluster: a block next to a relevant one, or with the name of a relevant one
+    (the same method in a sibling class, the async twin of a function), gets a share of
+    its score."""
+    best_by_name: dict[str, float] = {}
+    for view in views:
+        for block in view.blocks:
+            if block.name and not block.name.startswith("__"):
+                best_by_name[block.name] = max(best_by_name.get(block.name, 0.0), block.score)
+    for view in views:
+        ordered = sorted(view.blocks, key=lambda b: b.start)
+        raw = [b.score for b in ordered]
+        for k, block in enumerate(ordered):
+            near = max(raw[max(0, k - 1) : k] + raw[k + 1 : k + 2], default=0.0)
+            twin = best_by_name.get(block.name, 0.0) if block.name else 0.0
+            block.score = max(raw[k], NEIGHBOUR_SHARE * near, TWIN_SHARE * twin)

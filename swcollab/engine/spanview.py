@@ -10,6 +10,7 @@ whole or waits for one that does.
 
 from __future__ import annotations
 
+import itertools
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,8 +22,12 @@ from .types import ContextFile
 GUTTER_MARK = "│"
 WINDOW = 3  # lines shown either side of a block
 FILL_GAP = 2  # a hole of this many lines or fewer is shown rather than elided
-# A file is shown whole when it costs at most this share of the budget (and it fits).
+# A file is shown whole when it costs at most this share of the budget (and it fits), and
+# the spans picked already take this share of it (or it is this small): a whole file of
+# little relevance would crowd out the spans of the files that matter.
 WHOLE_FILE_SHARE = 0.4
+WHOLE_WHEN_SHOWN = 0.5
+SMALL_FILE_TOKENS = 300
 # Blocks scoring below this share of the best are not worth the model's attention.
 MIN_SHARE = 0.02
 # Blocks in a row that did not fit before the packing stops.
@@ -49,8 +54,9 @@ def line_costs(view: SourceView) -> list[float]:
 class Packer:
     """Greedy: the best block first; a block that does not fit is skipped, not cut."""
 
-    def __init__(self, views: Sequence[SourceView], budget: int, *, max_files: int = 0,
-                 gutter: bool = True) -> None:
+    def __init__(
+        self, views: Sequence[SourceView], budget: int, *, max_files: int = 0, gutter: bool = True
+    ) -> None:
         self.views = {v.path: v for v in views}
         self.budget = budget
         self.max_files = max_files
@@ -60,8 +66,10 @@ class Packer:
         self.used = 0.0
 
     def pack(self) -> list[Picked]:
-        blocks = sorted((b for v in self.views.values() for b in v.blocks),
-                        key=lambda b: (-b.score, b.path, b.start))
+        blocks = sorted(
+            (b for v in self.views.values() for b in v.blocks),
+            key=lambda b: (-b.score, b.path, b.start),
+        )
         best = blocks[0].score if blocks else 0.0
         misses = 0
         for block in blocks:
@@ -96,8 +104,12 @@ class Packer:
 
     def _maybe_whole(self, picked: Picked) -> None:
         whole = self.whole_cost(picked.view)
-        if whole <= WHOLE_FILE_SHARE * self.budget and self.used - picked.cost + whole <= \
-                self.budget:
+        worth = picked.cost >= WHOLE_WHEN_SHOWN * whole or whole <= SMALL_FILE_TOKENS
+        if (
+            worth
+            and whole <= WHOLE_FILE_SHARE * self.budget
+            and self.used - picked.cost + whole <= self.budget
+        ):
             self.used += whole - picked.cost
             picked.whole, picked.cost = True, whole
             picked.lines = set(range(1, len(picked.view.lines) + 1))
@@ -129,7 +141,7 @@ def filled(lines: set[int], total: int) -> set[int]:
         return lines
     ordered = sorted(lines)
     out = set(lines)
-    for a, b in zip(ordered, ordered[1:], strict=False):
+    for a, b in itertools.pairwise(ordered):
         if 1 < b - a <= FILL_GAP + 1:
             out.update(range(a + 1, b))
     if ordered[0] - 1 <= FILL_GAP:
@@ -183,8 +195,14 @@ def render(picked: Picked, *, gutter: bool = True) -> str:
 
 def to_context_files(picked: Sequence[Picked], *, gutter: bool = True) -> list[ContextFile]:
     return [
-        ContextFile(p.view.path, p.view.language, render(p, gutter=gutter),
-                    ranges=tuple(runs(p.lines, len(p.view.lines))), whole=p.whole,
-                    total_lines=len(p.view.lines), tokens=math.ceil(p.cost))
+        ContextFile(
+            p.view.path,
+            p.view.language,
+            render(p, gutter=gutter),
+            ranges=tuple(runs(p.lines, len(p.view.lines))),
+            whole=p.whole,
+            total_lines=len(p.view.lines),
+            tokens=math.ceil(p.cost),
+        )
         for p in picked
     ]
