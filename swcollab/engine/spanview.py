@@ -203,6 +203,7 @@ def to_context_files(picked: Sequence[Picked], *, gutter: bool = True) -> list[C
             whole=p.whole,
             total_lines=len(p.view.lines),
             tokens=math.ceil(p.cost),
+            numbered=gutter and not p.whole,
         )
         for p in picked
     ]

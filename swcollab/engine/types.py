@@ -59,6 +59,7 @@ class ContextFile:
     whole: bool = True
     total_lines: int = 0
     tokens: int = 0  # estimated
+    numbered: bool = False  # the text carries the line-number gutter
 
 
 @dataclass(frozen=True)
@@ -166,3 +167,4 @@ class RunResult:
     error: str | None = None
     route: str | None = None  # tier the router chose, or "fallback"
     brief: str | None = None  # which brief the weak tier saw
+    context_path: str | None = None  # the first patch prompt, saved (swc runs show --context)
