@@ -26,6 +26,9 @@ FLAG_KEYS = {
 
 
 def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
+    from ..models._litellm import import_in_background
+
+    import_in_background()  # 3-7 s, overlapped with reading the task and preparing the run
     repo = app.repo()
     settings = app.settings({key: options[flag] for flag, key in FLAG_KEYS.items()})
     task, issue = task_for(repo, settings, options)

@@ -22,6 +22,8 @@ if TYPE_CHECKING:
     from ..repomap import Focus, RepoMap
 
 SMALL_MODEL_FILE_TOKENS = 1500
+# A tiny model is shown only the blocks scoring at least this share of the best one.
+SMALL_MODEL_MIN_SHARE = 0.6
 # A file's rank share (its map score over the best) is raised to this power before it
 # scales its blocks: the higher, the more the budget goes to the best-ranked files.
 FILE_PRIOR_POWER = 1.0
@@ -106,7 +108,15 @@ def select_code(
     score_blocks(views, text, focus.identifiers, frames, map_definitions)
     files = to_context_files(Packer(views, budget).pack())
     small = to_context_files(
-        Packer(views, SMALL_MODEL_FILE_TOKENS, max_files=1, gutter=False).pack(), gutter=False
+        Packer(
+            views,
+            SMALL_MODEL_FILE_TOKENS,
+            max_files=1,
+            gutter=False,
+            imports=False,
+            min_share=SMALL_MODEL_MIN_SHARE,
+        ).pack(),
+        gutter=False,
     )
     return files, small
 

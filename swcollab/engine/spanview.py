@@ -55,12 +55,21 @@ class Packer:
     """Greedy: the best block first; a block that does not fit is skipped, not cut."""
 
     def __init__(
-        self, views: Sequence[SourceView], budget: int, *, max_files: int = 0, gutter: bool = True
+        self,
+        views: Sequence[SourceView],
+        budget: int,
+        *,
+        max_files: int = 0,
+        gutter: bool = True,
+        imports: bool = True,
+        min_share: float = 0.0,
     ) -> None:
         self.views = {v.path: v for v in views}
         self.budget = budget
         self.max_files = max_files
         self.gutter = gutter
+        self.imports = imports
+        self.min_share = max(MIN_SHARE, min_share)
         self.costs = {v.path: line_costs(v) for v in views}
         self.picked: dict[str, Picked] = {}
         self.used = 0.0
@@ -73,7 +82,7 @@ class Packer:
         best = blocks[0].score if blocks else 0.0
         misses = 0
         for block in blocks:
-            if block.score <= 0 or block.score < MIN_SHARE * best or misses >= MAX_MISSES:
+            if block.score <= 0 or block.score < self.min_share * best or misses >= MAX_MISSES:
                 break
             misses = 0 if self._add(block) else misses + 1
         self._widen()
@@ -86,7 +95,7 @@ class Packer:
             return True
         if current is None and self.max_files and len(self.picked) >= self.max_files:
             return False
-        lines = set(current.lines) if current else set(view.imports)
+        lines = set(current.lines) if current else set(view.imports if self.imports else ())
         lines.update(block.headers)
         first = max(1, block.start - WINDOW)
         lines.update(range(first, min(len(view.lines), block.end + WINDOW) + 1))
