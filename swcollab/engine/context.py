@@ -24,9 +24,6 @@ if TYPE_CHECKING:
 SMALL_MODEL_FILE_TOKENS = 1500
 # A tiny model is shown only the blocks scoring at least this share of the best one.
 SMALL_MODEL_MIN_SHARE = 0.6
-# A file's rank share (its map score over the best) is raised to this power before it
-# scales its blocks: the higher, the more the budget goes to the best-ranked files.
-FILE_PRIOR_POWER = 1.0
 TEST_OUTPUT_CHARS = 4000
 
 _TEST_MARKERS = ("test_", "_test.", ".test.", ".spec.", "/tests/", "/test/", "conftest.py")
@@ -98,9 +95,7 @@ def select_code(
         view = view_of(root, rel)
         if view is None:
             continue
-        view.prior = shares.get(rel, 0.0) ** FILE_PRIOR_POWER + (
-            NAMED_FILE_BONUS if rel in named else 0.0
-        )
+        view.prior = shares.get(rel, 0.0) + (NAMED_FILE_BONUS if rel in named else 0.0)
         views.append(view)
     map_definitions = {
         f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files if f.definitions

@@ -34,6 +34,7 @@ GAP_LINES = 30
 # A file with fewer meaningful lines (not blank, not a comment) takes no slot.
 TRIVIAL_LINES = 2
 IMPORT_SCAN_LINES = 150
+BINARY_SNIFF_CHARS = 8000
 MAX_IMPORT_LINES = 40
 
 # Score parts (chosen on the dev histories of benchmarks/context.py).
@@ -42,6 +43,7 @@ MENTIONED_NAME_BONUS = 2.0  # x(1 + bonus) for a block whose definition the task
 MAP_DEFINITION_WEIGHT = 0.5  # share of the best block score, scaled by the map's own rank
 FRAME_BONUS = 10.0  # x the best score: a stack-frame line's block comes first
 NAMED_FILE_BONUS = 0.5  # added to the file prior of a file the task names
+UNMATCHED_SHARE = 0.01  # of a matching score, given to every block
 NEIGHBOUR_SHARE = 0.5  # of the score of the block before or after
 TWIN_SHARE = 0.8  # of the best score of a block of the same name
 BLOCK_K1 = 1.2  # BM25 over blocks
@@ -123,6 +125,8 @@ def read_source(root: Path, rel: str) -> list[str] | None:
             return None
         text = file.read_text(encoding="utf-8", errors="replace")
     except OSError:
+        return None
+    if "\0" in text[:BINARY_SNIFF_CHARS]:
         return None
     lines = text.split("\n")
     if lines and lines[-1] == "":
@@ -329,7 +333,9 @@ def score_blocks(
                 * map_definitions.get(block.path, {}).get(block.name, 0.0)
                 / map_best
             )
-        value *= FILE_PRIOR_FLOOR + view.prior
+        # A floor in file order: when no word of the task matches (a bare "fix #4025"), the
+        # best-ranked files are shown rather than nothing.
+        value = (value + UNMATCHED_SHARE) * (FILE_PRIOR_FLOOR + view.prior)
         if any(block.start <= line <= block.end for line in frames.get(block.path, ())):
             value += FRAME_BONUS
         block.score = value
