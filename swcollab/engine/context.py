@@ -105,7 +105,7 @@ def select_code(
     small = to_context_files(
         Packer(
             views,
-            SMALL_MODEL_FILE_TOKENS,
+            min(budget, SMALL_MODEL_FILE_TOKENS),
             max_files=1,
             gutter=False,
             imports=False,

@@ -96,8 +96,15 @@ def trace_lines(text: str) -> list[tuple[str, int]]:
 
 
 def resolve(paths: Iterable[str], known: Sequence[str], root: Path) -> dict[str, str]:
-    """Each path as written -> the known repository path it names (exact or by suffix)."""
+    """Each path as written -> the known repository path it names: exact, else the one
+    sharing the longest tail of parts (``/usr/lib/python3/site-packages/jinja2/runtime.py``
+    and ``src/jinja2/runtime.py``; ``runtime.py`` alone); a tie names nothing."""
     index = set(known)
+    tails: dict[tuple[str, ...], list[str]] = {}
+    for path in known:
+        parts = tuple(path.split("/"))
+        for size in range(1, len(parts) + 1):
+            tails.setdefault(parts[-size:], []).append(path)
     prefix = root.as_posix().rstrip("/") + "/"
     out: dict[str, str] = {}
     for raw in paths:
@@ -107,9 +114,15 @@ def resolve(paths: Iterable[str], known: Sequence[str], root: Path) -> dict[str,
         if path in index:
             out[raw] = path
             continue
-        matches = [p for p in known if p.endswith("/" + path) or path.endswith("/" + p)]
-        if matches:
-            out[raw] = max(matches, key=len)
+        parts = tuple(p for p in path.split("/") if p not in ("", "."))
+        if ".." in parts:
+            continue
+        for size in range(len(parts), 0, -1):
+            found = tails.get(parts[-size:], [])
+            if found:
+                if len(found) == 1:
+                    out[raw] = found[0]
+                break
     return out
 
 

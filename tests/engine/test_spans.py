@@ -61,13 +61,15 @@ def test_empty_init_takes_no_slot_and_a_small_file_is_whole(repo):
         "\n")
 
 
-def test_a_stack_frame_pulls_its_span_in(repo):
+@pytest.mark.parametrize("where", ["{repo}/billing/invoice.py",
+                                   "/usr/lib/python3.12/site-packages/billing/invoice.py"])
+def test_a_stack_frame_pulls_its_span_in(repo, where):
     source = big_source().split("\n")
     anchor = line_of(big_source(), "class Register73:")  # far down, named nowhere in the task
     target = anchor + next(k for k, line in enumerate(source[anchor:]) if "tally +=" in line) + 1
     assert "self.tally += amount" in source[target - 1]
     output = ("Traceback (most recent call last):\n"
-              f'  File "{repo}/billing/invoice.py", line {target}, in bump\n'
+              f'  File "{where.format(repo=repo)}", line {target}, in bump\n'
               "TypeError: unsupported operand\n")
     context = context_for(repo, "", output=output, budget=2000)
     invoice = next(f for f in context.files if f.path == "billing/invoice.py")
