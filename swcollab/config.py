@@ -158,7 +158,7 @@ _TOP_KEYS = [
     Key("test_timeout", float, "Seconds a test run may take before its processes are killed.",
         check=_positive),
     Key("map_tokens", int, "Token budget of the repo map shown to the model.", check=_positive),
-    Key("context_tokens", int, "Token budget for the full files shown to the model.",
+    Key("context_tokens", int, "Token budget of the code shown beside the map.",
         check=_positive),
     Key("max_file_size", int, "Files larger than this many bytes are left out of the map.",
         check=_positive),

@@ -134,6 +134,9 @@ def render_markdown(result: RunResult) -> str:
                 f"{result.branch}`)"]
     if result.pr_url:
         out += [f"- Pull request: {result.pr_url}"]
+    if result.context_path:
+        out += [f"- What the first draft was shown: `swc runs show {result.run_id} --context` "
+                f"(`{result.context_path}`)"]
     if result.error and result.verdict != VERDICT_FIXED:
         out += [f"- Stopped: {result.error}"]
     if result.plan:
@@ -250,6 +253,7 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
         "warnings": result.warnings,
         "error": result.error,
         "report_path": result.report_path,
+        "context_path": result.context_path,
         "report_markdown": render_markdown(result),
     }
 

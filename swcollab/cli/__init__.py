@@ -18,6 +18,7 @@ from ..errors import EXIT_CODE_TABLE, EXIT_INTERRUPTED, SwcError
 from .brief_cmd import brief
 from .common import AppContext
 from .config_cmd import config_group
+from .context_cmd import context_command
 from .doctor_cmd import doctor
 from .eval_cmd import eval_group
 from .fix_cmd import fix
@@ -89,6 +90,7 @@ def cli(ctx: click.Context, debug: bool, repo_path: str | None) -> None:
 
 cli.add_command(config_group)
 cli.add_command(doctor)
+cli.add_command(context_command)
 cli.add_command(eval_group)
 cli.add_command(fix)
 cli.add_command(brief)

@@ -44,7 +44,7 @@ def _stacked(*options: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return decorate
 
 
-_task_options = _stacked(
+task_options = _stacked(
     click.option("--prompt", "-p", help="What to fix, as text."),
     click.option("--prompt-file", "-f", type=str,
                  help="Read what to fix from a file ('-' for standard input)."),
@@ -65,7 +65,9 @@ _run_options = _stacked(
     click.option("--budget", "-b", type=float, help="Most USD this run may spend."),
     click.option("--test-cmd", help="Command that runs the tests (default: detected)."),
     click.option("--test-timeout", type=float, help="Seconds per test run."),
-    click.option("--map-tokens", type=int, help="Token budget of the repo map."),
+    click.option("--map-tokens", type=click.IntRange(min=1), help="Token budget of the repo map."),
+    click.option("--context-tokens", type=click.IntRange(min=1),
+                 help="Token budget of the code shown beside the map."),
     click.option("--base", default="HEAD", show_default=True,
                  help="Commit, branch or tag the fix is made on."),
     click.option("--include-dirty", is_flag=True,
@@ -78,6 +80,9 @@ _run_options = _stacked(
     click.option("--no-sandbox", is_flag=True,
                  help="Run model-written tests without the OS sandbox, with your rights "
                       "(at your own risk; the report and --json say so)."),
+    click.option("--show-context", is_flag=True,
+                 help="Print the weak tier's patch prompt for the task and its token count, "
+                      "then exit: no model call (same as `swc context`)."),
 )
 
 _github_options = _stacked(
@@ -110,7 +115,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 
 
 @click.command("fix", help=FIX_HELP)
-@_task_options
+@task_options
 @_run_options
 @_github_options
 @json_option
@@ -125,6 +130,9 @@ def fix(app: AppContext, json_: bool, **options: Any) -> None:
             "say what to fix with exactly one of --prompt, --prompt-file, "
             "--from-failing-tests or --issue"
         )
+    if options["show_context"] and (options["push"] or options["pr"] or options["comment"]):
+        raise UsageError("--show-context makes no change: it cannot be combined with --push, "
+                         "--pr or --comment")
     if options["comment"] and not options["issue_ref"]:
         raise UsageError("--comment needs --issue: it comments on the issue")
     with _sigterm_as_interrupt():

@@ -21,18 +21,23 @@ FLAG_KEYS = {
     "test_cmd": "test_cmd",
     "test_timeout": "test_timeout",
     "map_tokens": "map_tokens",
+    "context_tokens": "context_tokens",
 }
 
 
 def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
+    from ..models._litellm import import_in_background
+
+    import_in_background()  # 3-7 s, overlapped with reading the task and preparing the run
     repo = app.repo()
     flags = {key: options[flag] for flag, key in FLAG_KEYS.items()}
-    settings = app.settings({**flags, "sandbox": "off" if options["no_sandbox"] else None})
-    issue = None
-    if options["issue_ref"]:
-        task, issue = _issue_task(repo, options)
-    else:
-        task = _task(repo, settings, options)
+    settings = app.settings({**flags, "sandbox": "off" if options.get("no_sandbox") else None})
+    task, issue = task_for(repo, settings, options)
+    if options.get("show_context"):
+        from .context_flow import show
+
+        show(repo, settings, task, options, json_=json_)
+        return 0
     request = FixRequest(
         task=task, repo=repo, settings=settings, base=options["base"],
         include_dirty=options["include_dirty"], keep_failed=options["keep_failed"],
@@ -49,17 +54,50 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
     return exit_code_for(result.verdict)
 
 
+def task_for(repo: RepoPaths, settings: Settings, options: dict[str, Any]) -> tuple[Task, Any]:
+    """The task the options name, and the issue's handles when it is one."""
+    if options["issue_ref"]:
+        return _issue_task(repo, options)
+    return _task(repo, settings, options), None
+
+
 def _task(repo: RepoPaths, settings: Settings, options: dict[str, Any]) -> Task:
     user_tests = tuple(options["user_tests"])
     if options["prompt"]:
         return task_from_prompt(options["prompt"], user_tests=user_tests)
     if options["prompt_file"]:
         return task_from_prompt(read_prompt_file(options["prompt_file"]), user_tests=user_tests)
+    if options.get("test_output"):
+        from ..engine.intake import task_from_test_output
+
+        source = options["test_output"]
+        return task_from_test_output(_read_test_output(source),
+                                     source=f"--test-output {source}")
     from ..engine.intake import task_from_test_run
 
     err_console().print("running the tests to find what fails...", highlight=False)
     return task_from_test_run(repo, settings, base=options["base"],
                               include_dirty=options["include_dirty"], user_tests=user_tests)
+
+
+MAX_TEST_OUTPUT_BYTES = 20_000_000
+
+
+def _read_test_output(path: str) -> str:
+    """``--test-output FILE`` ('-' for standard input); only its end matters, if it is long."""
+    import sys
+    from pathlib import Path
+
+    from ..errors import UsageError
+
+    if path == "-":
+        return sys.stdin.read()
+    file = Path(path)
+    if not file.is_file():
+        raise UsageError(f"--test-output {path}: no such file")
+    if file.stat().st_size > MAX_TEST_OUTPUT_BYTES:
+        raise UsageError(f"--test-output {path}: larger than {MAX_TEST_OUTPUT_BYTES} bytes")
+    return file.read_text(encoding="utf-8", errors="replace")
 
 
 def _issue_task(repo: RepoPaths, options: dict[str, Any]) -> tuple[Task, Any]:

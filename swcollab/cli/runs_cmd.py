@@ -96,9 +96,11 @@ def _print_runs_table(rows: list[dict[str, Any]]) -> None:
 
 @runs_group.command("show")
 @click.argument("run_id")
+@click.option("--context", "context_", is_flag=True,
+              help="Print the run's first patch prompt (as `swc context` shows a task's).")
 @json_option
 @pass_app
-def runs_show(app: AppContext, run_id: str, json_: bool) -> None:
+def runs_show(app: AppContext, run_id: str, context_: bool, json_: bool) -> None:
     """Show one run (ID or a unique start of it) and every model call it made."""
     from ..errors import UsageError
 
@@ -109,12 +111,33 @@ def runs_show(app: AppContext, run_id: str, json_: bool) -> None:
                          hint="`swc runs` lists the recorded runs.")
     calls = ledger.calls(run["id"])
     ledger.close()
+    if context_:
+        _print_context(app, run["id"], json_=json_)
+        return
     if json_:
         from ..output import print_json
 
         print_json({"run": run, "calls": calls})
         return
     _print_run(run, calls)
+
+
+def _print_context(app: AppContext, run_id: str, *, json_: bool) -> None:
+    from ..engine.preview import load_view, render_text, summary
+    from ..errors import UsageError
+    from ..output import info, print_json
+
+    view = load_view(app.repo().state_dir, run_id)
+    if view is None:
+        raise UsageError(f"run {run_id} has no saved prompt",
+                         hint="A run saves its first patch prompt when it drafts one; runs "
+                              "that stopped before, or made by an older swc, have none.")
+    if json_:
+        print_json(view)
+        return
+    click.echo(render_text(view), nl=False)
+    for line in summary(view):
+        info(line)
 
 
 def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:

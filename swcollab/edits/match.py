@@ -3,7 +3,8 @@
 Rungs, in order: exact lines; lines equal once trailing whitespace is dropped; lines
 equal up to one uniform indentation shift (the replacement is shifted the same way);
 a fuzzy window above ``FUZZY_THRESHOLD``. A rung that finds the text in two places
-fails the edit: the ladder never guesses between places.
+fails the edit: the ladder never guesses between places. A SEARCH found nowhere is
+tried again without the line numbers and ``…`` lines copied from the context.
 """
 
 from __future__ import annotations
@@ -13,6 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from difflib import SequenceMatcher
+
+from .gutter import has_elision, split_elided, strip_gutter
 
 # Similarity (difflib ratio over stripped lines) a window needs to count as a fuzzy match.
 FUZZY_THRESHOLD = 0.85
@@ -76,14 +79,49 @@ def _indent(line: str) -> str:
 
 
 def replace_text(content: str, search: str, replace: str) -> Replaced | NoMatch:
-    """Replace the one place ``search`` matches in ``content`` with ``replace``."""
+    """Replace the one place ``search`` matches in ``content`` with ``replace``.
+
+    When the text as written is not found, a line-number gutter and ``…`` lines copied
+    from the context shown to the model are taken out (``gutter.py``) and it is tried
+    again: each piece between ``…`` lines must then match one place of its own."""
+    stripped = strip_gutter(search, replace)
+    if stripped is None and not has_elision(search):
+        return _replace_one(content, search, replace)
+    # A file may really hold such lines: as written first, but never fuzzily (a gutter
+    # barely lowers the similarity of long lines, and it would be written into the file).
+    found = _replace_one(content, search, replace, LADDER[:3])
+    if isinstance(found, Replaced):
+        return found
+    search, replace = stripped or (search, replace)
+    pieces = split_elided(search, replace)
+    if isinstance(pieces, str):
+        return NoMatch(pieces)
+    text, first, cursor = content, 0, 0
+    for number, (part, new) in enumerate(pieces, start=1):
+        # Each piece is looked for after the one before it (the order they were shown in).
+        one = _replace_one(text, part, new, after=cursor)
+        if isinstance(one, NoMatch):
+            if part == new:
+                continue  # lines quoted only to show where: nothing to change there
+            where = f"part {number} of the SEARCH (between `…` lines): " if len(pieces) > 1 else ""
+            return NoMatch(where + one.reason, one.closest, one.already_applied)
+        text, first, cursor = one.text, first or one.line, one.line
+    how = "line-numbers" if stripped else "elision"
+    return Replaced(text, how if len(pieces) == 1 or stripped is None else how + "+elision",
+                    first)
+
+
+def _replace_one(
+    content: str, search: str, replace: str, ladder: tuple[tuple[str, Finder], ...] | None = None,
+    after: int = 0,
+) -> Replaced | NoMatch:
     lines = split_lines(content)
     wanted = _trim_blank_edges(split_lines(search))
     new = _trim_like(split_lines(replace), split_lines(search))
     if not wanted:
         return NoMatch("the SEARCH part is empty but the file already has content")
-    for how, finder in LADDER:
-        spots = finder(lines, wanted)
+    for how, finder in ladder or LADDER:
+        spots = [spot for spot in finder(lines, wanted) if spot[0] >= after]
         if len(spots) > 1:
             where = ", ".join(str(start + 1) for start, _, _ in spots[:5])
             return NoMatch(
@@ -106,6 +144,7 @@ def replace_text(content: str, search: str, replace: str) -> Replaced | NoMatch:
 
 
 Spot = tuple[int, int, int]  # start, end (exclusive), indentation shift in columns
+Finder = Callable[[list[str], list[str]], list[Spot]]
 
 
 def _exact(lines: list[str], wanted: list[str]) -> list[Spot]:
@@ -223,7 +262,7 @@ def _first_line_shift(window: list[str], wanted: list[str]) -> int:
     return len(_indent(have)) - len(_indent(want))
 
 
-LADDER: tuple[tuple[str, Callable[[list[str], list[str]], list[Spot]]], ...] = (
+LADDER: tuple[tuple[str, Finder], ...] = (
     ("exact", _exact),
     ("trailing-ws", _trailing_ws),
     ("indent", _indent_shift),

@@ -15,6 +15,7 @@ import re
 from collections.abc import Sequence
 
 from ..treesitter import language_for_path
+from .gutter import strip_code_gutter
 from .types import EDIT_FORMATS, EditBlock
 
 SEARCH_RE = re.compile(r"^\s*<{5,9}\s*(SEARCH|ORIGINAL|HEAD)\b.*$", re.IGNORECASE)
@@ -353,6 +354,7 @@ def _code_blocks(lines: list[str], known: frozenset[str]) -> list[EditBlock]:
 
 
 def _code_block(path: str | None, body: list[str], lang: str) -> EditBlock:
+    body = strip_code_gutter(body)
     kind = "definitions" if path is None or language_for_path(path) else "whole-file"
     return EditBlock(0, path, "", _join(body), kind, lang=lang)
 

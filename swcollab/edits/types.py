@@ -36,7 +36,8 @@ class EditBlock:
 @dataclass(frozen=True)
 class BlockOutcome:
     """What happened to one block. ``how`` names the rung of the matching ladder or the
-    mechanism that applied it ("exact", "trailing-ws", "indent", "fuzzy", "created",
+    mechanism that applied it ("exact", "trailing-ws", "indent", "fuzzy", "line-numbers"
+    and "elision" (a gutter or ``…`` lines copied from the context were dropped), "created",
     "appended", "definition", "whole-file", "unchanged"). ``closest`` holds the lines of
     the file nearest to what the block looked for, for the model's next try."""
 

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
 from .testplan import TestPlan
-from .types import Attempt, Context, Event, EventSink, TierPlan
+from .types import Attempt, Context, Event, EventSink, GeneratedTest, TierPlan
 
 if TYPE_CHECKING:
     from ..models import ModelClient
@@ -36,12 +37,18 @@ def context_vars(context: Context, task_text: str) -> dict[str, Any]:
     }
 
 
+def patch_context(context: Context, tier: str) -> Context:
+    """What a tier's patch prompt shows: the strong tier goes without the brief and the
+    examples (they are there for the weak model)."""
+    return replace(context, brief="", examples=()) if tier == "strong" else context
+
+
 def patch_messages(
     *,
     edit_format: str,
     context: Context,
     task_text: str,
-    plan: TestPlan,
+    tests: Sequence[GeneratedTest],
     guidance: str = "",
     guidance_title: str = "Plan from a senior engineer",
     previous: Previous | None = None,
@@ -49,12 +56,13 @@ def patch_messages(
     small: bool = False,
 ) -> list[dict[str, str]]:
     template = "patch_whole" if edit_format == "whole" else "patch_search_replace"
-    tests = [
+    """The messages of one patch request; ``swc context`` prints exactly these."""
+    shown = [
         {"path": g.path, "language": g.language, "text": g.text}
-        for g in plan.generated if g.kept_ids
+        for g in tests if g.kept_ids
     ]
     return chat(template, prompts_dir=prompts_dir, small=small, guidance=guidance,
-                guidance_title=guidance_title, previous=previous, tests=tests,
+                guidance_title=guidance_title, previous=previous, tests=shown,
                 **context_vars(context, task_text))
 
 

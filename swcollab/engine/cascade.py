@@ -14,9 +14,10 @@ from typing import TYPE_CHECKING
 
 from ..errors import BudgetExhausted, Interrupted, SwcError, UsageError
 from ..gitrepo import commit_sha
-from .attempts import Previous, patch_messages, run_candidate
+from .attempts import Previous, patch_context, patch_messages, run_candidate
 from .context import build_context, trim_for_small_model
 from .plan import Flow, flow_for, plan_tiers
+from .preflight import Preflight
 from .stages import (
     pick_by_consistency,
     pick_by_strong_judge,
@@ -71,6 +72,7 @@ class _Run:
     result: RunResult
     on_event: EventSink
     flow: Flow
+    preflight: Preflight
     plans: dict[str, TierPlan] = field(default_factory=dict)
     small: dict[str, bool] = field(default_factory=dict)
 
@@ -98,8 +100,9 @@ def run_fix(
     ledger = Ledger.open(request.repo.state_dir)
     budget = budget if budget is not None else Budget(settings.budget)
     with ModelClient(settings, budget=budget) as probe:
-        probe.check_credentials()
         specs = probe.specs()
+    # Credentials (and litellm's import) are checked while the work is prepared.
+    preflight = Preflight(settings, budget)
     run_id = ledger.start_run(
         task=request.task.title, strategy=settings.strategy,
         tiers={name: spec.model for name, spec in specs.items()}, base=base_sha,
@@ -113,7 +116,7 @@ def run_fix(
         on_event(replace(event, data={**event.data, "cost_usd": budget.spent}))
 
     flow = flow_for(settings.strategy, settings.tier_names)
-    run = _Run(request, client, ledger, budget, result, emit, flow)
+    run = _Run(request, client, ledger, budget, result, emit, flow, preflight)
     pending: BaseException | None = None
     try:
         with client:
@@ -150,12 +153,40 @@ def _execute(run: _Run) -> None:
     from ..sandbox import OFF_WARNING, Isolation, Worktree, require_sandbox, sandbox_summary
     from .intake import test_command_for
 
-    request, settings, client = run.request, run.request.settings, run.client
+    request, settings = run.request, run.request.settings
     isolation = Isolation.from_settings(settings)
     require_sandbox(isolation)  # before any money is spent: no sandbox, no run
     run.result.sandbox = sandbox_summary(isolation)
     if not isolation.sandbox:
         run.result.warnings.append(OFF_WARNING)
+    with Worktree(request.repo.root, run.result.base_sha,
+                  include_dirty=request.include_dirty) as base:
+        run.result.warnings.extend(base.warnings)
+        command = test_command_for(base.path, settings)
+        run.result.test_command = command.display
+        run.on_event(Event("context", "building the repo map and context"))
+        # Budgets are counted with the estimate, so the map never waits for litellm.
+        context, warnings = build_context(
+            base.path, request.task, map_tokens=settings.map_tokens,
+            context_tokens=settings.context_tokens, state_dir=request.repo.state_dir,
+            max_file_size=settings.max_file_size,
+        )
+        run.result.warnings.extend(warnings)
+        plan = TestPlan(command, settings.test_timeout, isolation,
+                        user_tests=request.task.user_tests)
+        run.result.generated_tests = plan.generated
+        run.result.discarded_tests = plan.discarded
+        _baseline(run, plan, base.path, context)
+        run.preflight.wait()
+        _plan(run)
+        context = _with_brief_and_examples(run, context)
+        _cascade(run, plan, base.path, context)
+
+
+def _plan(run: _Run) -> None:
+    """Candidates and tests per tier within the budget (prices need litellm: after the
+    preflight)."""
+    settings, client = run.request.settings, run.client
     specs = client.specs()
     for name in specs:
         run.small[name] = client.is_small(name)
@@ -170,26 +201,6 @@ def _execute(run: _Run) -> None:
     run.on_event(Event("plan", "plan: " + ", ".join(
         f"{p.tier} {p.model}: {p.candidates} candidate(s), {p.tests} test(s), {p.edit_format}"
         for p in plans), data={"plan": [p.__dict__ for p in plans]}))
-    with Worktree(request.repo.root, run.result.base_sha,
-                  include_dirty=request.include_dirty) as base:
-        run.result.warnings.extend(base.warnings)
-        command = test_command_for(base.path, settings)
-        run.result.test_command = command.display
-        run.on_event(Event("context", "building the repo map and context"))
-        context, warnings = build_context(
-            base.path, request.task, map_tokens=settings.map_tokens,
-            context_tokens=settings.context_tokens, state_dir=request.repo.state_dir,
-            model=_tokenizer_model(specs[plans[0].tier].model),
-            max_file_size=settings.max_file_size,
-        )
-        run.result.warnings.extend(warnings)
-        context = _with_brief_and_examples(run, context)
-        plan = TestPlan(command, settings.test_timeout, isolation,
-                        user_tests=request.task.user_tests)
-        run.result.generated_tests = plan.generated
-        run.result.discarded_tests = plan.discarded
-        _baseline(run, plan, base.path, context)
-        _cascade(run, plan, base.path, context)
 
 
 def _with_brief_and_examples(run: _Run, context: Context) -> Context:
@@ -217,13 +228,6 @@ def _with_brief_and_examples(run: _Run, context: Context) -> Context:
                 f"{e.source} {e.ref[:12]}" for e in examples))
             context = replace(context, examples=tuple(e.as_prompt() for e in examples))
     return context
-
-
-def _tokenizer_model(model: str) -> str | None:
-    """The model whose tokenizer counts the map; local GGUF models are not litellm's."""
-    from ..models import is_local
-
-    return None if is_local(model) else model
 
 
 def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
@@ -337,14 +341,14 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
     settings = run.request.settings
     run.on_event(Event("draft", f"candidate {index} of {tier.candidates}", tier.tier,
                        {"candidate": index, "of": tier.candidates}))
-    if tier.tier == "strong":
-        context = replace(context, brief="", examples=())
+    context = patch_context(context, tier.tier)
     messages = patch_messages(
         edit_format=tier.edit_format, context=context, task_text=run.request.task.text,
-        plan=plan, guidance=guidance if tier.tier == "weak" else "",
+        tests=plan.generated, guidance=guidance if tier.tier == "weak" else "",
         guidance_title=guidance_title, previous=previous, prompts_dir=run.prompts_dir,
         small=run.small[tier.tier],
     )
+    _remember_prompt(run, tier, messages, context)
     temperature = settings.tier(tier.tier).temperature if tier.candidates > 1 else 0.0
     attempt, worktree = run_candidate(
         client=run.client, tier=tier, index=index, repo_root=run.request.repo.root,
@@ -366,6 +370,23 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
     finally:
         worktree.remove()
     return attempt
+
+
+def _remember_prompt(run: _Run, tier: TierPlan, messages: list[dict[str, str]],
+                     context: Context) -> None:
+    """The first patch prompt of the run, for ``swc runs show ID --context``."""
+    from .preview import prompt_view, save_view
+
+    if run.result.context_path is not None:
+        return
+    view = prompt_view(tier=tier.tier, model=tier.model, edit_format=tier.edit_format,
+                       small=run.small[tier.tier], messages=messages, context=context,
+                       tokens=run.client.estimate_tokens(tier.tier, messages))
+    try:
+        run.result.context_path = str(save_view(run.request.repo.state_dir,
+                                                run.result.run_id, view))
+    except OSError as exc:
+        run.result.warnings.append(f"could not save the prompt's context: {exc}")
 
 
 def _attempt_line(attempt: Attempt) -> str:

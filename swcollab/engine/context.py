@@ -1,16 +1,29 @@
-"""Context stage: the repo map focused on the task, plus the files most likely to change."""
+"""Context stage: the repo map focused on the task, plus the code most likely to change."""
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..task import Task
-from ..treesitter import language_for_path
+from .spans import (
+    MAX_FILES,
+    NAMED_FILE_BONUS,
+    SourceView,
+    resolve,
+    score_blocks,
+    trace_lines,
+    view_of,
+)
+from .spanview import Packer, to_context_files
 from .types import Context, ContextFile
 
-MAX_FULL_FILES = 4
-CHARS_PER_TOKEN = 4
+if TYPE_CHECKING:
+    from ..repomap import Focus, RepoMap
+
 SMALL_MODEL_FILE_TOKENS = 1500
+# A tiny model is shown only the blocks scoring at least this share of the best one.
+SMALL_MODEL_MIN_SHARE = 0.6
 TEST_OUTPUT_CHARS = 4000
 
 _TEST_MARKERS = ("test_", "_test.", ".test.", ".spec.", "/tests/", "/test/", "conftest.py")
@@ -19,20 +32,6 @@ _TEST_MARKERS = ("test_", "_test.", ".test.", ".spec.", "/tests/", "/test/", "co
 def is_test_path(path: str) -> bool:
     name = "/" + path
     return any(marker in name for marker in _TEST_MARKERS) or name.startswith("/tests/")
-
-
-def _fence_language(path: str) -> str:
-    return language_for_path(path) or ""
-
-
-def _read(root: Path, rel: str) -> str | None:
-    file = root / rel
-    try:
-        if file.is_symlink() or not file.is_file():
-            return None
-        return file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
 
 
 def build_context(
@@ -45,57 +44,81 @@ def build_context(
     model: str | None = None,
     max_file_size: int = 1_000_000,
 ) -> tuple[Context, list[str]]:
-    """The map and the top files in full; returns warnings from the map as data."""
+    """The map and the code most likely to change; returns warnings from the map as data."""
     from ..repomap import build_repo_map, focus_from_text
     from ..sandbox import clip_output
 
-    focus = focus_from_text(task.text + "\n" + task.test_output)
+    text = task.text + "\n" + task.test_output
+    focus = focus_from_text(text)
     repo_map = build_repo_map(
-        root, focus, tokens=map_tokens, model=model, max_file_size=max_file_size,
+        root,
+        focus,
+        tokens=map_tokens,
+        model=model,
+        max_file_size=max_file_size,
         state_dir=state_dir,
     )
     ranked = [f.path for f in repo_map.files]
-    mentioned = [p for p in focus.files if p in set(ranked)]
-    order = list(dict.fromkeys(mentioned + ranked))
-    files = _pick_files(root, order, context_tokens)
+    named = list(resolve(focus.files, ranked, root).values())
+    order = list(dict.fromkeys(named + ranked))
+    files, small = select_code(root, repo_map, focus, text, context_tokens)
     context = Context(
         repo_map=repo_map.text,
         files=tuple(files),
         ranked_paths=tuple(order),
         test_output=clip_output(task.test_output, TEST_OUTPUT_CHARS) if task.test_output else "",
+        small_files=tuple(small),
     )
     return context, list(repo_map.warnings)
 
 
-def _pick_files(root: Path, order: list[str], context_tokens: int) -> list[ContextFile]:
-    """Top-ranked non-test source files that fit the budget (at least one, cut if it must be)."""
-    budget_chars = context_tokens * CHARS_PER_TOKEN
-    picked: list[ContextFile] = []
-    used = 0
-    for rel in order:
-        if len(picked) >= MAX_FULL_FILES:
+def select_code(
+    root: Path, repo_map: RepoMap, focus: Focus, text: str, budget: int
+) -> tuple[list[ContextFile], list[ContextFile]]:
+    """The spans shown to the model within ``budget`` tokens, and a tiny model's share."""
+    ranked = [f.path for f in repo_map.files]
+    frames: dict[str, set[int]] = {}
+    written = trace_lines(text)
+    paths = resolve((path for path, _ in written), ranked, root)
+    for path, line in written:
+        if path in paths:
+            frames.setdefault(paths[path], set()).add(line)
+    named = set(resolve(focus.files, ranked, root).values()) | set(frames)
+    best = repo_map.files[0].score if repo_map.files else 0.0
+    shares = {f.path: (f.score / best if best > 0 else 0.0) for f in repo_map.files}
+    views: list[SourceView] = []
+    for rel in dict.fromkeys([*frames, *sorted(named - set(frames)), *ranked]):
+        if len(views) >= MAX_FILES:
             break
-        if is_test_path(rel) or not language_for_path(rel):
+        if is_test_path(rel):
             continue
-        text = _read(root, rel)
-        if text is None:
+        view = view_of(root, rel)
+        if view is None:
             continue
-        if used + len(text) > budget_chars:
-            if picked:
-                continue
-            text = text[:budget_chars]
-        picked.append(ContextFile(rel, _fence_language(rel), text))
-        used += len(text)
-    return picked
+        view.prior = shares.get(rel, 0.0) + (NAMED_FILE_BONUS if rel in named else 0.0)
+        views.append(view)
+    map_definitions = {
+        f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files if f.definitions
+    }
+    score_blocks(views, text, focus.identifiers, frames, map_definitions)
+    files = to_context_files(Packer(views, budget).pack())
+    small = to_context_files(
+        Packer(
+            views,
+            min(budget, SMALL_MODEL_FILE_TOKENS),
+            max_files=1,
+            gutter=False,
+            imports=False,
+            min_share=SMALL_MODEL_MIN_SHARE,
+        ).pack(),
+        gutter=False,
+    )
+    return files, small
 
 
 def trim_for_small_model(context: Context) -> Context:
-    """Tiny local models have small windows: the top file and a short map only."""
-    files = context.files[:1]
-    if files and len(files[0].text) > SMALL_MODEL_FILE_TOKENS * CHARS_PER_TOKEN:
-        first = files[0]
-        files = (ContextFile(first.path, first.language,
-                             first.text[: SMALL_MODEL_FILE_TOKENS * CHARS_PER_TOKEN]),)
+    """Tiny local models have small windows: the best span(s) of one file, no map."""
+    files = context.small_files or context.files[:1]
     # Measured on SmolLM2-135M: a map beside the code draws it away from the file to fix.
     return Context(
         repo_map="",
@@ -104,4 +127,5 @@ def trim_for_small_model(context: Context) -> Context:
         test_output=context.test_output[:1500],
         brief=context.brief[:1500],
         examples=context.examples[:1],
+        small_files=files,
     )

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -38,6 +39,23 @@ def task_from_test_run(
     targets = failing or user_tests
     return task_from_failing_tests(clip_output(run.output, 6000), failing,
                                    command=command.display, user_tests=targets)
+
+
+# Test ids a runner names as failed: pytest's short summary, Go's "--- FAIL:" lines.
+_FAILED_IDS = re.compile(r"^(?:FAILED|ERROR)\s+(\S+?)(?:\s+-\s.*)?$|^--- FAIL: (\S+)", re.M)
+MAX_OUTPUT_CHARS = 6000
+
+
+def task_from_test_output(text: str, *, source: str) -> Task:
+    """The task of ``--from-failing-tests`` from output saved earlier (no test is run)."""
+    from ..sandbox import clip_output
+
+    if not text.strip():
+        raise UsageError(f"{source}: the test output is empty; save the output of a failing "
+                         "test run (e.g. pytest > out.txt)")
+    failing = tuple(dict.fromkeys(a or b for a, b in _FAILED_IDS.findall(text)))
+    return task_from_failing_tests(clip_output(text, MAX_OUTPUT_CHARS), failing,
+                                   command=f"(saved output: {source})")
 
 
 def test_command_for(root: Path, settings: Settings) -> TestCommand:

@@ -50,9 +50,16 @@ class FixRequest:
 
 @dataclass(frozen=True)
 class ContextFile:
+    """One file as the model sees it: whole, or spans with line numbers and ``…``."""
+
     path: str
     language: str
-    text: str
+    text: str  # as shown (a file shown in part carries the line-number gutter)
+    ranges: tuple[tuple[int, int], ...] = ()  # 1-based inclusive line runs shown
+    whole: bool = True
+    total_lines: int = 0
+    tokens: int = 0  # estimated
+    numbered: bool = False  # the text carries the line-number gutter
 
 
 @dataclass(frozen=True)
@@ -63,6 +70,8 @@ class Context:
     test_output: str = ""
     brief: str = ""
     examples: tuple[dict[str, str], ...] = ()
+    # What a tiny local model is shown instead of ``files``: the best span(s) of one file.
+    small_files: tuple[ContextFile, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -160,3 +169,4 @@ class RunResult:
     brief: str | None = None  # which brief the weak tier saw
     diff: str = ""  # the branch's diff against its base, byte for byte
     sandbox: dict[str, Any] = field(default_factory=dict)  # where model-written code ran
+    context_path: str | None = None  # the first patch prompt, saved (swc runs show --context)

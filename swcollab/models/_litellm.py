@@ -7,8 +7,11 @@ provider's error reads for people.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
+import sys
+import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +25,28 @@ from .types import ModelSpec
 KEYLESS_API_KEY = "sk-no-key-required"
 _OPENAI_COMPATIBLE = {"openai", "custom_openai", "hosted_vllm", "text-completion-openai"}
 _PREFIX = re.compile(r"^(litellm\.\w+:\s*)+")
+
+
+_early: list[threading.Thread] = []
+_early_lock = threading.Lock()
+
+
+def import_in_background() -> None:
+    """Start importing litellm in a daemon thread (once per process), so that reading the
+    task (an issue, a test run) overlaps it. A later ``litellm()`` in any thread waits for
+    this import (Python's per-module import lock) rather than starting its own."""
+    with _early_lock:
+        if _early or "litellm" in sys.modules:
+            return
+        thread = threading.Thread(target=_import_quietly, name="swc-litellm-import", daemon=True)
+        _early.append(thread)
+        thread.start()
+
+
+def _import_quietly() -> None:
+    # A failure is not lost: the import is repeated where litellm is needed, and reported.
+    with contextlib.suppress(Exception):
+        litellm()
 
 
 def litellm() -> Any:

@@ -310,6 +310,7 @@ def _rank_and_render(
 ) -> tuple[str, int, tuple[RankedFile, ...], tuple[str, ...]]:
     focus_files = _focus_indices(mapped.paths, [*focus.files, *extra_files], top)
     terms = lexical.query_terms(" ".join([focus.text, *focus.identifiers]))
+    terms |= lexical.compound_terms(focus.text)
     with run.stage("lexical"):
         scores = _lexical_scores(mapped, terms, cache)
     with run.stage("rank"):

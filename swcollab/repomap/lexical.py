@@ -8,6 +8,7 @@ comments and messages. Identifiers are split into their snake_case/CamelCase par
 
 from __future__ import annotations
 
+import itertools
 import math
 import re
 from collections import Counter
@@ -83,12 +84,27 @@ def query_terms(text: str) -> set[str]:
     return {term for word in WORD.findall(text) for term in split_identifier(word)}
 
 
+_PROSE_WORD = re.compile(r"[A-Za-z][A-Za-z0-9]*")
+
+
+def compound_terms(text: str) -> set[str]:
+    """Each pair of adjacent words of ``text`` joined: prose writes "ID tracking" or
+    "block reference" where code writes ``idtracking`` or ``BlockReference``."""
+    words = [w.lower() for w in _PROSE_WORD.findall(text)]
+    return {
+        a + b for a, b in itertools.pairwise(words)
+        if a not in STOPWORDS and b not in STOPWORDS
+        and 2 * MIN_TERM_LEN <= len(a + b) <= MAX_TERM_LEN
+    }
+
+
 def path_terms(path: str) -> set[str]:
     return {term for word in WORD.findall(path) for term in split_identifier(word)}
 
 
 def bm25(
-    postings: Mapping[str, Mapping[int, int]], doc_lengths: list[int]
+    postings: Mapping[str, Mapping[int, int]], doc_lengths: list[int], *,
+    k1: float = BM25_K1, b: float = BM25_B,
 ) -> dict[int, float]:
     """BM25 score of each document having at least one query term.
 
@@ -105,6 +121,6 @@ def bm25(
             continue
         idf = math.log(1.0 + (n_docs - df + 0.5) / (df + 0.5))
         for doc, tf in posting.items():
-            norm = BM25_K1 * (1.0 - BM25_B + BM25_B * doc_lengths[doc] / avg_len)
-            scores[doc] = scores.get(doc, 0.0) + idf * tf * (BM25_K1 + 1.0) / (tf + norm)
+            norm = k1 * (1.0 - b + b * doc_lengths[doc] / avg_len)
+            scores[doc] = scores.get(doc, 0.0) + idf * tf * (k1 + 1.0) / (tf + norm)
     return scores

@@ -1,0 +1,311 @@
+"""Does the weak tier see the code it must change? Measured on real fixes from git history.
+
+For each fix mined from a repository's history (the shape ``swc eval --from-history``
+mines: a non-merge commit changing test files and source files; its parent is the base,
+its message the task text), the weak tier's context is built at the base with the
+default budgets (``map_tokens``, ``context_tokens``), exactly as ``swc fix`` builds it,
+and the fix's source hunks are checked against what the context shows:
+
+- a hunk that removes or changes lines: every such line (old numbering) must be shown;
+- a pure addition: a line next to the insertion point must be shown (the model needs it
+  to anchor the new lines);
+- hunks in files the fix creates ask for nothing (there is nothing to show yet).
+
+"Shown" means a line of the files part (spans or whole files) or a signature line of the
+repo map. Non-source files (changelogs, docs) do not count; test files are the hidden
+tests. The mined tests are not run (that only decides whether the hidden tests can judge
+a fix, not what the model is shown), so no project environment is needed.
+
+Only small changes count (at most 3 source files and 40 removed or changed lines):
+larger commits are refactors and reformatting, not fixes a model is asked for. The
+repositories are split once: ``dev`` (context selection was developed on these) and
+``held-out`` (never looked at while developing), reported apart.
+
+    python benchmarks/context.py [--limit 40] [--split dev|held-out|all] [--verbose]
+    PYTHONPATH=/path/to/other/checkout python benchmarks/context.py   # another version
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import re
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[1]
+if "PYTHONPATH" not in os.environ:
+    sys.path.insert(0, str(ROOT))
+os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from swcollab.config import Settings  # noqa: E402
+from swcollab.engine.context import build_context, is_test_path  # noqa: E402
+from swcollab.evaluation import gitops  # noqa: E402
+from swcollab.evaluation.mining import classify_changes  # noqa: E402
+from swcollab.evaluation.tasks import Skip  # noqa: E402
+from swcollab.task import task_from_prompt  # noqa: E402
+from swcollab.treesitter import language_for_path  # noqa: E402
+
+BUNDLES = Path(os.environ.get("SWC_BUNDLES", ROOT.parent / "shared" / "repos"))
+SPLITS = {"dev": ("jinja", "markupsafe"), "held-out": ("requests", "itsdangerous")}
+MAX_SOURCE_FILES = 3
+MAX_CHANGED_LINES = 40
+_HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.M)
+_GUTTER = re.compile(r"^\s*(\d+)│")
+
+
+@dataclass
+class Hunk:
+    path: str
+    old_start: int
+    old_count: int
+
+    def needed(self) -> tuple[set[int], bool]:
+        """Lines that must be shown, and whether any one of them is enough (addition)."""
+        if self.old_count:
+            return set(range(self.old_start, self.old_start + self.old_count)), False
+        return {self.old_start, self.old_start + 1} - {0}, True
+
+
+@dataclass
+class FixTask:
+    repo: str
+    sha: str
+    parent: str
+    message: str
+    hunks: list[Hunk] = field(default_factory=list)
+    new_files: tuple[str, ...] = ()
+
+    @property
+    def files(self) -> list[str]:
+        return sorted({h.path for h in self.hunks})
+
+
+def git(root: Path, *args: str) -> str:
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True, errors="replace"
+    ).stdout
+
+
+def clone(name: str, cache: Path) -> Path:
+    dest = cache / name
+    if not (dest / ".git").is_dir():
+        subprocess.run(
+            ["git", "clone", "-q", str(BUNDLES / f"{name}.bundle"), str(dest)], check=True
+        )
+    return dest
+
+
+def fix_tasks(root: Path, name: str, limit: int) -> tuple[list[FixTask], dict[str, int]]:
+    """The newest ``limit`` fix-like commits of the history, as tasks."""
+    tasks: list[FixTask] = []
+    skipped: dict[str, int] = {}
+    for sha, parents, changed in gitops.log_changes(root, "origin/HEAD"):
+        if len(tasks) >= limit:
+            break
+        shape = classify_changes(sha, parents, changed)
+        if isinstance(shape, Skip):
+            continue
+        parent, _tests, others = shape
+        message = gitops.message(root, sha)
+        sources = [p for p in others if language_for_path(p) and not is_test_path(p)]
+        why = _not_a_fix(message, sources)
+        task = None if why else _task(root, name, sha, parent, message, sources)
+        if task is not None and sum(h.old_count for h in task.hunks) > MAX_CHANGED_LINES:
+            why = f"more than {MAX_CHANGED_LINES} changed lines"
+        if why:
+            skipped[why] = skipped.get(why, 0) + 1
+            continue
+        assert task is not None
+        tasks.append(task)
+    return tasks, skipped
+
+
+def _not_a_fix(message: str, sources: list[str]) -> str:
+    if len(sources) > MAX_SOURCE_FILES:
+        return f"more than {MAX_SOURCE_FILES} source files"
+    return ""
+
+
+def _task(
+    root: Path, name: str, sha: str, parent: str, message: str, sources: list[str]
+) -> FixTask:
+    existing = set(git(root, "ls-tree", "-r", "--name-only", parent, "--", *sources).split())
+    task = FixTask(
+        name, sha, parent, message, new_files=tuple(p for p in sources if p not in existing)
+    )
+    for path in sources:
+        if path not in existing:
+            continue
+        diff = git(root, "diff", "-U0", "--no-color", "--no-renames", parent, sha, "--", path)
+        for m in _HUNK.finditer(diff):
+            count = 1 if m.group(2) is None else int(m.group(2))
+            task.hunks.append(Hunk(path, int(m.group(1)), count))
+    return task
+
+
+def shown_lines(context: Any, root: Path) -> dict[str, set[int]]:
+    """Line numbers each file shows: from the line-number gutter, or (a file shown
+    without one) the file's own lines the text holds from its start."""
+    shown: dict[str, set[int]] = {}
+    for file in context.files:
+        lines = set()
+        text_lines = file.text.split("\n")
+        numbered = [_GUTTER.match(line) for line in text_lines]
+        if any(numbered):
+            lines = {int(m.group(1)) for m in numbered if m}
+        else:
+            source = (root / file.path).read_text(encoding="utf-8", errors="replace")
+            original = source.split("\n")
+            for k, line in enumerate(text_lines):
+                if k < len(original) and original[k] == line:
+                    lines.add(k + 1)
+                else:
+                    break
+        shown.setdefault(file.path, set()).update(lines)
+    _map_lines(context.repo_map, root, shown)
+    return shown
+
+
+def _map_lines(text: str, root: Path, shown: dict[str, set[int]]) -> None:
+    """Signature lines of the map whose text is the whole line of the file."""
+    path = None
+    cache: dict[str, list[str]] = {}
+    for line in text.split("\n"):
+        if line and not line[0].isspace() and line.endswith(":") and "│" not in line:
+            path = line[:-1]
+            continue
+        m = re.match(r"^\s*(\d+)│(.*)$", line)
+        if not m or path is None:
+            continue
+        if path not in cache:
+            try:
+                cache[path] = (
+                    (root / path).read_text(encoding="utf-8", errors="replace").split("\n")
+                )
+            except OSError:
+                cache[path] = []
+        number = int(m.group(1))
+        source = cache[path]
+        if number <= len(source) and source[number - 1].strip() == m.group(2).strip():
+            shown.setdefault(path, set()).add(number)
+
+
+def covered(task: FixTask, shown: dict[str, set[int]]) -> tuple[bool, int, int]:
+    """(every hunk covered, lines needed, lines missed)."""
+    ok, needed_total, missed_total = True, 0, 0
+    for hunk in task.hunks:
+        needed, any_one = hunk.needed()
+        have = shown.get(hunk.path, set())
+        if any_one:
+            needed_total += 1
+            if not needed & have:
+                ok, missed_total = False, missed_total + 1
+        else:
+            needed_total += len(needed)
+            missed = len(needed - have)
+            missed_total += missed
+            ok = ok and not missed
+    return ok, needed_total, missed_total
+
+
+def run_task(root: Path, task: FixTask, settings: Settings, state: Path) -> dict[str, Any]:
+    git(root, "checkout", "-q", "-f", "--detach", task.parent)
+    git(root, "clean", "-q", "-fdx")
+    started = time.perf_counter()
+    context, _warnings = build_context(
+        root,
+        task_from_prompt(task.message),
+        map_tokens=settings.map_tokens,
+        context_tokens=settings.context_tokens,
+        state_dir=state,
+        max_file_size=settings.max_file_size,
+    )
+    seconds = time.perf_counter() - started
+    shown = shown_lines(context, root)
+    ok, needed, missed = covered(task, shown)
+    ranked = list(context.ranked_paths)
+    return {
+        "repo": task.repo,
+        "sha": task.sha[:12],
+        "ok": ok,
+        "needed": needed,
+        "missed": missed,
+        "files": task.files,
+        "file_ranks": [ranked.index(p) + 1 if p in ranked else None for p in task.files],
+        "shown_files": [f.path for f in context.files],
+        "title": task.message.splitlines()[0][:70],
+        "seconds": round(seconds, 2),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--limit", type=int, default=40, help="fixes per repository")
+    parser.add_argument("--split", choices=("dev", "held-out", "all"), default="all")
+    parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "swc-bench")
+    parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
+    parser.add_argument("--verbose", "-v", action="store_true", help="one line per task")
+    args = parser.parse_args()
+
+    settings = Settings()
+    splits = SPLITS if args.split == "all" else {args.split: SPLITS[args.split]}
+    args.cache.mkdir(parents=True, exist_ok=True)
+    results: dict[str, list[dict[str, Any]]] = {}
+    print(
+        f"budgets: map_tokens={settings.map_tokens} context_tokens={settings.context_tokens}",
+        file=sys.stderr,
+    )
+    for split, names in splits.items():
+        results[split] = []
+        for name in names:
+            root = clone(name, args.cache)
+            tasks, skipped = fix_tasks(root, name, args.limit)
+            print(f"{name}: {len(tasks)} fixes; skipped {skipped}", file=sys.stderr)
+            with tempfile.TemporaryDirectory() as state:
+                for task in tasks:
+                    row = run_task(root, task, settings, Path(state))
+                    results[split].append(row)
+                    if args.verbose:
+                        print(_line(row), file=sys.stderr)
+            git(root, "checkout", "-q", "-f", "--detach", "origin/HEAD")
+    summary = {split: _share(rows) for split, rows in results.items()}
+    if args.json:
+        print(json.dumps({"summary": summary, "tasks": results}, indent=2))
+        return
+    for split, (hits, total) in summary.items():
+        names = ", ".join(splits[split])
+        share = 100.0 * hits / total if total else 0.0
+        print(
+            f"{split:9s} ({names}): changed lines in context for {hits}/{total} fixes "
+            f"({share:.0f} %)"
+        )
+    every = [row for rows in results.values() for row in rows]
+    hits, total = _share(every)
+    print(
+        f"all: {hits}/{total} ({100.0 * hits / max(1, total):.0f} %); "
+        f"mean {sum(r['seconds'] for r in every) / max(1, total):.2f} s per context"
+    )
+
+
+def _share(rows: list[dict[str, Any]]) -> tuple[int, int]:
+    return sum(1 for r in rows if r["ok"]), len(rows)
+
+
+def _line(row: dict[str, Any]) -> str:
+    mark = "ok  " if row["ok"] else "MISS"
+    ranks = ",".join(str(r) for r in row["file_ranks"])
+    return (
+        f"{mark} {row['repo']:12s} {row['sha']} missed {row['missed']:3d}/{row['needed']:3d}"
+        f" rank {ranks:6s} {row['title']}"
+    )
+
+
+if __name__ == "__main__":
+    main()
