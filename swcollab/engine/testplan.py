@@ -36,6 +36,7 @@ REASON_PASSES = "passes on the unpatched code, so it proves nothing"
 REASON_BROKEN = "syntax or import error in the test itself"
 REASON_SKIPPED = "skipped on the unpatched code"
 REASON_NO_TESTS = "the answer held no test that could be run"
+REASON_NO_RESULT = "yielded no per-test result, so it cannot judge"
 
 _BROKEN_MARKERS = ("SyntaxError", "IndentationError", "ModuleNotFoundError", "NameError: name")
 _MISSING_NAME = re.compile(r"cannot import name '(\w+)'|has no attribute '(\w+)'")
@@ -173,15 +174,24 @@ def parse_test_answer(answer: str) -> str | None:
 
 
 def classify_base_run(
-    run: TestRun, path: str, task_text: str
+    run: TestRun, path: str, task_text: str, command: TestCommand | None = None
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """Split a generated test file's results on the base into kept ids and discards."""
+    """Split a generated test file's results on the base into kept ids and discards.
+
+    A file that yields no per-test result (pytest), or whose runner ran no test, is
+    discarded with the cause: it cannot tell a good patch from a bad one."""
+    from ..sandbox.diagnose import cannot_run
+
     if path in run.collection_errors():
         return [], [(path, REASON_BROKEN)]
     mine = [r for r in run.results if r.file == path or r.test_id.startswith(path + "::")]
     if not run.results:
         if run.timed_out:
             return [], [(path, "timed out on the unpatched code")]
+        problem = cannot_run(run, command) if command is not None else None
+        if problem is not None or (command is not None and command.is_pytest):
+            cause = problem.line() if problem is not None else "no test in the report"
+            return [], [(path, f"{REASON_NO_RESULT}: {cause}")]
         return ([path], []) if run.exit_code not in (0, None) else ([], [(path, REASON_PASSES)])
     if not mine:
         return [], [(path, REASON_NO_TESTS)]

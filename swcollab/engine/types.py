@@ -160,3 +160,4 @@ class RunResult:
     brief: str | None = None  # which brief the weak tier saw
     diff: str = ""  # the branch's diff against its base, byte for byte
     sandbox: dict[str, Any] = field(default_factory=dict)  # where model-written code ran
+    interpreter: dict[str, Any] = field(default_factory=dict)  # the Python tests ran with

@@ -100,7 +100,12 @@ def _run_once(root: Path, command: TestCommand, chosen: Sequence[str], timeout: 
         (run_dir / "out").mkdir()
         junit = run_dir / "out" / "junit.xml" if command.is_pytest else None
         argv = command_argv(command, chosen, root, junit)
-        env = run_env(root)
+        env = run_env(root, command)
+        if sandbox is None:
+            # No private /tmp without the sandbox: a temp directory of the run's own, so
+            # runs side by side (swc eval -j N) never share a file a test puts there
+            (run_dir / "tmp").mkdir()
+            env.update({name: str(run_dir / "tmp") for name in ("TMPDIR", "TMP", "TEMP")})
         if shutil.which(argv[0], path=env.get("PATH")) is None:
             # 127, as a shell says "command not found"
             output = f"[swc: cannot run {argv[0]}: {os.strerror(errno.ENOENT)}]\n"
@@ -236,18 +241,33 @@ def _cargo_targets(chosen: list[str]) -> list[str]:
     return targets + (["--", *filters] if filters else [])
 
 
-def run_env(root: Path) -> dict[str, str]:
-    """The scrubbed environment, plus: no bytecode files, and the worktree's code first.
+def run_env(root: Path, command: TestCommand | None = None) -> dict[str, str]:
+    """The scrubbed environment, plus: no bytecode files, the project's environment, and
+    the worktree's code first.
 
-    The worktree (and its ``src/``) goes first on PYTHONPATH so a project installed in
-    editable mode from the user's checkout is imported from the patched worktree instead.
+    The project's virtualenv (``command.python_env``) is on PATH first, as if activated.
+    The worktree (its ``src/``, and the directories an editable install of the user's
+    checkout points at, mapped to the worktree) goes first on PYTHONPATH, so the patched
+    code is imported, never the checkout's.
     """
     env = scrubbed_env()
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    python_env = command.python_env if command is not None else None
     first = [str(root / "src")] if (root / "src").is_dir() else []
     first.append(str(root))
+    after: list[str] = []
+    if python_env is not None:
+        if python_env.prefix:
+            prefix = Path(python_env.prefix)
+            bin_dir = prefix / ("Scripts" if (prefix / "Scripts").is_dir() else "bin")
+            env["PATH"] = os.pathsep.join([str(bin_dir), *env.get("PATH", "").split(os.pathsep)])
+            if (prefix / "pyvenv.cfg").is_file():
+                env["VIRTUAL_ENV"] = str(prefix)
+            env.pop("PYTHONHOME", None)
+        first += [str(root / rel) for rel in python_env.editable_paths]
+        after += list(python_env.extra_paths)
     rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(first + rest)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(first + after + rest))
     return env
 
 
