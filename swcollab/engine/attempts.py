@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
+from .testchange import allowed_for, review_test_edits
 from .testplan import TestPlan
 from .types import Attempt, Context, Event, EventSink, TierPlan
 
@@ -47,15 +48,18 @@ def patch_messages(
     previous: Previous | None = None,
     prompts_dir: str | None = None,
     small: bool = False,
+    tier: str = "",
 ) -> list[dict[str, str]]:
     template = "patch_whole" if edit_format == "whole" else "patch_search_replace"
     tests = [
         {"path": g.path, "language": g.language, "text": g.text}
         for g in plan.generated if g.kept_ids
     ]
+    # only a tier that may change tests is told how (a tiny model is never)
+    may_change = bool(tier) and allowed_for(plan.test_change_mode, tier) and not small
     return chat(template, prompts_dir=prompts_dir, small=small, guidance=guidance,
                 guidance_title=guidance_title, previous=previous, tests=tests,
-                **context_vars(context, task_text))
+                test_changes_allowed=may_change, **context_vars(context, task_text))
 
 
 def run_candidate(
@@ -112,16 +116,21 @@ def run_candidate(
                               result.diff, (), False,
                               clip_output(feedback or "no usable edit", FAILURE_CHARS))
             return attempt, worktree
-        protected = [*plan.user_tests_files(), *plan.existing_files,
-                     *(g.path for g in plan.generated)]
-        # A patch may not edit the tests that judge it: they go back as on the base.
-        restore_paths(worktree.path, "HEAD", protected)
+        # A patch may not edit the tests that judge it (nor the test configuration):
+        # they go back as on the base, unless it declared the change and may make it.
+        kept, reverted, restore = review_test_edits(
+            worktree.path, worktree.changed_files(), reply.text, files, tier.tier,
+            plan.rules())
+        restore_paths(worktree.path, "HEAD", restore)
+        if reverted:
+            on_event(Event("draft", f"candidate {index}: " + "; ".join(reverted)[:300],
+                           tier.tier, {"candidate": index, "reverted": reverted}))
         diff = worktree.diff()
         changed = tuple(worktree.changed_files())
         if not diff.strip():
-            attempt = Attempt(tier.tier, index, tier.model, False,
-                              "the change only touched the tests that judge it", "", (), False,
-                              "the change only touched the tests that judge it")
+            why = "the change only touched the tests that judge it"
+            attempt = Attempt(tier.tier, index, tier.model, False, why, "", (), False,
+                              "; ".join([why, *reverted]), reverted_tests=tuple(reverted))
             return attempt, worktree
         worktree.reset()
         problem = apply_patch(worktree.path, diff)
@@ -133,11 +142,13 @@ def run_candidate(
         on_event(Event("test", f"candidate {index}: running tests", tier.tier,
                        {"candidate": index}))
         run = run_tests(worktree.path, plan.command, timeout=plan.timeout,
-                        selection=plan.selection(), isolation=plan.isolation)
-        outcomes, accepted = plan.evaluate(run)
+                        selection=plan.selection(kept), isolation=plan.isolation)
+        outcomes, accepted = plan.evaluate(run, kept)
         failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
+        if reverted and not accepted:
+            failure = "\n".join(reverted) + "\n" + failure
         attempt = Attempt(tier.tier, index, tier.model, True, "", diff, outcomes, accepted,
-                          failure, changed)
+                          failure, changed, tuple(kept), tuple(reverted))
         return attempt, worktree
     except BaseException:
         worktree.remove()

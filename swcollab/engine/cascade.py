@@ -186,7 +186,8 @@ def _execute(run: _Run) -> None:
         )
         run.result.warnings.extend(warnings)
         plan = TestPlan(command, settings.test_timeout, isolation,
-                        user_tests=request.task.user_tests)
+                        user_tests=request.task.user_tests,
+                        test_change_mode=settings.test_changes, base_root=base.path)
         run.result.generated_tests = plan.generated
         run.result.discarded_tests = plan.discarded
         # before the first model call: tests that cannot run here must not cost anything
@@ -342,7 +343,7 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
         edit_format=tier.edit_format, context=context, task_text=run.request.task.text,
         plan=plan, guidance=guidance if tier.tier == "weak" else "",
         guidance_title=guidance_title, previous=previous, prompts_dir=run.prompts_dir,
-        small=run.small[tier.tier],
+        small=run.small[tier.tier], tier=tier.tier,
     )
     temperature = settings.tier(tier.tier).temperature if tier.candidates > 1 else 0.0
     attempt, worktree = run_candidate(

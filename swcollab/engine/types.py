@@ -20,6 +20,7 @@ VERDICT_ERROR = "error"
 KIND_REPRO = "repro"
 KIND_USER = "user"
 KIND_EXISTING = "existing"
+KIND_CHANGED = "changed"  # an existing test the candidate changed (TEST CHANGE)
 
 
 @dataclass(frozen=True)
@@ -84,9 +85,28 @@ class DiscardedTest:
 @dataclass(frozen=True)
 class TestOutcome:
     test_id: str
-    kind: str  # repro | user | existing
+    kind: str  # repro | user | existing | changed
     status: str  # passed | failed | error | skipped | missing
     required: bool  # repro and user tests must pass; existing only if they passed on base
+
+
+@dataclass(frozen=True)
+class TestChange:
+    """An existing test a candidate changed, declared with ``TEST CHANGE: reason``.
+
+    ``test`` is the test's id (``path::Class::test``), or the path when the file changed
+    as a whole (configuration, a non-Python test file); ``old``/``new`` are the assertion
+    lines it lost and gained, for a reviewer."""
+
+    __test__ = False
+
+    path: str
+    test: str
+    kind: str  # modified | added | removed | config
+    reason: str
+    tier: str
+    old: tuple[str, ...] = ()
+    new: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -101,6 +121,8 @@ class Attempt:
     accepted: bool
     failure: str  # clipped test output or the edit error, for the next tier
     changed_files: tuple[str, ...] = ()
+    test_changes: tuple[TestChange, ...] = ()  # declared, allowed and kept
+    reverted_tests: tuple[str, ...] = ()  # test edits put back, each with why
 
     @property
     def passed(self) -> int:
