@@ -10,7 +10,7 @@ from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
 from .testchange import allowed_for, review_test_edits
 from .testplan import TestPlan
-from .types import Attempt, Context, Event, EventSink, TierPlan
+from .types import KIND_CHANGED, Attempt, Context, Event, EventSink, TestChange, TierPlan
 
 if TYPE_CHECKING:
     from ..models import ModelClient
@@ -145,6 +145,9 @@ def run_candidate(
                         selection=plan.selection(kept), isolation=plan.isolation)
         outcomes, accepted = plan.evaluate(run, kept)
         failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
+        if accepted and any(c.kind == "config" for c in kept):
+            failure = _judged_with_base_config(worktree.path, plan, kept)
+            accepted = not failure
         if reverted and not accepted:
             failure = "\n".join(reverted) + "\n" + failure
         attempt = Attempt(tier.tier, index, tier.model, True, "", diff, outcomes, accepted,
@@ -153,6 +156,24 @@ def run_candidate(
     except BaseException:
         worktree.remove()
         raise
+
+
+def _judged_with_base_config(root: Path, plan: TestPlan, kept: list[TestChange]) -> str:
+    """A candidate that changes how tests run (conftest, pytest configuration) must pass
+    every test but the ones it changed with the base's configuration too, so the new
+    configuration cannot be what makes them pass. "" when it does, else why not."""
+    from ..sandbox import clip_output, run_tests
+
+    restore_paths(root, "HEAD", [c.path for c in kept if c.kind == "config"])
+    run = run_tests(root, plan.command, timeout=plan.timeout, selection=plan.selection(kept),
+                    isolation=plan.isolation)
+    outcomes, _accepted = plan.evaluate(run, kept)
+    failing = [o.test_id for o in outcomes
+               if o.required and o.kind != KIND_CHANGED and o.status != "passed"]
+    if not failing:
+        return ""
+    return ("with the base's test configuration (the candidate changed it), these tests do "
+            f"not pass: {', '.join(failing[:5])}\n" + clip_output(run.output, FAILURE_CHARS))
 
 
 def _edit_summary(result: Any) -> str:

@@ -199,14 +199,19 @@ def probe_argv(command: TestCommand) -> tuple[str, ...] | None:
 
 
 _COLLECTED = re.compile(r"(\d+) tests? collected|collected (\d+) items?")
+_PER_FILE = re.compile(r"^\S+\.py: (\d+)$", re.M)
 
 
-def collected_count(output: str) -> int | None:
-    """How many tests a ``--collect-only`` run found, from its summary (None: not said)."""
+def collected_count(output: str) -> int:
+    """How many tests a ``--collect-only`` run found. pytest says it in a summary, or (at
+    ``-q``) lists each id, or (at ``-qq`` and below) each file with its count; none of
+    those means none was collected."""
     if re.search(r"\bno tests (collected|ran)\b", output):
         return 0
     counts = [int(a or b) for a, b in _COLLECTED.findall(output)]
     if counts:
         return counts[-1]
-    ids = [line for line in output.splitlines() if "::" in line and not line.startswith(" ")]
-    return len(ids) if ids else None
+    per_file = [int(n) for n in _PER_FILE.findall(output)]
+    if per_file:
+        return sum(per_file)
+    return sum(1 for line in output.splitlines() if "::" in line and not line.startswith(" "))
