@@ -44,8 +44,9 @@ _NOT_FOUND_NOTE = re.compile(r"^\[swc: not found, left out of the run: (.+)\]$",
 _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 
-def run_baseline(plan: TestPlan, base_root: Path, ranked_paths: Sequence[str],
-                 on_event: EventSink) -> list[str]:
+def run_baseline(
+    plan: TestPlan, base_root: Path, ranked_paths: Sequence[str], on_event: EventSink
+) -> list[str]:
     """Fill ``plan``'s existing tests and what passes on the base; returns warnings.
 
     Raises ``TestsCannotRun`` when the tests cannot run here, ``UsageError`` when a test
@@ -54,7 +55,8 @@ def run_baseline(plan: TestPlan, base_root: Path, ranked_paths: Sequence[str],
     from ..sandbox import run_tests
 
     plan.existing_files = tuple(
-        f for f in select_existing_tests(base_root, ranked_paths)
+        f
+        for f in select_existing_tests(base_root, ranked_paths)
         if f not in plan.user_tests_files()
     )
     selection = [*plan.user_tests, *plan.existing_files]
@@ -63,8 +65,13 @@ def run_baseline(plan: TestPlan, base_root: Path, ranked_paths: Sequence[str],
         return _probe(plan, base_root)
     on_event(Event("baseline", f"running {len(selection)} test target(s) on the base"))
     try:
-        base_run = run_tests(base_root, plan.command, timeout=plan.timeout,
-                             selection=selection, isolation=plan.isolation)
+        base_run = run_tests(
+            base_root,
+            plan.command,
+            timeout=plan.timeout,
+            selection=selection,
+            isolation=plan.isolation,
+        )
     finally:
         reset_worktree(base_root)  # what the run wrote must not change what later runs see
     warnings = _check_base_run(plan, base_run, base_root)
@@ -84,9 +91,11 @@ def _check_base_run(plan: TestPlan, run: TestRun, root: Path) -> list[str]:
     _check_user_tests_exist(plan, run)
     problem = cannot_run(run, plan.command)
     if problem is not None and problem.kind == KIND_NO_TESTS and plan.user_tests:
-        raise UsageError(f"the tests you named ({', '.join(plan.user_tests)}) hold no test "
-                         "the test command collects",
-                         hint="Name a test file or test id the test command runs.")
+        raise UsageError(
+            f"the tests you named ({', '.join(plan.user_tests)}) hold no test "
+            "the test command collects",
+            hint="Name a test file or test id the test command runs.",
+        )
     if problem is not None and problem.kind != KIND_NO_TESTS:
         raise cannot_run_error(problem, plan.command, plan.timeout)
     failures = collection_failures(run, [*plan.user_tests, *plan.existing_files])
@@ -104,21 +113,27 @@ def _check_base_run(plan: TestPlan, run: TestRun, root: Path) -> list[str]:
         return []
     left = {place for place, _ in broken}
     plan.existing_files = tuple(
-        f for f in plan.existing_files
-        if f not in left and not any(f.startswith(p.rstrip("/") + "/") for p in left))
-    return ["existing tests that cannot be collected on the base are not guarded: "
-            + "; ".join(f"{place}: {error_line(message)}" for place, message in broken[:3])]
+        f
+        for f in plan.existing_files
+        if f not in left and not any(f.startswith(p.rstrip("/") + "/") for p in left)
+    )
+    return [
+        "existing tests that cannot be collected on the base are not guarded: "
+        + "; ".join(f"{place}: {error_line(message)}" for place, message in broken[:3])
+    ]
 
 
 def _check_user_tests_exist(plan: TestPlan, run: TestRun) -> None:
-    missing = {item.strip() for note in _NOT_FOUND_NOTE.findall(run.output)
-               for item in note.split(", ")}
+    missing = {
+        item.strip() for note in _NOT_FOUND_NOTE.findall(run.output) for item in note.split(", ")
+    }
     unknown = [t for t in plan.user_tests if t in missing]
     if unknown:
         raise UsageError(
             f"the test {unknown[0]} was not found by the test command "
             f"({shlex.join(plan.command.argv)})",
-            hint="Name an existing test file or test id (pytest: path/to/test_x.py::test_name).")
+            hint="Name an existing test file or test id (pytest: path/to/test_x.py::test_name).",
+        )
 
 
 def environment_failure(failures: list[tuple[str, str]], root: Path) -> CannotRun | None:
@@ -132,15 +147,21 @@ def environment_failure(failures: list[tuple[str, str]], root: Path) -> CannotRu
     for place, message in failures:
         module = missing_module(message)
         if module and is_dependency(module, root, tracked):
-            return CannotRun(KIND_COLLECTION, f"ModuleNotFoundError: No module named '{module}'",
-                             where=f"collecting {place}", module=module)
+            return CannotRun(
+                KIND_COLLECTION,
+                f"ModuleNotFoundError: No module named '{module}'",
+                where=f"collecting {place}",
+                module=module,
+            )
         mismatch = _CANNOT_IMPORT.search(message)
         if mismatch and is_dependency(mismatch.group(2), root, tracked):
             return CannotRun(
                 KIND_COLLECTION,
                 f"ImportError: cannot import name '{mismatch.group(1)}' from "
                 f"'{mismatch.group(2)}' (an installed version this code does not work with?)",
-                where=f"collecting {place}", module=mismatch.group(2))
+                where=f"collecting {place}",
+                module=mismatch.group(2),
+            )
     return None
 
 
@@ -154,8 +175,7 @@ def _probe(plan: TestPlan, root: Path) -> list[str]:
     if argv is None:
         missing = program_missing(plan.command, root)
         if missing:
-            raise cannot_run_error(CannotRun(KIND_NOT_FOUND, missing), plan.command,
-                                   plan.timeout)
+            raise cannot_run_error(CannotRun(KIND_NOT_FOUND, missing), plan.command, plan.timeout)
         return []
     try:
         run = run_tests(root, probe_command, timeout=plan.timeout, isolation=plan.isolation)
@@ -169,15 +189,20 @@ def _probe(plan: TestPlan, root: Path) -> list[str]:
         return []
     if collected_count(run.output) == 0:
         first = environment_failure(failures, root) or CannotRun(
-            KIND_COLLECTION, error_line(failures[0][1]), where=f"collecting {failures[0][0]}",
-            module=missing_module(failures[0][1]))
+            KIND_COLLECTION,
+            error_line(failures[0][1]),
+            where=f"collecting {failures[0][0]}",
+            module=missing_module(failures[0][1]),
+        )
         raise cannot_run_error(first, plan.command, plan.timeout)
-    return [f"{len(failures)} test file(s) cannot be collected here: "
-            + "; ".join(f"{place}: {error_line(message)}" for place, message in failures[:3])]
+    return [
+        f"{len(failures)} test file(s) cannot be collected here: "
+        + "; ".join(f"{place}: {error_line(message)}" for place, message in failures[:3])
+    ]
 
 
 def program_missing(command: TestCommand, root: Path) -> str | None:
-    """"the test command cannot start: X not found" when its program is not there."""
+    """ "the test command cannot start: X not found" when its program is not there."""
     import shutil
 
     from ..sandbox.runner import run_env
@@ -188,26 +213,30 @@ def program_missing(command: TestCommand, root: Path) -> str | None:
     return None
 
 
-def cannot_run_error(problem: CannotRun, command: TestCommand, timeout: float
-                     ) -> TestsCannotRun:
+def cannot_run_error(problem: CannotRun, command: TestCommand, timeout: float) -> TestsCannotRun:
     """The exit-3 error for ``problem``: the cause, the command, the interpreter, the fix."""
-    parts = [f"the tests cannot run here, so no patch could be judged: {problem.line()}",
-             f"test command: {shlex.join(command.argv)} ({command.source})"]
+    parts = [
+        f"the tests cannot run here, so no patch could be judged: {problem.line()}",
+        f"test command: {shlex.join(command.argv)} ({command.source})",
+    ]
     if command.interpreter:
         parts.append(f"interpreter: {command.interpreter}")
     message = "; ".join(parts) + ". No model was called."
     return TestsCannotRun(message, hint=_hint(problem, command, timeout))
 
 
-_SET_TEST_CMD = ("or set test_cmd in .swc.toml (or --test-cmd) to a command that runs your "
-                 "tests, e.g. test_cmd = \".venv/bin/python -m pytest\" (a relative path is "
-                 "resolved against your checkout)")
+_SET_TEST_CMD = (
+    "or set test_cmd in .swc.toml (or --test-cmd) to a command that runs your "
+    'tests, e.g. test_cmd = ".venv/bin/python -m pytest" (a relative path is '
+    "resolved against your checkout)"
+)
 
 
 def _hint(problem: CannotRun, command: TestCommand, timeout: float) -> str:
     python = command.python_env.python if command.python_env is not None else None
-    elsewhere = ("create the project's environment at the checkout root (.venv/), "
-                 + _SET_TEST_CMD + ".")
+    elsewhere = (
+        "create the project's environment at the checkout root (.venv/), " + _SET_TEST_CMD + "."
+    )
     if problem.kind == KIND_TIMEOUT:
         return f"Raise test_timeout (now {timeout:g} s), " + _SET_TEST_CMD + "."
     if problem.kind == KIND_NOT_FOUND:
@@ -215,8 +244,10 @@ def _hint(problem: CannotRun, command: TestCommand, timeout: float) -> str:
     if problem.kind == KIND_NO_PYTEST and python:
         return f"Install pytest for {python} (`{python} -m pip install pytest`), or " + elsewhere
     if problem.module and python:
-        return (f"Install the package that provides '{problem.module}' (the project's test "
-                f"dependencies) for {python}, or " + elsewhere)
+        return (
+            f"Install the package that provides '{problem.module}' (the project's test "
+            f"dependencies) for {python}, or " + elsewhere
+        )
     if problem.kind == KIND_USAGE:
         return "Install the missing plugin for that interpreter, or " + elsewhere
     return "Run the test command in your checkout to see why, then fix it, " + _SET_TEST_CMD + "."

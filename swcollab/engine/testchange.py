@@ -127,8 +127,11 @@ def is_test_file(path: str) -> bool:
     """A test or a test runner's configuration (pyproject.toml and setup.cfg excepted:
     they count only when their pytest section changes, see ``runner_config_changed``)."""
     name = PurePosixPath(path).name
-    return (is_test_path(path) or name in RUNNER_CONFIG_FILES
-            or name.startswith(_RUNNER_CONFIG_PREFIXES))
+    return (
+        is_test_path(path)
+        or name in RUNNER_CONFIG_FILES
+        or name.startswith(_RUNNER_CONFIG_PREFIXES)
+    )
 
 
 def runner_config_changed(path: str, old: str, new: str) -> bool:
@@ -161,15 +164,19 @@ def _setup_cfg_pytest(text: str) -> object:
 
 def is_config(path: str) -> bool:
     name = PurePosixPath(path).name
-    return (name in RUNNER_CONFIG_FILES or name.startswith(_RUNNER_CONFIG_PREFIXES)
-            or name in _SHARED_CONFIG)
+    return (
+        name in RUNNER_CONFIG_FILES
+        or name.startswith(_RUNNER_CONFIG_PREFIXES)
+        or name in _SHARED_CONFIG
+    )
 
 
 # ---------------------------------------------------------------- what changed, test by test
 
 
-def test_changes(path: str, old: str | None, new: str | None, reason: str, tier: str
-                 ) -> list[TestChange]:
+def test_changes(
+    path: str, old: str | None, new: str | None, reason: str, tier: str
+) -> list[TestChange]:
     """The tests ``path`` changes from ``old`` to ``new`` (None: no such file), each with
     the assertion lines it loses and gains. Python test files are compared function by
     function; other files, and configuration, as a whole."""
@@ -212,10 +219,11 @@ def _tests_in(text: str) -> dict[str, str] | None:
         for node in body:
             if isinstance(node, ast.ClassDef):
                 visit(node.body, f"{prefix}{node.name}::")
-            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and \
-                    node.name.startswith("test"):
+            elif isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
+                "test"
+            ):
                 start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
-                found[prefix + node.name] = "\n".join(lines[start:node.end_lineno])
+                found[prefix + node.name] = "\n".join(lines[start : node.end_lineno])
 
     visit(tree.body, "")
     return found
@@ -232,8 +240,10 @@ def _changed_lines(old: str, new: str) -> tuple[tuple[str, ...], tuple[str, ...]
             lost.append(text)
         elif line.startswith("+ "):
             gained.append(text)
-    asserted = ([x for x in lost if _ASSERTISH.search(x)],
-                [x for x in gained if _ASSERTISH.search(x)])
+    asserted = (
+        [x for x in lost if _ASSERTISH.search(x)],
+        [x for x in gained if _ASSERTISH.search(x)],
+    )
     if asserted[0] or asserted[1]:
         lost, gained = asserted
     return tuple(lost[:MAX_LINES]), tuple(gained[:MAX_LINES])
@@ -246,9 +256,12 @@ def touches(changes: Sequence[TestChange], test_ids: Sequence[str]) -> list[str]
         for change in changes:
             whole = change.test == change.path
             file_only = "::" not in test_id
-            if (change.test == test_id or test_id.startswith(change.test + "[")
-                    or (whole and test_id.split("::")[0] == change.path)
-                    or (file_only and change.path == test_id)):
+            if (
+                change.test == test_id
+                or test_id.startswith(change.test + "[")
+                or (whole and test_id.split("::")[0] == change.path)
+                or (file_only and change.path == test_id)
+            ):
                 hit.append(test_id)
                 break
     return hit
@@ -286,9 +299,14 @@ class TestRules:
     can_judge: bool  # a reproduction test failing on the base exists
 
 
-def review_test_edits(root: Path, changed: Sequence[str], answer: str, files: Sequence[str],
-                      tier: str, rules: TestRules
-                      ) -> tuple[list[TestChange], list[str], list[str]]:
+def review_test_edits(
+    root: Path,
+    changed: Sequence[str],
+    answer: str,
+    files: Sequence[str],
+    tier: str,
+    rules: TestRules,
+) -> tuple[list[TestChange], list[str], list[str]]:
     """Sort a candidate's edits of test files: (kept changes, why each other edit is
     reverted, the paths to revert)."""
     found = declarations(answer, files)
@@ -299,9 +317,15 @@ def review_test_edits(root: Path, changed: Sequence[str], answer: str, files: Se
     for path in changed:
         old, new = base_text(root, path), read_text(root, path)
         shared = PurePosixPath(path).name in _SHARED_CONFIG and runner_config_changed(
-            path, old or "", new or "")
-        if not (is_test_file(path) or shared or path in rules.guarded or path in user_files
-                or path in rules.generated):
+            path, old or "", new or ""
+        )
+        if not (
+            is_test_file(path)
+            or shared
+            or path in rules.guarded
+            or path in user_files
+            or path in rules.generated
+        ):
             continue
         why = _refusal(path, declared_reason(path, found), tier, rules)
         if why is None:

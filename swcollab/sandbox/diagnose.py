@@ -99,31 +99,45 @@ def cannot_run(run: TestRun, command: TestCommand) -> CannotRun | None:
     if command.is_pytest:
         return None if run.results else _pytest_without_results(run)
     if ran_any_test(run.output, command.argv) is False and run.exit_code != 0:
-        return CannotRun(KIND_NO_RESULTS, "the test command ran no test: "
-                         + error_line(run.output), module=missing_module(run.output))
+        return CannotRun(
+            KIND_NO_RESULTS,
+            "the test command ran no test: " + error_line(run.output),
+            module=missing_module(run.output),
+        )
     return None
 
 
 def _pytest_without_results(run: TestRun) -> CannotRun:
     output = run.output
     if "No module named pytest" in output:
-        return CannotRun(KIND_NO_PYTEST, "pytest is not installed for this interpreter",
-                         module="pytest")
+        return CannotRun(
+            KIND_NO_PYTEST, "pytest is not installed for this interpreter", module="pytest"
+        )
     if run.exit_code == EXIT_NO_TESTS:
         return CannotRun(KIND_NO_TESTS, "pytest collected no test")
     conftest = re.search(r"ImportError while loading conftest '([^']+)'", output)
     if conftest:
-        return CannotRun(KIND_CONFTEST, error_line(output),
-                         where=f"loading {conftest.group(1)}", module=missing_module(output))
+        return CannotRun(
+            KIND_CONFTEST,
+            error_line(output),
+            where=f"loading {conftest.group(1)}",
+            module=missing_module(output),
+        )
     unknown = _UNRECOGNIZED.search(output)
     if unknown:
         options = unknown.group(1).strip()
-        plugins = sorted({plugin for option, plugin in PLUGIN_OPTIONS.items()
-                          if plugin and re.search(rf"(^|\s){re.escape(option)}\b", options)})
+        plugins = sorted(
+            {
+                plugin
+                for option, plugin in PLUGIN_OPTIONS.items()
+                if plugin and re.search(rf"(^|\s){re.escape(option)}\b", options)
+            }
+        )
         needs = f" (a plugin missing here? {', '.join(plugins)})" if plugins else ""
         return CannotRun(KIND_USAGE, f"pytest does not know the option(s) {options}{needs}")
-    return CannotRun(KIND_NO_RESULTS, "no per-test result: " + error_line(output),
-                     module=missing_module(output))
+    return CannotRun(
+        KIND_NO_RESULTS, "no per-test result: " + error_line(output), module=missing_module(output)
+    )
 
 
 def collection_failures(run: TestRun, files: Iterable[str]) -> list[tuple[str, str]]:
@@ -134,8 +148,7 @@ def collection_failures(run: TestRun, files: Iterable[str]) -> list[tuple[str, s
         if not result.is_collection_error:
             continue
         place = result.file or result.test_id
-        if not wanted or any(w == place or w.startswith(place.rstrip("/") + "/")
-                             for w in wanted):
+        if not wanted or any(w == place or w.startswith(place.rstrip("/") + "/") for w in wanted):
             hits.append((place, result.message))
     return hits
 
@@ -153,11 +166,13 @@ def is_dependency(module: str, root: Path, tracked: Iterable[str]) -> bool:
 
 # Signs in a runner's output that at least one test ran (passing or failing).
 _RAN = {
-    "go": re.compile(r"^(=== RUN|--- (PASS|FAIL|SKIP)|ok\s+\S+|PASS$|FAIL\s+\S+\s+[\d.]+s$)",
-                     re.M),
+    "go": re.compile(r"^(=== RUN|--- (PASS|FAIL|SKIP)|ok\s+\S+|PASS$|FAIL\s+\S+\s+[\d.]+s$)", re.M),
     "cargo": re.compile(r"^(running \d+ tests?$|test result: )", re.M),
-    "js": re.compile(r"(^\s*Tests?:\s+\d|Test Files\s+\d|\d+ (passing|failing)\b|"
-                     r"^# (tests|pass|fail) \d+|^. tests \d+|^(not )?ok \d+ )", re.M),
+    "js": re.compile(
+        r"(^\s*Tests?:\s+\d|Test Files\s+\d|\d+ (passing|failing)\b|"
+        r"^# (tests|pass|fail) \d+|^. tests \d+|^(not )?ok \d+ )",
+        re.M,
+    ),
 }
 
 

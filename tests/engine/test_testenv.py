@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.conftest import GOOD_PATCH, GOOD_TEST, git
+from engine.conftest import GOOD_TEST, git
 from swcollab.cli import cli
 from tests.fakes.venv import make_venv
 
@@ -21,8 +21,11 @@ PROMPT = "add(2, 3) returns -1 instead of 5: the sum is wrong"
 
 
 def fix(project: Path, *args: str, prompt: str = PROMPT) -> tuple[int, dict, str]:
-    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--prompt", prompt,
-                                      "--json", *args], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["--repo", str(project), "fix", "--prompt", prompt, "--json", *args],
+        catch_exceptions=False,
+    )
     document = json.loads(result.stdout) if result.stdout.strip() else {}
     return result.exit_code, document, result.stderr
 
@@ -42,8 +45,11 @@ def detect_test_command(project: Path) -> None:
 
 
 def swc_branches(project: Path) -> list[str]:
-    return [b for b in git(project, "branch", "--format=%(refname:short)").split()
-            if b.startswith("swc")]
+    return [
+        b
+        for b in git(project, "branch", "--format=%(refname:short)").split()
+        if b.startswith("swc")
+    ]
 
 
 def last_run(project: Path) -> sqlite3.Row:
@@ -55,8 +61,7 @@ def last_run(project: Path) -> sqlite3.Row:
 # ----------------------------------------------------- tests that cannot run: exit 3, no spend
 
 
-def test_a_missing_dependency_is_exit_3_naming_it_before_any_model_call(project, models,
-                                                                      fake_llm):
+def test_a_missing_dependency_is_exit_3_naming_it_before_any_model_call(project, models, fake_llm):
     models()
     commit(project, {"calc/__init__.py": "import markupsafe_is_not_installed\n"})
     code, doc, err = fix(project)
@@ -71,13 +76,16 @@ def test_a_missing_dependency_is_exit_3_naming_it_before_any_model_call(project,
     assert last_run(project)["verdict"] == "error"
 
 
-def test_with_no_existing_test_selected_the_command_is_still_probed(project, models,
-                                                                     fake_llm):
+def test_with_no_existing_test_selected_the_command_is_still_probed(project, models, fake_llm):
     models()
     git(project, "rm", "-q", "tests/test_ops.py")
-    commit(project, {"calc/__init__.py": "import yaml_is_not_installed\n",
-                     "tests/test_misc.py": "import calc\n\n\ndef test_loads():\n"
-                                           "    assert calc\n"})
+    commit(
+        project,
+        {
+            "calc/__init__.py": "import yaml_is_not_installed\n",
+            "tests/test_misc.py": "import calc\n\n\ndef test_loads():\n    assert calc\n",
+        },
+    )
     code, _doc, err = fix(project)
     assert code == 3, err
     assert "No module named 'yaml_is_not_installed'" in err
@@ -108,8 +116,10 @@ def test_a_test_command_that_does_not_exist(project, models, fake_llm):
 
 def test_go_without_go_installed(project, models, fake_llm, monkeypatch):
     models()
-    commit(project, {"go.mod": "module example.com/calc\n\ngo 1.21\n",
-                     "calc_test.go": "package calc\n"})
+    commit(
+        project,
+        {"go.mod": "module example.com/calc\n\ngo 1.21\n", "calc_test.go": "package calc\n"},
+    )
     monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no go here, whatever the machine has
     code, _doc, err = fix(project, "--test-cmd", "go test ./...")
     assert code == 3, err
@@ -120,13 +130,13 @@ def test_go_without_go_installed(project, models, fake_llm, monkeypatch):
 # ------------------------------------------------------------ the project's own environment
 
 
-VENV_ONLY_TEST = '''import projdep
+VENV_ONLY_TEST = """import projdep
 from calc.ops import mul
 
 
 def test_mul():
     assert mul(2, 3) == projdep.SIX
-'''
+"""
 
 
 def test_a_dot_venv_at_the_root_needs_no_test_cmd(project, models):
@@ -140,8 +150,10 @@ def test_a_dot_venv_at_the_root_needs_no_test_cmd(project, models):
     assert doc["tests"]["interpreter"]["python"] == str(python)
     assert doc["tests"]["interpreter"]["reason"] == "found .venv/ at the checkout root"
     assert doc["tests"]["command"].startswith(f"{python} -m pytest")
-    assert f"Test interpreter: `{python}` (found .venv/ at the checkout root)" in \
-        doc["report_markdown"]
+    assert (
+        f"Test interpreter: `{python}` (found .venv/ at the checkout root)"
+        in doc["report_markdown"]
+    )
     # the untracked .swc.toml is swc's own file, not "your uncommitted changes"
     assert not [w for w in doc["warnings"] if "uncommitted" in w]
     # the guarded existing test ran with the venv and passed on the base
@@ -166,12 +178,12 @@ def test_without_the_project_environment_the_fallback_is_said(project, models):
     assert any("swc's own interpreter" in w for w in doc["warnings"])
 
 
-EXITING_TEST = '''```python
+EXITING_TEST = """```python
 import os
 
 os._exit(3)
 ```
-'''
+"""
 
 
 def test_a_generated_test_with_no_per_test_result_is_discarded(project, models):
@@ -187,14 +199,14 @@ def test_a_generated_test_with_no_per_test_result_is_discarded(project, models):
 
 # --------------------------------------------------------- fixes that change tested behaviour
 
-GREET = '''def greet(name):
+GREET = """def greet(name):
     return "Hello " + name
 
 
 def shout(text):
     return text.upper()
-'''
-GREET_TESTS = '''from greet.core import greet, shout
+"""
+GREET_TESTS = """from greet.core import greet, shout
 
 
 def test_greet():
@@ -203,9 +215,9 @@ def test_greet():
 
 def test_shout():
     assert shout("hi") == "HI"
-'''
+"""
 GREET_TASK = 'greet() must end with an exclamation mark: greet("Ann") should be "Hello Ann!"'
-GREET_REPRO = '''tests/test_swc_greet.py
+GREET_REPRO = """tests/test_swc_greet.py
 ```python
 from greet.core import greet
 
@@ -213,8 +225,8 @@ from greet.core import greet
 def test_greet_exclaims():
     assert greet("Ann") == "Hello Ann!"
 ```
-'''
-CODE_BLOCK = '''greet/core.py
+"""
+CODE_BLOCK = """greet/core.py
 ```python
 <<<<<<< SEARCH
     return "Hello " + name
@@ -222,8 +234,8 @@ CODE_BLOCK = '''greet/core.py
     return "Hello " + name + "!"
 >>>>>>> REPLACE
 ```
-'''
-TEST_BLOCK = '''tests/test_greet.py
+"""
+TEST_BLOCK = """tests/test_greet.py
 ```python
 <<<<<<< SEARCH
     assert greet("Bob") == "Hello Bob"
@@ -231,11 +243,12 @@ TEST_BLOCK = '''tests/test_greet.py
     assert greet("Bob") == "Hello Bob!"
 >>>>>>> REPLACE
 ```
-'''
-DECLARED = CODE_BLOCK + "\nTEST CHANGE: greet() now ends with an exclamation mark, as asked\n" \
-    + TEST_BLOCK
+"""
+DECLARED = (
+    CODE_BLOCK + "\nTEST CHANGE: greet() now ends with an exclamation mark, as asked\n" + TEST_BLOCK
+)
 UNDECLARED = CODE_BLOCK + "\n" + TEST_BLOCK
-RIGGED_CONFTEST = '''tests/conftest.py
+RIGGED_CONFTEST = """tests/conftest.py
 ```python
 <<<<<<< SEARCH
 =======
@@ -248,18 +261,19 @@ def pytest_runtest_makereport(item, call):
     outcome.get_result().outcome = "passed"
 >>>>>>> REPLACE
 ```
-'''
+"""
 WRONG_GREET = CODE_BLOCK.replace('name + "!"', 'name + "?"')
 
 
 def greet_project(project: Path) -> None:
     git(project, "rm", "-q", "-r", "calc", "tests")
-    commit(project, {"greet/__init__.py": "", "greet/core.py": GREET,
-                     "tests/test_greet.py": GREET_TESTS})
+    commit(
+        project,
+        {"greet/__init__.py": "", "greet/core.py": GREET, "tests/test_greet.py": GREET_TESTS},
+    )
 
 
-def test_a_fix_that_must_change_a_test_is_accepted_from_the_strong_tier(project, models,
-                                                                         fake_llm):
+def test_a_fix_that_must_change_a_test_is_accepted_from_the_strong_tier(project, models, fake_llm):
     greet_project(project)
     models(weak_tests=[GREET_REPRO], weak_patches=[DECLARED], strong_patches=[DECLARED])
     code, doc, err = fix(project, prompt=GREET_TASK)
@@ -269,14 +283,20 @@ def test_a_fix_that_must_change_a_test_is_accepted_from_the_strong_tier(project,
     # and the old test then failed its candidates
     weak = [a for a in doc["attempts"] if a["tier"] == "weak"]
     assert weak and all(not a["accepted"] for a in weak)
-    assert all("only the strong tier may change existing tests" in a["reverted_tests"][0]
-               for a in weak)
-    assert doc["test_changes"] == [{
-        "path": "tests/test_greet.py", "test": "tests/test_greet.py::test_greet",
-        "kind": "modified", "reason": "greet() now ends with an exclamation mark, as asked",
-        "tier": "strong", "old": ['assert greet("Bob") == "Hello Bob"'],
-        "new": ['assert greet("Bob") == "Hello Bob!"'],
-    }]
+    assert all(
+        "only the strong tier may change existing tests" in a["reverted_tests"][0] for a in weak
+    )
+    assert doc["test_changes"] == [
+        {
+            "path": "tests/test_greet.py",
+            "test": "tests/test_greet.py::test_greet",
+            "kind": "modified",
+            "reason": "greet() now ends with an exclamation mark, as asked",
+            "tier": "strong",
+            "old": ['assert greet("Bob") == "Hello Bob"'],
+            "new": ['assert greet("Bob") == "Hello Bob!"'],
+        }
+    ]
     # judged: the changed test, the rest of its file, and the reproduction test passed
     statuses = {t["test_id"]: (t["kind"], t["status"]) for t in doc["winner"]["tests"]}
     assert statuses["tests/test_greet.py::test_greet"][1] == "passed"
@@ -287,19 +307,24 @@ def test_a_fix_that_must_change_a_test_is_accepted_from_the_strong_tier(project,
     assert markdown.index("This fix changes 1 existing test(s)") < markdown.index("Verdict")
     assert '  - old: `assert greet("Bob") == "Hello Bob"`' in markdown
     message = git(project, "log", "-1", "--format=%B", doc["branch"])
-    assert ("Swc-Test-Change: tests/test_greet.py::test_greet (modified): greet() now ends "
-            "with an exclamation mark, as asked") in message
+    assert (
+        "Swc-Test-Change: tests/test_greet.py::test_greet (modified): greet() now ends "
+        "with an exclamation mark, as asked"
+    ) in message
     assert '  new: assert greet("Bob") == "Hello Bob!"' in message
-    trailers = git(project, "log", "-1", "--format=%(trailers:key=Swc-Test-Change)",
-                   doc["branch"])
+    trailers = git(project, "log", "-1", "--format=%(trailers:key=Swc-Test-Change)", doc["branch"])
     assert "tests/test_greet.py::test_greet" in trailers
     # the branch holds the changed test
-    assert 'greet("Bob") == "Hello Bob!"' in git(project, "show",
-                                                  f"{doc['branch']}:tests/test_greet.py")
+    assert 'greet("Bob") == "Hello Bob!"' in git(
+        project, "show", f"{doc['branch']}:tests/test_greet.py"
+    )
     # only the strong tier was told how to change a test
-    patch_prompts = {model: [p for p in fake_llm.prompts(model) if "SEARCH" in p
-                             and "reproduce the problem" not in p]
-                     for model in ("openai/weak-model", "openai/strong-model")}
+    patch_prompts = {
+        model: [
+            p for p in fake_llm.prompts(model) if "SEARCH" in p and "reproduce the problem" not in p
+        ]
+        for model in ("openai/weak-model", "openai/strong-model")
+    }
     assert all("TEST CHANGE:" not in p for p in patch_prompts["openai/weak-model"])
     assert all("TEST CHANGE:" in p for p in patch_prompts["openai/strong-model"])
 
@@ -329,10 +354,11 @@ def test_an_undeclared_test_change_is_reverted(project, models):
     models(weak_tests=[GREET_REPRO], weak_patches=[UNDECLARED], strong_patches=[UNDECLARED])
     code, doc, _err = fix(project, prompt=GREET_TASK)
     assert code == 1
-    assert all("only with a TEST CHANGE line" in a["reverted_tests"][0]
-               for a in doc["attempts"])
-    assert any("tests/test_greet.py::test_greet failed" in line
-               for line in doc["report_markdown"].splitlines())
+    assert all("only with a TEST CHANGE line" in a["reverted_tests"][0] for a in doc["attempts"])
+    assert any(
+        "tests/test_greet.py::test_greet failed" in line
+        for line in doc["report_markdown"].splitlines()
+    )
 
 
 def test_a_rigged_conftest_cannot_make_a_wrong_patch_pass(project, models):
@@ -340,8 +366,11 @@ def test_a_rigged_conftest_cannot_make_a_wrong_patch_pass(project, models):
     still pass with the base's configuration."""
     greet_project(project)
     declared = WRONG_GREET + "\nTEST CHANGE: report every test as passed\n" + RIGGED_CONFTEST
-    models(weak_tests=[GREET_REPRO], weak_patches=[WRONG_GREET + "\n" + RIGGED_CONFTEST],
-           strong_patches=[declared])
+    models(
+        weak_tests=[GREET_REPRO],
+        weak_patches=[WRONG_GREET + "\n" + RIGGED_CONFTEST],
+        strong_patches=[declared],
+    )
     code, doc, _err = fix(project, prompt=GREET_TASK)
     assert code == 1
     weak, strong = doc["attempts"][0], doc["attempts"][-1]
@@ -353,11 +382,15 @@ def test_a_rigged_conftest_cannot_make_a_wrong_patch_pass(project, models):
 def test_a_declared_change_to_a_test_the_user_named_is_refused(project, models):
     greet_project(project)
     models(weak_tests=[GREET_REPRO], weak_patches=[DECLARED], strong_patches=[DECLARED])
-    commit(project, {"tests/test_user.py": "from greet.core import greet\n\n\n"
-                                            "def test_user():\n"
-                                            "    assert greet('Z') == 'Hello Z!'\n"})
-    code, doc, _err = fix(project, "--tests", "tests/test_user.py::test_user",
-                          prompt=GREET_TASK)
+    commit(
+        project,
+        {
+            "tests/test_user.py": "from greet.core import greet\n\n\n"
+            "def test_user():\n"
+            "    assert greet('Z') == 'Hello Z!'\n"
+        },
+    )
+    code, doc, _err = fix(project, "--tests", "tests/test_user.py::test_user", prompt=GREET_TASK)
     # the code change alone passes the user's test; test_greet then regresses unless
     # changed, which the strong tier may do: the user's own test stays untouched
     assert code == 0

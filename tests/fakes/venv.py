@@ -19,15 +19,17 @@ def site_packages(prefix: Path) -> Path:
     return prefix / "lib" / f"python{VERSION}" / "site-packages"
 
 
-def make_venv(prefix: Path, *, with_pytest: bool = True,
-              modules: dict[str, str] | None = None) -> Path:
+def make_venv(
+    prefix: Path, *, with_pytest: bool = True, modules: dict[str, str] | None = None
+) -> Path:
     """A virtualenv at ``prefix``; returns its python. ``with_pytest``: it sees the
     packages of the interpreter running the tests (pytest among them) through a .pth."""
     base = base_python()
     (prefix / "bin").mkdir(parents=True)
     (prefix / "pyvenv.cfg").write_text(
         f"home = {base.parent}\ninclude-system-site-packages = false\n"
-        f"version = {sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}\n")
+        f"version = {sys.version_info[0]}.{sys.version_info[1]}.{sys.version_info[2]}\n"
+    )
     python = prefix / "bin" / "python"
     python.symlink_to(base)
     (prefix / "bin" / "python3").symlink_to("python")

@@ -19,8 +19,14 @@ from .helpers import git, write
 
 
 def project(root: Path, **extra: str) -> Path:
-    write(root, {"tests/test_it.py": "def test_it():\n    assert True\n",
-                 "pyproject.toml": '[project]\nname = "p"\nversion = "0"\n', **extra})
+    write(
+        root,
+        {
+            "tests/test_it.py": "def test_it():\n    assert True\n",
+            "pyproject.toml": '[project]\nname = "p"\nversion = "0"\n',
+            **extra,
+        },
+    )
     return root
 
 
@@ -52,8 +58,9 @@ def test_venv_and_uv_and_poetry_in_project(tmp_path: Path) -> None:
     found = find_python_env(root, {})
     assert found.kind == "uv" and found.reason == "found .venv/ at the checkout root (uv project)"
     custom = make_venv(tmp_path / "elsewhere")
-    assert find_python_env(root, {"UV_PROJECT_ENVIRONMENT": str(tmp_path / "elsewhere")}
-                           ).python == str(custom)
+    assert find_python_env(
+        root, {"UV_PROJECT_ENVIRONMENT": str(tmp_path / "elsewhere")}
+    ).python == str(custom)
 
 
 def test_a_broken_venv_is_skipped_with_a_note(tmp_path: Path) -> None:
@@ -72,19 +79,18 @@ def test_active_virtualenv_inside_and_outside_the_checkout(tmp_path: Path) -> No
     outside = make_venv(tmp_path / "wrapper" / "proj")
     make_venv(root / ".venv")
     # activated and inside the checkout: the user's choice, first
-    assert find_python_env(root, {"VIRTUAL_ENV": str(root / "envs" / "dev")}).python == str(
-        inside)
+    assert find_python_env(root, {"VIRTUAL_ENV": str(root / "envs" / "dev")}).python == str(inside)
     # activated elsewhere: the checkout's own .venv is more specific
     assert find_python_env(root, {"VIRTUAL_ENV": str(outside.parent.parent)}).python == str(
-        root / ".venv" / "bin" / "python")
+        root / ".venv" / "bin" / "python"
+    )
     (root / ".venv" / "bin" / "python").unlink()
     (root / ".venv" / "bin" / "python3").unlink()
     found = find_python_env(root, {"VIRTUAL_ENV": str(outside.parent.parent)})
     assert found.python == str(outside) and "VIRTUAL_ENV" in found.reason
 
 
-def test_poetry_and_hatch_environments_through_their_tools(tmp_path: Path,
-                                                           monkeypatch) -> None:
+def test_poetry_and_hatch_environments_through_their_tools(tmp_path: Path, monkeypatch) -> None:
     bin_dir = tmp_path / "bin"
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     poetry_env = tmp_path / "cache" / "pypoetry" / "virtualenvs" / "p-abc-py3"
@@ -96,10 +102,14 @@ def test_poetry_and_hatch_environments_through_their_tools(tmp_path: Path,
 
     hatch_env = tmp_path / "hatch" / "env" / "virtual" / "p" / "hatch-test.py3"
     make_venv(hatch_env)
-    tool(bin_dir, "hatch", f'[ "$*" = "env find hatch-test" ] && echo {hatch_env} && exit 0\n'
-                           "exit 1\n")
-    other = project(tmp_path / "h", **{"pyproject.toml": "[build-system]\n"
-                                        "requires = ['hatchling']\n"})
+    tool(
+        bin_dir,
+        "hatch",
+        f'[ "$*" = "env find hatch-test" ] && echo {hatch_env} && exit 0\nexit 1\n',
+    )
+    other = project(
+        tmp_path / "h", **{"pyproject.toml": "[build-system]\nrequires = ['hatchling']\n"}
+    )
     found = find_python_env(other, {})
     assert found.kind == "hatch" and found.prefix == str(hatch_env)
     assert "hatch-test" in found.reason
@@ -121,7 +131,8 @@ def test_pdm_tox_and_nox(tmp_path: Path) -> None:
     (pep582 / "__pypackages__" / VERSION / "lib").mkdir(parents=True)
     found = find_python_env(pep582, {})
     assert found.kind == "pdm" and found.extra_paths == (
-        str(pep582 / "__pypackages__" / VERSION / "lib"),)
+        str(pep582 / "__pypackages__" / VERSION / "lib"),
+    )
 
     tox = project(tmp_path / "tox", **{"tox.ini": "[tox]\nenvlist = py3, lint\n"})
     make_venv(tox / ".tox" / "py3")
@@ -149,8 +160,9 @@ def test_relative_program_in_test_cmd_resolves_against_the_checkout(tmp_path: Pa
     checkout = project(tmp_path / "checkout", **{"run-tests.sh": "#!/bin/sh\n"})
     worktree = project(tmp_path / "worktree", **{"run-tests.sh": "#!/bin/sh\n"})
     python = make_venv(checkout / ".venv")
-    command = detect_test_command(worktree, ".venv/bin/python -m pytest -q",
-                                  checkout=checkout, environ={})
+    command = detect_test_command(
+        worktree, ".venv/bin/python -m pytest -q", checkout=checkout, environ={}
+    )
     assert command is not None
     assert command.argv == (str(python), "-m", "pytest", "-q")
     assert command.python_env is not None and command.python_env.reason == "named in test_cmd"
@@ -165,9 +177,13 @@ def test_relative_program_in_test_cmd_resolves_against_the_checkout(tmp_path: Pa
 
 def test_the_run_uses_the_projects_venv_and_its_packages(tmp_path: Path) -> None:
     """A test needing a module only the project's .venv has passes with no test_cmd."""
-    checkout = project(tmp_path / "p", **{
-        "tests/test_it.py": "import sys\nimport projdep\n\n\ndef test_it():\n"
-                            "    assert projdep.VALUE == 42\n    print('PREFIX', sys.prefix)\n"})
+    checkout = project(
+        tmp_path / "p",
+        **{
+            "tests/test_it.py": "import sys\nimport projdep\n\n\ndef test_it():\n"
+            "    assert projdep.VALUE == 42\n    print('PREFIX', sys.prefix)\n"
+        },
+    )
     git(checkout, "init", "-q")
     make_venv(checkout / ".venv", modules={"projdep.py": "VALUE = 42\n"})
     command = detect_test_command(checkout, environ={})
@@ -184,9 +200,9 @@ LIB_LAYOUT = {
     "lib/calc/__init__.py": "",
     "lib/calc/ops.py": "def add(a, b):\n    return a - b\n",
     "setup.py": "from setuptools import setup\nsetup(name='calc', version='0', "
-                "packages=['calc'], package_dir={'': 'lib'})\n",
+    "packages=['calc'], package_dir={'': 'lib'})\n",
     "tests/test_ops.py": "import calc\nfrom calc.ops import add\n\n\ndef test_add():\n"
-                         "    print('IMPORTED', calc.__file__)\n    assert add(2, 3) == 5\n",
+    "    print('IMPORTED', calc.__file__)\n    assert add(2, 3) == 5\n",
 }
 
 
@@ -200,17 +216,32 @@ def test_a_real_editable_install_does_not_shadow_the_worktree(tmp_path: Path) ->
     base = Path(getattr(sys, "_base_executable", sys.executable))
     subprocess.run([str(base), "-m", "venv", str(checkout / ".venv")], check=True)
     venv_python = checkout / ".venv" / "bin" / "python"
-    pip = [str(venv_python), "-m", "pip", "install", "-q", "--no-index", "--no-deps",
-           "--no-build-isolation", "-e", str(checkout)]
+    pip = [
+        str(venv_python),
+        "-m",
+        "pip",
+        "install",
+        "-q",
+        "--no-index",
+        "--no-deps",
+        "--no-build-isolation",
+        "-e",
+        str(checkout),
+    ]
     installed = subprocess.run(pip, capture_output=True, text=True)
     if installed.returncode != 0:  # PEP 660 needs `wheel` with older setuptools: offline,
         # setuptools' own develop mode is the editable install there is
-        installed = subprocess.run([str(venv_python), "setup.py", "-q", "develop"],
-                                   cwd=checkout, capture_output=True, text=True)
+        installed = subprocess.run(
+            [str(venv_python), "setup.py", "-q", "develop"],
+            cwd=checkout,
+            capture_output=True,
+            text=True,
+        )
     if installed.returncode != 0:
         pytest.skip(f"no offline editable install here: {installed.stderr[-300:]}")
     (site_packages(checkout / ".venv") / "zz.pth").write_text(
-        "\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n")
+        "\n".join(p for p in sys.path if p.endswith("site-packages")) + "\n"
+    )
     assert "lib" in editable_paths(checkout / ".venv", checkout)
     worktree = tmp_path / "worktree"
     write(worktree, {**LIB_LAYOUT, "lib/calc/ops.py": "def add(a, b):\n    return a + b\n"})
@@ -218,12 +249,17 @@ def test_a_real_editable_install_does_not_shadow_the_worktree(tmp_path: Path) ->
     command = detect_test_command(worktree, checkout=checkout, environ={})
     assert command is not None and command.argv[0] == str(venv_python)
     for isolation in (Isolation(), Isolation(sandbox=False)):
-        run = run_tests(worktree, command, timeout=120, isolation=isolation, selection=[
-            "tests/test_ops.py"])
+        run = run_tests(
+            worktree, command, timeout=120, isolation=isolation, selection=["tests/test_ops.py"]
+        )
         assert run.status_of("tests/test_ops.py::test_add") == "passed", run.output
     # and the same environment in the checkout itself imports the checkout (unpatched)
-    run = run_tests(checkout, detect_test_command(checkout, environ={}), timeout=120,
-                    isolation=Isolation(sandbox=False))
+    run = run_tests(
+        checkout,
+        detect_test_command(checkout, environ={}),
+        timeout=120,
+        isolation=Isolation(sandbox=False),
+    )
     assert run.status_of("tests/test_ops.py::test_add") == "failed"
 
 
@@ -232,11 +268,13 @@ def test_editable_finders_and_pth_files_are_read(tmp_path: Path) -> None:
     prefix = tmp_path / "env"
     make_venv(prefix, with_pytest=False)
     site = site_packages(prefix)
-    (site / "__editable__.a-0.pth").write_text("import __editable___a_0_finder; "
-                                               "__editable___a_0_finder.install()\n")
+    (site / "__editable__.a-0.pth").write_text(
+        "import __editable___a_0_finder; __editable___a_0_finder.install()\n"
+    )
     (site / "__editable___a_0_finder.py").write_text(
         f"MAPPING: dict[str, str] = {{'a': '{checkout}/python/a', "
-        f"'ns.b': '{checkout}/other/ns/b'}}\nNAMESPACES = {{}}\n")
+        f"'ns.b': '{checkout}/other/ns/b'}}\nNAMESPACES = {{}}\n"
+    )
     (site / "plain.pth").write_text(f"{checkout}/src\n/usr/lib/elsewhere\n")
     (site / "_c.pth").write_text("import _c\n")
     (site / "_c.py").write_text(f"F.map_module('c', '{checkout}/cdir/c/__init__.py')\n")
