@@ -42,10 +42,11 @@ _RUNNER_CONFIG_PREFIXES = ("jest.config.", "vitest.config.", ".mocharc", "karma.
 _SHARED_CONFIG = ("pyproject.toml", "setup.cfg")
 
 _MARKER = re.compile(
-    r"^[\s>*_#-]*TEST[ _-]CHANGE\s*(?:\(\s*`?([^)`]+?)`?\s*\))?\s*:\s*(.*?)\s*\**\s*$",
+    r"^[\s>*_#-]*TEST[ _-]CHANGE[*_]*\s*(?:\(\s*`?([^)`]+?)`?\s*\))?\s*[*_]*:[*_]*\s*"
+    r"(.*?)\s*[*_]*\s*$",
     re.I | re.M,
 )
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(\S*)")
+_FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(.*)$")
 _ASSERTISH = re.compile(
     r"\bassert|raises|\bexpect\(|should|\.Error|\.Fatal|assert_eq!|==|!=|\bis\b|\bin\b"
 )
@@ -76,7 +77,7 @@ def declarations(answer: str, files: Sequence[str] = ()) -> list[Declaration]:
         match = _MARKER.match(line)
         if not match:
             continue
-        reason = match.group(2).strip().strip("`").strip()[:300] or "(no reason given)"
+        reason = match.group(2).strip()[:300] or "(no reason given)"
         path = match.group(1).strip() if match.group(1) else None
         if path is None:
             path = _path_after(lines, index + 1, known, path_in_line)
@@ -96,9 +97,9 @@ def _path_after(lines: list[str], start: int, known: frozenset[str], path_in_lin
             if in_fence:
                 return None
             in_fence = True
-            info = fence.group(2)
-            if "." in info or "/" in info:
-                return info.strip("{}:")
+            for token in fence.group(2).split():
+                if "." in token or "/" in token:
+                    return token.strip("{}:")
             continue
         if not line.strip():
             continue
@@ -174,7 +175,7 @@ def is_config(path: str) -> bool:
 # ---------------------------------------------------------------- what changed, test by test
 
 
-def test_changes(
+def changed_tests(
     path: str, old: str | None, new: str | None, reason: str, tier: str
 ) -> list[TestChange]:
     """The tests ``path`` changes from ``old`` to ``new`` (None: no such file), each with
@@ -329,7 +330,7 @@ def review_test_edits(
             continue
         why = _refusal(path, declared_reason(path, found), tier, rules)
         if why is None:
-            changes = test_changes(path, old, new, declared_reason(path, found) or "", tier)
+            changes = changed_tests(path, old, new, declared_reason(path, found) or "", tier)
             hit = touches(changes, rules.user_tests)
             if not hit:
                 kept.extend(changes)

@@ -34,6 +34,9 @@ _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 _UNRECOGNIZED = re.compile(r"error: unrecognized arguments: (.+)")
 _CANNOT_RUN = re.compile(r"\[swc: cannot run (.+?)\]")
 _ERROR_LINE = re.compile(r"^E\s{2,}(\S.*)$", re.M)
+# rustc/cargo, tsc and the like: the first error says why; the last only that it failed
+_COMPILER_ERROR = re.compile(r"^(error(?:\[\w+\])?: .+)$", re.M)
+_SUMMARY_ERROR = re.compile(r"error: (could not compile|test failed|aborting due|Recipe)")
 # Well-known options of pytest plugins, for the hint when one is missing.
 PLUGIN_OPTIONS = {
     "--cov": "pytest-cov",
@@ -75,6 +78,9 @@ def error_line(text: str) -> str:
     errors = _ERROR_LINE.findall(text)
     if errors:
         return errors[-1].strip()[:300]
+    compiler = [m for m in _COMPILER_ERROR.findall(text) if not _SUMMARY_ERROR.match(m)]
+    if compiler:
+        return compiler[0].strip()[:300]
     lines = [line.strip() for line in text.splitlines() if line.strip()]
     lines = [line for line in lines if not line.startswith("[swc:")] or lines
     for line in reversed(lines):
