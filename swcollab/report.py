@@ -94,11 +94,15 @@ def commit_message(result: RunResult, cost_usd: float) -> str:
     ]
     for change in winner.test_changes if winner else ():
         # one trailer a test; its assertions on continuation lines (git folds them in)
-        trailers.append(f"Swc-Test-Change: {change.test} ({change.kind}): "
+        trailers.append(f"Swc-Test-Change: {change.test} ({_kind_text(change)}): "
                         f"{_one_line(change.reason)}")
         trailers += [f"  old: {_one_line(line)}" for line in change.old]
         trailers += [f"  new: {_one_line(line)}" for line in change.new]
     return summary + "\n\n" + "\n".join(body) + "\n\n" + "\n".join(trailers) + "\n"
+
+
+def _kind_text(change: TestChange) -> str:
+    return f"renamed from {change.renamed_from}" if change.renamed_from else change.kind
 
 
 def _one_line(text: str) -> str:
@@ -113,7 +117,7 @@ def test_change_lines(result: RunResult) -> list[str]:
         return []
     out = [f"## This fix changes {len(changes)} existing test(s): review them first", ""]
     for change in changes:
-        out.append(f"- `{change.test}` ({change.kind}, by the {change.tier} tier): "
+        out.append(f"- `{change.test}` ({_kind_text(change)}, by the {change.tier} tier): "
                    f"{_one_line(change.reason)}")
         out += [f"  - old: `{_one_line(line)}`" for line in change.old]
         out += [f"  - new: `{_one_line(line)}`" for line in change.new]
@@ -301,7 +305,7 @@ def _attempt_json(a: Attempt) -> dict[str, Any]:
 def _change_json(change: TestChange) -> dict[str, Any]:
     return {"path": change.path, "test": change.test, "kind": change.kind,
             "reason": change.reason, "tier": change.tier, "old": list(change.old),
-            "new": list(change.new)}
+            "new": list(change.new), "renamed_from": change.renamed_from or None}
 
 
 def save_report(result: RunResult, state_dir: Path) -> Path:

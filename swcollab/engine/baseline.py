@@ -97,16 +97,16 @@ def _check_base_run(plan: TestPlan, run: TestRun, root: Path) -> list[str]:
             hint="Name a test file or test id the test command runs.",
         )
     if problem is not None and problem.kind != KIND_NO_TESTS:
-        raise cannot_run_error(problem, plan.command, plan.timeout)
+        raise cannot_run_error(problem, plan.command, plan.timeout, root)
     failures = collection_failures(run, [*plan.user_tests, *plan.existing_files])
     environment = environment_failure(failures, root)
     if environment is not None:
-        raise cannot_run_error(environment, plan.command, plan.timeout)
+        raise cannot_run_error(environment, plan.command, plan.timeout, root)
     ran = [r for r in run.results if not r.is_collection_error]
     if failures and not ran and not plan.user_tests:
         place, message = failures[0]
         problem = CannotRun(KIND_COLLECTION, error_line(message), where=f"collecting {place}")
-        raise cannot_run_error(problem, plan.command, plan.timeout)
+        raise cannot_run_error(problem, plan.command, plan.timeout, root)
     user_files = set(plan.user_tests_files())
     broken = [(place, message) for place, message in failures if place not in user_files]
     if not broken:
@@ -175,7 +175,9 @@ def _probe(plan: TestPlan, root: Path) -> list[str]:
     if argv is None:
         missing = program_missing(plan.command, root)
         if missing:
-            raise cannot_run_error(CannotRun(KIND_NOT_FOUND, missing), plan.command, plan.timeout)
+            raise cannot_run_error(
+                CannotRun(KIND_NOT_FOUND, missing), plan.command, plan.timeout, root
+            )
         return []
     try:
         run = run_tests(root, probe_command, timeout=plan.timeout, isolation=plan.isolation)
@@ -183,7 +185,7 @@ def _probe(plan: TestPlan, root: Path) -> list[str]:
         reset_worktree(root)
     problem = cannot_run(run, probe_command)
     if problem is not None and problem.kind != KIND_NO_TESTS:
-        raise cannot_run_error(problem, plan.command, plan.timeout)
+        raise cannot_run_error(problem, plan.command, plan.timeout, root)
     failures = collection_failures(run, [])
     if not failures:
         return []
@@ -194,7 +196,7 @@ def _probe(plan: TestPlan, root: Path) -> list[str]:
             where=f"collecting {failures[0][0]}",
             module=missing_module(failures[0][1]),
         )
-        raise cannot_run_error(first, plan.command, plan.timeout)
+        raise cannot_run_error(first, plan.command, plan.timeout, root)
     return [
         f"{len(failures)} test file(s) cannot be collected here: "
         + "; ".join(f"{place}: {error_line(message)}" for place, message in failures[:3])
@@ -213,8 +215,13 @@ def program_missing(command: TestCommand, root: Path) -> str | None:
     return None
 
 
-def cannot_run_error(problem: CannotRun, command: TestCommand, timeout: float) -> TestsCannotRun:
-    """The exit-3 error for ``problem``: the cause, the command, the interpreter, the fix."""
+def cannot_run_error(
+    problem: CannotRun, command: TestCommand, timeout: float, root: Path | None = None
+) -> TestsCannotRun:
+    """The exit-3 error for ``problem``: the cause, the command, the interpreter, the fix.
+    Paths in the worktree ``root`` (gone when the user reads this) are shown relative."""
+    if root is not None:
+        problem = replace(problem, where=problem.where.replace(f"{root}/", ""))
     parts = [
         f"the tests cannot run here, so no patch could be judged: {problem.line()}",
         f"test command: {shlex.join(command.argv)} ({command.source})",

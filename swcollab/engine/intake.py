@@ -33,7 +33,7 @@ def task_from_test_run(
         environment = _environment_failures(run, worktree.path)
     if run.passed:
         raise UsageError(f"the tests pass on {base} ({command.display}): nothing to fix")
-    _check_runnable(run, command, environment, settings.test_timeout)
+    _check_runnable(run, command, environment, settings.test_timeout, worktree.path)
     failing = tuple(r.test_id for r in run.results if r.status in ("failed", "error")
                     and r.test_id not in environment)
     if run.results and not failing:
@@ -58,7 +58,7 @@ def _environment_failures(run: TestRun, root: Path) -> dict[str, CannotRun]:
 
 
 def _check_runnable(run: TestRun, command: TestCommand,
-                    environment: dict[str, CannotRun], timeout: float) -> None:
+                    environment: dict[str, CannotRun], timeout: float, root: Path) -> None:
     """Exit 3 when the run says nothing about the code: the command cannot start, no
     per-test result, or nothing failed but for a missing dependency."""
     from ..sandbox.diagnose import cannot_run
@@ -70,7 +70,7 @@ def _check_runnable(run: TestRun, command: TestCommand,
         if failing <= set(environment):
             problem = next(iter(environment.values()))
     if problem is not None:
-        raise cannot_run_error(problem, command, timeout)
+        raise cannot_run_error(problem, command, timeout, root)
 
 
 def test_command_for(root: Path, settings: Settings, *, checkout: Path | None = None

@@ -47,6 +47,8 @@ _MARKER = re.compile(
     re.I | re.M,
 )
 _FENCE = re.compile(r"^\s*(`{3,}|~{3,})\s*(.*)$")
+# a unified diff names its file: diff --git a/x b/x, --- a/x, +++ b/x
+_DIFF_HEADER = re.compile(r"^(?:diff --git a/(\S+) b/\S+|--- a/(\S+)|\+\+\+ b/(\S+))")
 _ASSERTISH = re.compile(
     r"\bassert|raises|\bexpect\(|should|\.Error|\.Fatal|assert_eq!|==|!=|\bis\b|\bin\b"
 )
@@ -103,6 +105,9 @@ def _path_after(lines: list[str], start: int, known: frozenset[str], path_in_lin
             continue
         if not line.strip():
             continue
+        header = _DIFF_HEADER.match(line)
+        if header:
+            return next(g for g in header.groups() if g)
         candidate = line.strip()
         if in_fence:
             comment = re.match(r"^(?:#|//)\s*(\S+)$", candidate)
@@ -190,17 +195,60 @@ def changed_tests(
         lost, gained = _changed_lines(old or "", new or "")
         return [TestChange(path, path, _file_kind(old, new), reason, tier, lost, gained)]
     changes = []
+    renamed = _renames(before, after)
     for name in [*before, *(n for n in after if n not in before)]:
         was, now = before.get(name), after.get(name)
-        if was == now:
+        if was == now or name in renamed.values():
             continue
         kind = "added" if was is None else "removed" if now is None else "modified"
+        former = ""
+        if name in renamed:  # one test given a new name (and new assertions): one change
+            kind, former, now = "renamed", f"{path}::{name}", after[renamed[name]]
+            name = renamed[name]
         lost, gained = _changed_lines(was or "", now or "")
-        changes.append(TestChange(path, f"{path}::{name}", kind, reason, tier, lost, gained))
+        changes.append(
+            TestChange(path, f"{path}::{name}", kind, reason, tier, lost, gained, former)
+        )
     if not changes:  # helpers or imports only: the file as a whole
         lost, gained = _changed_lines(old or "", new or "")
         changes.append(TestChange(path, path, "modified", reason, tier, lost, gained))
     return changes
+
+
+RENAME_SIMILARITY = 0.6
+
+
+def _renames(before: dict[str, str], after: dict[str, str]) -> dict[str, str]:
+    """Old name -> new name of removed tests that live on under a new name in the same
+    class: a similar name and body, or the same body."""
+    gone = [n for n in before if n not in after]
+    born = [n for n in after if n not in before]
+    pairs: dict[str, str] = {}
+    for old in gone:
+        scored = []
+        for new in born:
+            if new in pairs.values() or _scope(new) != _scope(old):
+                continue
+            body = difflib.SequenceMatcher(None, _body(before[old]), _body(after[new])).ratio()
+            name = difflib.SequenceMatcher(None, _stem(old), _stem(new)).ratio()
+            if body >= RENAME_SIMILARITY and (name >= RENAME_SIMILARITY or body >= 0.9):
+                scored.append((body + name, new))
+        if scored:
+            pairs[old] = max(scored)[1]
+    return pairs
+
+
+def _stem(name: str) -> str:
+    """A test's own name without its class and the ``test`` every name starts with."""
+    return name.rsplit("::", 1)[-1].removeprefix("test").lstrip("_")
+
+
+def _scope(name: str) -> str:
+    return name.rsplit("::", 1)[0] if "::" in name else ""
+
+
+def _body(source: str) -> str:
+    return source.split("\n", 1)[-1]
 
 
 def _file_kind(old: str | None, new: str | None) -> str:
@@ -257,9 +305,11 @@ def touches(changes: Sequence[TestChange], test_ids: Sequence[str]) -> list[str]
         for change in changes:
             whole = change.test == change.path
             file_only = "::" not in test_id
+            former = change.renamed_from
             if (
                 change.test == test_id
                 or test_id.startswith(change.test + "[")
+                or (former and (former == test_id or test_id.startswith(former + "[")))
                 or (whole and test_id.split("::")[0] == change.path)
                 or (file_only and change.path == test_id)
             ):

@@ -127,6 +127,7 @@ class TestPlan:
         for test_id in self.user_tests:
             outcomes.append(TestOutcome(test_id, KIND_USER, status_in(run, test_id), True))
         removed = {c.test for c in changed if c.kind == "removed"}
+        removed |= {c.renamed_from for c in changed if c.renamed_from}
         guarded = set(self.baseline_pass)
         for file in dict.fromkeys(c.path for c in changed if c.kind != "config"):
             guarded |= self.base_passing_in(file)
@@ -136,7 +137,7 @@ class TestPlan:
             outcomes.append(TestOutcome(test_id, KIND_EXISTING, status_in(run, test_id),
                                         True))
         for change in changed:
-            if change.kind in ("modified", "added") and change.test not in guarded:
+            if change.kind in ("modified", "added", "renamed") and change.test not in guarded:
                 outcomes.append(TestOutcome(change.test, KIND_CHANGED,
                                             status_in(run, change.test), True))
         accepted = bool(outcomes) and all(o.status == "passed" for o in outcomes if o.required)

@@ -102,11 +102,12 @@ class TestChange:
 
     path: str
     test: str
-    kind: str  # modified | added | removed | config
+    kind: str  # modified | added | removed | renamed | config
     reason: str
     tier: str
     old: tuple[str, ...] = ()
     new: tuple[str, ...] = ()
+    renamed_from: str = ""  # the test's former id, for kind "renamed"
 
 
 @dataclass(frozen=True)

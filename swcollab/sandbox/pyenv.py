@@ -59,6 +59,9 @@ class PythonEnv:
     editable_paths: tuple[str, ...] = ()
     extra_paths: tuple[str, ...] = ()
     notes: tuple[str, ...] = ()
+    # what the environment's .pth files put on sys.path outside it and the checkout (a
+    # sibling project installed in editable mode): the sandbox shows them, read-only
+    site_paths: tuple[str, ...] = ()
 
     def describe(self) -> str:
         return f"{self.python} ({self.reason})"
@@ -352,6 +355,7 @@ def _conda(env: Mapping[str, str], own: Path | None) -> PythonEnv | None:
 def _with_editables(found: PythonEnv, checkout: Path, notes: tuple[str, ...]) -> PythonEnv:
     prefix = Path(found.prefix) if found.prefix else None
     paths = editable_paths(prefix, checkout) if prefix is not None else ()
+    outside = pth_targets(prefix, checkout) if prefix is not None else ()
     return PythonEnv(
         found.python,
         found.kind,
@@ -361,7 +365,24 @@ def _with_editables(found: PythonEnv, checkout: Path, notes: tuple[str, ...]) ->
         paths,
         found.extra_paths,
         notes,
+        outside,
     )
+
+
+def pth_targets(prefix: Path, checkout: Path) -> tuple[str, ...]:
+    """Directories the ``.pth`` files of ``prefix`` name outside it and the checkout."""
+    found = []
+    for site in _site_packages(prefix):
+        for pth in sorted(site.glob("*.pth")):
+            found += _pth_paths(pth, site)
+    prefix, checkout = prefix.resolve(), checkout.resolve()
+    kept = []
+    for raw in found:
+        path = Path(os.path.normpath(raw))
+        inside = _inside(path, prefix) or _inside(path, checkout) or _inside(checkout, path)
+        if path.is_absolute() and path.is_dir() and not inside:
+            kept.append(str(path))
+    return tuple(dict.fromkeys(kept))
 
 
 _MAPPING = re.compile(r"^MAPPING\s*(?::[^=\n]*)?=\s*(\{.*?\})\s*$", re.M | re.S)

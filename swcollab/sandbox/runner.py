@@ -111,8 +111,9 @@ def _run_once(root: Path, command: TestCommand, chosen: Sequence[str], timeout: 
             output = f"[swc: cannot run {argv[0]}: {os.strerror(errno.ENOENT)}]\n"
             return TestRun(EXIT_CANNOT_RUN, False, output, 0.0, (), argv,
                            sandboxed=sandbox is not None)
+        readable = command.python_env.site_paths if command.python_env is not None else ()
         exit_code, timed_out, output = _sandboxed(argv, root, env, timeout, run_dir, holder,
-                                                  isolation, sandbox)
+                                                  isolation, sandbox, readable)
         results = parse_junit(junit, root) if junit is not None else ()
     return TestRun(exit_code, timed_out, output, 0.0, results, argv,
                    network_isolated=sandbox is not None and not isolation.network,
@@ -121,7 +122,8 @@ def _run_once(root: Path, command: TestCommand, chosen: Sequence[str], timeout: 
 
 def _sandboxed(argv: Sequence[str], root: Path, env: dict[str, str], timeout: float,
                run_dir: Path, holder: Path | None, isolation: Isolation,
-               sandbox: SandboxInfo | None) -> tuple[int | None, bool, str]:
+               sandbox: SandboxInfo | None, readable: Sequence[str] = ()
+               ) -> tuple[int | None, bool, str]:
     """Execute ``argv`` in the sandbox (or bare, when it is off). A sandbox that fails to
     set up is tried once more (a socket it was told to cover may have just gone), then
     is an error: its failure must not pass for a test result."""
@@ -130,7 +132,8 @@ def _sandboxed(argv: Sequence[str], root: Path, env: dict[str, str], timeout: fl
     from .layout import build_layout
 
     for attempt in (1, 2):
-        layout = build_layout(root, run_dir, env, argv0=argv[0], network=isolation.network)
+        layout = build_layout(root, run_dir, env, argv0=argv[0], network=isolation.network,
+                              readable=[Path(p) for p in readable])
         wrapped, inner_env = wrap_command(sandbox, layout, argv, env)
         status_fd = _status_pipe() if _reports_status(sandbox) else None
         if status_fd is not None:

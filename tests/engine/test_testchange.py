@@ -49,6 +49,11 @@ b
 
 - Test change (tests/test_cli.py): the flag was renamed
 
+TEST CHANGE: the path is in the diff's header
+diff --git a/tests/test_adapters.py b/tests/test_adapters.py
+--- a/tests/test_adapters.py
++++ b/tests/test_adapters.py
+
 TEST CHANGE: no path follows this one
 
 def not_a_path(): pass
@@ -58,6 +63,7 @@ def not_a_path(): pass
         ("tests/test_more.py", "the window now counts items, as the issue asks"),
         ("tests/test_parse.py", '`parse("")` now raises'),
         ("tests/test_cli.py", "the flag was renamed"),
+        ("tests/test_adapters.py", "the path is in the diff's header"),
         (None, "no path follows this one"),
     ]
     assert declared_reason("tests/test_more.py", found).startswith("the window")
@@ -117,9 +123,17 @@ def test_param(n):
 
 def test_gone():
     assert 1 == 1
+
+
+def test_request_url_trims_leading_path_separators():
+    p = prepare("http://127.0.0.1:10000//v:h")
+    assert "/v:h" == request_url(p, {})
 """
-NEW = OLD.replace("== [0, 1]", "== [0, 1, 0]").replace(
-    "def test_gone():\n    assert 1 == 1\n", "def test_new():\n    assert g() == 3\n"
+NEW = (
+    OLD.replace("== [0, 1]", "== [0, 1, 0]")
+    .replace("def test_gone():\n    assert 1 == 1\n", "def test_new():\n    assert g() == 3\n")
+    .replace("test_request_url_trims", "test_request_url_handles")
+    .replace('"/v:h" ==', '"//v:h" ==')
 )
 
 
@@ -130,7 +144,15 @@ def test_changes_test_by_test_with_old_and_new_assertions() -> None:
         "tests/test_more.py::UniqueInWindowTests::test_basic",
         "tests/test_more.py::test_gone",
         "tests/test_more.py::test_new",
+        "tests/test_more.py::test_request_url_handles_leading_path_separators",
     }
+    renamed = by_test["tests/test_more.py::test_request_url_handles_leading_path_separators"]
+    assert renamed.kind == "renamed"
+    assert renamed.renamed_from.endswith("::test_request_url_trims_leading_path_separators")
+    assert (renamed.old, renamed.new) == (
+        ('assert "/v:h" == request_url(p, {})',),
+        ('assert "//v:h" == request_url(p, {})',),
+    )
     basic = by_test["tests/test_more.py::UniqueInWindowTests::test_basic"]
     assert basic.kind == "modified"
     assert basic.old == ("assert list(f([0, 1, 0], 2)) == [0, 1]",)

@@ -295,6 +295,7 @@ def test_a_fix_that_must_change_a_test_is_accepted_from_the_strong_tier(project,
             "tier": "strong",
             "old": ['assert greet("Bob") == "Hello Bob"'],
             "new": ['assert greet("Bob") == "Hello Bob!"'],
+            "renamed_from": None,
         }
     ]
     # judged: the changed test, the rest of its file, and the reproduction test passed

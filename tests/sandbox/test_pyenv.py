@@ -279,3 +279,44 @@ def test_editable_finders_and_pth_files_are_read(tmp_path: Path) -> None:
     (site / "_c.pth").write_text("import _c\n")
     (site / "_c.py").write_text(f"F.map_module('c', '{checkout}/cdir/c/__init__.py')\n")
     assert editable_paths(prefix, checkout) == ("python", "other", "cdir", "src")
+
+
+def test_a_sibling_project_installed_in_editable_mode_is_visible_in_the_sandbox(
+    tmp_path: Path,
+) -> None:
+    """The environment's .pth names a directory elsewhere (here under /tmp, which the
+    sandbox hides): it is shown read-only, so the tests import it as they do outside."""
+    sibling = tmp_path / "code" / "otherlib" / "src"
+    write(sibling, {"otherlib.py": "ANSWER = 42\n"})
+    checkout = project(
+        tmp_path / "p",
+        **{
+            "tests/test_it.py": "import otherlib\n\n\ndef test_it():\n"
+            "    assert otherlib.ANSWER == 42\n"
+        },
+    )
+    git(checkout, "init", "-q")
+    make_venv(checkout / ".venv", modules={"__editable__.otherlib-0.pth": f"{sibling}\n"})
+    command = detect_test_command(checkout, environ={})
+    assert command is not None and command.python_env is not None
+    assert str(sibling) in command.python_env.site_paths
+    run = run_tests(checkout, command, timeout=120)
+    assert run.status_of("tests/test_it.py::test_it") == "passed", run.output
+
+
+def test_test_ids_do_not_carry_the_worktree_path(tmp_path: Path) -> None:
+    """A parametrized id made of a path (tmp_path, __file__) is the same in every worktree."""
+    ids = []
+    for name in ("one", "two"):
+        root = project(
+            tmp_path / name,
+            **{
+                "tests/test_it.py": "import pytest, pathlib\n\n\n"
+                "@pytest.mark.parametrize('p', [str(pathlib.Path(__file__))])\n"
+                "def test_it(p):\n    assert pathlib.Path(p).exists()\n"
+            },
+        )
+        git(root, "init", "-q")
+        run = run_tests(root, TestCommand((sys.executable, "-m", "pytest"), "flag"), timeout=120)
+        ids.append([r.test_id for r in run.results])
+    assert ids[0] == ids[1] == ["tests/test_it.py::test_it[<worktree>/tests/test_it.py]"]
