@@ -226,3 +226,68 @@ def test_review_keeps_declared_allowed_changes_and_reverts_the_rest(tmp_path: Pa
         )
         assert kept == [] and restore == ["tests/test_more.py"]
         assert why in reverted[0]
+
+
+def test_the_acceptance_rule_with_changed_tests() -> None:
+    """A renamed test must pass under its new id (its old id no longer guards), a removed
+    one is no longer required, a helper module changed whole is guarded by its tests."""
+    from swcollab.engine.testplan import TestPlan
+    from swcollab.engine.types import GeneratedTest, TestChange
+    from swcollab.sandbox import Isolation, TestCommand, TestResult, TestRun
+
+    old_id = "tests/test_a.py::test_trims"
+    plan = TestPlan(
+        TestCommand(("python", "-m", "pytest"), "flag"),
+        10,
+        Isolation(),
+        existing_files=("tests/test_a.py",),
+        baseline_pass=frozenset(
+            {old_id, "tests/test_a.py::test_gone", "tests/test_a.py::test_other"}
+        ),
+    )
+    plan.generated.append(
+        GeneratedTest(
+            "tests/test_swc.py", "", "python", "strong", ("tests/test_swc.py::test_repro",)
+        )
+    )
+    changes = [
+        TestChange(
+            "tests/test_a.py",
+            "tests/test_a.py::test_keeps",
+            "renamed",
+            "r",
+            "strong",
+            renamed_from=old_id,
+        ),
+        TestChange("tests/test_a.py", "tests/test_a.py::test_gone", "removed", "r", "strong"),
+        TestChange("tests/helpers.py", "tests/helpers.py", "modified", "r", "strong"),
+    ]
+
+    def judged(*statuses: tuple[str, str]) -> tuple[dict[str, str], bool]:
+        results = tuple(TestResult(t, s, "", t.split("::")[0]) for t, s in statuses)
+        outcomes, accepted = plan.evaluate(TestRun(0, False, "", 0, results, ()), changes)
+        return {o.test_id: o.kind for o in outcomes}, accepted
+
+    kinds, accepted = judged(
+        ("tests/test_swc.py::test_repro", "passed"),
+        ("tests/test_a.py::test_keeps", "passed"),
+        ("tests/test_a.py::test_other", "passed"),
+    )
+    assert accepted
+    assert kinds == {
+        "tests/test_swc.py::test_repro": "repro",
+        "tests/test_a.py::test_other": "existing",
+        "tests/test_a.py::test_keeps": "changed",
+    }
+    _kinds, accepted = judged(
+        ("tests/test_swc.py::test_repro", "passed"),
+        ("tests/test_a.py::test_keeps", "failed"),
+        ("tests/test_a.py::test_other", "passed"),
+    )
+    assert not accepted
+    _kinds, accepted = judged(
+        ("tests/test_swc.py::test_repro", "passed"),
+        ("tests/test_a.py::test_keeps", "passed"),
+        ("tests/test_a.py::test_other", "failed"),
+    )
+    assert not accepted
