@@ -202,8 +202,8 @@ def _pyproject_text(checkout: Path) -> str:
         return ""
 
 
-def _tool_output(argv: list[str], cwd: Path) -> str | None:
-    """What an environment manager prints (its first path), None when it fails."""
+def _tool_output(argv: list[str], cwd: Path) -> list[str]:
+    """The lines an environment manager prints (paths), none when it fails."""
     try:
         proc = subprocess.run(
             argv,
@@ -215,11 +215,10 @@ def _tool_output(argv: list[str], cwd: Path) -> str | None:
             env={**os.environ, "NO_COLOR": "1"},
         )
     except (OSError, subprocess.TimeoutExpired):
-        return None
+        return []
     if proc.returncode != 0:
-        return None
-    lines = [line.strip() for line in proc.stdout.splitlines() if line.strip()]
-    return lines[0] if lines else None
+        return []
+    return [line.strip() for line in proc.stdout.splitlines() if line.strip()]
 
 
 def _poetry(checkout: Path, notes: list[str]) -> PythonEnv | None:
@@ -227,10 +226,12 @@ def _poetry(checkout: Path, notes: list[str]) -> PythonEnv | None:
     poetry = shutil.which("poetry") if uses else None
     if poetry is None:
         return None
-    path = _tool_output([poetry, "env", "info", "-p"], checkout)
+    paths = [
+        p for p in _tool_output([poetry, "env", "info", "-p"], checkout) if Path(p).is_absolute()
+    ]
     found = (
-        _venv(Path(path), "poetry", "poetry's environment (`poetry env info -p`)")
-        if path and Path(path).is_absolute()
+        _venv(Path(paths[0]), "poetry", "poetry's environment (`poetry env info -p`)")
+        if paths
         else None
     )
     if found is None:
@@ -244,12 +245,12 @@ def _hatch(checkout: Path, notes: list[str]) -> PythonEnv | None:
     hatch = shutil.which("hatch") if uses else None
     if hatch is None:
         return None
-    # hatch's own test environment first (`hatch test`), then the conventional ones
+    # hatch's own test environment first (`hatch test`; a matrix prints one path per
+    # Python, the first that exists wins), then the conventional ones
     for name in ("hatch-test", "test", "default"):
-        path = _tool_output([hatch, "env", "find", name], checkout)
-        if path and Path(path).is_absolute():
+        for path in _tool_output([hatch, "env", "find", name], checkout):
             found = _venv(Path(path), "hatch", f"hatch's {name} environment (`hatch env find`)")
-            if found is not None:
+            if found is not None and Path(path).is_absolute():
                 return found
     notes.append("a hatch project without an environment: `hatch env create` creates it")
     return None

@@ -105,7 +105,9 @@ def test_poetry_and_hatch_environments_through_their_tools(tmp_path: Path, monke
     tool(
         bin_dir,
         "hatch",
-        f'[ "$*" = "env find hatch-test" ] && echo {hatch_env} && exit 0\nexit 1\n',
+        # a matrix: one path per Python, only some of them created
+        f'[ "$*" = "env find hatch-test" ] && echo {hatch_env}13 && echo {hatch_env} '
+        "&& exit 0\nexit 1\n",
     )
     other = project(
         tmp_path / "h", **{"pyproject.toml": "[build-system]\nrequires = ['hatchling']\n"}
