@@ -30,6 +30,7 @@ EDIT_FORMATS = ("search-replace", "whole")
 JUDGES = ("consistency", "strong")
 ROUTERS = ("weak", "strong")
 SANDBOX_MODES = ("on", "off")
+TEST_CHANGE_MODES = ("strong", "none", "all")
 
 SOURCE_DEFAULT = "default"
 SOURCE_USER = "user file"
@@ -75,6 +76,7 @@ class Settings:
     network_isolation: bool = True
     sandbox: str = "on"
     allow_config_edits: bool = False
+    test_changes: str = "strong"
     tier_order: str = "weak,strong"
     extra_tiers: tuple[TierSettings, ...] = ()
     # key ("budget", "weak.model") -> where its value came from
@@ -178,6 +180,9 @@ _TOP_KEYS = [
         '"off" runs it with your rights, at your own risk.', check=_one_of(SANDBOX_MODES)),
     Key("allow_config_edits", bool, "Let the model edit CI and tool configuration "
         "(.github/, .gitlab-ci.yml, .swc.toml, .gitmodules, .gitattributes, ...)."),
+    Key("test_changes", str, "Which tier may change an existing test, when its patch says "
+        "why (TEST CHANGE: ...) and its reproduction tests pass: strong, none or all.",
+        check=_one_of(TEST_CHANGE_MODES)),
     Key("tier_order", str, "The cascade's tiers in order; a middle tier such as \"mid\" is "
         "configured as [mid] like [weak].", check=_tier_order),
 ]

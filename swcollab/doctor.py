@@ -107,7 +107,8 @@ def _tests(root: Path | None, settings: Settings) -> Fact:
         return Fact("tests", "no repository", ok=False)
     try:
         command = detect_test_command(
-            root, settings.test_cmd, source=settings.sources.get("test_cmd", "config")
+            root, settings.test_cmd, source=settings.sources.get("test_cmd", "config"),
+            checkout=root,
         )
     except SwcError as exc:
         return Fact("tests", exc.message, ok=False, blocking=True, hint=exc.hint)
@@ -118,6 +119,13 @@ def _tests(root: Path | None, settings: Settings) -> Fact:
             ok=False,
             hint="Set test_cmd in .swc.toml or pass --test-cmd.",
         )
+    if command.python_env is not None:
+        python_env = command.python_env
+        return Fact("tests", f"{command.display}; interpreter: {command.interpreter}",
+                    ok=not python_env.fallback,
+                    hint="Create the project's environment (.venv/ at the checkout root) or "
+                    "set test_cmd to a command using it." if python_env.fallback else None,
+                    details=python_env.as_dict())
     return Fact("tests", command.display)
 
 

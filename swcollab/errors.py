@@ -118,3 +118,10 @@ class LedgerError(EnvironmentProblem):
 
 class SandboxUnavailable(EnvironmentProblem):
     """Model-written code would have to run without the OS sandbox: swc refuses."""
+
+
+class TestsCannotRun(EnvironmentProblem):
+    """The project's tests cannot run or be collected here: no patch could be judged, so
+    the run stops before any model call."""
+
+    __test__ = False  # not a pytest test class, despite the name

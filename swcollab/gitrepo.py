@@ -266,7 +266,8 @@ def identity_env(cwd: Path) -> dict[str, str]:
     return extra
 
 
-def stage_tree(workdir: Path, paths: Sequence[str] | None = None) -> str:
+def stage_tree(workdir: Path, paths: Sequence[str] | None = None,
+               exclude: Sequence[str] = ()) -> str:
     """The tree object of ``workdir`` as it is on disk, ignored files left out.
 
     Staged in a copy of the worktree's index (its stat data keeps this fast), so no real
@@ -286,7 +287,9 @@ def stage_tree(workdir: Path, paths: Sequence[str] | None = None) -> str:
             run_git(["read-tree", "HEAD"], workdir, env=env)
         specs = [f":(literal){p}" for p in paths] if paths is not None else [":/"]
         if specs:
-            run_git(["add", "--all", "--", *specs, *JUNK_PATHSPECS], workdir, env=env)
+            excluded = [f":(top,exclude,literal){p}" for p in exclude]
+            run_git(["add", "--all", "--", *specs, *JUNK_PATHSPECS, *excluded], workdir,
+                    env=env)
         return git_out(["write-tree"], workdir, env=env)
 
 

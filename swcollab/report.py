@@ -14,6 +14,7 @@ from .engine.types import (
     VERDICT_UNVERIFIED,
     Attempt,
     RunResult,
+    TestChange,
 )
 from .errors import (
     EXIT_BUDGET,
@@ -91,7 +92,36 @@ def commit_message(result: RunResult, cost_usd: float) -> str:
         f"Swc-Cost: {_money(cost_usd)}",
         f"Swc-Run: {result.run_id}",
     ]
+    for change in winner.test_changes if winner else ():
+        # one trailer a test; its assertions on continuation lines (git folds them in)
+        trailers.append(f"Swc-Test-Change: {change.test} ({_kind_text(change)}): "
+                        f"{_one_line(change.reason)}")
+        trailers += [f"  old: {_one_line(line)}" for line in change.old]
+        trailers += [f"  new: {_one_line(line)}" for line in change.new]
     return summary + "\n\n" + "\n".join(body) + "\n\n" + "\n".join(trailers) + "\n"
+
+
+def _kind_text(change: TestChange) -> str:
+    return f"renamed from {change.renamed_from}" if change.renamed_from else change.kind
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())[:200]
+
+
+def test_change_lines(result: RunResult) -> list[str]:
+    """The existing tests the accepted fix changes, each with its old and new assertions:
+    the first thing a reviewer reads."""
+    changes = result.winner.test_changes if result.winner else ()
+    if not changes:
+        return []
+    out = [f"## This fix changes {len(changes)} existing test(s): review them first", ""]
+    for change in changes:
+        out.append(f"- `{change.test}` ({_kind_text(change)}, by the {change.tier} tier): "
+                   f"{_one_line(change.reason)}")
+        out += [f"  - old: `{_one_line(line)}`" for line in change.old]
+        out += [f"  - new: `{_one_line(line)}`" for line in change.new]
+    return [*out, ""]
 
 
 def _attempt_rows(attempts: list[Attempt]) -> list[str]:
@@ -125,8 +155,12 @@ def _per_test(attempt: Attempt) -> list[str]:
 def render_markdown(result: RunResult) -> str:
     task = result.task
     out = [f"# swc run {result.run_id}: {task.title}", ""]
+    out += test_change_lines(result)
     out += [f"- {line}" for line in key_lines(result)]
     out += [f"- Base: `{result.base_sha[:12]}`; test command: `{result.test_command or '-'}`"]
+    if result.interpreter:
+        out += [f"- Test interpreter: `{result.interpreter.get('python')}` "
+                f"({result.interpreter.get('reason')})"]
     if result.sandbox:
         out += [f"- Sandbox: {sandbox_line(result.sandbox)}"]
     if result.branch:
@@ -232,11 +266,14 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
         "diff": shown_diff(result),
         "changes_outside_source_and_tests": outside_source_and_tests(shown_diff_files(result)),
         "sandbox": result.sandbox,
+        "test_changes": [_change_json(c) for c in
+                         (result.winner.test_changes if result.winner else ())],
         "winner": _attempt_json(result.winner) if result.winner else None,
         "plan": [p.__dict__ for p in result.plan],
         "attempts": [_attempt_json(a) for a in result.attempts],
         "tests": {
             "command": result.test_command,
+            "interpreter": result.interpreter or None,
             "generated": [{"path": g.path, "tier": g.tier, "kept": list(g.kept_ids)}
                           for g in result.generated_tests],
             "discarded": [d.__dict__ for d in result.discarded_tests],
@@ -264,7 +301,15 @@ def _attempt_json(a: Attempt) -> dict[str, Any]:
         "accepted": a.accepted, "passed": a.passed, "required": a.required,
         "edit_error": a.edit_error, "diff": a.diff, "changed_files": list(a.changed_files),
         "tests": [o.__dict__ for o in a.outcomes],
+        "test_changes": [_change_json(c) for c in a.test_changes],
+        "reverted_tests": list(a.reverted_tests),
     }
+
+
+def _change_json(change: TestChange) -> dict[str, Any]:
+    return {"path": change.path, "test": change.test, "kind": change.kind,
+            "reason": change.reason, "tier": change.tier, "old": list(change.old),
+            "new": list(change.new), "renamed_from": change.renamed_from or None}
 
 
 def save_report(result: RunResult, state_dir: Path) -> Path:

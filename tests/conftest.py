@@ -30,6 +30,9 @@ def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
     for name in list(os.environ):
         if name.startswith("SWC_") or name in _PROVIDER_KEYS:
             monkeypatch.delenv(name, raising=False)
+    # an activated environment would be taken for the test projects' own (sandbox/pyenv.py)
+    for name in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"):
+        monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
 
 

@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import click
 
-from ..config import config_files, settings_as_dict
+from ..config import Settings, config_files, settings_as_dict
 from .common import AppContext, json_option, pass_app
 
 
@@ -36,6 +38,30 @@ def config_show(app: AppContext, json_: bool) -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[3]]))
+    repo = app.maybe_repo()
+    if repo is not None:
+        click.echo("")
+        for line in test_environment_lines(repo.root, settings):
+            click.echo(line)
+
+
+def test_environment_lines(root: Path, settings: Settings) -> list[str]:
+    """Which command runs the tests, with which interpreter, and why (after the table)."""
+    from ..errors import SwcError
+    from ..sandbox import detect_test_command
+
+    try:
+        command = detect_test_command(root, settings.test_cmd, checkout=root,
+                                      source=settings.sources.get("test_cmd", "config"))
+    except SwcError as exc:
+        return [f"test command: {exc.message}"]
+    if command is None:
+        return ["test command: none detected (set test_cmd)"]
+    lines = [f"test command: {command.display}"]
+    if command.python_env is not None:
+        lines.append(f"test interpreter: {command.interpreter}")
+        lines += [f"  note: {note}" for note in command.python_env.notes]
+    return lines
 
 
 def _show_value(value: object) -> str:

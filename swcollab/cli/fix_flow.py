@@ -186,6 +186,9 @@ def _render(result: RunResult, *, json_: bool) -> None:
     console.print(f"[bold {colour}]{result.verdict.replace('_', ' ')}[/]", highlight=False)
     for line in key_lines(result)[1:]:
         console.print(line, markup=False, highlight=False)
+    for change in result.winner.test_changes if result.winner else ():
+        console.print(f"changed test: {change.test} ({change.kind}): {change.reason}",
+                      markup=False, highlight=False)
     for note in result.notes:
         console.print(f"note: {note}", markup=False, highlight=False)
     for warning in result.warnings:

@@ -9,8 +9,18 @@ from typing import TYPE_CHECKING, Any
 
 from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
+from .testchange import allowed_for, review_test_edits
 from .testplan import TestPlan
-from .types import Attempt, Context, Event, EventSink, GeneratedTest, TierPlan
+from .types import (
+    KIND_CHANGED,
+    Attempt,
+    Context,
+    Event,
+    EventSink,
+    GeneratedTest,
+    TestChange,
+    TierPlan,
+)
 
 if TYPE_CHECKING:
     from ..models import ModelClient
@@ -54,16 +64,20 @@ def patch_messages(
     previous: Previous | None = None,
     prompts_dir: str | None = None,
     small: bool = False,
+    tier: str = "",
+    test_change_mode: str = "none",
 ) -> list[dict[str, str]]:
-    template = "patch_whole" if edit_format == "whole" else "patch_search_replace"
     """The messages of one patch request; ``swc context`` prints exactly these."""
+    template = "patch_whole" if edit_format == "whole" else "patch_search_replace"
     shown = [
         {"path": g.path, "language": g.language, "text": g.text}
         for g in tests if g.kept_ids
     ]
+    # only a tier that may change tests is told how (a tiny model is never)
+    may_change = bool(tier) and allowed_for(test_change_mode, tier) and not small
     return chat(template, prompts_dir=prompts_dir, small=small, guidance=guidance,
                 guidance_title=guidance_title, previous=previous, tests=shown,
-                **context_vars(context, task_text))
+                test_changes_allowed=may_change, **context_vars(context, task_text))
 
 
 def run_candidate(
@@ -120,16 +134,21 @@ def run_candidate(
                               result.diff, (), False,
                               clip_output(feedback or "no usable edit", FAILURE_CHARS))
             return attempt, worktree
-        protected = [*plan.user_tests_files(), *plan.existing_files,
-                     *(g.path for g in plan.generated)]
-        # A patch may not edit the tests that judge it: they go back as on the base.
-        restore_paths(worktree.path, "HEAD", protected)
+        # A patch may not edit the tests that judge it (nor the test configuration):
+        # they go back as on the base, unless it declared the change and may make it.
+        kept, reverted, restore = review_test_edits(
+            worktree.path, worktree.changed_files(), reply.text, files, tier.tier,
+            plan.rules())
+        restore_paths(worktree.path, "HEAD", restore)
+        if reverted:
+            on_event(Event("draft", f"candidate {index}: " + "; ".join(reverted)[:300],
+                           tier.tier, {"candidate": index, "reverted": reverted}))
         diff = worktree.diff()
         changed = tuple(worktree.changed_files())
         if not diff.strip():
-            attempt = Attempt(tier.tier, index, tier.model, False,
-                              "the change only touched the tests that judge it", "", (), False,
-                              "the change only touched the tests that judge it")
+            why = "the change only touched the tests that judge it"
+            attempt = Attempt(tier.tier, index, tier.model, False, why, "", (), False,
+                              "; ".join([why, *reverted]), reverted_tests=tuple(reverted))
             return attempt, worktree
         worktree.reset()
         problem = apply_patch(worktree.path, diff)
@@ -141,15 +160,38 @@ def run_candidate(
         on_event(Event("test", f"candidate {index}: running tests", tier.tier,
                        {"candidate": index}))
         run = run_tests(worktree.path, plan.command, timeout=plan.timeout,
-                        selection=plan.selection(), isolation=plan.isolation)
-        outcomes, accepted = plan.evaluate(run)
+                        selection=plan.selection(kept), isolation=plan.isolation)
+        outcomes, accepted = plan.evaluate(run, kept)
         failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
+        if accepted and any(c.kind == "config" for c in kept):
+            failure = _judged_with_base_config(worktree.path, plan, kept)
+            accepted = not failure
+        if reverted and not accepted:
+            failure = "\n".join(reverted) + "\n" + failure
         attempt = Attempt(tier.tier, index, tier.model, True, "", diff, outcomes, accepted,
-                          failure, changed)
+                          failure, changed, tuple(kept), tuple(reverted))
         return attempt, worktree
     except BaseException:
         worktree.remove()
         raise
+
+
+def _judged_with_base_config(root: Path, plan: TestPlan, kept: list[TestChange]) -> str:
+    """A candidate that changes how tests run (conftest, pytest configuration) must pass
+    every test but the ones it changed with the base's configuration too, so the new
+    configuration cannot be what makes them pass. "" when it does, else why not."""
+    from ..sandbox import clip_output, run_tests
+
+    restore_paths(root, "HEAD", [c.path for c in kept if c.kind == "config"])
+    run = run_tests(root, plan.command, timeout=plan.timeout, selection=plan.selection(kept),
+                    isolation=plan.isolation)
+    outcomes, _accepted = plan.evaluate(run, kept)
+    failing = [o.test_id for o in outcomes
+               if o.required and o.kind != KIND_CHANGED and o.status != "passed"]
+    if not failing:
+        return ""
+    return ("with the base's test configuration (the candidate changed it), these tests do "
+            f"not pass: {', '.join(failing[:5])}\n" + clip_output(run.output, FAILURE_CHARS))
 
 
 def _edit_summary(result: Any) -> str:

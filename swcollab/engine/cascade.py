@@ -25,7 +25,7 @@ from .stages import (
     write_guidance,
     write_repro_tests,
 )
-from .testplan import TestPlan, baseline_passing, select_existing_tests, status_in
+from .testplan import TestPlan
 from .types import (
     VERDICT_BUDGET,
     VERDICT_ERROR,
@@ -46,6 +46,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..models import Budget, Ledger, ModelClient
+    from ..sandbox import TestCommand
 
 
 def _ignore(_event: Event) -> None:
@@ -162,8 +163,9 @@ def _execute(run: _Run) -> None:
     with Worktree(request.repo.root, run.result.base_sha,
                   include_dirty=request.include_dirty) as base:
         run.result.warnings.extend(base.warnings)
-        command = test_command_for(base.path, settings)
+        command = test_command_for(base.path, settings, checkout=request.repo.root)
         run.result.test_command = command.display
+        _record_interpreter(run, command)
         run.on_event(Event("context", "building the repo map and context"))
         # Budgets are counted with the estimate, so the map never waits for litellm.
         context, warnings = build_context(
@@ -173,9 +175,11 @@ def _execute(run: _Run) -> None:
         )
         run.result.warnings.extend(warnings)
         plan = TestPlan(command, settings.test_timeout, isolation,
-                        user_tests=request.task.user_tests)
+                        user_tests=request.task.user_tests,
+                        test_change_mode=settings.test_changes, base_root=base.path)
         run.result.generated_tests = plan.generated
         run.result.discarded_tests = plan.discarded
+        # before the first model call: tests that cannot run here must not cost anything
         _baseline(run, plan, base.path, context)
         run.preflight.wait()
         _plan(run)
@@ -201,6 +205,19 @@ def _plan(run: _Run) -> None:
     run.on_event(Event("plan", "plan: " + ", ".join(
         f"{p.tier} {p.model}: {p.candidates} candidate(s), {p.tests} test(s), {p.edit_format}"
         for p in plans), data={"plan": [p.__dict__ for p in plans]}))
+
+
+def _record_interpreter(run: _Run, command: TestCommand) -> None:
+    """Which Python runs the tests and why, for the report; a warning when it is swc's."""
+    python_env = command.python_env
+    if python_env is None:
+        return
+    run.result.interpreter = python_env.as_dict()
+    run.result.notes.extend(python_env.notes)
+    if python_env.fallback:
+        run.result.warnings.append(
+            f"tests run with swc's own interpreter {python_env.python}: no environment of "
+            "the project was found (see README, \"Which test command\")")
 
 
 def _with_brief_and_examples(run: _Run, context: Context) -> Context:
@@ -231,30 +248,13 @@ def _with_brief_and_examples(run: _Run, context: Context) -> Context:
 
 
 def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
-    """Record which existing tests pass on the base; user tests must fail there."""
-    from ..gitrepo import reset_worktree
-    from ..sandbox import run_tests
+    """What the tests say on the base; ends the run (exit 3) when they cannot run."""
+    from .baseline import run_baseline
 
-    plan.existing_files = tuple(
-        f for f in select_existing_tests(base_root, context.ranked_paths)
-        if f not in plan.user_tests_files()
-    )
-    run.result.existing_tests = plan.existing_files
     run.result.user_tests = plan.user_tests
-    selection = [*plan.user_tests, *plan.existing_files]
-    if not selection:
-        return
-    run.on_event(Event("baseline", f"running {len(selection)} test target(s) on the base"))
-    base_run = run_tests(base_root, plan.command, timeout=plan.timeout, selection=selection,
-                         isolation=plan.isolation)
-    reset_worktree(base_root)  # what the run wrote must not change what later runs see
-    plan.baseline_pass = baseline_passing(base_run, plan.existing_files)
-    for test in plan.user_tests:
-        if status_in(base_run, test) == "passed":
-            raise UsageError(
-                f"the test {test} passes on the base commit, so it cannot show a fix",
-                hint="Name a test that fails now and must pass once the problem is fixed.",
-            )
+    warnings = run_baseline(plan, base_root, context.ranked_paths, run.on_event)
+    run.result.existing_tests = plan.existing_files
+    run.result.warnings.extend(warnings)
 
 
 def _cascade(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
@@ -346,7 +346,7 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
         edit_format=tier.edit_format, context=context, task_text=run.request.task.text,
         tests=plan.generated, guidance=guidance if tier.tier == "weak" else "",
         guidance_title=guidance_title, previous=previous, prompts_dir=run.prompts_dir,
-        small=run.small[tier.tier],
+        small=run.small[tier.tier], tier=tier.tier, test_change_mode=plan.test_change_mode,
     )
     _remember_prompt(run, tier, messages, context)
     temperature = settings.tier(tier.tier).temperature if tier.candidates > 1 else 0.0

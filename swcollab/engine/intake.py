@@ -13,7 +13,8 @@ from ..task import Task, task_from_failing_tests
 from .cascade import resolve_base
 
 if TYPE_CHECKING:
-    from ..sandbox import TestCommand
+    from ..sandbox import TestCommand, TestRun
+    from ..sandbox.diagnose import CannotRun
 
 
 def task_from_test_run(
@@ -27,12 +28,15 @@ def task_from_test_run(
     isolation = Isolation.from_settings(settings)
     require_sandbox(isolation)
     with Worktree(repo.root, base_sha, include_dirty=include_dirty) as worktree:
-        command = test_command_for(worktree.path, settings)
+        command = test_command_for(worktree.path, settings, checkout=repo.root)
         run = run_tests(worktree.path, command, timeout=settings.test_timeout,
                         selection=user_tests, isolation=isolation)
+        environment = _environment_failures(run, worktree.path)
     if run.passed:
         raise UsageError(f"the tests pass on {base} ({command.display}): nothing to fix")
-    failing = tuple(r.test_id for r in run.results if r.status in ("failed", "error"))
+    _check_runnable(run, command, environment, settings.test_timeout, worktree.path)
+    failing = tuple(r.test_id for r in run.results if r.status in ("failed", "error")
+                    and r.test_id not in environment)
     if run.results and not failing:
         raise UsageError(f"the test command failed but reported no failing test:\n"
                          f"{clip_output(run.output, 1500)}")
@@ -58,26 +62,61 @@ def task_from_test_output(text: str, *, source: str) -> Task:
                                    command=f"(saved output: {source})")
 
 
-def test_command_for(root: Path, settings: Settings) -> TestCommand:
+def _environment_failures(run: TestRun, root: Path) -> dict[str, CannotRun]:
+    """Collection errors that a missing or mismatched dependency causes, by file."""
+    from ..sandbox.diagnose import collection_failures
+    from .baseline import environment_failure
+
+    found = {}
+    for place, message in collection_failures(run, []):
+        problem = environment_failure([(place, message)], root)
+        if problem is not None:
+            found[place] = problem
+    return found
+
+
+def _check_runnable(run: TestRun, command: TestCommand,
+                    environment: dict[str, CannotRun], timeout: float, root: Path) -> None:
+    """Exit 3 when the run says nothing about the code: the command cannot start, no
+    per-test result, or nothing failed but for a missing dependency."""
+    from ..sandbox.diagnose import cannot_run
+    from .baseline import cannot_run_error
+
+    problem = cannot_run(run, command)
+    if problem is None and environment:
+        failing = {r.test_id for r in run.results if r.status in ("failed", "error")}
+        if failing <= set(environment):
+            problem = next(iter(environment.values()))
+    if problem is not None:
+        raise cannot_run_error(problem, command, timeout, root)
+
+
+def test_command_for(root: Path, settings: Settings, *, checkout: Path | None = None
+                     ) -> TestCommand:
     """The configured or detected test command; pytest for a Python project without tests.
 
-    A Python project with no tests yet still gets generated reproduction tests, and they
-    need a runner: pytest, when it is installed beside swc.
+    ``root`` is the worktree the tests run in, ``checkout`` the user's checkout (where
+    the project's environment lives). A Python project with no tests yet still gets
+    generated reproduction tests, and they need a runner: pytest, with the project's
+    interpreter (the baseline's probe says so when pytest is not installed there).
     """
     import importlib.util
-    import sys
 
     from ..sandbox import TestCommand, detect_test_command
+    from ..sandbox.detect import is_python_project
+    from ..sandbox.pyenv import find_python_env
 
     command = detect_test_command(
-        root, settings.test_cmd, source=settings.sources.get("test_cmd", "config"))
+        root, settings.test_cmd, source=settings.sources.get("test_cmd", "config"),
+        checkout=checkout)
     if command is not None:
         return command
-    python_project = any((root / name).exists() for name in
-                         ("pyproject.toml", "setup.py", "setup.cfg")) or any(root.glob("*.py"))
-    if python_project and importlib.util.find_spec("pytest") is not None:
-        return TestCommand((sys.executable, "-m", "pytest"),
-                           "default: pytest (a Python project with no tests yet)")
+    if is_python_project(root):
+        python_env = find_python_env(checkout or root)
+        if not python_env.fallback or importlib.util.find_spec("pytest") is not None:
+            return TestCommand((python_env.python, "-m", "pytest"),
+                               "default: pytest (a Python project with no tests yet)",
+                               python_env)
     raise UsageError(
         "no test command: swc needs one to judge patches and none was detected",
         hint="Set test_cmd in .swc.toml or pass --test-cmd (e.g. --test-cmd 'pytest -q').",

@@ -140,7 +140,8 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     shown = patch_context(trim_for_small_model(context) if small else context, name)
     messages = patch_messages(edit_format=edit_format, context=shown,
                               task_text=request.task.text, tests=(), small=small,
-                              prompts_dir=settings.prompts_dir)
+                              prompts_dir=settings.prompts_dir, tier=name,
+                              test_change_mode=settings.test_changes)
     notes.append(RUN_ADDS)
     return prompt_view(tier=name, model=client.spec(name).model, edit_format=edit_format,
                        small=small, messages=messages, context=shown,

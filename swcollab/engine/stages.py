@@ -95,7 +95,7 @@ def write_repro_tests(
         finally:
             # Back to the base, whatever the test wrote: later tests are judged there too.
             reset_worktree(base_root)
-        kept, discarded = classify_base_run(run, path, task.text)
+        kept, discarded = classify_base_run(run, path, task.text, plan.command)
         for test_id, reason in discarded:
             plan.discarded.append(DiscardedTest(tier, test_id, reason))
         if kept:

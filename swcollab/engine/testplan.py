@@ -20,22 +20,26 @@ from ..gitrepo import tracked_files
 from ..treesitter import language_for_path
 from .context import is_test_path
 from .types import (
+    KIND_CHANGED,
     KIND_EXISTING,
     KIND_REPRO,
     KIND_USER,
     DiscardedTest,
     GeneratedTest,
+    TestChange,
     TestOutcome,
 )
 
 if TYPE_CHECKING:
     from ..sandbox import Isolation, TestCommand, TestRun
+    from .testchange import TestRules
 
 MAX_EXISTING_TEST_FILES = 8
 REASON_PASSES = "passes on the unpatched code, so it proves nothing"
 REASON_BROKEN = "syntax or import error in the test itself"
 REASON_SKIPPED = "skipped on the unpatched code"
 REASON_NO_TESTS = "the answer held no test that could be run"
+REASON_NO_RESULT = "yielded no per-test result, so it cannot judge"
 
 _BROKEN_MARKERS = ("SyntaxError", "IndentationError", "ModuleNotFoundError", "NameError: name")
 _MISSING_NAME = re.compile(r"cannot import name '(\w+)'|has no attribute '(\w+)'")
@@ -51,6 +55,9 @@ class TestPlan:
     baseline_pass: frozenset[str] = frozenset()
     generated: list[GeneratedTest] = field(default_factory=list)
     discarded: list[DiscardedTest] = field(default_factory=list)
+    test_change_mode: str = "strong"  # who may change existing tests (``test_changes``)
+    base_root: Path | None = None  # the base's worktree, for tests first run later
+    _base_passing: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
 
     @property
     def repro_ids(self) -> list[str]:
@@ -63,9 +70,41 @@ class TestPlan:
         """A verdict of "fixed" needs a test that failed on the base and must now pass."""
         return bool(self.repro_ids or self.user_tests)
 
-    def selection(self) -> list[str]:
+    def selection(self, changed: Sequence[TestChange] = ()) -> list[str]:
         files = [g.path for g in self.generated if g.kept_ids]
-        return list(dict.fromkeys([*files, *self.user_tests, *self.existing_files]))
+        # the files of changed tests run too (not a file removed whole, nor configuration)
+        touched = [c.path for c in changed
+                   if c.kind != "config" and not (c.kind == "removed" and c.test == c.path)]
+        return list(dict.fromkeys([*files, *self.user_tests, *self.existing_files, *touched]))
+
+    def rules(self) -> TestRules:
+        from .testchange import TestRules
+
+        return TestRules(self.test_change_mode, tuple(g.path for g in self.generated),
+                         self.user_tests, self.existing_files, self.can_judge())
+
+    def base_passing_in(self, file: str) -> frozenset[str]:
+        """Ids of ``file``'s tests that pass on the base (run there once when it was not
+        in the baseline: a candidate changed it)."""
+        if file in self.existing_files:
+            return frozenset(t for t in self.baseline_pass
+                             if t == file or t.startswith(file + "::"))
+        if file not in self._base_passing:
+            self._base_passing[file] = self._run_on_base(file)
+        return self._base_passing[file]
+
+    def _run_on_base(self, file: str) -> frozenset[str]:
+        from ..gitrepo import reset_worktree
+        from ..sandbox import run_tests
+
+        if self.base_root is None or not (self.base_root / file).is_file():
+            return frozenset()
+        try:
+            run = run_tests(self.base_root, self.command, timeout=self.timeout,
+                            selection=[file], isolation=self.isolation)
+        finally:
+            reset_worktree(self.base_root)
+        return baseline_passing(run, [file])
 
     def write_tests(self, root: Path) -> None:
         """Put the kept generated tests into a workspace (over anything a patch did there)."""
@@ -75,16 +114,34 @@ class TestPlan:
                 # which fails the candidate rather than the whole run
                 write_inside(root, test.path, test.text)
 
-    def evaluate(self, run: TestRun) -> tuple[tuple[TestOutcome, ...], bool]:
-        """Per-test outcomes and the acceptance rule's answer for one candidate's run."""
+    def evaluate(self, run: TestRun, changed: Sequence[TestChange] = ()
+                 ) -> tuple[tuple[TestOutcome, ...], bool]:
+        """Per-test outcomes and the acceptance rule's answer for one candidate's run.
+
+        With ``changed`` tests (declared and allowed), each changed or added test must
+        pass, and so must every other test of its file that passed on the base; a
+        removed test is no longer required."""
         outcomes: list[TestOutcome] = []
         for test_id in self.repro_ids:
             outcomes.append(TestOutcome(test_id, KIND_REPRO, status_in(run, test_id), True))
         for test_id in self.user_tests:
             outcomes.append(TestOutcome(test_id, KIND_USER, status_in(run, test_id), True))
-        for test_id in sorted(self.baseline_pass):
+        removed = {c.test for c in changed if c.kind == "removed"}
+        removed |= {c.renamed_from for c in changed if c.renamed_from}
+        guarded = set(self.baseline_pass)
+        for file in dict.fromkeys(c.path for c in changed if c.kind != "config"):
+            guarded |= self.base_passing_in(file)
+        for test_id in sorted(guarded):
+            if any(test_id == r or test_id.startswith((r + "[", r + "::")) for r in removed):
+                continue
             outcomes.append(TestOutcome(test_id, KIND_EXISTING, status_in(run, test_id),
                                         True))
+        for change in changed:
+            if change.test == change.path and change.path.endswith(".py"):
+                continue  # a helper module changed as a whole: its file's tests guard it
+            if change.kind in ("modified", "added", "renamed") and change.test not in guarded:
+                outcomes.append(TestOutcome(change.test, KIND_CHANGED,
+                                            status_in(run, change.test), True))
         accepted = bool(outcomes) and all(o.status == "passed" for o in outcomes if o.required)
         if not self.can_judge():
             accepted = False
@@ -173,15 +230,24 @@ def parse_test_answer(answer: str) -> str | None:
 
 
 def classify_base_run(
-    run: TestRun, path: str, task_text: str
+    run: TestRun, path: str, task_text: str, command: TestCommand | None = None
 ) -> tuple[list[str], list[tuple[str, str]]]:
-    """Split a generated test file's results on the base into kept ids and discards."""
+    """Split a generated test file's results on the base into kept ids and discards.
+
+    A file that yields no per-test result (pytest), or whose runner ran no test, is
+    discarded with the cause: it cannot tell a good patch from a bad one."""
+    from ..sandbox.diagnose import cannot_run
+
     if path in run.collection_errors():
         return [], [(path, REASON_BROKEN)]
     mine = [r for r in run.results if r.file == path or r.test_id.startswith(path + "::")]
     if not run.results:
         if run.timed_out:
             return [], [(path, "timed out on the unpatched code")]
+        problem = cannot_run(run, command) if command is not None else None
+        if problem is not None or (command is not None and command.is_pytest):
+            cause = problem.line() if problem is not None else "no test in the report"
+            return [], [(path, f"{REASON_NO_RESULT}: {cause}")]
         return ([path], []) if run.exit_code not in (0, None) else ([], [(path, REASON_PASSES)])
     if not mine:
         return [], [(path, REASON_NO_TESTS)]

@@ -20,6 +20,7 @@ VERDICT_ERROR = "error"
 KIND_REPRO = "repro"
 KIND_USER = "user"
 KIND_EXISTING = "existing"
+KIND_CHANGED = "changed"  # an existing test the candidate changed (TEST CHANGE)
 
 
 @dataclass(frozen=True)
@@ -93,9 +94,29 @@ class DiscardedTest:
 @dataclass(frozen=True)
 class TestOutcome:
     test_id: str
-    kind: str  # repro | user | existing
+    kind: str  # repro | user | existing | changed
     status: str  # passed | failed | error | skipped | missing
     required: bool  # repro and user tests must pass; existing only if they passed on base
+
+
+@dataclass(frozen=True)
+class TestChange:
+    """An existing test a candidate changed, declared with ``TEST CHANGE: reason``.
+
+    ``test`` is the test's id (``path::Class::test``), or the path when the file changed
+    as a whole (configuration, a non-Python test file); ``old``/``new`` are the assertion
+    lines it lost and gained, for a reviewer."""
+
+    __test__ = False
+
+    path: str
+    test: str
+    kind: str  # modified | added | removed | renamed | config
+    reason: str
+    tier: str
+    old: tuple[str, ...] = ()
+    new: tuple[str, ...] = ()
+    renamed_from: str = ""  # the test's former id, for kind "renamed"
 
 
 @dataclass(frozen=True)
@@ -110,6 +131,8 @@ class Attempt:
     accepted: bool
     failure: str  # clipped test output or the edit error, for the next tier
     changed_files: tuple[str, ...] = ()
+    test_changes: tuple[TestChange, ...] = ()  # declared, allowed and kept
+    reverted_tests: tuple[str, ...] = ()  # test edits put back, each with why
 
     @property
     def passed(self) -> int:
@@ -170,3 +193,4 @@ class RunResult:
     diff: str = ""  # the branch's diff against its base, byte for byte
     sandbox: dict[str, Any] = field(default_factory=dict)  # where model-written code ran
     context_path: str | None = None  # the first patch prompt, saved (swc runs show --context)
+    interpreter: dict[str, Any] = field(default_factory=dict)  # the Python tests ran with

@@ -58,10 +58,12 @@ def _clip(text: str) -> str:
     return clip_output(text, OUTPUT_CHARS)
 
 
-def detect(root: Path, config: TestConfig) -> TestCommand | None:
+def detect(root: Path, config: TestConfig, checkout: Path | None = None) -> TestCommand | None:
+    """The test command in the worktree ``root``, with the project's environment found in
+    the user's ``checkout``."""
     from ..sandbox import detect_test_command
 
-    return detect_test_command(root, config.command)
+    return detect_test_command(root, config.command, checkout=checkout)
 
 
 def probe(root: Path, command: TestCommand, config: TestConfig, *, files: Sequence[str],
@@ -122,7 +124,7 @@ def check_task(repo_root: Path, task: EvalTask, config: TestConfig) -> str | Non
             problem = gitops.apply_patch(tree.path, task.test_patch)
             if problem:
                 return "the test patch does not apply to the base: " + problem.splitlines()[0]
-            command = detect(tree.path, config)
+            command = detect(tree.path, config, repo_root)
             if command is None:
                 return "no test command (set test_cmd in .swc.toml or pass --test-cmd)"
             ids = hidden_ids(task)
@@ -154,7 +156,7 @@ def judge(repo_root: Path, task: EvalTask, diff: str, config: TestConfig) -> Jud
         if problem:
             return Judgement(False, note="the hidden tests do not apply on the result: "
                              + problem.splitlines()[0])
-        command = detect(tree.path, config)
+        command = detect(tree.path, config, repo_root)
         if command is None:
             return Judgement(False, note="no test command")
         ids = hidden_ids(task)

@@ -91,7 +91,7 @@ def mine_commit(root: Path, sha: str, config: TestConfig, repo_name: str,
         with Worktree(root, parent) as tree:
             if gitops.apply_patch(tree.path, test_patch):
                 return Skip(sha, "mine", "its test changes do not apply to its parent")
-            command = detect(tree.path, config)
+            command = detect(tree.path, config, root)
             if command is None:
                 return Skip(sha, "mine", "no test command (set test_cmd or pass --test-cmd)")
             files = [p for p in tests if _runnable_test(p) and (tree.path / p).is_file()]

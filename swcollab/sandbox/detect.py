@@ -5,12 +5,14 @@ from __future__ import annotations
 import itertools
 import json
 import os
+import re
 import shlex
-import sys
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 from ..errors import ConfigError
+from .pyenv import PythonEnv, env_python, find_python_env
 
 # Directories never searched for tests: dependencies, build output, environments.
 _SKIP_DIRS = frozenset({
@@ -31,10 +33,17 @@ class TestCommand:
 
     argv: tuple[str, ...]
     source: str
+    # the project's Python environment (None for a project that is not Python)
+    python_env: PythonEnv | None = None
 
     @property
     def display(self) -> str:
         return f"{shlex.join(self.argv)}  ({self.source})"
+
+    @property
+    def interpreter(self) -> str:
+        """Which Python runs the tests and why, for messages ("" when not Python)."""
+        return self.python_env.describe() if self.python_env is not None else ""
 
     @property
     def is_pytest(self) -> bool:
@@ -60,30 +69,89 @@ def parse_command(text: str, source: str) -> TestCommand:
 
 
 def detect_test_command(
-    root: Path, configured: str | None = None, *, source: str = "config"
+    root: Path,
+    configured: str | None = None,
+    *,
+    source: str = "config",
+    checkout: Path | None = None,
+    environ: Mapping[str, str] | None = None,
 ) -> TestCommand | None:
     """The configured command (``source`` says where it came from), else a detected one.
 
-    Detection, in order: pytest for a Python project with tests (run as
-    ``<this python> -m pytest`` so the virtualenv swc runs in is used), ``npm test`` when
-    package.json has a real test script, ``go test ./...`` with go.mod, ``cargo test``
-    with Cargo.toml. None when nothing fits.
+    ``root`` is where the tests run (a worktree, or the checkout itself); ``checkout`` is
+    the user's checkout (default ``root``), where the project's environment lives and
+    against which a relative program (``.venv/bin/python``) is resolved when the worktree
+    has no such file. Detection, in order: pytest for a Python project with tests (run as
+    ``<the project's python> -m pytest``, see ``pyenv``), ``npm test`` when package.json
+    has a real test script, ``go test ./...`` with go.mod, ``cargo test`` with
+    Cargo.toml. None when nothing fits.
     """
-    if configured is not None and configured.strip():
-        return parse_command(configured, source)
     root = Path(root)
-    for detector in (_detect_pytest, _detect_npm, _detect_go, _detect_cargo):
+    checkout = Path(checkout) if checkout is not None else root
+    if configured is not None and configured.strip():
+        command = parse_command(configured, source)
+        return _configured_env(command, root, checkout, environ)
+    reason = _python_tests_reason(root)
+    if reason is not None:
+        python_env = find_python_env(checkout, environ)
+        return TestCommand((python_env.python, "-m", "pytest"), f"detected: pytest ({reason})",
+                           python_env)
+    for detector in (_detect_npm, _detect_go, _detect_cargo):
         found = detector(root)
         if found is not None:
             return found
     return None
 
 
-def _detect_pytest(root: Path) -> TestCommand | None:
-    reason = _python_tests_reason(root)
-    if reason is None:
-        return None
-    return TestCommand((sys.executable, "-m", "pytest"), f"detected: pytest ({reason})")
+_PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?(\.exe)?$")
+
+
+def _configured_env(command: TestCommand, root: Path, checkout: Path,
+                    environ: Mapping[str, str] | None) -> TestCommand:
+    """A configured command with its program resolved and the project's environment."""
+    argv = resolve_program(command.argv, root, checkout)
+    program = Path(argv[0])
+    if _PYTHON_NAME.match(program.name) and program.is_absolute():
+        return replace(command, argv=argv, python_env=_named_python(program, checkout))
+    if not (is_pytest_argv(argv) or _PYTHON_NAME.match(program.name)
+            or is_python_project(root)):
+        return replace(command, argv=argv)
+    # ``pytest``, ``python -m pytest``, ``make test`` in a Python project: the project's
+    # environment comes first on PATH, as if it were activated
+    return replace(command, argv=argv, python_env=find_python_env(checkout, environ))
+
+
+def resolve_program(argv: tuple[str, ...], root: Path, checkout: Path) -> tuple[str, ...]:
+    """``argv`` with a relative program path (``.venv/bin/python``) made absolute: in the
+    worktree when it is there (a tracked script), else in the user's checkout (an
+    untracked environment); ``~`` is expanded."""
+    program = os.path.expanduser(argv[0])
+    if ("/" in program or os.sep in program) and not os.path.isabs(program):
+        in_root, in_checkout = root / program, checkout / program
+        if not os.path.lexists(in_root) and os.path.lexists(in_checkout):
+            program = os.path.normpath(in_checkout)  # not resolved: a venv's python is a link
+    return (program, *argv[1:])
+
+
+def _named_python(program: Path, checkout: Path) -> PythonEnv:
+    from .pyenv import editable_paths
+
+    prefix = program.parent.parent if program.parent.name in ("bin", "Scripts") else None
+    is_env = prefix is not None and ((prefix / "pyvenv.cfg").is_file()
+                                     or (prefix / "conda-meta").is_dir())
+    if not is_env or prefix is None or env_python(prefix) is None:
+        return PythonEnv(str(program), "test_cmd", "named in test_cmd")
+    return PythonEnv(str(program), "test_cmd", "named in test_cmd", prefix=str(prefix),
+                     editable_paths=editable_paths(prefix, checkout))
+
+
+def is_python_project(root: Path) -> bool:
+    """A Python project: packaging files, a Python file at the top, or Python tests."""
+    root = Path(root)
+    if any((root / name).exists() for name in
+           ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "pytest.ini")):
+        return True
+    return any(root.glob("*.py")) or _python_tests_reason(root) is not None
 
 
 def _python_tests_reason(root: Path) -> str | None:

@@ -305,6 +305,7 @@ def build_layout(
     network: bool = False,
     checkout: Path | None = None,
     sockets: Sequence[Path] | None = None,
+    readable: Sequence[Path] = (),
 ) -> Layout:
     """The layout of a run of ``argv0`` in ``workdir``; ``run_dir`` is swc's private
     directory of the run (its ``out/`` becomes the writable scratch directory)."""
@@ -326,7 +327,8 @@ def build_layout(
     secret_files, secret_dirs = _host_secrets()
     hidden = list(dict.fromkeys([*(p.resolve() for p in candidates if _hideable(p)), *secret_dirs]))
     never = [p for p in (home, checkout) if p is not None]
-    wanted = _wanted_readable(env, home, checkout, argv0)
+    # ``readable``: what the project's environment imports from elsewhere (its .pth files)
+    wanted = [*_wanted_readable(env, home, checkout, argv0), *readable]
     if common is not None:
         wanted.append(common)
     readable = tuple(

@@ -13,6 +13,7 @@ STATUSES = ("passed", "failed", "error", "skipped")
 # worse outcome stands. "skipped" ranks below "passed" so a partial skip never hides a pass.
 _SEVERITY = {"error": 3, "failed": 2, "passed": 1, "skipped": 0}
 _MESSAGE_LIMIT = 3000
+WORKTREE_MARK = "<worktree>"
 _MAX_JUNIT_BYTES = 50_000_000
 
 
@@ -142,6 +143,10 @@ def _case_result(case: ET.Element, root: Path | None) -> TestResult:
         test_id = file or name  # a whole file: collection error or module-level skip
     else:
         test_id = "::".join([file, *_class_parts(classname, file), name])
+    if root is not None:
+        # a parametrized id may hold the worktree's path (tmp_path, __file__): each attempt
+        # has its own worktree, and the same test must keep the same id in all of them
+        test_id = test_id.replace(str(root), WORKTREE_MARK)
     return TestResult(test_id, status, _clip_message(message), file)
 
 

@@ -100,14 +100,20 @@ def _run_once(root: Path, command: TestCommand, chosen: Sequence[str], timeout: 
         (run_dir / "out").mkdir()
         junit = run_dir / "out" / "junit.xml" if command.is_pytest else None
         argv = command_argv(command, chosen, root, junit)
-        env = run_env(root)
+        env = run_env(root, command)
+        if sandbox is None:
+            # No private /tmp without the sandbox: a temp directory of the run's own, so
+            # runs side by side (swc eval -j N) never share a file a test puts there
+            (run_dir / "tmp").mkdir()
+            env.update({name: str(run_dir / "tmp") for name in ("TMPDIR", "TMP", "TEMP")})
         if shutil.which(argv[0], path=env.get("PATH")) is None:
             # 127, as a shell says "command not found"
             output = f"[swc: cannot run {argv[0]}: {os.strerror(errno.ENOENT)}]\n"
             return TestRun(EXIT_CANNOT_RUN, False, output, 0.0, (), argv,
                            sandboxed=sandbox is not None)
+        readable = command.python_env.site_paths if command.python_env is not None else ()
         exit_code, timed_out, output = _sandboxed(argv, root, env, timeout, run_dir, holder,
-                                                  isolation, sandbox)
+                                                  isolation, sandbox, readable)
         results = parse_junit(junit, root) if junit is not None else ()
     return TestRun(exit_code, timed_out, output, 0.0, results, argv,
                    network_isolated=sandbox is not None and not isolation.network,
@@ -116,7 +122,8 @@ def _run_once(root: Path, command: TestCommand, chosen: Sequence[str], timeout: 
 
 def _sandboxed(argv: Sequence[str], root: Path, env: dict[str, str], timeout: float,
                run_dir: Path, holder: Path | None, isolation: Isolation,
-               sandbox: SandboxInfo | None) -> tuple[int | None, bool, str]:
+               sandbox: SandboxInfo | None, readable: Sequence[str] = ()
+               ) -> tuple[int | None, bool, str]:
     """Execute ``argv`` in the sandbox (or bare, when it is off). A sandbox that fails to
     set up is tried once more (a socket it was told to cover may have just gone), then
     is an error: its failure must not pass for a test result."""
@@ -125,7 +132,8 @@ def _sandboxed(argv: Sequence[str], root: Path, env: dict[str, str], timeout: fl
     from .layout import build_layout
 
     for attempt in (1, 2):
-        layout = build_layout(root, run_dir, env, argv0=argv[0], network=isolation.network)
+        layout = build_layout(root, run_dir, env, argv0=argv[0], network=isolation.network,
+                              readable=[Path(p) for p in readable])
         wrapped, inner_env = wrap_command(sandbox, layout, argv, env)
         status_fd = _status_pipe() if _reports_status(sandbox) else None
         if status_fd is not None:
@@ -236,18 +244,33 @@ def _cargo_targets(chosen: list[str]) -> list[str]:
     return targets + (["--", *filters] if filters else [])
 
 
-def run_env(root: Path) -> dict[str, str]:
-    """The scrubbed environment, plus: no bytecode files, and the worktree's code first.
+def run_env(root: Path, command: TestCommand | None = None) -> dict[str, str]:
+    """The scrubbed environment, plus: no bytecode files, the project's environment, and
+    the worktree's code first.
 
-    The worktree (and its ``src/``) goes first on PYTHONPATH so a project installed in
-    editable mode from the user's checkout is imported from the patched worktree instead.
+    The project's virtualenv (``command.python_env``) is on PATH first, as if activated.
+    The worktree (its ``src/``, and the directories an editable install of the user's
+    checkout points at, mapped to the worktree) goes first on PYTHONPATH, so the patched
+    code is imported, never the checkout's.
     """
     env = scrubbed_env()
     env["PYTHONDONTWRITEBYTECODE"] = "1"
+    python_env = command.python_env if command is not None else None
     first = [str(root / "src")] if (root / "src").is_dir() else []
     first.append(str(root))
+    after: list[str] = []
+    if python_env is not None:
+        if python_env.prefix:
+            prefix = Path(python_env.prefix)
+            bin_dir = prefix / ("Scripts" if (prefix / "Scripts").is_dir() else "bin")
+            env["PATH"] = os.pathsep.join([str(bin_dir), *env.get("PATH", "").split(os.pathsep)])
+            if (prefix / "pyvenv.cfg").is_file():
+                env["VIRTUAL_ENV"] = str(prefix)
+            env.pop("PYTHONHOME", None)
+        first += [str(root / rel) for rel in python_env.editable_paths]
+        after += list(python_env.extra_paths)
     rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(first + rest)
+    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(first + after + rest))
     return env
 
 

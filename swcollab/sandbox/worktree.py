@@ -151,16 +151,22 @@ def work_base(repo_root: Path, base: str, include_dirty: bool) -> tuple[str, lis
     return _snapshot_dirty(repo_root, head), []
 
 
+# swc's own files at the top of the checkout (its configuration, its directory): never
+# "your uncommitted changes", and never carried into an attempt by --include-dirty.
+SWC_OWN_PATHS = (".swc.toml", ".swc")
+
+
 def _dirty_paths(repo_root: Path) -> list[str]:
     """Paths with uncommitted changes, untracked (not ignored) files included."""
+    own = [f":(top,exclude,literal){p}" for p in SWC_OWN_PATHS]
     out = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=normal",
-                   "--ignore-submodules=dirty"], repo_root).stdout
+                   "--ignore-submodules=dirty", "--", ":/", *own], repo_root).stdout
     return [entry[3:] for entry in out.split("\0") if len(entry) > 3 and entry[2] == " "]
 
 
 def _snapshot_dirty(repo_root: Path, head: str) -> str:
     """A commit (on no ref) of the working tree as it is: HEAD plus uncommitted changes."""
-    tree = stage_tree(repo_root)
+    tree = stage_tree(repo_root, exclude=SWC_OWN_PATHS)
     return commit_tree(repo_root, tree, head, "swc: uncommitted changes carried from the "
                        "working tree (--include-dirty)")
 

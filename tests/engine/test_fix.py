@@ -178,7 +178,7 @@ def test_interrupt_during_test_run(project, models, monkeypatch):
 
     real = attempts.TestPlan.evaluate
 
-    def interrupted(self, run):  # Ctrl-C arrives while the candidate's tests run
+    def interrupted(self, run, changed=()):  # Ctrl-C arrives while the candidate's tests run
         raise KeyboardInterrupt
 
     monkeypatch.setattr(attempts.TestPlan, "evaluate", interrupted)

@@ -83,10 +83,13 @@ def _commit(root: Path, message: str) -> str:
     return git(root, "rev-parse", "HEAD").strip()
 
 
-def make_history(root: Path) -> dict[str, str]:
-    """The project and its history; returns the sha of each fix commit."""
+def make_history(root: Path, extra: dict[str, str] | None = None) -> dict[str, str]:
+    """The project and its history (``extra`` files in its first commit); returns the sha
+    of each fix commit."""
     (root / "calc").mkdir(parents=True)
     (root / "tests").mkdir()
+    for name, text in (extra or {}).items():
+        (root / name).write_text(text)
     (root / "calc" / "__init__.py").write_text("")
     (root / "calc" / "ops.py").write_text(OPS)
     (root / "tests" / "test_ops.py").write_text(BASE_TEST)

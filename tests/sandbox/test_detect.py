@@ -14,10 +14,15 @@ from swcollab.sandbox import TestCommand, detect_test_command
 from .helpers import write
 
 
-def test_python_project_with_tests_dir_uses_this_interpreters_pytest(tmp_path: Path):
+def test_python_project_without_an_environment_uses_this_interpreters_pytest(
+    tmp_path: Path,
+):
     write(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "tests/test_x.py": ""})
     cmd = detect_test_command(tmp_path)
-    assert cmd == TestCommand((sys.executable, "-m", "pytest"), "detected: pytest (found tests/)")
+    assert cmd is not None
+    assert (cmd.argv, cmd.source) == ((sys.executable, "-m", "pytest"),
+                                      "detected: pytest (found tests/)")
+    assert cmd.python_env is not None and cmd.python_env.fallback
     assert cmd.is_pytest
     assert cmd.display == f"{sys.executable} -m pytest  (detected: pytest (found tests/))"
 
@@ -63,7 +68,10 @@ def test_go_and_cargo(tmp_path: Path):
 def test_configured_command_wins_and_names_its_source(tmp_path: Path):
     write(tmp_path, {"tests/test_x.py": ""})
     cmd = detect_test_command(tmp_path, "make test ARGS='-k fast'")
-    assert cmd == TestCommand(("make", "test", "ARGS=-k fast"), "config")
+    assert cmd is not None
+    assert (cmd.argv, cmd.source) == (("make", "test", "ARGS=-k fast"), "config")
+    # a Python project: its environment (here, none but swc's) comes with the command
+    assert cmd.python_env is not None
     flag = detect_test_command(tmp_path, "pytest -x", source="flag")
     assert flag is not None and flag.source == "flag" and flag.is_pytest
 

@@ -1,0 +1,260 @@
+"""The baseline: what the tests say on the unpatched code, before any model call.
+
+The selected tests (the user's, and existing ones near the likely change) run on the
+base. With none selected, a probe checks that the command can at least collect (pytest
+``--collect-only``, ``go test -run '^$'``, ``cargo test --no-run``). A command that
+cannot run or collect (missing program, pytest or a dependency not installed for the
+interpreter, a conftest that cannot import) ends the run here with ``TestsCannotRun``
+(exit 3), naming the cause, the interpreter and the fix: nothing has been spent yet.
+"""
+
+from __future__ import annotations
+
+import re
+import shlex
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import TestsCannotRun, UsageError
+from ..sandbox.diagnose import (
+    KIND_COLLECTION,
+    KIND_NO_PYTEST,
+    KIND_NO_TESTS,
+    KIND_NOT_FOUND,
+    KIND_TIMEOUT,
+    KIND_USAGE,
+    CannotRun,
+    cannot_run,
+    collected_count,
+    collection_failures,
+    error_line,
+    is_dependency,
+    missing_module,
+    probe_argv,
+)
+from .testplan import TestPlan, baseline_passing, select_existing_tests, status_in
+from .types import Event, EventSink
+
+if TYPE_CHECKING:
+    from ..sandbox import TestCommand, TestRun
+
+_NOT_FOUND_NOTE = re.compile(r"^\[swc: not found, left out of the run: (.+)\]$", re.M)
+_CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
+
+
+def run_baseline(
+    plan: TestPlan, base_root: Path, ranked_paths: Sequence[str], on_event: EventSink
+) -> list[str]:
+    """Fill ``plan``'s existing tests and what passes on the base; returns warnings.
+
+    Raises ``TestsCannotRun`` when the tests cannot run here, ``UsageError`` when a test
+    the user named does not exist or already passes."""
+    from ..gitrepo import reset_worktree
+    from ..sandbox import run_tests
+
+    plan.existing_files = tuple(
+        f
+        for f in select_existing_tests(base_root, ranked_paths)
+        if f not in plan.user_tests_files()
+    )
+    selection = [*plan.user_tests, *plan.existing_files]
+    if not selection:
+        on_event(Event("baseline", "checking that the test command can collect tests"))
+        return _probe(plan, base_root)
+    on_event(Event("baseline", f"running {len(selection)} test target(s) on the base"))
+    try:
+        base_run = run_tests(
+            base_root,
+            plan.command,
+            timeout=plan.timeout,
+            selection=selection,
+            isolation=plan.isolation,
+        )
+    finally:
+        reset_worktree(base_root)  # what the run wrote must not change what later runs see
+    warnings = _check_base_run(plan, base_run, base_root)
+    plan.baseline_pass = baseline_passing(base_run, plan.existing_files)
+    for test in plan.user_tests:
+        if status_in(base_run, test) == "passed":
+            raise UsageError(
+                f"the test {test} passes on the base commit, so it cannot show a fix",
+                hint="Name a test that fails now and must pass once the problem is fixed.",
+            )
+    return warnings
+
+
+def _check_base_run(plan: TestPlan, run: TestRun, root: Path) -> list[str]:
+    """Raise when the base run judges nothing; drop the existing files that cannot be
+    collected (for reasons of their own) from the guard, with a warning."""
+    _check_user_tests_exist(plan, run)
+    problem = cannot_run(run, plan.command)
+    if problem is not None and problem.kind == KIND_NO_TESTS and plan.user_tests:
+        raise UsageError(
+            f"the tests you named ({', '.join(plan.user_tests)}) hold no test "
+            "the test command collects",
+            hint="Name a test file or test id the test command runs.",
+        )
+    if problem is not None and problem.kind != KIND_NO_TESTS:
+        raise cannot_run_error(problem, plan.command, plan.timeout, root)
+    failures = collection_failures(run, [*plan.user_tests, *plan.existing_files])
+    environment = environment_failure(failures, root)
+    if environment is not None:
+        raise cannot_run_error(environment, plan.command, plan.timeout, root)
+    ran = [r for r in run.results if not r.is_collection_error]
+    if failures and not ran and not plan.user_tests:
+        place, message = failures[0]
+        problem = CannotRun(KIND_COLLECTION, error_line(message), where=f"collecting {place}")
+        raise cannot_run_error(problem, plan.command, plan.timeout, root)
+    user_files = set(plan.user_tests_files())
+    broken = [(place, message) for place, message in failures if place not in user_files]
+    if not broken:
+        return []
+    left = {place for place, _ in broken}
+    plan.existing_files = tuple(
+        f
+        for f in plan.existing_files
+        if f not in left and not any(f.startswith(p.rstrip("/") + "/") for p in left)
+    )
+    return [
+        "existing tests that cannot be collected on the base are not guarded: "
+        + "; ".join(f"{place}: {error_line(message)}" for place, message in broken[:3])
+    ]
+
+
+def _check_user_tests_exist(plan: TestPlan, run: TestRun) -> None:
+    missing = {
+        item.strip() for note in _NOT_FOUND_NOTE.findall(run.output) for item in note.split(", ")
+    }
+    unknown = [t for t in plan.user_tests if t in missing]
+    if unknown:
+        raise UsageError(
+            f"the test {unknown[0]} was not found by the test command "
+            f"({shlex.join(plan.command.argv)})",
+            hint="Name an existing test file or test id (pytest: path/to/test_x.py::test_name).",
+        )
+
+
+def environment_failure(failures: list[tuple[str, str]], root: Path) -> CannotRun | None:
+    """A collection error caused by the environment: a dependency missing, or one whose
+    installed version lacks a name the code imports."""
+    if not failures:
+        return None
+    from ..gitrepo import tracked_files
+
+    tracked = tracked_files(root)
+    for place, message in failures:
+        module = missing_module(message)
+        if module and is_dependency(module, root, tracked):
+            return CannotRun(
+                KIND_COLLECTION,
+                f"ModuleNotFoundError: No module named '{module}'",
+                where=f"collecting {place}",
+                module=module,
+            )
+        mismatch = _CANNOT_IMPORT.search(message)
+        if mismatch and is_dependency(mismatch.group(2), root, tracked):
+            return CannotRun(
+                KIND_COLLECTION,
+                f"ImportError: cannot import name '{mismatch.group(1)}' from "
+                f"'{mismatch.group(2)}' (an installed version this code does not work with?)",
+                where=f"collecting {place}",
+                module=mismatch.group(2),
+            )
+    return None
+
+
+def _probe(plan: TestPlan, root: Path) -> list[str]:
+    """No test selected: still check that the command starts and can collect tests."""
+    from ..gitrepo import reset_worktree
+    from ..sandbox import run_tests
+
+    argv = probe_argv(plan.command)
+    probe_command = replace(plan.command, argv=argv) if argv else plan.command
+    if argv is None:
+        missing = program_missing(plan.command, root)
+        if missing:
+            raise cannot_run_error(
+                CannotRun(KIND_NOT_FOUND, missing), plan.command, plan.timeout, root
+            )
+        return []
+    try:
+        run = run_tests(root, probe_command, timeout=plan.timeout, isolation=plan.isolation)
+    finally:
+        reset_worktree(root)
+    problem = cannot_run(run, probe_command)
+    if problem is not None and problem.kind != KIND_NO_TESTS:
+        raise cannot_run_error(problem, plan.command, plan.timeout, root)
+    failures = collection_failures(run, [])
+    if not failures:
+        return []
+    if collected_count(run.output) == 0:
+        first = environment_failure(failures, root) or CannotRun(
+            KIND_COLLECTION,
+            error_line(failures[0][1]),
+            where=f"collecting {failures[0][0]}",
+            module=missing_module(failures[0][1]),
+        )
+        raise cannot_run_error(first, plan.command, plan.timeout, root)
+    return [
+        f"{len(failures)} test file(s) cannot be collected here: "
+        + "; ".join(f"{place}: {error_line(message)}" for place, message in failures[:3])
+    ]
+
+
+def program_missing(command: TestCommand, root: Path) -> str | None:
+    """ "the test command cannot start: X not found" when its program is not there."""
+    import shutil
+
+    from ..sandbox.runner import run_env
+
+    path = run_env(root, command).get("PATH")
+    if shutil.which(command.argv[0], path=path) is None:
+        return f"the test command cannot start: {command.argv[0]}: not found"
+    return None
+
+
+def cannot_run_error(
+    problem: CannotRun, command: TestCommand, timeout: float, root: Path | None = None
+) -> TestsCannotRun:
+    """The exit-3 error for ``problem``: the cause, the command, the interpreter, the fix.
+    Paths in the worktree ``root`` (gone when the user reads this) are shown relative."""
+    if root is not None:
+        problem = replace(problem, where=problem.where.replace(f"{root}/", ""))
+    parts = [
+        f"the tests cannot run here, so no patch could be judged: {problem.line()}",
+        f"test command: {shlex.join(command.argv)} ({command.source})",
+    ]
+    if command.interpreter:
+        parts.append(f"interpreter: {command.interpreter}")
+    message = "; ".join(parts) + ". No model was called."
+    return TestsCannotRun(message, hint=_hint(problem, command, timeout))
+
+
+_SET_TEST_CMD = (
+    "or set test_cmd in .swc.toml (or --test-cmd) to a command that runs your "
+    'tests, e.g. test_cmd = ".venv/bin/python -m pytest" (a relative path is '
+    "resolved against your checkout)"
+)
+
+
+def _hint(problem: CannotRun, command: TestCommand, timeout: float) -> str:
+    python = command.python_env.python if command.python_env is not None else None
+    elsewhere = (
+        "create the project's environment at the checkout root (.venv/), " + _SET_TEST_CMD + "."
+    )
+    if problem.kind == KIND_TIMEOUT:
+        return f"Raise test_timeout (now {timeout:g} s), " + _SET_TEST_CMD + "."
+    if problem.kind == KIND_NOT_FOUND:
+        return "Install it, " + _SET_TEST_CMD + "."
+    if problem.kind == KIND_NO_PYTEST and python:
+        return f"Install pytest for {python} (`{python} -m pip install pytest`), or " + elsewhere
+    if problem.module and python:
+        return (
+            f"Install the package that provides '{problem.module}' (the project's test "
+            f"dependencies) for {python}, or " + elsewhere
+        )
+    if problem.kind == KIND_USAGE:
+        return "Install the missing plugin for that interpreter, or " + elsewhere
+    return "Run the test command in your checkout to see why, then fix it, " + _SET_TEST_CMD + "."
