@@ -71,8 +71,8 @@ def m002_call_reservation_and_prompt(conn: sqlite3.Connection) -> None:
         "reserved_usd REAL",  # worst case held before the call
         "prompt_estimate INTEGER",  # our count of the prompt's tokens
         "max_tokens INTEGER",  # the completion cap sent with the request
-        "prompt_hash TEXT",
-    ):  # of model + messages: shows a repeated call
+        "prompt_hash TEXT",  # of model + messages: shows a repeated call
+    ):
         conn.execute(f"ALTER TABLE calls ADD COLUMN {column}")
     conn.execute("CREATE INDEX calls_model ON calls(model)")
 
