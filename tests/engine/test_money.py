@@ -1,0 +1,62 @@
+"""Money through ``swc fix``: the budget holds whatever the provider counts, no call repeats."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from engine.conftest import WRONG_PATCH, Script
+from engine.test_fix import fix
+from tests.fakes.openai_server import FakeResponse
+
+
+def our_count(body: dict) -> int:
+    from swcollab.models import _litellm as lib
+
+    return lib.token_count(str(body["model"]), messages=body["messages"])
+
+
+def over_reporting(script: Script, factor: float):
+    """The scripted answers, billed at ``factor`` times the prompt tokens swc counts."""
+
+    def handler(body: dict) -> FakeResponse:
+        text = script.answer(body)
+        return FakeResponse(content=text, prompt_tokens=int(our_count(body) * factor))
+
+    return handler
+
+
+def ledger_calls(project: Path) -> list[sqlite3.Row]:
+    conn = sqlite3.connect(project / ".git" / "swc" / "ledger.db")
+    conn.row_factory = sqlite3.Row
+    return conn.execute("SELECT * FROM calls ORDER BY id").fetchall()
+
+
+@pytest.mark.parametrize(
+    ("factor", "budget"), [(2.0, "0.007"), (3.0, "0.012"), (2.0, "0.03"), (3.0, "0.08")]
+)
+def test_budget_holds_when_the_provider_counts_more_tokens(
+    project, models, fake_llm, monkeypatch, factor, budget
+):
+    """The issue's case: a provider reporting 2x what swc counted overran --budget 0.025.
+
+    Short replies (max_tokens 64) make the prompt most of a call's cost, as in the issue.
+    """
+    monkeypatch.setenv("SWC_WEAK_MAX_TOKENS", "64")
+    monkeypatch.setenv("SWC_STRONG_MAX_TOKENS", "64")
+    script = models(weak_patches=[WRONG_PATCH], strong_patches=[WRONG_PATCH])
+    fake_llm.set_handler(over_reporting(script, factor))
+    code, doc, err = fix(project, "--budget", budget)
+    calls = ledger_calls(project)
+    charged = sum(c["cost_usd"] for c in calls)
+    assert charged <= float(budget), (charged, code)
+    assert doc["cost_usd"] == pytest.approx(charged)
+    assert code in (1, 4), err
+    answered = [c for c in calls if c["outcome"] == "ok"]
+    if float(budget) >= 0.03:
+        assert len(answered) >= 3, "too few calls fitted the budget: the test proves little"
+    for call in answered:
+        assert call["cost_usd"] <= call["reserved_usd"] + 1e-12
+        assert call["prompt_tokens"] == int(call["prompt_estimate"] * factor)
