@@ -47,15 +47,27 @@ def patch_messages(
     previous: Previous | None = None,
     prompts_dir: str | None = None,
     small: bool = False,
+    sample: tuple[int, int] = (1, 1),
 ) -> list[dict[str, str]]:
+    """The request for one candidate; ``sample`` is (index, of) among a tier's candidates.
+
+    Candidates of one tier are told apart in their prompts: an identical request would be
+    a repeated paid call (and a provider or proxy cache could answer it with the same
+    reply).
+    """
     template = "patch_whole" if edit_format == "whole" else "patch_search_replace"
     tests = [
         {"path": g.path, "language": g.language, "text": g.text}
         for g in plan.generated if g.kept_ids
     ]
-    return chat(template, prompts_dir=prompts_dir, small=small, guidance=guidance,
-                guidance_title=guidance_title, previous=previous, tests=tests,
-                **context_vars(context, task_text))
+    messages = chat(template, prompts_dir=prompts_dir, small=small, guidance=guidance,
+                    guidance_title=guidance_title, previous=previous, tests=tests,
+                    **context_vars(context, task_text))
+    index, of = sample
+    if of > 1:
+        note = render("candidate_note", prompts_dir=prompts_dir, index=index, of=of)
+        messages[-1] = {**messages[-1], "content": messages[-1]["content"] + note}
+    return messages
 
 
 def _restore_protected(root: Path, paths: list[str]) -> None:

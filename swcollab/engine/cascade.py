@@ -74,6 +74,9 @@ class _Run:
     flow: Flow
     plans: dict[str, TierPlan] = field(default_factory=dict)
     small: dict[str, bool] = field(default_factory=dict)
+    # Tiers already asked for reproduction tests: asking again would repeat a paid call
+    # with the same prompt (write_repro_tests already retried an unusable answer).
+    test_writers: set[str] = field(default_factory=set)
 
     @property
     def prompts_dir(self) -> str | None:
@@ -311,6 +314,9 @@ def _routed(run: _Run, context: Context, order: list[TierPlan]) -> list[TierPlan
 
 def _write_tests(run: _Run, tier: TierPlan, plan: TestPlan, base_root: Path,
                  context: Context) -> None:
+    if tier.tier in run.test_writers:
+        return
+    run.test_writers.add(tier.tier)
     write_repro_tests(client=run.client, tier=tier.tier, count=tier.tests,
                       task=run.request.task, context=context, plan=plan, base_root=base_root,
                       prompts_dir=run.prompts_dir, on_event=run.on_event,
@@ -320,6 +326,9 @@ def _write_tests(run: _Run, tier: TierPlan, plan: TestPlan, base_root: Path,
 def _borrow_tests(run: _Run, helper: TierPlan, plan: TestPlan, base_root: Path,
                   context: Context) -> None:
     """No test of this tier fails on the base: the next tier writes them (tests are short)."""
+    if helper.tier in run.test_writers:
+        return
+    run.test_writers.add(helper.tier)
     run.result.notes.append(f"no reproduction test survived; {helper.tier} tier wrote tests")
     helper_context = trim_for_small_model(context) if run.small[helper.tier] else context
     write_repro_tests(client=run.client, tier=helper.tier, count=max(helper.tests, 2),
@@ -339,7 +348,7 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
         edit_format=tier.edit_format, context=context, task_text=run.request.task.text,
         plan=plan, guidance=guidance if tier.tier == "weak" else "",
         guidance_title=guidance_title, previous=previous, prompts_dir=run.prompts_dir,
-        small=run.small[tier.tier],
+        small=run.small[tier.tier], sample=(index, tier.candidates),
     )
     temperature = settings.tier(tier.tier).temperature if tier.candidates > 1 else 0.0
     attempt, worktree = run_candidate(

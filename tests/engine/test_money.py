@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from engine.conftest import WRONG_PATCH, Script
+from engine.conftest import GOOD_PATCH, GOOD_TEST, PASSING_TEST, WRONG_PATCH, Script
 from engine.test_fix import fix
+from swcollab.config import STRATEGIES
 from tests.fakes.openai_server import FakeResponse
 
 
@@ -60,3 +61,58 @@ def test_budget_holds_when_the_provider_counts_more_tokens(
     for call in answered:
         assert call["cost_usd"] <= call["reserved_usd"] + 1e-12
         assert call["prompt_tokens"] == int(call["prompt_estimate"] * factor)
+
+
+SCENARIOS = {
+    # weak's tests prove nothing, strong's do; every patch is wrong: all tiers draft
+    "strong-tests-judge": dict(
+        weak_tests=[PASSING_TEST],
+        strong_tests=[GOOD_TEST],
+        weak_patches=[WRONG_PATCH],
+        strong_patches=[WRONG_PATCH],
+    ),
+    # no test at all: candidates are judged by the strong model
+    "no-test-judges": dict(
+        weak_tests=[PASSING_TEST],
+        strong_tests=[PASSING_TEST],
+        weak_patches=[GOOD_PATCH],
+        strong_patches=[GOOD_PATCH],
+    ),
+}
+
+
+@pytest.mark.parametrize("scenario", sorted(SCENARIOS))
+@pytest.mark.parametrize("strategy", STRATEGIES)
+def test_no_two_calls_of_a_run_send_the_same_prompt(
+    project, models, monkeypatch, strategy, scenario
+):
+    monkeypatch.setenv("SWC_JUDGE", "strong")
+    monkeypatch.setenv("SWC_WEAK_CANDIDATES", "2")
+    script = models(**SCENARIOS[scenario])
+    code, _doc, err = fix(project, "--strategy", strategy)
+    assert code in (0, 1), err
+    calls = [c for c in ledger_calls(project) if c["outcome"] != "refused"]
+    assert len(calls) >= 2
+    hashes = [(c["purpose"], c["tier"], c["prompt_hash"]) for c in calls]
+    assert all(h for _p, _t, h in hashes)
+    repeated = [h for h in hashes if [x[2] for x in hashes].count(h[2]) > 1]
+    assert not repeated, repeated
+    # the issue: strong wrote its tests twice with one prompt; a second call is only the
+    # planned retry after an unusable first answer (its prompt says why)
+    assert script.count("strong", "tests") <= (1 if scenario == "strong-tests-judge" else 2)
+
+
+def test_strong_writes_tests_once_when_no_weak_test_survives(project, models):
+    """The issue's case: borrowed tests, then the strong tier's own turn asked again."""
+    script = models(
+        weak_tests=[PASSING_TEST],
+        strong_tests=[GOOD_TEST],
+        weak_patches=[WRONG_PATCH],
+        strong_patches=[GOOD_PATCH],
+    )
+    code, doc, _ = fix(project)
+    assert code == 0, doc
+    assert doc["winner"]["tier"] == "strong"
+    assert script.count("strong", "tests") == 1
+    tests_calls = [c for c in ledger_calls(project) if c["purpose"] == "tests"]
+    assert [c["tier"] for c in tests_calls] == ["weak", "weak", "strong"]
