@@ -79,16 +79,37 @@ def commit_to_branch(
     existing branch is never moved). Author and committer are the repository's configured
     user, or ``swc <swc@localhost>`` where none is configured.
     """
-    repo_root, worktree = Path(repo_root), Path(worktree)
+    repo_root = Path(repo_root)
     if not is_valid_branch_name(repo_root, branch):
         raise UsageError(f"{branch!r} is not a valid branch name")
+    commit = commit_worktree(worktree, message=message, paths=paths)
+    return create_branch(repo_root, branch, commit)
+
+
+def commit_worktree(worktree: Path, *, message: str, paths: Sequence[str] | None = None) -> str:
+    """A commit of the worktree's changes on its base, on no ref yet (see ``create_branch``)."""
+    worktree = Path(worktree)
     base = git_out(["rev-parse", "--verify", "HEAD^{commit}"], worktree)
     tree = stage_tree(worktree, list(paths) if paths is not None else None)
     if tree == git_out(["rev-parse", f"{base}^{{tree}}"], worktree):
         raise SwcError("nothing to commit: the worktree has no changes against its base"
                        + (f" in {', '.join(paths)}" if paths else ""))
-    commit = commit_tree(worktree, tree, base, message)
-    return _create_branch(repo_root, branch, commit)
+    return commit_tree(worktree, tree, base, message)
+
+
+def create_branch(repo_root: Path, wanted: str, commit: str) -> str:
+    """Point a new branch at ``commit``, in one step: ``wanted`` or the first free
+    ``wanted-N``. Returns the name used."""
+    repo_root = Path(repo_root)
+    if not is_valid_branch_name(repo_root, wanted):
+        raise UsageError(f"{wanted!r} is not a valid branch name")
+    return _create_branch(repo_root, wanted, commit)
+
+
+def commit_diff(repo_root: Path, commit: str) -> str:
+    """What ``commit`` changes against its parent, as a binary-safe patch for ``git apply``."""
+    return run_git(["diff", "--binary", "--no-color", "--no-ext-diff", f"{commit}^", commit],
+                   Path(repo_root)).stdout
 
 
 def _create_branch(repo_root: Path, wanted: str, commit: str) -> str:

@@ -129,8 +129,10 @@ def render_markdown(result: RunResult) -> str:
                 f"{result.branch}`)"]
     if result.pr_url:
         out += [f"- Pull request: {result.pr_url}"]
-    if result.error and result.verdict != VERDICT_FIXED:
+    if result.error and result.verdict != VERDICT_FIXED and not result.saved_diff:
         out += [f"- Stopped: {result.error}"]
+    if result.saved_diff:
+        out += [f"- No branch: {result.error}"]
     if result.plan:
         out += ["", "## Plan", ""]
         out += [f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
@@ -150,6 +152,9 @@ def render_markdown(result: RunResult) -> str:
         out += ["", "## Chosen change", "", *_per_test(result.winner), "", "```diff"]
         out += result.winner.diff.splitlines()[:MAX_DIFF_LINES_IN_REPORT]
         out += ["```"]
+    if result.saved_diff:
+        out += ["", "## The accepted diff (no branch could hold it)", "", "```diff",
+                *result.saved_diff.splitlines(), "```"]
     if result.notes:
         out += ["", "## Notes", "", *[f"- {n}" for n in result.notes]]
     if result.warnings:
@@ -167,6 +172,7 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
         "strategy": result.strategy,
         "base": result.base_sha,
         "branch": result.branch,
+        "patch_path": result.patch_path,
         "pr_url": result.pr_url,
         "winner": _attempt_json(result.winner) if result.winner else None,
         "plan": [p.__dict__ for p in result.plan],

@@ -15,7 +15,9 @@ from typing import TYPE_CHECKING
 
 from ..errors import BudgetExhausted, Interrupted, SwcError, UsageError
 from ..gitrepo import commit_sha
+from ..interrupts import PauseSeam, deferred_interrupts
 from .attempts import Previous, patch_messages, run_candidate
+from .branch import PendingBranch, make_branch
 from .context import build_context, trim_for_small_model
 from .plan import Flow, flow_for, plan_tiers
 from .stages import (
@@ -77,6 +79,7 @@ class _Run:
     # Tiers already asked for reproduction tests: asking again would repeat a paid call
     # with the same prompt (write_repro_tests already retried an unusable answer).
     test_writers: set[str] = field(default_factory=set)
+    pending: PendingBranch | None = None  # the accepted change, before its branch
 
     @property
     def prompts_dir(self) -> str | None:
@@ -113,8 +116,12 @@ def run_fix(
                          on_event=None)
     result = RunResult(run_id, VERDICT_NOT_FIXED, request.task, settings.strategy, base_sha)
 
+    seam = PauseSeam.from_environment()
+
     def emit(event: Event) -> None:
         on_event(replace(event, data={**event.data, "cost_usd": budget.spent}))
+        if seam is not None:
+            seam.reached(event.stage)
 
     flow = flow_for(settings.strategy, settings.tier_names)
     run = _Run(request, client, ledger, budget, result, emit, flow)
@@ -122,14 +129,13 @@ def run_fix(
     try:
         with client:
             _execute(run)
+        _make_branch(run)
     except BudgetExhausted as exc:
         result.verdict = VERDICT_BUDGET
         result.error = exc.message
         pending = exc
     except (KeyboardInterrupt, Interrupted):
-        result.verdict = VERDICT_INTERRUPTED
-        result.error = "interrupted"
-        pending = Interrupted("interrupted: worktrees removed, no branch was made")
+        pending = _interrupted(result)
     except SwcError as exc:
         result.verdict = VERDICT_ERROR
         result.error = exc.message
@@ -140,14 +146,36 @@ def run_fix(
         pending = exc
     finally:
         result.duration_s = time.monotonic() - started
-        try:
-            _account(result, ledger, client)
-            _finish(run, ledger)
-        finally:
-            ledger.close()
+        if _close(run, ledger, client) and pending is None:
+            pending = _interrupted(result)  # Ctrl-C while the run was being recorded
     if pending is not None and result.verdict != VERDICT_BUDGET:
         raise pending
     return result
+
+
+def _interrupted(result: RunResult) -> Interrupted:
+    """Ctrl-C: after the branch exists it is reported; before, nothing was left."""
+    if result.branch:
+        return Interrupted(f"interrupted after the fix was committed: branch {result.branch} "
+                           f"holds it (look at it: git diff HEAD...{result.branch})")
+    result.verdict = VERDICT_INTERRUPTED
+    result.error = "interrupted"
+    return Interrupted("interrupted: worktrees removed, no branch was made")
+
+
+def _close(run: _Run, ledger: Ledger, client: ModelClient) -> bool:
+    """Account, save the report and close the run in the ledger, whole; True when Ctrl-C
+    arrived meanwhile (it is delivered once the run is recorded)."""
+    try:
+        with deferred_interrupts():
+            try:
+                _account(run.result, ledger, client)
+                _finish(run, ledger)
+            finally:
+                ledger.close()
+    except KeyboardInterrupt:
+        return True
+    return False
 
 
 def _execute(run: _Run) -> None:
@@ -408,22 +436,29 @@ def _branch_name(run: _Run, suffix: str = "") -> str:
     return f"{run.request.branch_prefix}{part}{suffix}"
 
 
-def _commit(run: _Run, path: Path, branch: str) -> None:
-    """Commit the worktree on a new branch; a name git refuses (say, a branch ``swc``
-    blocks ``swc/x``) falls back to ``swc-...``, so an accepted fix is never lost."""
-    from ..gitout import commit_to_branch
+def _commit(run: _Run, path: Path, branch: str, diff: str) -> None:
+    """Make the accepted change a commit (on no ref yet); ``_make_branch`` names it last.
+
+    ``diff`` is what the branch would hold, kept in case even the commit cannot be made.
+    """
+    from ..gitout import commit_diff, commit_worktree
     from ..report import commit_message
 
     message = commit_message(run.result, run.budget.spent)
     try:
-        run.result.branch = commit_to_branch(run.request.repo.root, path, branch=branch,
-                                             message=message)
-    except SwcError as exc:
-        fallback = branch.replace("/", "-", 1)
-        run.result.warnings.append(f"branch {branch} could not be made ({exc.message}); "
-                                   f"used {fallback} instead")
-        run.result.branch = commit_to_branch(run.request.repo.root, path, branch=fallback,
-                                             message=message)
+        commit = commit_worktree(path, message=message)
+    except (SwcError, ValueError, OSError) as exc:
+        problem = exc.message if isinstance(exc, SwcError) else f"{type(exc).__name__}: {exc}"
+        run.pending = PendingBranch(branch, None, diff, problem)
+        return
+    run.pending = PendingBranch(branch, commit, commit_diff(run.request.repo.root, commit))
+
+
+def _make_branch(run: _Run) -> None:
+    if run.pending is not None:
+        make_branch(run.pending, repo_root=run.request.repo.root,
+                    state_dir=run.request.repo.state_dir, result=run.result,
+                    on_event=run.on_event)
 
 
 def _commit_winner(run: _Run, plan: TestPlan, worktree: object) -> None:
@@ -431,7 +466,7 @@ def _commit_winner(run: _Run, plan: TestPlan, worktree: object) -> None:
     if not run.request.include_tests:
         for test in plan.generated:
             (path / test.path).unlink(missing_ok=True)
-    _commit(run, path, _branch_name(run))
+    _commit(run, path, _branch_name(run), worktree.diff())  # type: ignore[attr-defined]
 
 
 def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -> None:
@@ -447,7 +482,7 @@ def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -
             return
         if run.request.include_tests:
             plan.write_tests(worktree.path)
-        _commit(run, worktree.path, _branch_name(run, suffix))
+        _commit(run, worktree.path, _branch_name(run, suffix), worktree.diff())
 
 
 def _account(result: RunResult, ledger: object, client: ModelClient) -> None:

@@ -158,3 +158,5 @@ class RunResult:
     error: str | None = None
     route: str | None = None  # tier the router chose, or "fallback"
     brief: str | None = None  # which brief the weak tier saw
+    patch_path: str | None = None  # the accepted diff, when no branch could hold it
+    saved_diff: str = ""  # that diff, for the report
