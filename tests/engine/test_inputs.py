@@ -30,7 +30,8 @@ def swc(project: Path, *args: str, input: bytes | None = None, env: dict | None 
     return result.exit_code, result.stdout, result.stderr
 
 
-def test_config_that_is_not_utf8_names_the_file(project):
+def test_config_that_is_not_utf8_names_the_file(project, models):
+    models()
     config = project / ".swc.toml"
     config.write_bytes(b'strategy = "cascade"\n# caf\xe9 au lait\nbudget = 0.5\n')
     for command in (["fix", "--prompt", "x"], ["config", "show"]):
@@ -54,7 +55,8 @@ def test_config_that_is_not_utf8_names_the_file(project):
     ("flag", ("--budget", "1e9"), "budget"),
     ("flag", ("--map-tokens", "1000000000000000000000000"), "map_tokens"),
 ])
-def test_every_numeric_setting_is_bounded(project, where, value, key):
+def test_every_numeric_setting_is_bounded(project, models, where, value, key):
+    models()  # were a bound missing, the run would reach the loopback models, not a real one
     args, env = ["fix", "--prompt", "add is wrong"], None
     if where == "file":
         text = "[weak]\ncandidates = 1000000000\n" if value == "k" else value + "\n"
@@ -71,7 +73,8 @@ def test_every_numeric_setting_is_bounded(project, where, value, key):
 @pytest.mark.parametrize("args", [["eval", "--budget", "inf"], ["eval", "--budget", "nan"],
                                   ["eval", "--task-budget", "inf"], ["brief", "--budget", "inf"],
                                   ["map", "--tokens", "1000000000000"]])
-def test_other_commands_refuse_unbounded_numbers(project, args):
+def test_other_commands_refuse_unbounded_numbers(project, models, args):
+    models()
     code, _out, err = swc(project, *args, "--json")
     assert code == 2, err
 
