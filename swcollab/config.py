@@ -26,7 +26,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 TIER_NAMES = ("weak", "strong")
-STRATEGIES = ("cascade", "weak", "strong", "plan", "strong-first", "route", "faq")
+STRATEGIES = ("cascade", "weak", "strong", "plan", "strong-first", "route", "faq", "best-of-n")
 EDIT_FORMATS = ("search-replace", "whole")
 JUDGES = ("consistency", "strong")
 ROUTERS = ("weak", "strong")

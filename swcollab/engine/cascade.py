@@ -15,11 +15,12 @@ from typing import TYPE_CHECKING
 
 from ..errors import BudgetExhausted, Interrupted, SwcError, UsageError
 from ..gitrepo import commit_sha
-from ..interrupts import PauseSeam, deferred_interrupts
+from ..interrupts import PauseSeam
 from .attempts import Previous, patch_messages, run_candidate
 from .branch import PendingBranch, make_branch
 from .context import build_context, trim_for_small_model
 from .plan import Flow, flow_for, plan_tiers
+from .record import close_run, interrupted
 from .stages import (
     pick_by_consistency,
     pick_by_strong_judge,
@@ -32,7 +33,6 @@ from .types import (
     VERDICT_BUDGET,
     VERDICT_ERROR,
     VERDICT_FIXED,
-    VERDICT_INTERRUPTED,
     VERDICT_NOT_FIXED,
     VERDICT_UNVERIFIED,
     Attempt,
@@ -135,7 +135,7 @@ def run_fix(
         result.error = exc.message
         pending = exc
     except (KeyboardInterrupt, Interrupted):
-        pending = _interrupted(result)
+        pending = interrupted(result)
     except SwcError as exc:
         result.verdict = VERDICT_ERROR
         result.error = exc.message
@@ -146,36 +146,11 @@ def run_fix(
         pending = exc
     finally:
         result.duration_s = time.monotonic() - started
-        if _close(run, ledger, client) and pending is None:
-            pending = _interrupted(result)  # Ctrl-C while the run was being recorded
+        if close_run(result, ledger, client, request.repo.state_dir) and pending is None:
+            pending = interrupted(result)  # Ctrl-C while the run was being recorded
     if pending is not None and result.verdict != VERDICT_BUDGET:
         raise pending
     return result
-
-
-def _interrupted(result: RunResult) -> Interrupted:
-    """Ctrl-C: after the branch exists it is reported; before, nothing was left."""
-    if result.branch:
-        return Interrupted(f"interrupted after the fix was committed: branch {result.branch} "
-                           f"holds it (look at it: git diff HEAD...{result.branch})")
-    result.verdict = VERDICT_INTERRUPTED
-    result.error = "interrupted"
-    return Interrupted("interrupted: worktrees removed, no branch was made")
-
-
-def _close(run: _Run, ledger: Ledger, client: ModelClient) -> bool:
-    """Account, save the report and close the run in the ledger, whole; True when Ctrl-C
-    arrived meanwhile (it is delivered once the run is recorded)."""
-    try:
-        with deferred_interrupts():
-            try:
-                _account(run.result, ledger, client)
-                _finish(run, ledger)
-            finally:
-                ledger.close()
-    except KeyboardInterrupt:
-        return True
-    return False
 
 
 def _execute(run: _Run) -> None:
@@ -281,6 +256,9 @@ def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> N
 
 
 def _cascade(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
+    if run.flow.picker:
+        _best_of_n(run, plan, base_root, context)
+        return
     order = [run.plans[t] for t in run.flow.tiers]
     guidance, guidance_title = _guidance(run, context)
     if run.flow.route:
@@ -310,6 +288,39 @@ def _cascade(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> No
         best = _best(run.result.attempts)
         if best is not None and best.applied:
             _leave_branch(run, plan, best, suffix="-unverified")
+
+
+def _best_of_n(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
+    """The study's best-of-N: every candidate is drafted; the tests, when they can, say
+    which pass; the picker tier chooses among those (or among all, unverified)."""
+    tier = run.plans[run.flow.tiers[0]]
+    tier_context = trim_for_small_model(context) if run.small[tier.tier] else context
+    if tier.tests:
+        _write_tests(run, tier, plan, base_root, tier_context)
+    attempts = [_candidate(run, tier, index, plan, tier_context, "", "", None, settle=False)
+                for index in range(1, tier.candidates + 1)]
+    judged = plan.can_judge()
+    pool = [a for a in attempts if (a.accepted if judged else a.applied and not a.regressions)]
+    if not pool:
+        if run.request.keep_failed and (best := _best(attempts)) is not None and best.applied:
+            _leave_branch(run, plan, best, suffix="-unverified")
+        return
+    if len(pool) == 1:
+        chosen, why = pool[0], "the only one left"
+    else:
+        run.on_event(Event("pick", f"{run.flow.picker} tier picks one of {len(pool)}",
+                           run.flow.picker))
+        chosen, why = pick_by_strong_judge(
+            client=run.client, candidates=pool, task=run.request.task, context=context,
+            prompts_dir=run.prompts_dir, passing=judged, tier=run.flow.picker or "strong")
+    run.result.verdict = VERDICT_FIXED if judged else VERDICT_UNVERIFIED
+    run.result.winner = chosen
+    run.result.notes.append(
+        f"best of {len(attempts)}: {len(pool)} candidate(s) "
+        + ("passed the tests" if judged else "applied (no test could judge them)")
+        + f"; candidate {chosen.index} chosen: {why}")
+    if run.request.leave_branch:
+        _leave_branch(run, plan, chosen, suffix="" if judged else "-unverified")
 
 
 def _guidance(run: _Run, context: Context) -> tuple[str, str]:
@@ -366,7 +377,9 @@ def _borrow_tests(run: _Run, helper: TierPlan, plan: TestPlan, base_root: Path,
 
 
 def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: Context,
-               guidance: str, guidance_title: str, previous: Previous | None) -> Attempt:
+               guidance: str, guidance_title: str, previous: Previous | None, *,
+               settle: bool = True) -> Attempt:
+    """Draft, apply and test one candidate; with ``settle``, an accepted one wins the run."""
     settings = run.request.settings
     run.on_event(Event("draft", f"candidate {index} of {tier.candidates}", tier.tier,
                        {"candidate": index, "of": tier.candidates}))
@@ -390,7 +403,7 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
         run.on_event(Event("attempt", _attempt_line(attempt), tier.tier,
                            {"candidate": index, "passed": attempt.passed,
                             "required": attempt.required, "accepted": attempt.accepted}))
-        if attempt.accepted:
+        if attempt.accepted and settle:
             run.result.verdict = VERDICT_FIXED
             run.result.winner = attempt
             if run.request.leave_branch:
@@ -483,46 +496,6 @@ def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -
         if run.request.include_tests:
             plan.write_tests(worktree.path)
         _commit(run, worktree.path, _branch_name(run, suffix), worktree.diff())
-
-
-def _account(result: RunResult, ledger: object, client: ModelClient) -> None:
-    """Totals from the ledger: what was spent and what strong-only would have cost."""
-    calls = ledger.calls(result.run_id)  # type: ignore[attr-defined]
-    strong_in, strong_out = client.price("strong")
-    result.calls = len(calls)
-    result.cost_usd = sum(c["cost_usd"] or 0.0 for c in calls)
-    result.prompt_tokens = sum(c["prompt_tokens"] or 0 for c in calls)
-    result.completion_tokens = sum(c["completion_tokens"] or 0 for c in calls)
-    result.strong_only_cost_usd = sum(
-        (c["prompt_tokens"] or 0) * strong_in + (c["completion_tokens"] or 0) * strong_out
-        for c in calls
-    )
-    for warning in client.warnings:
-        if warning not in result.warnings:
-            result.warnings.append(warning)
-    by_tier: dict[str, int] = {}
-    for call in calls:
-        by_tier[call["tier"]] = by_tier.get(call["tier"], 0) + 1
-    result.calls_by_tier = by_tier
-
-
-def _finish(run: _Run, ledger: object) -> None:
-    from ..report import save_report
-
-    result = run.result
-    try:
-        result.report_path = str(save_report(result, run.request.repo.state_dir))
-    except OSError as exc:
-        result.warnings.append(f"could not save the report: {exc}")
-    ledger.finish_run(  # type: ignore[attr-defined]
-        result.run_id, verdict=result.verdict, branch=result.branch, cost_usd=result.cost_usd,
-        strong_only_cost_usd=result.strong_only_cost_usd, report_path=result.report_path,
-        meta={"notes": result.notes, "winner_tier": result.winner.tier if result.winner
-              else None, "attempts": len(result.attempts), "error": result.error,
-              "route": result.route, "brief": result.brief,
-              "winner_diff": result.winner.diff if result.winner else None,
-              "task_text": result.task.text[:2000]},
-    )
 
 
 __all__ = ["VERDICT_ERROR", "resolve_base", "run_fix"]
