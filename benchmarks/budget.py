@@ -33,8 +33,13 @@ from swcollab.models.budget import WorstCase  # noqa: E402
 from tests.fakes.openai_server import FakeOpenAI, FakeResponse  # noqa: E402
 
 PRICES = {"weak": (0.15, 0.60), "strong": (3.0, 15.0)}  # USD per million tokens
-PROVIDERS = {"honest (1x)": lambda rng: 1.0, "1.3x": lambda rng: 1.3, "2x": lambda rng: 2.0,
-             "3x": lambda rng: 3.0, "random 0-3x": lambda rng: rng.uniform(0.0, 3.0)}
+PROVIDERS = {
+    "honest (1x)": lambda rng: 1.0,
+    "1.3x": lambda rng: 1.3,
+    "2x": lambda rng: 2.0,
+    "3x": lambda rng: 3.0,
+    "random 0-3x": lambda rng: rng.uniform(0.0, 3.0),
+}
 
 
 class BaselineClient(ModelClient):
@@ -45,10 +50,17 @@ class BaselineClient(ModelClient):
 
 
 def settings(base_url: str, max_tokens: int) -> Settings:
-    tiers = {name: TierSettings(name, model=f"openai/{name}-model", api_base=base_url,
-                                input_cost_per_mtok=PRICES[name][0],
-                                output_cost_per_mtok=PRICES[name][1], max_tokens=max_tokens)
-             for name in PRICES}
+    tiers = {
+        name: TierSettings(
+            name,
+            model=f"openai/{name}-model",
+            api_base=base_url,
+            input_cost_per_mtok=PRICES[name][0],
+            output_cost_per_mtok=PRICES[name][1],
+            max_tokens=max_tokens,
+        )
+        for name in PRICES
+    }
     return Settings(weak=tiers["weak"], strong=tiers["strong"], retries=0)
 
 
@@ -58,26 +70,37 @@ def prompts(rng: random.Random) -> list[str]:
     for _ in range(400):
         size = rng.randint(4_000, 40_000)  # characters: ~1k to ~10k tokens
         start = rng.randint(0, len(text) - size)
-        chunks.append(text[start:start + size])
+        chunks.append(text[start : start + size])
     return chunks
 
 
-def run(client_class: type[ModelClient], fake: FakeOpenAI, factor, limit: float, seed: int,
-        state: Path, max_tokens: int) -> tuple[int, float]:
+def run(
+    client_class: type[ModelClient],
+    fake: FakeOpenAI,
+    factor,
+    limit: float,
+    seed: int,
+    state: Path,
+    max_tokens: int,
+) -> tuple[int, float]:
     rng = random.Random(seed)
     bill_rng = random.Random(seed + 1)
 
     def bill(body: dict) -> FakeResponse:
         counted = lib.token_count(str(body["model"]), messages=body["messages"])
-        return FakeResponse(content="ok " * 50, prompt_tokens=int(counted * factor(bill_rng)),
-                            completion_tokens=rng.randint(1, max_tokens))
+        return FakeResponse(
+            content="ok " * 50,
+            prompt_tokens=int(counted * factor(bill_rng)),
+            completion_tokens=rng.randint(1, max_tokens),
+        )
 
     fake.set_handler(bill)
     ledger = Ledger.open(state)
     run_id = ledger.start_run(task="bench", strategy="cascade", tiers={}, base="-")
     budget = Budget(limit)
-    client = client_class(settings(fake.base_url, max_tokens), budget=budget, ledger=ledger,
-                          run_id=run_id)
+    client = client_class(
+        settings(fake.base_url, max_tokens), budget=budget, ledger=ledger, run_id=run_id
+    )
     made = 0
     texts = prompts(random.Random(seed))
     try:
@@ -98,23 +121,30 @@ def main() -> None:
     parser.add_argument("--seeds", type=int, default=10)
     parser.add_argument("--max-tokens", type=int, default=1024)
     args = parser.parse_args()
-    print(f"budget ${args.budget:.2f}; weak and strong calls of ~1k-10k prompt tokens, "
-          f"max_tokens {args.max_tokens}; {args.seeds} seeds")
-    print(f"{'provider bills':<14} {'rule':<9} {'calls':>6} {'billed, mean':>13} "
-          f"{'billed, max':>12}  overruns")
+    print(
+        f"budget ${args.budget:.2f}; weak and strong calls of ~1k-10k prompt tokens, "
+        f"max_tokens {args.max_tokens}; {args.seeds} seeds"
+    )
+    print(
+        f"{'provider bills':<14} {'rule':<9} {'calls':>6} {'billed, mean':>13} "
+        f"{'billed, max':>12}  overruns"
+    )
     with FakeOpenAI() as fake, tempfile.TemporaryDirectory() as tmp:
         for name, factor in PROVIDERS.items():
             for label, cls in (("baseline", BaselineClient), ("swc", ModelClient)):
                 results = []
                 for seed in range(args.seeds):
                     state = Path(tmp) / f"{name}-{label}-{seed}".replace(" ", "_")
-                    results.append(run(cls, fake, factor, args.budget, seed, state,
-                                       args.max_tokens))
+                    results.append(
+                        run(cls, fake, factor, args.budget, seed, state, args.max_tokens)
+                    )
                 calls = sum(m for m, _ in results) / len(results)
                 shares = [billed / args.budget * 100 for _, billed in results]
                 overruns = sum(1 for _, billed in results if billed > args.budget + 1e-12)
-                print(f"{name:<14} {label:<9} {calls:>6.1f} {sum(shares) / len(shares):>12.1f}% "
-                      f"{max(shares):>11.1f}%  {overruns}/{len(results)}")
+                print(
+                    f"{name:<14} {label:<9} {calls:>6.1f} {sum(shares) / len(shares):>12.1f}% "
+                    f"{max(shares):>11.1f}%  {overruns}/{len(results)}"
+                )
 
 
 if __name__ == "__main__":

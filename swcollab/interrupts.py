@@ -24,25 +24,58 @@ PAUSE_AT_ENV = "SWC_TEST_PAUSE_AT"  # "stage" or "stage#N" (the Nth time it is r
 PAUSE_FILE_ENV = "SWC_TEST_PAUSE_FILE"  # written with the stage's name once paused
 PAUSE_SECONDS = 60.0
 
-_HELD = {signal.SIGINT, signal.SIGTERM}
+_HELD = (signal.SIGINT, signal.SIGTERM)
+_depth = 0  # deferred blocks open in the main thread (signals are process-wide state)
 
 
 @contextmanager
 def deferred_interrupts() -> Iterator[None]:
     """Run the block whole: Ctrl-C and SIGTERM arriving meanwhile take effect after it.
 
-    Only the main thread receives Python's signals; elsewhere this does nothing.
+    Two holds, because either alone leaks: the signals are blocked in this thread, so the
+    git processes it starts inherit the block and finish even when Ctrl-C reaches the
+    whole process group; and Python-level handlers only note the signal, because the
+    kernel may hand a blocked signal to another thread (litellm starts some), whose C
+    handler would still make the main thread raise mid-block. Only the main thread
+    receives Python's signals; elsewhere this does nothing.
     """
-    if threading.current_thread() is not threading.main_thread() or not hasattr(
-        signal, "pthread_sigmask"
-    ):
+    global _depth
+    if threading.current_thread() is not threading.main_thread() or _depth:
         yield
         return
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    noted: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, _frame: noted.append(signum)) for sig in _HELD
+    }
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    _depth += 1
     try:
         yield
     finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+        _depth -= 1
+        noted.extend(_take_pending())
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if noted:
+            _deliver(noted[0], previous[noted[0]])
+
+
+def _take_pending() -> list[int]:
+    """Signals that arrived while blocked, consumed so that they are delivered once."""
+    taken = []
+    for sig in set(signal.sigpending()) & set(_HELD):
+        if signal.sigtimedwait([sig], 0) is not None:
+            taken.append(sig)
+    return taken
+
+
+def _deliver(signum: int, handler: object) -> None:
+    """What the signal would have done had it not waited: usually KeyboardInterrupt."""
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)
 
 
 class PauseSeam:

@@ -22,6 +22,39 @@ def test_a_signal_inside_the_block_arrives_after_it():
     assert done == ["finished"]
 
 
+def test_a_signal_another_thread_receives_also_waits():
+    """The kernel may hand a signal blocked in the main thread to any other thread (litellm
+    starts some): it must still not interrupt the block."""
+    import threading
+
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    helper.start()  # started before the block: SIGINT is not blocked in it
+    done = []
+    try:
+        with pytest.raises(KeyboardInterrupt), deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(50):
+                time.sleep(0.002)  # bytecode boundaries where Python runs handlers
+            done.append("finished")
+    finally:
+        stop.set()
+    assert done == ["finished"]
+
+
+def test_sigterm_waits_too_and_then_does_what_it_would_have():
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _f: seen.append(signum))
+    try:
+        with deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.02)
+            assert seen == []
+        assert seen == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
 def _repo(tmp_path: Path) -> Path:
     root = tmp_path / "repo"
     root.mkdir()
