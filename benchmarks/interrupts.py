@@ -118,7 +118,7 @@ def outcome(root: Path, temp: Path, code: int, out: str, err: str) -> str:
         return "finished and reported the branch; the signal came while Python exited"
     if code == 130 and not made and "no branch was made" in err:
         return "interrupted before the branch: nothing left"
-    if code == 130 and not made and err.strip().endswith("error: interrupted"):
+    if code in (130, -signal.SIGINT) and not made and err.strip().endswith("error: interrupted"):
         return "interrupted before the run started: nothing left"
     if code == 130 and len(made) == 1 and made[0] in err:
         return "interrupted after the branch: branch reported"
