@@ -23,7 +23,7 @@ class PendingBranch:
 
     branch: str
     commit: str | None  # None when even the commit could not be made
-    diff: str  # what the branch would hold: the saved patch if it cannot be made
+    diff: str = ""  # what the commit would have held, when it could not be made
     problem: str = ""  # why the commit could not be made
 
 
@@ -37,7 +37,7 @@ def make_branch(
 ) -> None:
     """Point the branch at the pending commit; a name git refuses (say, a branch ``swc``
     blocks ``swc/x``) falls back to ``swc-...``; failing that, save the patch."""
-    from ..gitout import create_branch
+    from ..gitout import commit_diff, create_branch
 
     on_event(Event("commit", f"creating branch {pending.branch}"))
     with deferred_interrupts():
@@ -52,26 +52,32 @@ def make_branch(
                     continue
                 break
         if result.branch is None:
-            save_patch(pending, state_dir=state_dir, result=result, problem=problem)
+            diff = pending.diff
+            if pending.commit is not None:
+                try:
+                    diff = commit_diff(repo_root, pending.commit)
+                except SwcError:  # git is the trouble: the patch without its tests
+                    diff = result.winner.diff if result.winner else ""
+            save_patch(pending.branch, diff, state_dir=state_dir, result=result, problem=problem)
     if result.branch:
         on_event(Event("branch", f"branch {result.branch} holds the fix"))
 
 
-def save_patch(pending: PendingBranch, *, state_dir: Path, result: RunResult, problem: str) -> None:
+def save_patch(branch: str, diff: str, *, state_dir: Path, result: RunResult, problem: str) -> None:
     """Keep the accepted diff in ``.git/swc/patches/<run>.diff`` and in the report."""
     folder = state_dir / "patches"
     path = folder / f"{result.run_id}.diff"
     try:
         folder.mkdir(parents=True, exist_ok=True)
-        path.write_text(pending.diff, encoding="utf-8", errors="replace")
+        path.write_text(diff, encoding="utf-8", errors="replace")
         result.patch_path = str(path)
         where = f"it is saved in {path}"
     except OSError as exc:
         where = f"saving it in {path} failed too ({exc.strerror}); the report holds it"
-    result.saved_diff = pending.diff
+    result.saved_diff = diff
     base = result.base_sha[:12]
     result.error = (
         f"the accepted fix could not be put on a branch ({problem}); {where}. "
-        f"Apply it with: git switch -c {pending.branch} {base} && "
+        f"Apply it with: git switch -c {branch} {base} && "
         f"git apply {path}"
     )

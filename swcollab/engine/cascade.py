@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import subprocess
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
@@ -449,12 +450,12 @@ def _branch_name(run: _Run, suffix: str = "") -> str:
     return f"{run.request.branch_prefix}{part}{suffix}"
 
 
-def _commit(run: _Run, path: Path, branch: str, diff: str) -> None:
+def _commit(run: _Run, path: Path, branch: str, diff: Callable[[], str]) -> None:
     """Make the accepted change a commit (on no ref yet); ``_make_branch`` names it last.
 
-    ``diff`` is what the branch would hold, kept in case even the commit cannot be made.
+    ``diff`` gives what the branch would hold, kept in case even the commit cannot be made.
     """
-    from ..gitout import commit_diff, commit_worktree
+    from ..gitout import commit_worktree
     from ..report import commit_message
 
     message = commit_message(run.result, run.budget.spent)
@@ -462,9 +463,9 @@ def _commit(run: _Run, path: Path, branch: str, diff: str) -> None:
         commit = commit_worktree(path, message=message)
     except (SwcError, ValueError, OSError) as exc:
         problem = exc.message if isinstance(exc, SwcError) else f"{type(exc).__name__}: {exc}"
-        run.pending = PendingBranch(branch, None, diff, problem)
+        run.pending = PendingBranch(branch, None, diff(), problem)
         return
-    run.pending = PendingBranch(branch, commit, commit_diff(run.request.repo.root, commit))
+    run.pending = PendingBranch(branch, commit)
 
 
 def _make_branch(run: _Run) -> None:
@@ -479,7 +480,7 @@ def _commit_winner(run: _Run, plan: TestPlan, worktree: object) -> None:
     if not run.request.include_tests:
         for test in plan.generated:
             (path / test.path).unlink(missing_ok=True)
-    _commit(run, path, _branch_name(run), worktree.diff())  # type: ignore[attr-defined]
+    _commit(run, path, _branch_name(run), worktree.diff)  # type: ignore[attr-defined]
 
 
 def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -> None:
@@ -495,7 +496,7 @@ def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -
             return
         if run.request.include_tests:
             plan.write_tests(worktree.path)
-        _commit(run, worktree.path, _branch_name(run, suffix), worktree.diff())
+        _commit(run, worktree.path, _branch_name(run, suffix), worktree.diff)
 
 
 __all__ = ["VERDICT_ERROR", "resolve_base", "run_fix"]
