@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import sqlite3
 from pathlib import Path
 
@@ -116,3 +117,21 @@ def test_strong_writes_tests_once_when_no_weak_test_survives(project, models):
     assert script.count("strong", "tests") == 1
     tests_calls = [c for c in ledger_calls(project) if c["purpose"] == "tests"]
     assert [c["tier"] for c in tests_calls] == ["weak", "weak", "strong"]
+
+
+def test_stats_show_the_largest_ratio_per_model(project, models, fake_llm):
+    from click.testing import CliRunner
+
+    from swcollab.cli import cli
+
+    script = models(weak_patches=[WRONG_PATCH])
+    fake_llm.set_handler(over_reporting(script, 2.0))
+    fix(project)
+    totals = CliRunner().invoke(cli, ["--repo", str(project), "stats", "--json"])
+    ratios = json.loads(totals.stdout)["prompt_ratios"]
+    assert set(ratios) == {"openai/weak-model", "openai/strong-model"}
+    assert all(1.9 <= r <= 2.0 for r in ratios.values()), ratios
+    text = CliRunner().invoke(cli, ["--repo", str(project), "stats"]).stdout
+    assert "token ratio" in text and "openai/weak-model 2.00x" in text
+    table = CliRunner().invoke(cli, ["--repo", str(project), "stats", "--by", "model"]).stdout
+    assert "max ratio" in table and "2.00x" in table
