@@ -78,6 +78,16 @@ def _first_line(text: str) -> str:
     return ""
 
 
+def check_user_tests(tests: tuple[str, ...]) -> tuple[str, ...]:
+    """``--tests`` values end up in reports, JSON and the ledger: they must be UTF-8."""
+    for test in tests:
+        if test != clean_text(test) or not test.strip():
+            raise UsageError(f"--tests {test!r}: not a usable test name (empty, NUL or bytes "
+                             "that are not UTF-8)",
+                             hint="Rename the test file, or name it by a path that is UTF-8.")
+    return tests
+
+
 def task_from_prompt(text: str, *, user_tests: tuple[str, ...] = ()) -> Task:
     text = text.strip()
     if not text:

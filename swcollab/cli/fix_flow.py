@@ -10,7 +10,7 @@ from ..errors import EXIT_ENVIRONMENT, Interrupted, SwcError
 from ..gitrepo import RepoPaths
 from ..output import err_console, error, print_json, warn
 from ..report import exit_code_for, key_lines, result_as_json
-from ..task import Task, read_prompt_file, task_from_prompt
+from ..task import Task, check_user_tests, read_prompt_file, task_from_prompt
 from .common import AppContext
 
 FLAG_KEYS = {
@@ -25,6 +25,7 @@ FLAG_KEYS = {
 
 
 def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
+    check_user_tests(tuple(options["user_tests"]))
     repo = app.repo()
     settings = app.settings({key: options[flag] for flag, key in FLAG_KEYS.items()})
     issue = None

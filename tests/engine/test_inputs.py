@@ -184,3 +184,18 @@ def test_fuzz_issue_text_through_the_fake_github(
             ).stdout
             assert b"\x00" not in log
             log.decode("utf-8")  # valid UTF-8
+
+
+def test_a_test_name_that_is_not_utf8_is_a_usage_error(project, models):
+    models()
+    code, _out, err = swc(
+        project,
+        "fix",
+        "--json",
+        "--prompt",
+        "add is wrong",
+        "--tests",
+        os.fsdecode(b"tests/t\xff.py"),
+    )
+    assert code == 2
+    assert "--tests" in err and "not UTF-8" in err
