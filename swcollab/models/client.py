@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
@@ -214,7 +215,7 @@ class ModelClient:
                          latency=latency, known=known)
             self._emit(EVENT_DONE, spec, text=outcome, purpose=purpose)
         assert got is not None and got.prompt_tokens is not None
-        return Reply(text=got.text, prompt_tokens=got.prompt_tokens,
+        return Reply(text=_encodable(got.text), prompt_tokens=got.prompt_tokens,
                      completion_tokens=got.completion_tokens or 0, cost_usd=cost,
                      cost_known=known, latency_s=latency, model=spec.model, tier=tier,
                      finish_reason=got.finish_reason)
@@ -397,6 +398,15 @@ class _CallFacts:
     max_tokens: int
     reserved_usd: float
     prompt_hash: str
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str) -> str:
+    """A reply as text that can be written anywhere: a provider's JSON may carry lone
+    surrogates ("\\ud800"), which no file, git object or terminal can hold."""
+    return _SURROGATES.sub("\ufffd", text)
 
 
 def prompt_hash(model: str, messages: list[dict]) -> str:

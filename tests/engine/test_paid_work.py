@@ -8,6 +8,7 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
 from click.testing import CliRunner
 
 from engine.conftest import git
@@ -128,3 +129,22 @@ def test_human_output_points_at_the_saved_patch(project, models):
     assert "no branch: the accepted diff is in" in result.stdout
     assert "error: the accepted fix could not be put on a branch" in result.stderr
     assert "Traceback" not in result.output
+
+
+@pytest.mark.parametrize("junk", ["\ud800", "\udcff\x00\u202e", "\x1b[2J"])
+@pytest.mark.parametrize("where", ["patch", "test"])
+def test_hostile_model_replies_never_give_a_traceback(project, models, junk, where):
+    """A provider's JSON may carry lone surrogates and NULs; the reply is still handled."""
+    from engine.conftest import GOOD_PATCH, GOOD_TEST
+
+    patch, test = GOOD_PATCH, GOOD_TEST
+    if where == "patch":
+        patch = GOOD_PATCH.replace("return a + b", f"return a + b  # {junk}")
+    else:
+        test = GOOD_TEST.replace("== 5", f"== 5  # {junk}")
+    models(weak_patches=[patch], strong_patches=[patch], weak_tests=[test], strong_tests=[test])
+    code, doc, err = swc_json(project, "--prompt", PROMPT)
+    assert code in (0, 1), err
+    if doc.get("branch"):
+        log = subprocess.run(["git", "show", doc["branch"]], cwd=project, capture_output=True)
+        log.stdout.decode("utf-8")  # what reached git is valid UTF-8
