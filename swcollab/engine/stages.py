@@ -171,7 +171,7 @@ def pick_by_strong_judge(
     reply = client.complete(tier, messages, purpose=template, temperature=0.0)
     answer = parse_json_object(reply.text) or {}
     choice = answer.get("choice")
-    if isinstance(choice, int) and 1 <= choice <= len(candidates):
+    if isinstance(choice, int) and not isinstance(choice, bool) and 1 <= choice <= len(candidates):
         return candidates[choice - 1], f"strong-model review: {answer.get('reason', '')}"[:300]
     chosen, why = pick_by_consistency(candidates)
     return chosen, "strong-model review gave no usable choice; " + why

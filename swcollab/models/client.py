@@ -255,9 +255,9 @@ class ModelClient:
     def _fill_usage(self, got: lib.Collected, route: lib.Route, prompt_est: int,
                     max_tokens: int) -> None:
         """Providers that report no usage are charged by our own count."""
-        if got.prompt_tokens is None:
+        if got.prompt_tokens is None or got.prompt_tokens < 0:  # none, or nonsense
             got.prompt_tokens = prompt_est
-        if got.completion_tokens is None:
+        if got.completion_tokens is None or got.completion_tokens < 0:
             # the provider stopped at max_tokens, whatever our tokenizer makes of the text
             got.completion_tokens = min(max_tokens, lib.token_count(route.model, text=got.text))
 

@@ -166,3 +166,13 @@ def test_a_provider_counting_more_than_the_floor_raises_the_next_reservation(
     [third] = later.calls()
     assert third["reserved_usd"] == pytest.approx(second["reserved_usd"])
     later.close()
+
+
+def test_negative_usage_is_not_a_refund(fake_llm: FakeOpenAI, tmp_path: Path):
+    fake_llm.enqueue(FakeResponse(content="ok", prompt_tokens=-10_000, completion_tokens=-5))
+    h = Harness(fake_settings(fake_llm), tmp_path, budget=1.0)
+    reply = h.client.complete("weak", user("fix it"), purpose="patch")
+    [call] = h.calls()
+    assert reply.prompt_tokens == call["prompt_estimate"] > 0
+    assert call["cost_usd"] > 0 and h.budget.spent == pytest.approx(call["cost_usd"])
+    h.close()
