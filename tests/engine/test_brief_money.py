@@ -26,7 +26,8 @@ def test_brief_is_written_from_the_commit_not_the_working_tree(project, models, 
     (project / "README.md").write_text("# calc\nUNCOMMITTED README: do not describe me.\n")
     (project / "calc" / "scratch.py").write_text("def uncommitted_helper():\n    return 1\n")
     (project / "calc" / "ops.py").write_text(
-        (project / "calc" / "ops.py").read_text() + "\n\ndef dirty_edit():\n    pass\n")
+        (project / "calc" / "ops.py").read_text() + "\n\ndef dirty_edit():\n    pass\n"
+    )
     result = brief(project)
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["commit"] == head
@@ -54,9 +55,11 @@ def test_brief_needs_only_the_strong_model(project, fake_llm, monkeypatch, tmp_p
     monkeypatch.setenv(KEY_VARIABLE, "sk-test")
     config = tmp_path / "xdg-brief" / "swc" / "config.toml"
     config.parent.mkdir(parents=True)
-    config.write_text(f'test_cmd = "{sys.executable} -m pytest -q"\n[strong]\n'
-                      f'api_base = "{fake_llm.base_url}"\napi_key_env = "{KEY_VARIABLE}"\n'
-                      'input_cost_per_mtok = 10\noutput_cost_per_mtok = 40\n')
+    config.write_text(
+        f'test_cmd = "{sys.executable} -m pytest -q"\n[strong]\n'
+        f'api_base = "{fake_llm.base_url}"\napi_key_env = "{KEY_VARIABLE}"\n'
+        "input_cost_per_mtok = 10\noutput_cost_per_mtok = 40\n"
+    )
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config.parent.parent))
     fake_llm.set_handler(lambda body: "BRIEF: " + str(len(request_text(body))))
     result = brief(project, "--strong", "openai/strong-model")
