@@ -43,8 +43,9 @@ def config_table() -> str:
     for key in KEYS.values():
         value = default_value(key.name)
         default = "unset" if value is None else f"`{toml_literal(value)}`"
+        kind = key.type_name + (f", {key.range_text}" if key.range_text else "")
         lines.append(
-            f"| `{key.name}` | `{key.env_var}` | {key.type_name} | {default} "
+            f"| `{key.name}` | `{key.env_var}` | {_cell(kind)} | {default} "
             f"| {_cell(key.help)} |"
         )
     return "\n".join(lines)

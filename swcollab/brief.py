@@ -98,12 +98,19 @@ def write_brief(
     *, client: ModelClient, root: Path, state_dir: Path, commit: str, run_id: str,
     prompts_dir: str | None = None,
 ) -> Brief:
-    """Have the strong model write the brief from the whole-repository map and the README."""
-    from .repomap import Focus, build_repo_map
+    """Have the strong model write the brief from the whole-repository map and the README.
 
-    repo_map = build_repo_map(root, Focus(), tokens=BRIEF_MAP_TOKENS, state_dir=state_dir)
-    messages = chat("brief", prompts_dir=prompts_dir, repo_map=repo_map.text,
-                    readme=_readme(root))
+    Both are read from ``commit``'s tree in a disposable worktree, never from the working
+    tree: the brief is recorded as written at ``commit`` and reused as describing it.
+    """
+    from .repomap import Focus, build_repo_map
+    from .sandbox import Worktree
+
+    with Worktree(root, commit) as tree:
+        repo_map = build_repo_map(tree.path, Focus(), tokens=BRIEF_MAP_TOKENS,
+                                  state_dir=state_dir)
+        readme = _readme(tree.path)
+    messages = chat("brief", prompts_dir=prompts_dir, repo_map=repo_map.text, readme=readme)
     reply = client.complete("strong", messages, purpose="brief")
     paths = [f.path for f in repo_map.files]
     meta = {

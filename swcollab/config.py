@@ -9,6 +9,7 @@ validation, ``swc config show`` and the README table all read that declaration.
 from __future__ import annotations
 
 import difflib
+import math
 import os
 import re
 import sys
@@ -25,7 +26,7 @@ else:  # pragma: no cover - exercised on 3.10 only
     import tomli as tomllib
 
 TIER_NAMES = ("weak", "strong")
-STRATEGIES = ("cascade", "weak", "strong", "plan", "strong-first", "route", "faq")
+STRATEGIES = ("cascade", "weak", "strong", "plan", "strong-first", "route", "faq", "best-of-n")
 EDIT_FORMATS = ("search-replace", "whole")
 JUDGES = ("consistency", "strong")
 ROUTERS = ("weak", "strong")
@@ -121,14 +122,48 @@ class Key:
         names = {str: "string", int: "integer", float: "number", bool: "boolean"}
         return names[self.kind]
 
+    @property
+    def range_text(self) -> str:
+        """``">= 0 and <= 10000"`` for a bounded number, else empty."""
+        return str(getattr(self.check, "text", ""))
 
-def _non_negative(value: Any) -> str | None:
-    # ``not value >= 0`` also rejects NaN, which TOML accepts as a float
-    return "a number >= 0" if not value >= 0 else None
+
+class _Within:
+    """A numeric setting's range: finite, at least ``low`` (or above it), at most ``high``.
+
+    ``not low <= value`` (rather than ``value < low``) also rejects NaN, which TOML and
+    ``float()`` accept, and the upper bound rejects infinity.
+    """
+
+    def __init__(self, low: float, high: float, *, above_low: bool = False) -> None:
+        self.low, self.high, self.above_low = low, high, above_low
+        lower = f"> {_number(low)}" if above_low else f">= {_number(low)}"
+        self.text = f"{lower} and <= {_number(high)}"
+
+    def __call__(self, value: Any) -> str | None:
+        fits_low = value > self.low if self.above_low else value >= self.low
+        fits = fits_low and value <= self.high and math.isfinite(value)
+        return None if fits else f"a finite number {self.text}"
 
 
-def _positive(value: Any) -> str | None:
-    return "a number > 0" if not value > 0 else None
+def _number(value: float) -> str:
+    return str(int(value)) if value == int(value) else f"{value:g}"
+
+
+MAX_USD = 10_000.0  # one run's budget, a price per million tokens
+MAX_TOKENS = 1_000_000  # a token budget or reply cap: beyond any model's context window
+MAX_COUNT = 20  # candidates, tests, retries, few-shot examples
+
+
+def _text(value: Any) -> str | None:
+    """Strings reach git, SQLite, file names and terminals: no NUL, no invalid UTF-8."""
+    if "\x00" in value:
+        return "text without NUL characters"
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return "valid UTF-8 text"
+    return None
 
 
 _TIER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -153,22 +188,24 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
 
 _TOP_KEYS = [
     Key("budget", float, "Most USD one run may spend; a call that could overrun it is not made.",
-        check=_non_negative),
+        check=_Within(0, MAX_USD)),
     Key("strategy", str, "How the tiers collaborate.", check=_one_of(STRATEGIES)),
     Key("test_cmd", str, "Command that runs the project's tests (detected when unset).",
         optional=True),
     Key("test_timeout", float, "Seconds a test run may take before its processes are killed.",
-        check=_positive),
-    Key("map_tokens", int, "Token budget of the repo map shown to the model.", check=_positive),
+        check=_Within(0, 86_400, above_low=True)),
+    Key("map_tokens", int, "Token budget of the repo map shown to the model.",
+        check=_Within(1, MAX_TOKENS)),
     Key("context_tokens", int, "Token budget of the code shown beside the map.",
-        check=_positive),
+        check=_Within(1, MAX_TOKENS)),
     Key("max_file_size", int, "Files larger than this many bytes are left out of the map.",
-        check=_positive),
+        check=_Within(1, 1_000_000_000)),
     Key("retries", int, "Retries of a model call on rate limits, time-outs and 5xx.",
-        check=_non_negative),
-    Key("request_timeout", float, "Seconds to wait for one model reply.", check=_positive),
+        check=_Within(0, MAX_COUNT)),
+    Key("request_timeout", float, "Seconds to wait for one model reply.",
+        check=_Within(0, 3_600, above_low=True)),
     Key("fewshot", int, "Earlier fixes shown to the weak tier as examples.",
-        check=_non_negative),
+        check=_Within(0, MAX_COUNT)),
     Key("router", str, "Tier that routes tasks under --strategy route.", check=_one_of(ROUTERS)),
     Key("judge", str, "How candidates are chosen when no test can judge them.",
         check=_one_of(JUDGES)),
@@ -192,18 +229,18 @@ _TIER_FIELDS = [
     ("api_base", str, "Base URL of the provider or OpenAI-compatible server.", True, None),
     ("api_key_env", str, "Environment variable holding the API key.", True, None),
     ("temperature", float, "Sampling temperature when several candidates are drawn.", False,
-     _non_negative),
-    ("max_tokens", int, "Most tokens one reply may have.", False, _positive),
+     _Within(0, 2)),
+    ("max_tokens", int, "Most tokens one reply may have.", False, _Within(1, MAX_TOKENS)),
     ("input_cost_per_mtok", float, "USD per million prompt tokens, for unknown models.", True,
-     _non_negative),
+     _Within(0, MAX_USD)),
     ("output_cost_per_mtok", float, "USD per million completion tokens, for unknown models.",
-     True, _non_negative),
+     True, _Within(0, MAX_USD)),
     ("edit_format", str, "search-replace or whole (default: whole for local/small models).", True,
      _one_of(EDIT_FORMATS)),
     ("candidates", int, "Candidate patches this tier drafts (default: planned from budget).",
-     True, _positive),
+     True, _Within(1, MAX_COUNT)),
     ("tests", int, "Reproduction tests this tier writes (default: planned from budget).", True,
-     _positive),
+     _Within(1, MAX_COUNT)),
 ]
 
 def tier_keys(tier: str) -> dict[str, Key]:
@@ -259,6 +296,8 @@ def _coerce(key: Key, value: Any, origin: str) -> Any:
         raise ConfigError(
             f"{origin}: key '{key.name}' must be {article} {key.type_name}, got {value!r}"
         )
+    if key.kind is str and (problem := _text(value)):
+        raise ConfigError(f"{origin}: key '{key.name}' must be {problem}, got {value!r}")
     if key.check is not None:
         expected = key.check(value)
         if expected:
@@ -295,6 +334,9 @@ def _read_toml(path: Path) -> dict[str, Any]:
     try:
         with path.open("rb") as fh:
             return tomllib.load(fh)
+    except UnicodeDecodeError as exc:
+        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded)",
+                          hint="Save the file as UTF-8: TOML files must be UTF-8.") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
@@ -374,10 +416,19 @@ def load_settings(
             if name not in keys:
                 raise ConfigError(f"{origin}: {_unknown_key_message(name, keys)}")
             key = keys[name]
-            where = f"environment variable {key.env_var}" if source == SOURCE_ENV else origin
+            where = _origin(key, source, origin)
             values[name] = _coerce(key, value, where)
             sources[name] = source
     return _build(values, sources)
+
+
+def _origin(key: Key, source: str, origin: str) -> str:
+    """Where a value came from, as error messages name it."""
+    if source == SOURCE_ENV:
+        return f"environment variable {key.env_var}"
+    if source == SOURCE_FLAG:
+        return "command line"
+    return origin
 
 
 def _tier_names(layers: list[_Layer]) -> list[str]:

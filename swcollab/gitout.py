@@ -86,12 +86,40 @@ def branch_from_patch(
     repo_root = Path(repo_root)
     if not is_valid_branch_name(repo_root, branch):
         raise UsageError(f"{branch!r} is not a valid branch name")
+    commit, diff = commit_patch(repo_root, base, patch, files, message=message)
+    return _create_branch(repo_root, branch, commit), diff
+
+
+def commit_patch(
+    repo_root: Path,
+    base: str,
+    patch: str,
+    files: Mapping[str, str] | None = None,
+    *,
+    message: str,
+) -> tuple[str, str]:
+    """A commit of ``patch`` (plus ``files``) on ``base``, on no ref yet (``create_branch``
+    names it), and its diff against ``base``: what the branch will hold, byte for byte."""
+    repo_root = Path(repo_root)
     tree = tree_with_patch(repo_root, base, patch, dict(files or {}))
     if tree == git_out(["rev-parse", f"{base}^{{tree}}"], repo_root):
         raise SwcError("nothing to commit: the accepted change is empty")
     commit = commit_tree(repo_root, tree, base, message)
-    name = _create_branch(repo_root, branch, commit)
-    return name, diff_commits(repo_root, base, commit)
+    return commit, diff_commits(repo_root, base, commit)
+
+
+def create_branch(repo_root: Path, wanted: str, commit: str) -> str:
+    """Point a new branch at ``commit``, in one step: ``wanted`` or the first free
+    ``wanted-N``. Returns the name used."""
+    repo_root = Path(repo_root)
+    if not is_valid_branch_name(repo_root, wanted):
+        raise UsageError(f"{wanted!r} is not a valid branch name")
+    return _create_branch(repo_root, wanted, commit)
+
+
+def commit_diff(repo_root: Path, commit: str) -> str:
+    """What ``commit`` changes against its parent, as a binary-safe patch for ``git apply``."""
+    return diff_commits(Path(repo_root), f"{commit}^", commit)
 
 
 def _create_branch(repo_root: Path, wanted: str, commit: str) -> str:

@@ -171,8 +171,10 @@ def render_markdown(result: RunResult) -> str:
     if result.context_path:
         out += [f"- What the first draft was shown: `swc runs show {result.run_id} --context` "
                 f"(`{result.context_path}`)"]
-    if result.error and result.verdict != VERDICT_FIXED:
+    if result.error and result.verdict != VERDICT_FIXED and not result.saved_diff:
         out += [f"- Stopped: {result.error}"]
+    if result.saved_diff:
+        out += [f"- No branch: {result.error}"]
     if result.plan:
         out += ["", "## Plan", ""]
         out += [f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
@@ -195,6 +197,9 @@ def render_markdown(result: RunResult) -> str:
         if outside:
             out += ["", "Changes outside source and test files (review these with care): "
                     + ", ".join(f"`{p}`" for p in outside)]
+    if result.saved_diff:
+        out += ["", "## The accepted diff (no branch could hold it)", "", "```diff",
+                *result.saved_diff.splitlines(), "```"]
     if result.notes:
         out += ["", "## Notes", "", *[f"- {n}" for n in result.notes]]
     if result.warnings:
@@ -262,6 +267,7 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
         "strategy": result.strategy,
         "base": result.base_sha,
         "branch": result.branch,
+        "patch_path": result.patch_path,
         "pr_url": result.pr_url,
         "diff": shown_diff(result),
         "changes_outside_source_and_tests": outside_source_and_tests(shown_diff_files(result)),

@@ -165,7 +165,7 @@ def test_config_path_lists_user_and_repo_files(tmp_path: Path, isolated_env: Pat
     [
         ("bduget = 1\n", "unknown key 'bduget' (did you mean 'budget'?"),
         ('budget = "lots"\n', "key 'budget' must be a number, got 'lots'"),
-        ("budget = -1\n", "key 'budget' must be a number >= 0, got -1.0"),
+        ("budget = -1\n", "key 'budget' must be a finite number >= 0 and <= 10000, got -1.0"),
         ("[weak]\nmodle = 'x'\n", "unknown key 'weak.modle'"),
         ("budget = \n", "not valid TOML"),
     ],

@@ -106,3 +106,25 @@ def main() -> None:
     except KeyboardInterrupt:  # pragma: no cover - raised outside click's own handling
         sys.stderr.write("interrupted\n")
         sys.exit(EXIT_INTERRUPTED)
+    except SystemExit as done:
+        _exit_promptly_on_signal(done.code)
+        raise
+
+
+def _exit_promptly_on_signal(code: object) -> None:
+    """The command is done and its output written: a Ctrl-C or SIGTERM while Python shuts
+    down ends the process at once with the command's own exit code. Left to Python, it
+    can abort the joining of a library's worker threads and hang the exit for good."""
+    import contextlib
+    import signal
+
+    status = code if isinstance(code, int) else (0 if code is None else 1)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+
+    def exit_now(_signum: int, _frame: object) -> None:
+        os._exit(status)
+
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(signum, exit_now)

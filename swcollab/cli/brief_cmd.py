@@ -60,8 +60,9 @@ def _write(repo, settings):  # type: ignore[no-untyped-def]
     ledger = Ledger.open(repo.state_dir)
     budget = Budget(settings.budget)
     with ModelClient(settings, budget=budget) as probe:
+        # only the strong tier writes the brief: the weak one need not be configured
         probe.check_credentials(["strong"])
-        model = probe.specs()["strong"].model
+        model = probe.spec("strong").model
     run_id = ledger.start_run(task="repository brief", strategy="brief",
                               tiers={"strong": model}, base=commit)
     verdict, written = "error", None

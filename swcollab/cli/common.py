@@ -46,6 +46,26 @@ class AppContext:
 pass_app = click.make_pass_decorator(AppContext, ensure=True)
 
 
+class FiniteFloat(click.ParamType):
+    """A number within ``[low, high]``: ``inf`` and ``nan`` are refused (exit 2)."""
+
+    name = "number"
+
+    def __init__(self, low: float, high: float) -> None:
+        self.low, self.high = low, high
+
+    def convert(self, value: Any, param: click.Parameter | None,
+                ctx: click.Context | None) -> float:
+        try:
+            number = float(value)
+        except (TypeError, ValueError):
+            self.fail(f"{value!r} is not a number", param, ctx)
+        if not self.low <= number <= self.high:  # also false for nan
+            self.fail(f"{value!r} must be a finite number from {self.low:g} to {self.high:g}",
+                      param, ctx)
+        return number
+
+
 def json_option(func: F) -> F:
     return click.option(
         "--json", "json_", is_flag=True, help="Print one JSON document on stdout, nothing else."

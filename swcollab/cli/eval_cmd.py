@@ -14,7 +14,7 @@ from typing import Any
 import click
 
 from ..errors import EXIT_BUDGET, UsageError
-from .common import AppContext, json_option, pass_app
+from .common import AppContext, FiniteFloat, json_option, pass_app
 
 EVAL_HELP = """Measure resolve rate and cost per strategy and model pair.
 
@@ -74,9 +74,9 @@ def _run_options(func: Any) -> Any:
                      help="A model pair (repeatable; default: the configured models)."),
         click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
                      help="Runs in parallel, each in its own worktrees."),
-        click.option("--budget", type=click.FloatRange(min=0),
+        click.option("--budget", type=FiniteFloat(0, 1_000_000),
                      help="Most USD the whole eval may spend (shared by all workers)."),
-        click.option("--task-budget", type=click.FloatRange(min=0),
+        click.option("--task-budget", type=float,
                      help="Most USD one run may spend (default: the budget setting)."),
         click.option("--dry-run", is_flag=True,
                      help="Print the task count and worst-case cost; spend nothing."),

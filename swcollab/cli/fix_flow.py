@@ -6,11 +6,11 @@ from typing import Any
 
 from ..config import Settings
 from ..engine import Event, FixRequest, RunResult
-from ..errors import SwcError
+from ..errors import EXIT_ENVIRONMENT, Interrupted, SwcError
 from ..gitrepo import RepoPaths
-from ..output import err_console, print_json, warn
+from ..output import err_console, error, print_json, warn
 from ..report import exit_code_for, key_lines, result_as_json
-from ..task import Task, read_prompt_file, task_from_prompt
+from ..task import Task, check_user_tests, read_prompt_file, task_from_prompt
 from .common import AppContext
 
 FLAG_KEYS = {
@@ -26,6 +26,7 @@ FLAG_KEYS = {
 
 
 def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
+    check_user_tests(tuple(options["user_tests"]))
     from ..models._litellm import import_in_background
 
     import_in_background()  # 3-7 s, overlapped with reading the task and preparing the run
@@ -48,9 +49,18 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
     progress = Progress(enabled=True)
     with progress:
         result = run_fix(request, on_event=progress.event)
-    if options["push"] or options["pr"] or options["comment"]:
-        _publish(repo, result, issue, options)
-    _render(result, json_=json_)
+    try:
+        if options["push"] or options["pr"] or options["comment"]:
+            _publish(repo, result, issue, options)
+        _render(result, json_=json_)
+    except KeyboardInterrupt:
+        if not result.branch:
+            raise
+        raise Interrupted(f"interrupted; the fix is on branch {result.branch} (look at it: "
+                          f"git diff HEAD...{result.branch})") from None
+    if result.saved_diff:  # accepted, but no branch could hold it: say where it is
+        error(result.error or "no branch could be made")
+        return EXIT_ENVIRONMENT
     return exit_code_for(result.verdict)
 
 
@@ -195,6 +205,9 @@ def _render(result: RunResult, *, json_: bool) -> None:
         warn(warning)
     if result.branch:
         console.print(f"branch: {result.branch}   (look at it: git diff HEAD...{result.branch})",
+                      markup=False, highlight=False)
+    elif result.patch_path:
+        console.print(f"no branch: the accepted diff is in {result.patch_path}",
                       markup=False, highlight=False)
     elif result.verdict != "fixed":
         console.print("no branch was made (use --keep-failed to keep the best attempt)",

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from ..config import MAX_TOKENS
 from .common import AppContext, json_option, pass_app
 
 if TYPE_CHECKING:
@@ -20,7 +21,7 @@ if TYPE_CHECKING:
 @click.option("--focus-file", type=click.Path(exists=True, dir_okay=False, allow_dash=True,
                                               path_type=str),
               help="Read the task text from a file ('-' for stdin).")
-@click.option("--tokens", type=click.IntRange(min=1), default=None,
+@click.option("--tokens", type=click.IntRange(min=1, max=MAX_TOKENS), default=None,
               help="Token budget of the map (default: the map_tokens setting, 2048).")
 @click.option("--model", "model_id", metavar="MODEL", default=None,
               help="Count tokens with this model's tokenizer (default: an estimate).")

@@ -187,7 +187,7 @@ def stats_command(app: AppContext, by: str | None, json_: bool) -> None:
 
     ledger = _open_ledger(app)
     if ledger is None:
-        result: Any = [] if by else summarise([])
+        result: Any = [] if by else {**summarise([]), "prompt_ratios": {}}
     else:
         result = ledger.stats(by)
         ledger.close()
@@ -227,6 +227,10 @@ def _print_totals(t: dict[str, Any]) -> None:
     if t.get("brief_cost_usd"):
         lines.append(("brief", f"{money(t['brief_cost_usd'])} of the spend is the repository "
                       "brief, spread over the runs that used it"))
+    if t.get("prompt_ratios"):
+        lines.append(("token ratio", ", ".join(
+            f"{model} {ratio:.2f}x" for model, ratio in t["prompt_ratios"].items())
+            + " (largest prompt tokens the provider reported / swc counted)"))
     if t.get("routes"):
         r = t["routes"]
         lines.append(("routing", f"weak-routed and fixed by weak {r['weak_fixed_by_weak']}, "
@@ -248,9 +252,10 @@ def _print_groups(by: str, rows: list[dict[str, Any]]) -> None:
         return
     if by == "model":
         headers = ["model", "tiers", "calls", "errors", "refused", "prompt", "completion",
-                   "spend", "latency"]
+                   "max ratio", "spend", "latency"]
         lines = [[r["model"], r["tiers"], str(r["calls"]), str(r["errors"]), str(r["refused"]),
                   str(r["prompt_tokens"]), str(r["completion_tokens"]),
+                  "-" if r["max_prompt_ratio"] is None else f"{r['max_prompt_ratio']:.2f}x",
                   money(r["spend_usd"]) + ("*" if r["unpriced_calls"] else ""),
                   "-" if r["mean_latency_s"] is None else f"{r['mean_latency_s']:.1f}s"]
                  for r in rows]

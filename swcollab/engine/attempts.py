@@ -66,8 +66,14 @@ def patch_messages(
     small: bool = False,
     tier: str = "",
     test_change_mode: str = "none",
+    sample: tuple[int, int] = (1, 1),
 ) -> list[dict[str, str]]:
-    """The messages of one patch request; ``swc context`` prints exactly these."""
+    """The messages of one patch request; ``swc context`` prints exactly these.
+
+    ``sample`` is (index, of) among a tier's candidates: candidates of one tier are told
+    apart in their prompts, since an identical request would be a repeated paid call (and
+    a provider or proxy cache could answer it with the same reply).
+    """
     template = "patch_whole" if edit_format == "whole" else "patch_search_replace"
     shown = [
         {"path": g.path, "language": g.language, "text": g.text}
@@ -75,9 +81,14 @@ def patch_messages(
     ]
     # only a tier that may change tests is told how (a tiny model is never)
     may_change = bool(tier) and allowed_for(test_change_mode, tier) and not small
-    return chat(template, prompts_dir=prompts_dir, small=small, guidance=guidance,
-                guidance_title=guidance_title, previous=previous, tests=shown,
-                test_changes_allowed=may_change, **context_vars(context, task_text))
+    messages = chat(template, prompts_dir=prompts_dir, small=small, guidance=guidance,
+                    guidance_title=guidance_title, previous=previous, tests=shown,
+                    test_changes_allowed=may_change, **context_vars(context, task_text))
+    index, of = sample
+    if of > 1:
+        note = render("candidate_note", prompts_dir=prompts_dir, index=index, of=of)
+        messages[-1] = {**messages[-1], "content": messages[-1]["content"] + note}
+    return messages
 
 
 def run_candidate(

@@ -14,10 +14,13 @@ from typing import TYPE_CHECKING
 
 from ..errors import BudgetExhausted, Interrupted, SwcError, UsageError
 from ..gitrepo import commit_sha
+from ..interrupts import PauseSeam
 from .attempts import Previous, patch_context, patch_messages, run_candidate
+from .branch import PendingBranch, make_branch
 from .context import build_context, trim_for_small_model
 from .plan import Flow, flow_for, plan_tiers
 from .preflight import Preflight
+from .record import close_run, interrupted
 from .stages import (
     pick_by_consistency,
     pick_by_strong_judge,
@@ -30,7 +33,6 @@ from .types import (
     VERDICT_BUDGET,
     VERDICT_ERROR,
     VERDICT_FIXED,
-    VERDICT_INTERRUPTED,
     VERDICT_NOT_FIXED,
     VERDICT_UNVERIFIED,
     Attempt,
@@ -46,7 +48,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from ..models import Budget, Ledger, ModelClient
-    from ..sandbox import TestCommand
+    from ..sandbox import TestCommand, Worktree
 
 
 def _ignore(_event: Event) -> None:
@@ -76,6 +78,10 @@ class _Run:
     preflight: Preflight
     plans: dict[str, TierPlan] = field(default_factory=dict)
     small: dict[str, bool] = field(default_factory=dict)
+    # Tiers already asked for reproduction tests: asking again would repeat a paid call
+    # with the same prompt (write_repro_tests already retried an unusable answer).
+    test_writers: set[str] = field(default_factory=set)
+    pending: PendingBranch | None = None  # the accepted change, before its branch
 
     @property
     def prompts_dir(self) -> str | None:
@@ -113,8 +119,12 @@ def run_fix(
                          on_event=None)
     result = RunResult(run_id, VERDICT_NOT_FIXED, request.task, settings.strategy, base_sha)
 
+    seam = PauseSeam.from_environment()
+
     def emit(event: Event) -> None:
         on_event(replace(event, data={**event.data, "cost_usd": budget.spent}))
+        if seam is not None:
+            seam.reached(event.stage)
 
     flow = flow_for(settings.strategy, settings.tier_names)
     run = _Run(request, client, ledger, budget, result, emit, flow, preflight)
@@ -122,14 +132,13 @@ def run_fix(
     try:
         with client:
             _execute(run)
+        _make_branch(run)
     except BudgetExhausted as exc:
         result.verdict = VERDICT_BUDGET
         result.error = exc.message
         pending = exc
     except (KeyboardInterrupt, Interrupted):
-        result.verdict = VERDICT_INTERRUPTED
-        result.error = "interrupted"
-        pending = Interrupted("interrupted: worktrees removed, no branch was made")
+        pending = interrupted(result)
     except SwcError as exc:
         result.verdict = VERDICT_ERROR
         result.error = exc.message
@@ -140,11 +149,8 @@ def run_fix(
         pending = exc
     finally:
         result.duration_s = time.monotonic() - started
-        try:
-            _account(result, ledger, client)
-            _finish(run, ledger)
-        finally:
-            ledger.close()
+        if close_run(result, ledger, client, request.repo.state_dir) and pending is None:
+            pending = interrupted(result)  # Ctrl-C while the run was being recorded
     if pending is not None and result.verdict != VERDICT_BUDGET:
         raise pending
     return result
@@ -258,6 +264,9 @@ def _baseline(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> N
 
 
 def _cascade(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
+    if run.flow.picker:
+        _best_of_n(run, plan, base_root, context)
+        return
     order = [run.plans[t] for t in run.flow.tiers]
     guidance, guidance_title = _guidance(run, context)
     if run.flow.route:
@@ -287,6 +296,39 @@ def _cascade(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> No
         best = _best(run.result.attempts)
         if best is not None and best.applied:
             _leave_branch(run, plan, best, suffix="-unverified")
+
+
+def _best_of_n(run: _Run, plan: TestPlan, base_root: Path, context: Context) -> None:
+    """The study's best-of-N: every candidate is drafted; the tests, when they can, say
+    which pass; the picker tier chooses among those (or among all, unverified)."""
+    tier = run.plans[run.flow.tiers[0]]
+    tier_context = trim_for_small_model(context) if run.small[tier.tier] else context
+    if tier.tests:
+        _write_tests(run, tier, plan, base_root, tier_context)
+    attempts = [_candidate(run, tier, index, plan, tier_context, "", "", None, settle=False)
+                for index in range(1, tier.candidates + 1)]
+    judged = plan.can_judge()
+    pool = [a for a in attempts if (a.accepted if judged else a.applied and not a.regressions)]
+    if not pool:
+        if run.request.keep_failed and (best := _best(attempts)) is not None and best.applied:
+            _leave_branch(run, plan, best, suffix="-unverified")
+        return
+    if len(pool) == 1:
+        chosen, why = pool[0], "the only one left"
+    else:
+        run.on_event(Event("pick", f"{run.flow.picker} tier picks one of {len(pool)}",
+                           run.flow.picker))
+        chosen, why = pick_by_strong_judge(
+            client=run.client, candidates=pool, task=run.request.task, context=context,
+            prompts_dir=run.prompts_dir, passing=judged, tier=run.flow.picker or "strong")
+    run.result.verdict = VERDICT_FIXED if judged else VERDICT_UNVERIFIED
+    run.result.winner = chosen
+    run.result.notes.append(
+        f"best of {len(attempts)}: {len(pool)} candidate(s) "
+        + ("passed the tests" if judged else "applied (no test could judge them)")
+        + f"; candidate {chosen.index} chosen: {why}")
+    if run.request.leave_branch:
+        _leave_branch(run, plan, chosen, suffix="" if judged else "-unverified")
 
 
 def _guidance(run: _Run, context: Context) -> tuple[str, str]:
@@ -319,6 +361,9 @@ def _routed(run: _Run, context: Context, order: list[TierPlan]) -> list[TierPlan
 
 def _write_tests(run: _Run, tier: TierPlan, plan: TestPlan, base_root: Path,
                  context: Context) -> None:
+    if tier.tier in run.test_writers:
+        return
+    run.test_writers.add(tier.tier)
     write_repro_tests(client=run.client, tier=tier.tier, count=tier.tests,
                       task=run.request.task, context=context, plan=plan, base_root=base_root,
                       prompts_dir=run.prompts_dir, on_event=run.on_event,
@@ -328,6 +373,9 @@ def _write_tests(run: _Run, tier: TierPlan, plan: TestPlan, base_root: Path,
 def _borrow_tests(run: _Run, helper: TierPlan, plan: TestPlan, base_root: Path,
                   context: Context) -> None:
     """No test of this tier fails on the base: the next tier writes them (tests are short)."""
+    if helper.tier in run.test_writers:
+        return
+    run.test_writers.add(helper.tier)
     run.result.notes.append(f"no reproduction test survived; {helper.tier} tier wrote tests")
     helper_context = trim_for_small_model(context) if run.small[helper.tier] else context
     write_repro_tests(client=run.client, tier=helper.tier, count=max(helper.tests, 2),
@@ -337,7 +385,9 @@ def _borrow_tests(run: _Run, helper: TierPlan, plan: TestPlan, base_root: Path,
 
 
 def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: Context,
-               guidance: str, guidance_title: str, previous: Previous | None) -> Attempt:
+               guidance: str, guidance_title: str, previous: Previous | None, *,
+               settle: bool = True) -> Attempt:
+    """Draft, apply and test one candidate; with ``settle``, an accepted one wins the run."""
     settings = run.request.settings
     run.on_event(Event("draft", f"candidate {index} of {tier.candidates}", tier.tier,
                        {"candidate": index, "of": tier.candidates}))
@@ -347,6 +397,7 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
         tests=plan.generated, guidance=guidance if tier.tier == "weak" else "",
         guidance_title=guidance_title, previous=previous, prompts_dir=run.prompts_dir,
         small=run.small[tier.tier], tier=tier.tier, test_change_mode=plan.test_change_mode,
+        sample=(index, tier.candidates),
     )
     _remember_prompt(run, tier, messages, context)
     temperature = settings.tier(tier.tier).temperature if tier.candidates > 1 else 0.0
@@ -362,7 +413,7 @@ def _candidate(run: _Run, tier: TierPlan, index: int, plan: TestPlan, context: C
         run.on_event(Event("attempt", _attempt_line(attempt), tier.tier,
                            {"candidate": index, "passed": attempt.passed,
                             "required": attempt.required, "accepted": attempt.accepted}))
-        if attempt.accepted:
+        if attempt.accepted and settle:
             run.result.verdict = VERDICT_FIXED
             run.result.winner = attempt
             if run.request.leave_branch:
@@ -426,32 +477,36 @@ def _branch_name(run: _Run, suffix: str = "") -> str:
 
 
 def _commit(run: _Run, plan: TestPlan, attempt: Attempt, base: str, branch: str) -> None:
-    """Commit the attempt's diff (and, unless --no-tests, the kept generated tests) on
-    ``base``: built from the diff alone, never from a worktree a test ran in, so the
-    branch holds exactly what was judged and shown. A name git refuses (say, a branch
-    ``swc`` blocks ``swc/x``) falls back to ``swc-...``, so an accepted fix is never lost."""
-    from ..gitout import branch_from_patch
+    """Make the attempt's diff (and, unless --no-tests, the kept generated tests) a commit
+    on ``base``, on no ref yet: ``_make_branch`` names it last, once every worktree is
+    gone. Built from the diff alone, never from a worktree a test ran in, so the branch
+    holds exactly what was judged and shown."""
+    from ..gitout import commit_patch
     from ..report import commit_message
 
     tests = ({t.path: t.text for t in plan.generated if t.kept_ids}
              if run.request.include_tests else {})
     message = commit_message(run.result, run.budget.spent)
-    root = run.request.repo.root
     try:
-        run.result.branch, run.result.diff = branch_from_patch(
-            root, base, attempt.diff, tests, branch=branch, message=message)
-    except SwcError as exc:
-        fallback = branch.replace("/", "-", 1)
-        run.result.warnings.append(f"branch {branch} could not be made ({exc.message}); "
-                                   f"used {fallback} instead")
-        run.result.branch, run.result.diff = branch_from_patch(
-            root, base, attempt.diff, tests, branch=fallback, message=message)
+        commit, run.result.diff = commit_patch(run.request.repo.root, base, attempt.diff,
+                                               tests, message=message)
+    except (SwcError, ValueError, OSError) as exc:
+        problem = exc.message if isinstance(exc, SwcError) else f"{type(exc).__name__}: {exc}"
+        run.pending = PendingBranch(branch, None, attempt.diff, problem)
+        return
+    run.pending = PendingBranch(branch, commit)
 
 
-def _commit_winner(run: _Run, plan: TestPlan, worktree: object) -> None:
-    base = worktree.base_sha  # type: ignore[attr-defined]
+def _make_branch(run: _Run) -> None:
+    if run.pending is not None:
+        make_branch(run.pending, repo_root=run.request.repo.root,
+                    state_dir=run.request.repo.state_dir, result=run.result,
+                    on_event=run.on_event)
+
+
+def _commit_winner(run: _Run, plan: TestPlan, worktree: Worktree) -> None:
     assert run.result.winner is not None
-    _commit(run, plan, run.result.winner, base, _branch_name(run))
+    _commit(run, plan, run.result.winner, worktree.base_sha, _branch_name(run))
 
 
 def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -> None:
@@ -460,50 +515,7 @@ def _leave_branch(run: _Run, plan: TestPlan, attempt: Attempt, *, suffix: str) -
 
     base, _warnings = work_base(run.request.repo.root, run.result.base_sha,
                                 run.request.include_dirty)
-    try:
-        _commit(run, plan, attempt, base, _branch_name(run, suffix))
-    except SwcError as exc:
-        run.result.warnings.append(f"could not re-create the chosen attempt: {exc.message}")
-
-
-def _account(result: RunResult, ledger: object, client: ModelClient) -> None:
-    """Totals from the ledger: what was spent and what strong-only would have cost."""
-    calls = ledger.calls(result.run_id)  # type: ignore[attr-defined]
-    strong_in, strong_out = client.price("strong")
-    result.calls = len(calls)
-    result.cost_usd = sum(c["cost_usd"] or 0.0 for c in calls)
-    result.prompt_tokens = sum(c["prompt_tokens"] or 0 for c in calls)
-    result.completion_tokens = sum(c["completion_tokens"] or 0 for c in calls)
-    result.strong_only_cost_usd = sum(
-        (c["prompt_tokens"] or 0) * strong_in + (c["completion_tokens"] or 0) * strong_out
-        for c in calls
-    )
-    for warning in client.warnings:
-        if warning not in result.warnings:
-            result.warnings.append(warning)
-    by_tier: dict[str, int] = {}
-    for call in calls:
-        by_tier[call["tier"]] = by_tier.get(call["tier"], 0) + 1
-    result.calls_by_tier = by_tier
-
-
-def _finish(run: _Run, ledger: object) -> None:
-    from ..report import save_report
-
-    result = run.result
-    try:
-        result.report_path = str(save_report(result, run.request.repo.state_dir))
-    except OSError as exc:
-        result.warnings.append(f"could not save the report: {exc}")
-    ledger.finish_run(  # type: ignore[attr-defined]
-        result.run_id, verdict=result.verdict, branch=result.branch, cost_usd=result.cost_usd,
-        strong_only_cost_usd=result.strong_only_cost_usd, report_path=result.report_path,
-        meta={"notes": result.notes, "winner_tier": result.winner.tier if result.winner
-              else None, "attempts": len(result.attempts), "error": result.error,
-              "route": result.route, "brief": result.brief,
-              "winner_diff": result.winner.diff if result.winner else None,
-              "task_text": result.task.text[:2000]},
-    )
+    _commit(run, plan, attempt, base, _branch_name(run, suffix))
 
 
 __all__ = ["VERDICT_ERROR", "resolve_base", "run_fix"]

@@ -16,6 +16,7 @@ from ..config import Settings
 from .types import TierPlan
 
 MAX_WEAK_CANDIDATES = 4
+MIN_BEST_OF_N = 2
 DEFAULT_WEAK_CANDIDATES = 3
 DEFAULT_STRONG_CANDIDATES = 1
 DEFAULT_WEAK_TESTS = 3
@@ -33,6 +34,7 @@ class Flow:
     test_writers: tuple[str, ...]  # tiers that write reproduction tests
     guidance: str | None = None  # "plan" or "faq": strong writes guidance for weak
     route: bool = False
+    picker: str | None = None  # best-of-n: the tier that picks among all drafted candidates
 
 
 def flow_for(strategy: str, order: tuple[str, ...] = ("weak", "strong")) -> Flow:
@@ -41,6 +43,8 @@ def flow_for(strategy: str, order: tuple[str, ...] = ("weak", "strong")) -> Flow
         return Flow((strategy,), (strategy,))
     if strategy == "strong-first":
         return Flow(("strong", "weak"), ("strong",))
+    if strategy == "best-of-n":
+        return Flow((order[0],), (order[0],), picker=order[-1])
     guidance = strategy if strategy in ("plan", "faq") else None
     return Flow(tuple(order), tuple(order), guidance=guidance, route=strategy == "route")
 
@@ -83,6 +87,8 @@ def plan_tiers(
             k = max(1, min(MAX_WEAK_CANDIDATES, affordable))
         test_calls = TEST_CALLS_PER_TIER if writes else 0
         remaining -= per_call[tier_name] * (test_calls + CALLS_PER_CANDIDATE * k)
+        if flow.picker and not tier.candidates:
+            k = max(k, MIN_BEST_OF_N)  # one candidate leaves nothing to pick from
         counts[tier_name] = (k, tests if writes else 0)
     plans = []
     for tier_name in flow.tiers:

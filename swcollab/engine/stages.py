@@ -165,13 +165,17 @@ def pick_by_consistency(candidates: list[Attempt]) -> tuple[Attempt, str]:
 
 def pick_by_strong_judge(
     *, client: ModelClient, candidates: list[Attempt], task: Task, context: Context,
-    prompts_dir: str | None,
+    prompts_dir: str | None, passing: bool = False, tier: str = "strong",
 ) -> tuple[Attempt, str]:
-    messages = chat("judge", prompts_dir=prompts_dir, candidates=[a.diff for a in candidates],
+    """``tier`` reads the candidates and picks one: ``judge.j2`` when no test could decide,
+    ``pick.j2`` when all of them pass the tests (best-of-n)."""
+    template = "pick" if passing else "judge"
+    messages = chat(template, prompts_dir=prompts_dir, candidates=[a.diff for a in candidates],
                     **context_vars(context, task.text))
-    answer = parse_json_object(client.complete("strong", messages, purpose="judge").text) or {}
+    reply = client.complete(tier, messages, purpose=template, temperature=0.0)
+    answer = parse_json_object(reply.text) or {}
     choice = answer.get("choice")
-    if isinstance(choice, int) and 1 <= choice <= len(candidates):
+    if isinstance(choice, int) and not isinstance(choice, bool) and 1 <= choice <= len(candidates):
         return candidates[choice - 1], f"strong-model review: {answer.get('reason', '')}"[:300]
     chosen, why = pick_by_consistency(candidates)
     return chosen, "strong-model review gave no usable choice; " + why

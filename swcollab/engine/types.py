@@ -194,3 +194,5 @@ class RunResult:
     sandbox: dict[str, Any] = field(default_factory=dict)  # where model-written code ran
     context_path: str | None = None  # the first patch prompt, saved (swc runs show --context)
     interpreter: dict[str, Any] = field(default_factory=dict)  # the Python tests ran with
+    patch_path: str | None = None  # the accepted diff, when no branch could hold it
+    saved_diff: str = ""  # that diff, for the report

@@ -31,7 +31,9 @@ class RunBudget(Budget):
     """The per-run cap, also charged to the eval's shared budget."""
 
     def __init__(self, limit_usd: float | None, control: EvalControl) -> None:
-        super().__init__(limit_usd)
+        # one book of token ratios for the whole eval: what one run learnt about a
+        # provider's counting protects every later run's reservations
+        super().__init__(limit_usd, ratios=control.budget.ratios)
         self.control = control
         self.hit_eval_cap = False
 

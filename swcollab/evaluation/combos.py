@@ -119,7 +119,13 @@ def worst_case_run_usd(settings: Settings) -> float:
 
     The engine refuses any call that could overrun ``settings.budget``, so that caps it.
     """
-    from ..engine.plan import CALLS_PER_CANDIDATE, TEST_CALLS_PER_TIER, flow_for, plan_tiers
+    from ..engine.plan import (
+        CALLS_PER_CANDIDATE,
+        TEST_CALLS_PER_TIER,
+        call_cost,
+        flow_for,
+        plan_tiers,
+    )
     from ..models import Budget, ModelClient
 
     flow = flow_for(settings.strategy, settings.tier_names)
@@ -129,7 +135,11 @@ def worst_case_run_usd(settings: Settings) -> float:
                            models={n: client.spec(n).model for n in names},
                            prices={n: client.price(n) for n in names},
                            small={n: client.is_small(n) for n in names})
-    total = 0.0
+        pick = 0.0  # best-of-n: the picker's one call
+        if flow.picker:
+            pick = call_cost(settings, client.price(flow.picker),
+                             settings.tier(flow.picker).max_tokens)
+    total = pick
     for plan in plans:
         test_calls = TEST_CALLS_PER_TIER * 2  # its own tests, and at worst another tier's
         total += plan.worst_case_call_usd * (test_calls + CALLS_PER_CANDIDATE * plan.candidates)

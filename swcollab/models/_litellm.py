@@ -203,6 +203,16 @@ def listed_prices(*names: str) -> tuple[float | None, float | None]:
     return None, None
 
 
+def context_window(model: str) -> int | None:
+    """The most prompt tokens the model accepts, from litellm's model map (None: unknown)."""
+    try:
+        info = litellm().get_model_info(model)
+    except Exception:  # "not mapped" is an exception in litellm
+        return None
+    value = info.get("max_input_tokens")  # not "max_tokens": for some models, the output cap
+    return int(value) if isinstance(value, int) and value > 0 else None
+
+
 def is_transient(exc: BaseException) -> bool:
     """Rate limits, time-outs, connection failures and 5xx are worth another try."""
     lib = litellm()

@@ -8,17 +8,20 @@ and only then return the reply to the caller.
 
 from __future__ import annotations
 
-import math
+import hashlib
+import json
 import os
+import re
 import threading
 import time
 from collections.abc import Callable, Mapping
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..errors import BudgetExhausted, ConfigError, MissingCredentials, ModelError, SwcError
 from . import _litellm as lib
-from .budget import Budget
+from .budget import Budget, WorstCase, worst_case_tokens
 from .retry import Backoff
 from .specs import DEFAULT_LOCAL_MODEL, is_local, is_small_model, spec_from_tier
 from .types import (
@@ -37,10 +40,6 @@ if TYPE_CHECKING:
     from .ledger import Ledger
     from .local import LocalServer
 
-# Providers count tokens with their own tokenizers; the worst case adds this headroom to
-# our count so a reply can never cost more than what the budget held for it.
-PROMPT_HEADROOM = 1.15
-PROMPT_OVERHEAD_TOKENS = 16
 # Room kept free in a local model's context window beyond the prompt.
 _LOCAL_MIN_REPLY = 16
 
@@ -69,6 +68,7 @@ class ModelClient:
         self._specs: dict[str, ModelSpec] = {}
         self._prices: dict[str, tuple[float, float, bool]] = {}
         self._servers: dict[str, LocalServer] = {}
+        self._seeded: set[str] = set()  # models whose ledger history was read
         self._lock = threading.RLock()
 
     # -- tiers --------------------------------------------------------------------------
@@ -169,12 +169,14 @@ class ModelClient:
         prompt_est = self.estimate_tokens(tier, messages)
         limit = self._reply_limit(spec, max_tokens, prompt_est)
         prompt_price, completion_price, known = self._price(tier)
-        worst = (math.ceil(prompt_est * PROMPT_HEADROOM) + PROMPT_OVERHEAD_TOKENS) * prompt_price
-        worst += limit * completion_price
+        bound = self.worst_case(spec, route, messages, prompt_est, limit)
+        worst = bound.cost(prompt_price, completion_price)
+        facts = _CallFacts(prompt_est, limit, worst, prompt_hash(spec.model, messages))
         try:
             self.budget.reserve(worst, f"the {tier} model's {purpose} call")
         except BudgetExhausted as exc:
-            self._record(spec, purpose, None, 0.0, outcome=OUTCOME_REFUSED, detail=exc.message)
+            self._record(spec, purpose, None, 0.0, facts, outcome=OUTCOME_REFUSED,
+                         detail=exc.message)
             self._emit(EVENT_REFUSED, spec, text=exc.message, purpose=purpose)
             raise
         if not known:
@@ -189,8 +191,12 @@ class ModelClient:
             got, attempts = self._call_with_retries(
                 spec, route, messages, purpose=purpose, max_tokens=limit, stream=stream,
                 temperature=spec.temperature if temperature is None else temperature)
-            self._fill_usage(got, route, prompt_est)
+            self._fill_usage(got, route, prompt_est, limit)
             cost = got.prompt_tokens * prompt_price + got.completion_tokens * completion_price
+            self.budget.ratios.observe(spec.model, reported_prompt=got.prompt_tokens,
+                                       estimated_prompt=prompt_est,
+                                       reported_completion=got.completion_tokens or 0,
+                                       max_tokens=limit)
             outcome = OUTCOME_OK
             detail = f"{attempts} attempts" if attempts > 1 else None
         except KeyboardInterrupt:
@@ -205,14 +211,37 @@ class ModelClient:
         finally:
             latency = time.monotonic() - started
             self.budget.settle(worst, cost)
-            self._record(spec, purpose, got, cost, outcome=outcome, detail=detail,
+            self._record(spec, purpose, got, cost, facts, outcome=outcome, detail=detail,
                          latency=latency, known=known)
             self._emit(EVENT_DONE, spec, text=outcome, purpose=purpose)
         assert got is not None and got.prompt_tokens is not None
-        return Reply(text=got.text, prompt_tokens=got.prompt_tokens,
+        return Reply(text=_encodable(got.text), prompt_tokens=got.prompt_tokens,
                      completion_tokens=got.completion_tokens or 0, cost_usd=cost,
                      cost_known=known, latency_s=latency, model=spec.model, tier=tier,
                      finish_reason=got.finish_reason)
+
+    def worst_case(self, spec: ModelSpec, route: lib.Route, messages: list[dict],
+                   prompt_est: int, max_tokens: int) -> WorstCase:
+        """The most tokens the provider could report for this call (see ``budget``)."""
+        self._seed_ratios(spec.model)
+        ratios = self.budget.ratios
+        size = sum(len(str(m.get("content") or "").encode("utf-8", "replace"))
+                   for m in messages)
+        return worst_case_tokens(
+            estimate=prompt_est, prompt_bytes=size, messages=len(messages),
+            max_tokens=max_tokens, seen_prompt_ratio=ratios.prompt_ratio(spec.model),
+            seen_completion_ratio=ratios.completion_ratio(spec.model),
+            context_window=None if is_local(spec.model) else lib.context_window(route.model),
+        )
+
+    def _seed_ratios(self, model: str) -> None:
+        """What earlier runs learnt about this model's token counts (once per client)."""
+        with self._lock:
+            if model in self._seeded or self.ledger is None:
+                return
+            self._seeded.add(model)
+        prompt, completion = self.ledger.largest_ratios(model)
+        self.budget.ratios.raise_to(model, prompt=prompt, completion=completion)
 
     def _reply_limit(self, spec: ModelSpec, max_tokens: int | None, prompt_est: int) -> int:
         limit = max_tokens or spec.max_tokens
@@ -223,12 +252,14 @@ class ModelClient:
             limit = min(limit, max(_LOCAL_MIN_REPLY, LOCAL_N_CTX - prompt_est - 8))
         return limit
 
-    def _fill_usage(self, got: lib.Collected, route: lib.Route, prompt_est: int) -> None:
+    def _fill_usage(self, got: lib.Collected, route: lib.Route, prompt_est: int,
+                    max_tokens: int) -> None:
         """Providers that report no usage are charged by our own count."""
-        if got.prompt_tokens is None:
+        if got.prompt_tokens is None or got.prompt_tokens < 0:  # none, or nonsense
             got.prompt_tokens = prompt_est
-        if got.completion_tokens is None:
-            got.completion_tokens = lib.token_count(route.model, text=got.text)
+        if got.completion_tokens is None or got.completion_tokens < 0:
+            # the provider stopped at max_tokens, whatever our tokenizer makes of the text
+            got.completion_tokens = min(max_tokens, lib.token_count(route.model, text=got.text))
 
     def _call_with_retries(self, spec: ModelSpec, route: lib.Route, messages: list[dict], *,
                            purpose: str, temperature: float, max_tokens: int, stream: bool
@@ -332,9 +363,9 @@ class ModelClient:
             self.warnings.append(message)
         self._emit(EVENT_WARNING, spec, text=message)
 
-    def _record(self, spec: ModelSpec, purpose: str, got: lib.Collected | None, cost: float, *,
-                outcome: str, detail: str | None, latency: float = 0.0, known: bool = True
-                ) -> None:
+    def _record(self, spec: ModelSpec, purpose: str, got: lib.Collected | None, cost: float,
+                facts: _CallFacts, *, outcome: str, detail: str | None, latency: float = 0.0,
+                known: bool = True) -> None:
         if self.ledger is None:
             return
         prompt = (got.prompt_tokens or 0) if got else 0
@@ -344,6 +375,8 @@ class ModelClient:
             prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost,
             cost_known=known, latency_s=latency, outcome=outcome, detail=detail,
             strong_cost_usd=self._strong_cost(prompt, completion),
+            prompt_estimate=facts.prompt_estimate, max_tokens=facts.max_tokens,
+            reserved_usd=facts.reserved_usd, prompt_hash=facts.prompt_hash,
         )
 
     def _strong_cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
@@ -355,6 +388,31 @@ class ModelClient:
         if not known:
             return None
         return prompt_tokens * prompt_price + completion_tokens * completion_price
+
+
+@dataclass(frozen=True)
+class _CallFacts:
+    """What the ledger keeps about a call besides its outcome: what was held and asked."""
+
+    prompt_estimate: int
+    max_tokens: int
+    reserved_usd: float
+    prompt_hash: str
+
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
+
+
+def _encodable(text: str) -> str:
+    """A reply as text that can be written anywhere: a provider's JSON may carry lone
+    surrogates ("\\ud800"), which no file, git object or terminal can hold."""
+    return _SURROGATES.sub("\ufffd", text)
+
+
+def prompt_hash(model: str, messages: list[dict]) -> str:
+    """Identifies a request's prompt: the same model asked the same thing twice is a repeat."""
+    canonical = json.dumps([model, messages], sort_keys=True, ensure_ascii=True)
+    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:32]
 
 
 def _per_token(per_mtok: float | None) -> float | None:

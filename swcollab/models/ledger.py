@@ -65,7 +65,19 @@ def m001_runs_and_calls(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX runs_started ON runs(started_at)")
 
 
-MIGRATIONS = [m001_runs_and_calls]
+def m002_call_reservation_and_prompt(conn: sqlite3.Connection) -> None:
+    """What each call held on the budget, what we counted, and which prompt it sent."""
+    for column in (
+        "reserved_usd REAL",  # worst case held before the call
+        "prompt_estimate INTEGER",  # our count of the prompt's tokens
+        "max_tokens INTEGER",  # the completion cap sent with the request
+        "prompt_hash TEXT",  # of model + messages: shows a repeated call
+    ):
+        conn.execute(f"ALTER TABLE calls ADD COLUMN {column}")
+    conn.execute("CREATE INDEX calls_model ON calls(model)")
+
+
+MIGRATIONS = [m001_runs_and_calls, m002_call_reservation_and_prompt]
 
 
 def _now() -> str:
@@ -134,35 +146,82 @@ class Ledger:
 
     # -- writing ------------------------------------------------------------------------
 
-    def start_run(self, *, task: str, strategy: str, tiers: dict[str, str], base: str,
-                  meta: dict | None = None) -> str:
+    def start_run(
+        self,
+        *,
+        task: str,
+        strategy: str,
+        tiers: dict[str, str],
+        base: str,
+        meta: dict | None = None,
+    ) -> str:
         run_id = new_run_id()
         with self._db() as db:
             db.execute(
                 "INSERT INTO runs (id, task, strategy, tiers, base, started_at, meta) "
                 "VALUES (?, ?, ?, ?, ?, ?, ?)",
-                (run_id, task, strategy, json.dumps(tiers), base, _now(),
-                 json.dumps(meta or {})),
+                (run_id, task, strategy, json.dumps(tiers), base, _now(), json.dumps(meta or {})),
             )
         return run_id
 
-    def record_call(self, run_id: str | None, *, tier: str, model: str, purpose: str,
-                    prompt_tokens: int, completion_tokens: int, cost_usd: float,
-                    cost_known: bool, latency_s: float, outcome: str,
-                    detail: str | None = None, strong_cost_usd: float | None = None) -> None:
+    def record_call(
+        self,
+        run_id: str | None,
+        *,
+        tier: str,
+        model: str,
+        purpose: str,
+        prompt_tokens: int,
+        completion_tokens: int,
+        cost_usd: float,
+        cost_known: bool,
+        latency_s: float,
+        outcome: str,
+        detail: str | None = None,
+        strong_cost_usd: float | None = None,
+        reserved_usd: float | None = None,
+        prompt_estimate: int | None = None,
+        max_tokens: int | None = None,
+        prompt_hash: str | None = None,
+    ) -> None:
         with self._db() as db:
             db.execute(
                 "INSERT INTO calls (run_id, at, tier, model, purpose, prompt_tokens, "
                 "completion_tokens, cost_usd, cost_known, strong_cost_usd, latency_s, outcome, "
-                "detail) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-                (run_id, _now(), tier, model, purpose, int(prompt_tokens),
-                 int(completion_tokens), float(cost_usd), int(bool(cost_known)),
-                 strong_cost_usd, float(latency_s), outcome, detail),
+                "detail, reserved_usd, prompt_estimate, max_tokens, prompt_hash) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (
+                    run_id,
+                    _now(),
+                    tier,
+                    model,
+                    purpose,
+                    int(prompt_tokens),
+                    int(completion_tokens),
+                    float(cost_usd),
+                    int(bool(cost_known)),
+                    strong_cost_usd,
+                    float(latency_s),
+                    outcome,
+                    detail,
+                    reserved_usd,
+                    prompt_estimate,
+                    max_tokens,
+                    prompt_hash,
+                ),
             )
 
-    def finish_run(self, run_id: str, *, verdict: str, branch: str | None, cost_usd: float,
-                   strong_only_cost_usd: float | None, report_path: str | None,
-                   meta: dict | None = None) -> None:
+    def finish_run(
+        self,
+        run_id: str,
+        *,
+        verdict: str,
+        branch: str | None,
+        cost_usd: float,
+        strong_only_cost_usd: float | None,
+        report_path: str | None,
+        meta: dict | None = None,
+    ) -> None:
         with self._db() as db:
             row = db.execute("SELECT meta FROM runs WHERE id = ?", (run_id,)).fetchone()
             if row is None:
@@ -171,8 +230,16 @@ class Ledger:
             db.execute(
                 "UPDATE runs SET finished_at = ?, verdict = ?, branch = ?, cost_usd = ?, "
                 "strong_only_cost_usd = ?, report_path = ?, meta = ? WHERE id = ?",
-                (_now(), verdict, branch, cost_usd, strong_only_cost_usd, report_path,
-                 json.dumps(merged), run_id),
+                (
+                    _now(),
+                    verdict,
+                    branch,
+                    cost_usd,
+                    strong_only_cost_usd,
+                    report_path,
+                    json.dumps(merged),
+                    run_id,
+                ),
             )
 
     # -- reading ------------------------------------------------------------------------
@@ -191,7 +258,8 @@ class Ledger:
         with self._db() as db:
             rows = db.execute(
                 f"SELECT {self._RUN_COLUMNS} FROM runs r "
-                "ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?", (limit,)
+                "ORDER BY r.started_at DESC, r.rowid DESC LIMIT ?",
+                (limit,),
             ).fetchall()
         return [_run_dict(row) for row in rows]
 
@@ -222,9 +290,22 @@ class Ledger:
             if run_id is None:
                 row = db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM calls").fetchone()
             else:
-                row = db.execute("SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE run_id = ?",
-                                 (run_id,)).fetchone()
+                row = db.execute(
+                    "SELECT COALESCE(SUM(cost_usd), 0) FROM calls WHERE run_id = ?", (run_id,)
+                ).fetchone()
         return float(row[0])
+
+    def largest_ratios(self, model: str) -> tuple[float | None, float | None]:
+        """The largest reported/estimated prompt ratio and reported/max_tokens completion
+        ratio of ``model``'s answered calls in every run so far (None: no history)."""
+        with self._db() as db:
+            row = db.execute(
+                "SELECT MAX(CAST(prompt_tokens AS REAL) / prompt_estimate), "
+                "MAX(CAST(completion_tokens AS REAL) / max_tokens) FROM calls "
+                "WHERE model = ? AND outcome = 'ok' AND prompt_estimate > 0 AND max_tokens > 0",
+                (model,),
+            ).fetchone()
+        return row[0], row[1]
 
     def stats(self, by: str | None = None) -> list[dict] | dict:
         """Totals over all runs, or one row per ``strategy`` or per ``model``."""

@@ -123,25 +123,42 @@ def _count_verdicts(rows: list[dict[str, Any]]) -> dict[str, int]:
 
 
 def totals(db: sqlite3.Connection) -> dict[str, Any]:
-    return summarise(_per_run(db))
+    return {**summarise(_per_run(db)), "prompt_ratios": prompt_ratios(db)}
 
 
 def strategy_rows(db: sqlite3.Connection) -> list[dict[str, Any]]:
     rows = _per_run(db)
     strategies = sorted({r["strategy"] for r in rows})
-    return [{"strategy": name, **summarise([r for r in rows if r["strategy"] == name])}
-            for name in strategies]
+    return [
+        {"strategy": name, **summarise([r for r in rows if r["strategy"] == name])}
+        for name in strategies
+    ]
 
 
 def model_rows(db: sqlite3.Connection) -> list[dict[str, Any]]:
-    rows = db.execute("""
+    rows = db.execute(f"""
         SELECT model, GROUP_CONCAT(DISTINCT tier) AS tiers, COUNT(*) AS calls,
             SUM(outcome = 'ok') AS ok, SUM(outcome = 'error') AS errors,
             SUM(outcome = 'refused') AS refused,
             SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,
             SUM(cost_usd) AS spend_usd, AVG(CASE WHEN outcome = 'ok' THEN latency_s END)
                 AS mean_latency_s,
-            SUM(cost_known = 0 AND outcome = 'ok') AS unpriced_calls
+            SUM(cost_known = 0 AND outcome = 'ok') AS unpriced_calls,
+            {_MAX_RATIO} AS max_prompt_ratio
         FROM calls GROUP BY model ORDER BY spend_usd DESC, model
     """).fetchall()
     return [dict(row) for row in rows]
+
+
+# The largest provider-reported / swc-counted prompt tokens of a model's answered calls:
+# what its next reservation is scaled by when above the floor (see models/budget.py).
+_MAX_RATIO = """MAX(CASE WHEN outcome = 'ok' AND prompt_estimate > 0
+    THEN ROUND(CAST(prompt_tokens AS REAL) / prompt_estimate, 3) END)"""
+
+
+def prompt_ratios(db: sqlite3.Connection) -> dict[str, float]:
+    """Model -> largest reported/estimated prompt-token ratio (models with history only)."""
+    rows = db.execute(
+        f"SELECT model, {_MAX_RATIO} AS ratio FROM calls GROUP BY model ORDER BY model"
+    ).fetchall()
+    return {row["model"]: row["ratio"] for row in rows if row["ratio"] is not None}

@@ -30,6 +30,7 @@ from ..gitrepo import (
     run_git,
     stage_tree,
 )
+from ..interrupts import deferred_interrupts
 
 HOLDER_PREFIX = "swc-"
 MARKER_NAME = "owner.json"
@@ -61,10 +62,13 @@ class Worktree:
         self.base_sha, warnings = work_base(self.repo_root, base, include_dirty)
         self.warnings.extend(warnings)
         try:
-            self._holder = _make_holder(self.repo_root, temp_dir)
-            self.path = self._holder / TREE_NAME
-            run_git(["worktree", "add", "--detach", "--quiet", str(self.path), self.base_sha],
-                    self.repo_root)
+            # Ctrl-C waits for git: a checkout killed half-way leaves a locked worktree
+            # record that neither removal nor pruning clears.
+            with deferred_interrupts():
+                self._holder = _make_holder(self.repo_root, temp_dir)
+                self.path = self._holder / TREE_NAME
+                run_git(["worktree", "add", "--detach", "--quiet", str(self.path),
+                         self.base_sha], self.repo_root)
         except BaseException:
             self.remove()
             raise
@@ -107,7 +111,15 @@ class Worktree:
         run_git(["clean", "-ffdxq"], self.path)
 
     def remove(self) -> None:
-        """Remove the worktree and its directory; safe to call twice."""
+        """Remove the worktree and its directory; safe to call twice.
+
+        Ctrl-C waits until it is done: a removal cut short would leave the worktree and
+        its holder directory behind while the run reports them removed.
+        """
+        with deferred_interrupts():
+            self._remove()
+
+    def _remove(self) -> None:
         holder, self._holder = self._holder, None
         if holder is None:
             return

@@ -152,6 +152,8 @@ class Script:
             kind, reply = "brief", self.brief
         elif "No test could decide" in text:
             kind, reply = "judge", self.judge
+        elif "passes the tests written for the task" in text:
+            kind, reply = "pick", self.judge
         else:
             kind = "patch"
             reply = self._take({"weak": self.weak_patches, "mid": self.mid_patches,

@@ -10,15 +10,43 @@ import pytest
 
 from swcollab.errors import EXIT_ENVIRONMENT, LedgerError
 from swcollab.models import Ledger
-from swcollab.models.ledger import MIGRATIONS
+from swcollab.models.ledger import MIGRATIONS, m001_runs_and_calls
+from swcollab.sqlitedb import migrate
 
 EXPECTED_RUN_COLUMNS = {
-    "id", "task", "strategy", "tiers", "base", "started_at", "finished_at", "verdict",
-    "branch", "cost_usd", "strong_only_cost_usd", "report_path", "meta",
+    "id",
+    "task",
+    "strategy",
+    "tiers",
+    "base",
+    "started_at",
+    "finished_at",
+    "verdict",
+    "branch",
+    "cost_usd",
+    "strong_only_cost_usd",
+    "report_path",
+    "meta",
 }
 EXPECTED_CALL_COLUMNS = {
-    "id", "run_id", "at", "tier", "model", "purpose", "prompt_tokens", "completion_tokens",
-    "cost_usd", "cost_known", "strong_cost_usd", "latency_s", "outcome", "detail",
+    "id",
+    "run_id",
+    "at",
+    "tier",
+    "model",
+    "purpose",
+    "prompt_tokens",
+    "completion_tokens",
+    "cost_usd",
+    "cost_known",
+    "strong_cost_usd",
+    "latency_s",
+    "outcome",
+    "detail",
+    "reserved_usd",
+    "prompt_estimate",
+    "max_tokens",
+    "prompt_hash",
 }
 
 
@@ -28,9 +56,17 @@ def columns(path: Path, table: str) -> set[str]:
 
 
 def call(ledger: Ledger, run_id: str | None, **overrides) -> None:
-    fields = dict(tier="weak", model="m", purpose="patch", prompt_tokens=10,
-                  completion_tokens=5, cost_usd=0.01, cost_known=True, latency_s=0.5,
-                  outcome="ok")
+    fields = dict(
+        tier="weak",
+        model="m",
+        purpose="patch",
+        prompt_tokens=10,
+        completion_tokens=5,
+        cost_usd=0.01,
+        cost_known=True,
+        latency_s=0.5,
+        outcome="ok",
+    )
     ledger.record_call(run_id, **{**fields, **overrides})
 
 
@@ -55,16 +91,27 @@ def test_reopening_keeps_the_data(tmp_path: Path):
 
 def test_run_lifecycle(tmp_path: Path):
     with Ledger.open(tmp_path) as ledger:
-        run_id = ledger.start_run(task="fix it", strategy="cascade",
-                                  tiers={"weak": "a", "strong": "b"}, base="abc",
-                                  meta={"issue": 7})
+        run_id = ledger.start_run(
+            task="fix it",
+            strategy="cascade",
+            tiers={"weak": "a", "strong": "b"},
+            base="abc",
+            meta={"issue": 7},
+        )
         running = ledger.run(run_id)
         assert running is not None and running["verdict"] is None
         call(ledger, run_id, cost_usd=0.25, strong_cost_usd=1.0)
         call(ledger, run_id, tier="strong", cost_usd=0.0, cost_known=False, outcome="ok")
         assert ledger.run(run_id)["cost_usd"] == pytest.approx(0.25)  # so far, from calls
-        ledger.finish_run(run_id, verdict="fixed", branch="swc/x", cost_usd=0.25,
-                          strong_only_cost_usd=None, report_path="/r.md", meta={"k": 2})
+        ledger.finish_run(
+            run_id,
+            verdict="fixed",
+            branch="swc/x",
+            cost_usd=0.25,
+            strong_only_cost_usd=None,
+            report_path="/r.md",
+            meta={"k": 2},
+        )
         run = ledger.run(run_id)
     assert run["verdict"] == "fixed" and run["branch"] == "swc/x"
     assert run["tiers"] == {"weak": "a", "strong": "b"}
@@ -76,8 +123,7 @@ def test_run_lifecycle(tmp_path: Path):
 
 def test_prefix_lookup(tmp_path: Path):
     with Ledger.open(tmp_path) as ledger:
-        ids = [ledger.start_run(task=str(n), strategy="weak", tiers={}, base="b")
-               for n in range(2)]
+        ids = [ledger.start_run(task=str(n), strategy="weak", tiers={}, base="b") for n in range(2)]
         assert ledger.run(ids[0])["id"] == ids[0]
         assert ledger.run(ids[1][-4:]) is None  # a prefix, not any substring
         assert ledger.run("19990101") is None
@@ -88,8 +134,7 @@ def test_prefix_lookup(tmp_path: Path):
 
 def test_runs_are_listed_newest_first(tmp_path: Path):
     with Ledger.open(tmp_path) as ledger:
-        ids = [ledger.start_run(task=str(n), strategy="weak", tiers={}, base="b")
-               for n in range(5)]
+        ids = [ledger.start_run(task=str(n), strategy="weak", tiers={}, base="b") for n in range(5)]
         listed = [r["id"] for r in ledger.runs(limit=3)]
     assert listed == list(reversed(ids))[:3]
 
@@ -122,5 +167,44 @@ def test_damaged_file_is_a_ledger_error(tmp_path: Path):
 
 def test_unknown_run_cannot_be_finished(tmp_path: Path):
     with Ledger.open(tmp_path) as ledger, pytest.raises(LedgerError, match="no run"):
-        ledger.finish_run("nope", verdict="fixed", branch=None, cost_usd=0,
-                          strong_only_cost_usd=None, report_path=None)
+        ledger.finish_run(
+            "nope",
+            verdict="fixed",
+            branch=None,
+            cost_usd=0,
+            strong_only_cost_usd=None,
+            report_path=None,
+        )
+
+
+def test_ledger_of_the_first_schema_is_upgraded_in_place(tmp_path: Path):
+    """A ledger written before calls kept their reservation keeps its rows and gains it."""
+    path = tmp_path / "ledger.db"
+    conn = sqlite3.connect(path, isolation_level=None)
+    migrate(conn, [m001_runs_and_calls])
+    conn.execute(
+        "INSERT INTO runs (id, task, strategy, tiers, base, started_at) "
+        "VALUES ('r1', 't', 'weak', '{}', 'b', 'now')"
+    )
+    conn.execute(
+        "INSERT INTO calls (run_id, at, tier, model, purpose, prompt_tokens, "
+        "completion_tokens, cost_usd, cost_known, latency_s, outcome) "
+        "VALUES ('r1', 'now', 'weak', 'm', 'patch', 10, 5, 0.01, 1, 0.1, 'ok')"
+    )
+    conn.close()
+    with Ledger.open(tmp_path) as ledger:
+        [old] = ledger.calls("r1")
+        assert old["reserved_usd"] is None and old["prompt_hash"] is None
+        assert ledger.largest_ratios("m") == (None, None)  # old rows teach nothing
+        call(
+            ledger,
+            "r1",
+            prompt_tokens=30,
+            completion_tokens=50,
+            prompt_estimate=10,
+            max_tokens=100,
+            reserved_usd=0.5,
+            prompt_hash="h",
+        )
+        assert ledger.largest_ratios("m") == (pytest.approx(3.0), pytest.approx(0.5))
+    assert columns(path, "calls") == EXPECTED_CALL_COLUMNS

@@ -1,0 +1,93 @@
+"""Closing a run: its totals from the ledger, its report, its ledger row; and Ctrl-C.
+
+Closing is done whole (a Ctrl-C meanwhile waits for it), so the ledger never keeps a run
+as still running because it was interrupted while being recorded.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ..errors import Interrupted
+from ..interrupts import deferred_interrupts
+from .types import VERDICT_INTERRUPTED, RunResult
+
+if TYPE_CHECKING:
+    from ..models import Ledger, ModelClient
+
+
+def interrupted(result: RunResult) -> Interrupted:
+    """Ctrl-C: after the branch exists it is reported; before, nothing was left."""
+    if result.branch:
+        return Interrupted(
+            f"interrupted after the fix was committed: branch {result.branch} "
+            f"holds it (look at it: git diff HEAD...{result.branch})"
+        )
+    result.verdict = VERDICT_INTERRUPTED
+    result.error = "interrupted"
+    return Interrupted("interrupted: worktrees removed, no branch was made")
+
+
+def close_run(result: RunResult, ledger: Ledger, client: ModelClient, state_dir: Path) -> bool:
+    """Account, save the report and close the run in the ledger; True when Ctrl-C arrived
+    meanwhile (it is delivered once the run is recorded, and reported by the caller)."""
+    try:
+        with deferred_interrupts():
+            try:
+                account(result, ledger, client)
+                finish(result, ledger, state_dir)
+            finally:
+                ledger.close()
+    except KeyboardInterrupt:
+        return True
+    return False
+
+
+def account(result: RunResult, ledger: Ledger, client: ModelClient) -> None:
+    """Totals from the ledger: what was spent and what strong-only would have cost."""
+    calls = ledger.calls(result.run_id)
+    strong_in, strong_out = client.price("strong")
+    result.calls = len(calls)
+    result.cost_usd = sum(c["cost_usd"] or 0.0 for c in calls)
+    result.prompt_tokens = sum(c["prompt_tokens"] or 0 for c in calls)
+    result.completion_tokens = sum(c["completion_tokens"] or 0 for c in calls)
+    result.strong_only_cost_usd = sum(
+        (c["prompt_tokens"] or 0) * strong_in + (c["completion_tokens"] or 0) * strong_out
+        for c in calls
+    )
+    for warning in client.warnings:
+        if warning not in result.warnings:
+            result.warnings.append(warning)
+    by_tier: dict[str, int] = {}
+    for call in calls:
+        by_tier[call["tier"]] = by_tier.get(call["tier"], 0) + 1
+    result.calls_by_tier = by_tier
+
+
+def finish(result: RunResult, ledger: Ledger, state_dir: Path) -> None:
+    from ..report import save_report
+
+    try:
+        result.report_path = str(save_report(result, state_dir))
+    except OSError as exc:
+        result.warnings.append(f"could not save the report: {exc}")
+    ledger.finish_run(
+        result.run_id,
+        verdict=result.verdict,
+        branch=result.branch,
+        cost_usd=result.cost_usd,
+        strong_only_cost_usd=result.strong_only_cost_usd,
+        report_path=result.report_path,
+        meta={
+            "notes": result.notes,
+            "winner_tier": result.winner.tier if result.winner else None,
+            "attempts": len(result.attempts),
+            "error": result.error,
+            "route": result.route,
+            "brief": result.brief,
+            "winner_diff": result.winner.diff if result.winner else None,
+            "task_text": result.task.text[:2000],
+            "patch_path": result.patch_path,
+        },
+    )

@@ -1,0 +1,109 @@
+"""Ctrl-C at the right moment: steps that must not be cut in half, and a test seam.
+
+``deferred_interrupts`` holds SIGINT and SIGTERM back while a short step runs that would
+leave something behind if cut (creating or removing a worktree, creating the branch and
+recording that it exists, closing the run in the ledger); a signal that came meanwhile
+is delivered as soon as the step is done.
+
+``PauseSeam`` lets a test stop a real ``swc`` process at a chosen stage boundary and send
+it a signal there, deterministically: it is read from ``SWC_TEST_PAUSE_AT`` and does
+nothing when that variable is unset (as it always is outside the test suite).
+"""
+
+from __future__ import annotations
+
+import os
+import signal
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+PAUSE_AT_ENV = "SWC_TEST_PAUSE_AT"  # "stage" or "stage#N" (the Nth time it is reached)
+PAUSE_FILE_ENV = "SWC_TEST_PAUSE_FILE"  # written with the stage's name once paused
+PAUSE_SECONDS = 60.0
+
+_HELD = (signal.SIGINT, signal.SIGTERM)
+_depth = 0  # deferred blocks open in the main thread (signals are process-wide state)
+
+
+@contextmanager
+def deferred_interrupts() -> Iterator[None]:
+    """Run the block whole: Ctrl-C and SIGTERM arriving meanwhile take effect after it.
+
+    Two holds, because either alone leaks: the signals are blocked in this thread, so the
+    git processes it starts inherit the block and finish even when Ctrl-C reaches the
+    whole process group; and Python-level handlers only note the signal, because the
+    kernel may hand a blocked signal to another thread (litellm starts some), whose C
+    handler would still make the main thread raise mid-block. Only the main thread
+    receives Python's signals; elsewhere this does nothing.
+    """
+    global _depth
+    if threading.current_thread() is not threading.main_thread() or _depth:
+        yield
+        return
+    noted: list[int] = []
+    previous = {
+        sig: signal.signal(sig, lambda signum, _frame: noted.append(signum)) for sig in _HELD
+    }
+    mask = signal.pthread_sigmask(signal.SIG_BLOCK, _HELD)
+    _depth += 1
+    try:
+        yield
+    finally:
+        _depth -= 1
+        noted.extend(_take_pending())
+        signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+        for sig, handler in previous.items():
+            signal.signal(sig, handler)
+        if noted:
+            _deliver(noted[0], previous[noted[0]])
+
+
+def _take_pending() -> list[int]:
+    """Signals that arrived while blocked, consumed so that they are delivered once."""
+    taken = []
+    for sig in set(signal.sigpending()) & set(_HELD):
+        if signal.sigtimedwait([sig], 0) is not None:
+            taken.append(sig)
+    return taken
+
+
+def _deliver(signum: int, handler: object) -> None:
+    """What the signal would have done had it not waited: usually KeyboardInterrupt."""
+    if callable(handler):
+        handler(signum, None)
+    elif handler == signal.SIG_DFL:
+        signal.raise_signal(signum)
+
+
+class PauseSeam:
+    """Pauses the run the Nth time it reaches one named stage (tests only)."""
+
+    def __init__(self, stage: str, occurrence: int, marker: Path | None) -> None:
+        self.stage = stage
+        self.occurrence = occurrence
+        self.marker = marker
+        self._seen = 0
+
+    @classmethod
+    def from_environment(cls) -> PauseSeam | None:
+        wanted = os.environ.get(PAUSE_AT_ENV, "").strip()
+        if not wanted:
+            return None
+        stage, _, nth = wanted.partition("#")
+        marker = os.environ.get(PAUSE_FILE_ENV)
+        return cls(stage, int(nth) if nth.isdigit() else 1, Path(marker) if marker else None)
+
+    def reached(self, stage: str) -> None:
+        if stage != self.stage:
+            return
+        self._seen += 1
+        if self._seen != self.occurrence:
+            return
+        if self.marker is not None:
+            self.marker.write_text(stage, encoding="utf-8")
+        deadline = time.monotonic() + PAUSE_SECONDS
+        while time.monotonic() < deadline:  # a signal ends the sleep with its exception
+            time.sleep(0.02)

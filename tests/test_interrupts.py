@@ -1,0 +1,99 @@
+"""Steps that must not be cut in half wait for Ctrl-C to take effect until they are done."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+
+from swcollab.interrupts import deferred_interrupts
+
+
+def test_a_signal_inside_the_block_arrives_after_it():
+    done = []
+    with pytest.raises(KeyboardInterrupt), deferred_interrupts():
+        os.kill(os.getpid(), signal.SIGINT)
+        time.sleep(0.05)
+        done.append("finished")
+    assert done == ["finished"]
+
+
+def test_a_signal_another_thread_receives_also_waits():
+    """The kernel may hand a signal blocked in the main thread to any other thread (litellm
+    starts some): it must still not interrupt the block."""
+    import threading
+
+    stop = threading.Event()
+    helper = threading.Thread(target=stop.wait, daemon=True)
+    helper.start()  # started before the block: SIGINT is not blocked in it
+    done = []
+    try:
+        with pytest.raises(KeyboardInterrupt), deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGINT)
+            for _ in range(50):
+                time.sleep(0.002)  # bytecode boundaries where Python runs handlers
+            done.append("finished")
+    finally:
+        stop.set()
+    assert done == ["finished"]
+
+
+def test_sigterm_waits_too_and_then_does_what_it_would_have():
+    seen = []
+    previous = signal.signal(signal.SIGTERM, lambda signum, _f: seen.append(signum))
+    try:
+        with deferred_interrupts():
+            os.kill(os.getpid(), signal.SIGTERM)
+            time.sleep(0.02)
+            assert seen == []
+        assert seen == [signal.SIGTERM]
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+
+
+def _repo(tmp_path: Path) -> Path:
+    root = tmp_path / "repo"
+    root.mkdir()
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["config", "user.email", "a@b"],
+        ["config", "user.name", "A"],
+    ):
+        subprocess.run(["git", *args], cwd=root, check=True)
+    (root / "f.txt").write_text("x\n")
+    subprocess.run(["git", "add", "-A"], cwd=root, check=True)
+    subprocess.run(["git", "commit", "-qm", "one"], cwd=root, check=True)
+    return root
+
+
+@pytest.mark.parametrize("during", ["create", "remove"])
+def test_ctrl_c_during_a_worktree_step_leaves_nothing(tmp_path, monkeypatch, during):
+    """The issue: Ctrl-C while a worktree was being removed left it and its holder."""
+    import swcollab.sandbox.worktree as worktree_mod
+
+    root = _repo(tmp_path)
+    temp = tmp_path / "tmp"
+    temp.mkdir()
+    real = worktree_mod.run_git
+
+    def interrupted_git(args, cwd, **kwargs):  # Ctrl-C lands while git works
+        if args[:2] == ["worktree", "add" if during == "create" else "remove"]:
+            os.kill(os.getpid(), signal.SIGINT)
+        return real(args, cwd, **kwargs)
+
+    monkeypatch.setattr(worktree_mod, "run_git", interrupted_git)
+    with pytest.raises(KeyboardInterrupt), worktree_mod.Worktree(root, "HEAD", temp_dir=temp):
+        time.sleep(0.05)
+    assert [p.name for p in temp.iterdir()] == []
+    listed = subprocess.run(
+        ["git", "worktree", "list", "--porcelain"],
+        cwd=root,
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert listed.count("worktree ") == 1
