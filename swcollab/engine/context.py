@@ -76,6 +76,24 @@ def select_code(
     root: Path, repo_map: RepoMap, focus: Focus, text: str, budget: int
 ) -> tuple[list[ContextFile], list[ContextFile]]:
     """The spans shown to the model within ``budget`` tokens, and a tiny model's share."""
+    views = scored_views(root, repo_map, focus, text)
+    files = to_context_files(Packer(views, budget).pack())
+    small = to_context_files(
+        Packer(
+            views,
+            min(budget, SMALL_MODEL_FILE_TOKENS),
+            max_files=1,
+            gutter=False,
+            imports=False,
+            min_share=SMALL_MODEL_MIN_SHARE,
+        ).pack(),
+        gutter=False,
+    )
+    return files, small
+
+
+def scored_views(root: Path, repo_map: RepoMap, focus: Focus, text: str) -> list[SourceView]:
+    """The candidate files cut into blocks, each block scored for the task."""
     ranked = [f.path for f in repo_map.files]
     frames: dict[str, set[int]] = {}
     written = trace_lines(text)
@@ -101,19 +119,7 @@ def select_code(
         f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files if f.definitions
     }
     score_blocks(views, text, focus.identifiers, frames, map_definitions)
-    files = to_context_files(Packer(views, budget).pack())
-    small = to_context_files(
-        Packer(
-            views,
-            min(budget, SMALL_MODEL_FILE_TOKENS),
-            max_files=1,
-            gutter=False,
-            imports=False,
-            min_share=SMALL_MODEL_MIN_SHARE,
-        ).pack(),
-        gutter=False,
-    )
-    return files, small
+    return views
 
 
 def trim_for_small_model(context: Context) -> Context:
