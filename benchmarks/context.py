@@ -23,10 +23,10 @@ not only comments or formatting, and the commit adds or changes a test), decided
 the diff alone; the share is reported over all mined tasks and over real fixes.
 
 Splits, by position in each history (newest first):
-``dev``: the 40 newest fixes of jinja, markupsafe, requests and itsdangerous (context
-selection was developed looking at these one by one; markupsafe and itsdangerous have
-only 16 each); ``held-out``: fixes 41-120 of jinja and requests, looked at only as a
-share, never one by one.
+``dev``: the 40 newest fixes of jinja, markupsafe, requests and itsdangerous (markupsafe
+and itsdangerous have only 16 each) and fixes 121-200 of jinja and requests (context
+selection was developed looking at these one by one); ``held-out``: fixes 41-120 of
+jinja and requests, looked at only as a share, never one by one.
 
     python benchmarks/context.py [--split dev|held-out|all] [--budgets 4000,8000,16000]
                                  [--verbose] [--json]
@@ -64,10 +64,10 @@ from swcollab.treesitter import language_for_path  # noqa: E402
 
 BUNDLES = Path(os.environ.get("SWC_BUNDLES", ROOT.parent / "shared" / "repos"))
 REPOS = ("jinja", "markupsafe", "requests", "itsdangerous")
-# (first, last) positions of the fixes taken from each history, newest first.
-SPLITS: dict[str, dict[str, tuple[int, int]]] = {
-    "dev": {name: (0, 40) for name in REPOS},
-    "held-out": {"jinja": (40, 120), "requests": (40, 120)},
+# (repository, first, last): positions of the fixes taken from each history, newest first.
+SPLITS: dict[str, list[tuple[str, int, int]]] = {
+    "dev": [(name, 0, 40) for name in REPOS] + [("jinja", 120, 200), ("requests", 120, 200)],
+    "held-out": [("jinja", 40, 120), ("requests", 40, 120)],
 }
 MAX_SOURCE_FILES = 3
 MAX_CHANGED_LINES = 40
@@ -297,7 +297,7 @@ def main() -> None:
     print(f"budgets: map_tokens={settings.map_tokens} context_tokens={budgets}", file=sys.stderr)
     for split, ranges in splits.items():
         results[split] = []
-        for name, (first, last) in ranges.items():
+        for name, first, last in ranges:
             root = clone(name, args.cache)
             tasks, skipped = fix_tasks(root, name, first, last)
             print(

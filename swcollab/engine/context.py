@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..task import Task
+from ..treesitter import language_for_path
+from .history import past_changes
 from .spans import (
     MAX_FILES,
     NAMED_FILE_BONUS,
@@ -25,6 +28,8 @@ SMALL_MODEL_FILE_TOKENS = 1500
 # A tiny model is shown only the blocks scoring at least this share of the best one.
 SMALL_MODEL_MIN_SHARE = 0.6
 TEST_OUTPUT_CHARS = 4000
+# Weight of the earlier similar commits' votes beside the map's rank share (0..1).
+PAST_WEIGHT = 1.0
 
 _TEST_MARKERS = ("test_", "_test.", ".test.", ".spec.", "/tests/", "/test/", "conftest.py")
 
@@ -32,6 +37,11 @@ _TEST_MARKERS = ("test_", "_test.", ".test.", ".spec.", "/tests/", "/test/", "co
 def is_test_path(path: str) -> bool:
     name = "/" + path
     return any(marker in name for marker in _TEST_MARKERS) or name.startswith("/tests/")
+
+
+def is_source_path(path: str) -> bool:
+    """Code a fix may change: a language swc parses, not a test."""
+    return language_for_path(path) is not None and not is_test_path(path)
 
 
 def build_context(
@@ -61,7 +71,8 @@ def build_context(
     ranked = [f.path for f in repo_map.files]
     named = list(resolve(focus.files, ranked, root).values())
     order = list(dict.fromkeys(named + ranked))
-    files, small = select_code(root, repo_map, focus, text, context_tokens)
+    past = past_changes(root, text, is_source_path)
+    files, small = select_code(root, repo_map, focus, text, context_tokens, past.files)
     context = Context(
         repo_map=repo_map.text,
         files=tuple(files),
@@ -73,10 +84,15 @@ def build_context(
 
 
 def select_code(
-    root: Path, repo_map: RepoMap, focus: Focus, text: str, budget: int
+    root: Path,
+    repo_map: RepoMap,
+    focus: Focus,
+    text: str,
+    budget: int,
+    past: Mapping[str, float] | None = None,
 ) -> tuple[list[ContextFile], list[ContextFile]]:
     """The spans shown to the model within ``budget`` tokens, and a tiny model's share."""
-    views = scored_views(root, repo_map, focus, text)
+    views = scored_views(root, repo_map, focus, text, past)
     files = to_context_files(Packer(views, budget).pack())
     small = to_context_files(
         Packer(
@@ -92,8 +108,18 @@ def select_code(
     return files, small
 
 
-def scored_views(root: Path, repo_map: RepoMap, focus: Focus, text: str) -> list[SourceView]:
-    """The candidate files cut into blocks, each block scored for the task."""
+def scored_views(
+    root: Path,
+    repo_map: RepoMap,
+    focus: Focus,
+    text: str,
+    past: Mapping[str, float] | None = None,
+) -> list[SourceView]:
+    """The candidate files cut into blocks, each block scored for the task.
+
+    ``past``: each file's share of the votes of the earlier commits most like the task
+    (``history.past_changes``), blended into the map's file ranking.
+    """
     ranked = [f.path for f in repo_map.files]
     frames: dict[str, set[int]] = {}
     written = trace_lines(text)
@@ -103,9 +129,14 @@ def scored_views(root: Path, repo_map: RepoMap, focus: Focus, text: str) -> list
             frames.setdefault(paths[path], set()).add(line)
     named = set(resolve(focus.files, ranked, root).values()) | set(frames)
     best = repo_map.files[0].score if repo_map.files else 0.0
-    shares = {f.path: (f.score / best if best > 0 else 0.0) for f in repo_map.files}
+    past = past or {}
+    shares = {
+        f.path: (f.score / best if best > 0 else 0.0) + PAST_WEIGHT * past.get(f.path, 0.0)
+        for f in repo_map.files
+    }
+    by_share = sorted(ranked, key=lambda path: -shares[path])
     views: list[SourceView] = []
-    for rel in dict.fromkeys([*frames, *sorted(named - set(frames)), *ranked]):
+    for rel in dict.fromkeys([*frames, *sorted(named - set(frames)), *by_share]):
         if len(views) >= MAX_FILES:
             break
         if is_test_path(rel):

@@ -1,0 +1,79 @@
+"""What the repository's own past says about a task: the files earlier, similar changes
+touched.
+
+Bug localization has long used this (BugLocator, Zhou et al. 2012: the files fixed for
+similar earlier reports): the commits before the base whose messages are most like the
+task text, by BM25, vote for the source files they changed. One ``git log`` call; only
+the base's ancestors count, so a fix made later can never point at itself.
+
+Measured on the dev histories of ``benchmarks/context.py`` (272 real fixes): blended
+into the map's file ranking, it put every file a fix changes in the first 5 candidates
+for 78 % of them (69 % by the map alone) and in the first 3 for 69 % (58 %).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ..gitrepo import run_git
+from ..repomap import lexical
+
+MAX_COMMITS = 2000
+SIMILAR_COMMITS = 10
+# A commit changing more source files than this is a sweep (reformat, rename), no vote.
+MAX_FILES_PER_COMMIT = 12
+
+
+@dataclass
+class PastChanges:
+    """Per source file, its share (0..1) of the votes of the commits most like the task."""
+
+    files: dict[str, float] = field(default_factory=dict)
+    commits: list[str] = field(default_factory=list)  # the similar commits, best first
+
+
+def past_changes(
+    root: Path, text: str, is_source: Callable[[str], bool], *, rev: str = "HEAD"
+) -> PastChanges:
+    """Files changed by the commits before ``rev`` whose messages are most like ``text``."""
+    query = lexical.query_terms(text)
+    if not query:
+        return PastChanges()
+    log = run_git(
+        ["log", "--no-merges", "--no-renames", "--name-only", f"--max-count={MAX_COMMITS}",
+         "--format=%x01%H%x02%B%x02", rev, "--"],
+        root, check=False,
+    )
+    if log.returncode != 0:
+        return PastChanges()
+    commits: list[tuple[str, list[str]]] = []
+    documents: list[set[str]] = []
+    for chunk in log.stdout.split("\x01")[1:]:
+        sha, _, rest = chunk.partition("\x02")
+        message, _, names = rest.partition("\x02")
+        files = [p for p in names.split("\n") if p.strip() and is_source(p.strip())]
+        if not files or len(files) > MAX_FILES_PER_COMMIT:
+            continue
+        commits.append((sha, [p.strip() for p in files]))
+        documents.append(lexical.query_terms(message))
+    postings: dict[str, dict[int, int]] = {}
+    for index, terms in enumerate(documents):
+        for term in query & terms:
+            postings.setdefault(term, {})[index] = 1
+    scores = lexical.bm25(postings, [len(d) or 1 for d in documents])
+    top = sorted(scores.items(), key=lambda item: -item[1])[:SIMILAR_COMMITS]
+    if not top:
+        return PastChanges()
+    best = top[0][1]
+    votes: dict[str, float] = {}
+    for index, score in top:
+        files = commits[index][1]
+        for path in files:
+            votes[path] = votes.get(path, 0.0) + score / best / len(files)
+    most = max(votes.values())
+    return PastChanges(
+        files={path: vote / most for path, vote in votes.items()},
+        commits=[commits[index][0] for index, _ in top],
+    )
