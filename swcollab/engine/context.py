@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..task import Task
 from ..treesitter import language_for_path
-from .history import past_changes
+from .history import PastChanges, past_changes
 from .spans import (
     MAX_FILES,
     NAMED_FILE_BONUS,
@@ -72,7 +71,7 @@ def build_context(
     named = list(resolve(focus.files, ranked, root).values())
     order = list(dict.fromkeys(named + ranked))
     past = past_changes(root, text, is_source_path)
-    files, small = select_code(root, repo_map, focus, text, context_tokens, past.files)
+    files, small = select_code(root, repo_map, focus, text, context_tokens, past)
     context = Context(
         repo_map=repo_map.text,
         files=tuple(files),
@@ -89,7 +88,7 @@ def select_code(
     focus: Focus,
     text: str,
     budget: int,
-    past: Mapping[str, float] | None = None,
+    past: PastChanges | None = None,
 ) -> tuple[list[ContextFile], list[ContextFile]]:
     """The spans shown to the model within ``budget`` tokens, and a tiny model's share."""
     views = scored_views(root, repo_map, focus, text, past)
@@ -113,12 +112,13 @@ def scored_views(
     repo_map: RepoMap,
     focus: Focus,
     text: str,
-    past: Mapping[str, float] | None = None,
+    past: PastChanges | None = None,
 ) -> list[SourceView]:
     """The candidate files cut into blocks, each block scored for the task.
 
-    ``past``: each file's share of the votes of the earlier commits most like the task
-    (``history.past_changes``), blended into the map's file ranking.
+    ``past``: what the earlier commits most like the task changed (``history``): each
+    file's share of their votes is blended into the map's file ranking, the words of their
+    changed lines into the blocks' scores.
     """
     ranked = [f.path for f in repo_map.files]
     frames: dict[str, set[int]] = {}
@@ -129,9 +129,9 @@ def scored_views(
             frames.setdefault(paths[path], set()).add(line)
     named = set(resolve(focus.files, ranked, root).values()) | set(frames)
     best = repo_map.files[0].score if repo_map.files else 0.0
-    past = past or {}
+    past = past or PastChanges()
     shares = {
-        f.path: (f.score / best if best > 0 else 0.0) + PAST_WEIGHT * past.get(f.path, 0.0)
+        f.path: (f.score / best if best > 0 else 0.0) + PAST_WEIGHT * past.files.get(f.path, 0.0)
         for f in repo_map.files
     }
     by_share = sorted(ranked, key=lambda path: -shares[path])
@@ -149,7 +149,7 @@ def scored_views(
     map_definitions = {
         f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files if f.definitions
     }
-    score_blocks(views, text, focus.identifiers, frames, map_definitions)
+    score_blocks(views, text, focus.identifiers, frames, map_definitions, past.terms)
     return views
 
 

@@ -22,6 +22,10 @@ from ..repomap import lexical
 
 MAX_COMMITS = 2000
 SIMILAR_COMMITS = 10
+# The lines the best few of them changed lend their words to the task's (pseudo-relevance
+# feedback): "Added min and max filters" meets the FILTERS table that "Added unique
+# filter" once changed.
+FEEDBACK_COMMITS = 5
 # A commit changing more source files than this is a sweep (reformat, rename), no vote.
 MAX_FILES_PER_COMMIT = 12
 
@@ -32,6 +36,7 @@ class PastChanges:
 
     files: dict[str, float] = field(default_factory=dict)
     commits: list[str] = field(default_factory=list)  # the similar commits, best first
+    terms: set[str] = field(default_factory=set)  # words of the lines the best ones changed
 
 
 def past_changes(
@@ -42,9 +47,18 @@ def past_changes(
     if not query:
         return PastChanges()
     log = run_git(
-        ["log", "--no-merges", "--no-renames", "--name-only", f"--max-count={MAX_COMMITS}",
-         "--format=%x01%H%x02%B%x02", rev, "--"],
-        root, check=False,
+        [
+            "log",
+            "--no-merges",
+            "--no-renames",
+            "--name-only",
+            f"--max-count={MAX_COMMITS}",
+            "--format=%x01%H%x02%B%x02",
+            rev,
+            "--",
+        ],
+        root,
+        check=False,
     )
     if log.returncode != 0:
         return PastChanges()
@@ -73,7 +87,28 @@ def past_changes(
         for path in files:
             votes[path] = votes.get(path, 0.0) + score / best / len(files)
     most = max(votes.values())
+    similar = [commits[index][0] for index, _ in top]
     return PastChanges(
         files={path: vote / most for path, vote in votes.items()},
-        commits=[commits[index][0] for index, _ in top],
+        commits=similar,
+        terms=_changed_words(root, similar[:FEEDBACK_COMMITS], is_source),
     )
+
+
+def _changed_words(root: Path, shas: list[str], is_source: Callable[[str], bool]) -> set[str]:
+    """Search terms of the source lines ``shas`` added or removed (one ``git show``)."""
+    if not shas:
+        return set()
+    shown = run_git(
+        ["show", "-U0", "--no-color", "--no-ext-diff", "--format=", *shas], root, check=False
+    )
+    words: set[str] = set()
+    source = False
+    for line in shown.stdout.split("\n"):
+        if line.startswith("diff --git "):
+            source = False
+        elif line.startswith("+++ "):
+            source = line.startswith("+++ b/") and is_source(line[6:])
+        elif source and line[:1] in "+-" and not line.startswith("--- "):
+            words |= lexical.query_terms(line[1:])
+    return words
