@@ -43,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -235,10 +236,31 @@ def covered(task: FixTask, shown: dict[str, set[int]]) -> tuple[bool, int, int]:
     return ok, needed_total, missed_total
 
 
+def tokenizer(model: str) -> tuple[Callable[[str], int] | None, float | None]:
+    """litellm's token counter for ``model`` and its input price per token (the local cost
+    map), or None: the benchmark then reports shares only."""
+    try:
+        import litellm
+    except ImportError:
+        return None, None
+    info = litellm.model_cost.get(model) or {}
+
+    def count(text: str) -> int:
+        return int(litellm.token_counter(model=model, text=text))
+
+    return count, info.get("input_cost_per_token")
+
+
 def run_task(
-    root: Path, task: FixTask, settings: Settings, state: Path, budgets: list[int]
+    root: Path,
+    task: FixTask,
+    settings: Settings,
+    state: Path,
+    budgets: list[int],
+    count: Callable[[str], int] | None = None,
 ) -> dict[str, Any]:
-    """Whether the fix's lines are shown at each budget; details at the first budget."""
+    """Whether the fix's lines are shown at each budget; details at the first budget;
+    with ``count``, the real tokens of the map and of the code shown at each budget."""
     git(root, "checkout", "-q", "-f", "--detach", task.parent)
     git(root, "clean", "-q", "-fdx")
     row: dict[str, Any] = {
@@ -248,6 +270,7 @@ def run_task(
         "files": task.files,
         "title": task.message.splitlines()[0][:70],
         "ok_at": {},
+        "tokens_at": {},
     }
     for budget in budgets:
         started = time.perf_counter()
@@ -262,6 +285,9 @@ def run_task(
         seconds = time.perf_counter() - started
         ok, needed, missed = covered(task, shown_lines(context, root))
         row["ok_at"][budget] = ok
+        if count is not None:
+            code = "\n".join(f.text for f in context.files)
+            row["tokens_at"][budget] = [count(context.repo_map), count(code)]
         if "ok" in row:
             continue
         ranked = list(context.ranked_paths)
@@ -284,12 +310,18 @@ def main() -> None:
         default="",
         help="context_tokens values to measure, comma-separated (default: the setting's)",
     )
+    parser.add_argument(
+        "--price-model",
+        default="gpt-4o-mini",
+        help="model whose tokenizer counts the context and whose price it is costed at",
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "swc-bench")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--verbose", "-v", action="store_true", help="one line per task")
     args = parser.parse_args()
 
     settings = Settings()
+    count, price = tokenizer(args.price_model)
     budgets = [int(b) for b in args.budgets.split(",") if b.strip()] or [settings.context_tokens]
     splits = SPLITS if args.split == "all" else {args.split: SPLITS[args.split]}
     args.cache.mkdir(parents=True, exist_ok=True)
@@ -307,7 +339,7 @@ def main() -> None:
             )
             with tempfile.TemporaryDirectory() as state:
                 for task in tasks:
-                    row = run_task(root, task, settings, Path(state), budgets)
+                    row = run_task(root, task, settings, Path(state), budgets, count)
                     results[split].append(row)
                     if args.verbose:
                         print(_line(row), file=sys.stderr)
@@ -331,10 +363,31 @@ def main() -> None:
             )
             print(f"{split:9s} {label:12s}{cells}")
     every = [row for rows in results.values() for row in rows]
+    if count is not None:
+        _print_tokens(every, budgets, args.price_model, price)
     print(
         f"mean {sum(r['seconds'] for r in every) / max(1, len(every)):.2f} s per context "
         f"over {len(every)} tasks"
     )
+
+
+def _print_tokens(
+    rows: list[dict[str, Any]], budgets: list[int], model: str, price: float | None
+) -> None:
+    """Real tokens of what was shown, by ``model``'s tokenizer, and what one request's map
+    and code cost at its input price."""
+    print(f"counted with {model}'s tokenizer:")
+    for budget in budgets:
+        pairs = [r["tokens_at"][budget] for r in rows if budget in r["tokens_at"]]
+        if not pairs:
+            continue
+        code = [c for _m, c in pairs]
+        prompt = sum(m + c for m, c in pairs) / len(pairs)
+        cost = f", ${prompt * price:.4f} per request" if price else ""
+        print(
+            f"  context_tokens {budget}: code {sum(code) / len(code):,.0f} tokens on average "
+            f"(max {max(code):,}), map + code {prompt:,.0f}{cost}"
+        )
 
 
 def _share(rows: list[dict[str, Any]], budget: int, *, real_only: bool) -> tuple[int, int]:
