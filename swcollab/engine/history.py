@@ -6,9 +6,11 @@ similar earlier reports): the commits before the base whose messages are most li
 task text, by BM25, vote for the source files they changed. One ``git log`` call; only
 the base's ancestors count, so a fix made later can never point at itself.
 
-Measured on the dev histories of ``benchmarks/context.py`` (272 real fixes): blended
-into the map's file ranking, it put every file a fix changes in the first 5 candidates
-for 78 % of them (69 % by the map alone) and in the first 3 for 69 % (58 %).
+Measured on the dev fixes of ``benchmarks/context.py`` (272): blended into the map's file
+ranking, it put every file a fix changes among the first 3 candidates for 70 % of them
+(58 % by the map alone), the first 5 for 79 % (69 %) and the first 12 for 92 % (89 %); the
+words of the changed lines, added to span scoring, took the fixes whose changed lines were
+all shown at 8,000 tokens from 172 to 179 (16,000: 203 to 217).
 """
 
 from __future__ import annotations

@@ -1,16 +1,21 @@
 """Which code the model is shown: spans of the files most likely to change, by relevance.
 
 Narrowing goes file -> definition -> lines (the way Agentless localizes): the candidate
-files are those the task names, those of its stack frames, and the repo map's best
-ranked; each is cut into blocks (a function or method, a class's head, a stretch of
-module-level code; a long function into pieces of ``PIECE_LINES``), and every block is
-scored for the task: BM25 of the task's words over the blocks' words, more for a block
-whose name the task mentions, for a definition the map ranks high, for a block holding a
-stack-frame line, and by its file's rank. ``spanview`` then packs the best blocks into
-the token budget and renders them with line numbers.
+files are those the task names, those of its stack frames, and the best ranked by the
+repo map and the earlier similar commits (``history``); each is cut into blocks (a
+function or method, a class's head, a stretch of module-level code; a long function into
+pieces of ``PIECE_LINES``), and every block is scored for the task: BM25 of the task's
+words over the blocks' words, more for a block whose name the task mentions, for a
+definition the map ranks high, for a block holding a stack-frame line, and by its file's
+rank, plus BM25 of the words of the lines the earlier commits most like the task changed.
+``spanview`` then packs the best blocks into the token budget and renders them with line
+numbers.
 
 Measured on 45 real fixes (issue 13): the head of the best file, cut at a fixed size,
 showed the lines to change in 14 only, although the file to change ranked first in most.
+``benchmarks/context.py`` measures this selection on 432 real fixes (README). Tried there
+and dropped: one block from each of more files before a second block of the top file
+(breadth lost 2-21 of 272 fixes as it grew stronger: fixes cluster in the top files).
 """
 
 from __future__ import annotations
