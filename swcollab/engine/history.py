@@ -30,6 +30,9 @@ SIMILAR_COMMITS = 10
 FEEDBACK_COMMITS = 5
 # A commit changing more source files than this is a sweep (reformat, rename), no vote.
 MAX_FILES_PER_COMMIT = 12
+# Nor does one whose source changes are longer lend its words: a generated or vendored
+# file would bury the rest (and its diff need not be read).
+MAX_FEEDBACK_LINES = 1000
 
 
 @dataclass
@@ -98,7 +101,9 @@ def past_changes(
 
 
 def _changed_words(root: Path, shas: list[str], is_source: Callable[[str], bool]) -> set[str]:
-    """Search terms of the source lines ``shas`` added or removed (one ``git show``)."""
+    """Search terms of the source lines ``shas`` added or removed, from the commits whose
+    source changes are at most ``MAX_FEEDBACK_LINES`` long (two ``git show`` calls)."""
+    shas = _small_commits(root, shas, is_source)
     if not shas:
         return set()
     shown = run_git(
@@ -114,3 +119,28 @@ def _changed_words(root: Path, shas: list[str], is_source: Callable[[str], bool]
         elif source and line[:1] in "+-" and not line.startswith("--- "):
             words |= lexical.query_terms(line[1:])
     return words
+
+
+def _small_commits(root: Path, shas: list[str], is_source: Callable[[str], bool]) -> list[str]:
+    if not shas:
+        return []
+    stat = run_git(
+        ["show", "--numstat", "--no-renames", "--format=%x01%H", *shas], root, check=False
+    )
+    small = []
+    for chunk in stat.stdout.split("\x01")[1:]:
+        sha, _, rows = chunk.partition("\n")
+        changed = 0
+        for row in rows.split("\n"):
+            added, _, rest = row.partition("\t")
+            deleted, _, path = rest.partition("\t")
+            if path and is_source(path):
+                # a binary file shows "-": too long to read as words
+                changed += (
+                    int(added) + int(deleted)
+                    if (added + deleted).isdigit()
+                    else (MAX_FEEDBACK_LINES + 1)
+                )
+        if changed <= MAX_FEEDBACK_LINES:
+            small.append(sha.strip())
+    return small

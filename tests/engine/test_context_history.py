@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from swcollab.engine.context import build_context, is_source_path, scored_views
-from swcollab.engine.history import MAX_FILES_PER_COMMIT, past_changes
+from swcollab.engine.history import MAX_FEEDBACK_LINES, MAX_FILES_PER_COMMIT, past_changes
 from swcollab.engine.spans import score_blocks, view_of
 from swcollab.engine.spanview import code_tokens
 from swcollab.repomap import build_repo_map, focus_from_text
@@ -124,6 +124,15 @@ def test_a_sweep_over_many_files_does_not_vote(shop):
     past = past_changes(shop, TASK, is_source_path)
     assert not any(path.startswith("shop/sweep") for path in past.files)
     assert max(past.files, key=past.files.get) == "shop/pricing.py"
+
+
+def test_a_huge_similar_commit_lends_no_words(shop):
+    table = "".join(f"GENERATED_LEVY_{i} = {i}\n" for i in range(MAX_FEEDBACK_LINES + 1))
+    commit(shop, "Zero-rated goods: regenerate the VAT table", {"shop/vat_table.py": table})
+    past = past_changes(shop, TASK, is_source_path)
+    assert "shop/vat_table.py" in past.files  # it still votes for its file
+    assert "generated" not in past.terms  # but its thousand lines do not drown the words
+    assert {"band", "exempt", "free"} <= past.terms
 
 
 def test_no_history_no_words_no_votes(tmp_path):
