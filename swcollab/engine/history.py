@@ -54,6 +54,8 @@ def past_changes(
     log = run_git(
         [
             "log",
+            "--no-color",
+            "--no-show-signature",
             "--no-merges",
             "--no-renames",
             "--name-only",
@@ -107,7 +109,18 @@ def _changed_words(root: Path, shas: list[str], is_source: Callable[[str], bool]
     if not shas:
         return set()
     shown = run_git(
-        ["show", "-U0", "--no-color", "--no-ext-diff", "--format=", *shas], root, check=False
+        [
+            "show",
+            "-U0",
+            "--no-color",
+            "--no-ext-diff",
+            "--no-textconv",
+            "--no-show-signature",
+            "--format=",
+            *shas,
+        ],
+        root,
+        check=False,
     )
     words: set[str] = set()
     source = False
@@ -125,7 +138,17 @@ def _small_commits(root: Path, shas: list[str], is_source: Callable[[str], bool]
     if not shas:
         return []
     stat = run_git(
-        ["show", "--numstat", "--no-renames", "--format=%x01%H", *shas], root, check=False
+        [
+            "show",
+            "--numstat",
+            "--no-renames",
+            "--no-textconv",
+            "--no-show-signature",
+            "--format=%x01%H",
+            *shas,
+        ],
+        root,
+        check=False,
     )
     small = []
     for chunk in stat.stdout.split("\x01")[1:]:
