@@ -115,10 +115,21 @@ def test_unknown_option_is_a_usage_error(tmp_path: Path) -> None:
 def test_config_show_outside_a_repository_shows_defaults(tmp_path: Path) -> None:
     result = invoke("config", "show", cwd=tmp_path)
     assert result.exit_code == 0, result.output
-    rows = {line.split()[0]: line.split() for line in result.stdout.splitlines()[1:]}
+    table, _, after = result.stdout.partition("\n\n")
+    rows = {line.split()[0]: line.split() for line in table.splitlines()[1:]}
     assert set(rows) == set(KEYS)
     assert rows["budget"][1:] == ["1.0", "default", "SWC_BUDGET"]
     assert rows["weak.model"][1:] == ["-", "default", "SWC_WEAK_MODEL"]
+    assert after.startswith("sandbox: ")
+
+
+def test_config_show_says_when_the_sandbox_is_off(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("SWC_SANDBOX", "off")
+    result = invoke("config", "show", cwd=tmp_path)
+    assert result.exit_code == 0, result.output
+    assert 'sandbox: OFF (sandbox = "off", from environment)' in result.stdout
 
 
 def test_config_show_names_each_source(

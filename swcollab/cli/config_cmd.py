@@ -38,11 +38,21 @@ def config_show(app: AppContext, json_: bool) -> None:
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[3]]))
+    click.echo("")
     repo = app.maybe_repo()
     if repo is not None:
-        click.echo("")
         for line in test_environment_lines(repo.root, settings):
             click.echo(line)
+    click.echo(sandbox_line(settings))
+
+
+def sandbox_line(settings: Settings) -> str:
+    """Where model-written code runs with these settings (``swc doctor`` says more)."""
+    from ..doctor import sandbox_fact
+
+    fact = sandbox_fact(settings)
+    line = f"sandbox: {fact.value}"
+    return line if fact.ok else f"{line}\n  fix: {fact.hint}"
 
 
 def test_environment_lines(root: Path, settings: Settings) -> list[str]:

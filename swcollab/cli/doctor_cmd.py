@@ -3,10 +3,14 @@
 from __future__ import annotations
 
 import sys
+from typing import TYPE_CHECKING
 
 import click
 
 from ..errors import EXIT_ENVIRONMENT
+
+if TYPE_CHECKING:
+    from ..doctor import Report
 from .common import AppContext, json_option, pass_app
 
 DOCTOR_HELP = """Check what swc needs here: git, the repository, the OS sandbox for
@@ -36,16 +40,16 @@ def doctor(app: AppContext, json_: bool) -> None:
     sys.exit(0 if report.ready else EXIT_ENVIRONMENT)
 
 
-def _render(report: object) -> None:
+def _render(report: Report) -> None:
     from ..output import out_console
 
     console = out_console()
-    for fact in report.facts:  # type: ignore[attr-defined]
+    for fact in report.facts:
         mark = "ok " if fact.ok else ("!! " if fact.blocking else "-- ")
         console.print(f"{mark}{fact.name}: {fact.value}", markup=False, highlight=False)
         if fact.hint and not fact.ok:
             console.print(f"     {fact.hint}", markup=False, highlight=False)
-    ready = report.ready  # type: ignore[attr-defined]
+    ready = report.ready
     console.print(
         "ready: swc fix can run here" if ready else "not ready: fix the problems marked !! first",
         markup=False,
