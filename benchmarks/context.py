@@ -17,11 +17,19 @@ tests. The mined tests are not run (that only decides whether the hidden tests c
 a fix, not what the model is shown), so no project environment is needed.
 
 Only small changes count (at most 3 source files and 40 removed or changed lines):
-larger commits are refactors and reformatting, not fixes a model is asked for. The
-repositories are split once: ``dev`` (context selection was developed on these) and
-``held-out`` (never looked at while developing), reported apart.
+larger commits are refactors and reformatting, not fixes a model is asked for. Each
+task is also marked a *real fix* or not (``realfix.py``: the source change changes code,
+not only comments or formatting, and the commit adds or changes a test), decided from
+the diff alone; the share is reported over all mined tasks and over real fixes.
 
-    python benchmarks/context.py [--limit 40] [--split dev|held-out|all] [--verbose]
+Splits, by position in each history (newest first):
+``dev``: the 40 newest fixes of jinja, markupsafe, requests and itsdangerous (markupsafe
+and itsdangerous have only 16 each) and fixes 121-200 of jinja and requests (context
+selection was developed looking at these one by one); ``held-out``: fixes 41-120 of
+jinja and requests, looked at only as a share, never one by one.
+
+    python benchmarks/context.py [--split dev|held-out|all] [--budgets 4000,8000,16000]
+                                 [--verbose] [--json]
     PYTHONPATH=/path/to/other/checkout python benchmarks/context.py   # another version
 """
 
@@ -35,6 +43,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -43,6 +52,8 @@ ROOT = Path(__file__).resolve().parents[1]
 if "PYTHONPATH" not in os.environ:
     sys.path.insert(0, str(ROOT))
 os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+
+from realfix import is_real_fix  # noqa: E402
 
 from swcollab.config import Settings  # noqa: E402
 from swcollab.engine.context import build_context, is_test_path  # noqa: E402
@@ -53,7 +64,12 @@ from swcollab.task import task_from_prompt  # noqa: E402
 from swcollab.treesitter import language_for_path  # noqa: E402
 
 BUNDLES = Path(os.environ.get("SWC_BUNDLES", ROOT.parent / "shared" / "repos"))
-SPLITS = {"dev": ("jinja", "markupsafe"), "held-out": ("requests", "itsdangerous")}
+REPOS = ("jinja", "markupsafe", "requests", "itsdangerous")
+# (repository, first, last): positions of the fixes taken from each history, newest first.
+SPLITS: dict[str, list[tuple[str, int, int]]] = {
+    "dev": [(name, 0, 40) for name in REPOS] + [("jinja", 120, 200), ("requests", 120, 200)],
+    "held-out": [("jinja", 40, 120), ("requests", 40, 120)],
+}
 MAX_SOURCE_FILES = 3
 MAX_CHANGED_LINES = 40
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.M)
@@ -81,6 +97,7 @@ class FixTask:
     message: str
     hunks: list[Hunk] = field(default_factory=list)
     new_files: tuple[str, ...] = ()
+    real: bool = False  # a real fix by realfix.py's rules
 
     @property
     def files(self) -> list[str]:
@@ -102,17 +119,18 @@ def clone(name: str, cache: Path) -> Path:
     return dest
 
 
-def fix_tasks(root: Path, name: str, limit: int) -> tuple[list[FixTask], dict[str, int]]:
-    """The newest ``limit`` fix-like commits of the history, as tasks."""
+def fix_tasks(root: Path, name: str, first: int, last: int) -> tuple[list[FixTask], dict[str, int]]:
+    """Fix-like commits number ``first`` to ``last`` (0-based, newest first) as tasks."""
     tasks: list[FixTask] = []
     skipped: dict[str, int] = {}
+    found = 0
     for sha, parents, changed in gitops.log_changes(root, "origin/HEAD"):
-        if len(tasks) >= limit:
+        if found >= last:
             break
         shape = classify_changes(sha, parents, changed)
         if isinstance(shape, Skip):
             continue
-        parent, _tests, others = shape
+        parent, tests, others = shape
         message = gitops.message(root, sha)
         sources = [p for p in others if language_for_path(p) and not is_test_path(p)]
         why = _not_a_fix(message, sources)
@@ -123,7 +141,10 @@ def fix_tasks(root: Path, name: str, limit: int) -> tuple[list[FixTask], dict[st
             skipped[why] = skipped.get(why, 0) + 1
             continue
         assert task is not None
-        tasks.append(task)
+        found += 1
+        if found > first:
+            task.real = is_real_fix(root, sha, parent, sources, tests)
+            tasks.append(task)
     return tasks, skipped
 
 
@@ -215,95 +236,172 @@ def covered(task: FixTask, shown: dict[str, set[int]]) -> tuple[bool, int, int]:
     return ok, needed_total, missed_total
 
 
-def run_task(root: Path, task: FixTask, settings: Settings, state: Path) -> dict[str, Any]:
+def tokenizer(model: str) -> tuple[Callable[[str], int] | None, float | None]:
+    """litellm's token counter for ``model`` and its input price per token (the local cost
+    map), or None: the benchmark then reports shares only."""
+    try:
+        import litellm
+    except ImportError:
+        return None, None
+    info = litellm.model_cost.get(model) or {}
+
+    def count(text: str) -> int:
+        return int(litellm.token_counter(model=model, text=text))
+
+    return count, info.get("input_cost_per_token")
+
+
+def run_task(
+    root: Path,
+    task: FixTask,
+    settings: Settings,
+    state: Path,
+    budgets: list[int],
+    count: Callable[[str], int] | None = None,
+) -> dict[str, Any]:
+    """Whether the fix's lines are shown at each budget; details at the first budget;
+    with ``count``, the real tokens of the map and of the code shown at each budget."""
     git(root, "checkout", "-q", "-f", "--detach", task.parent)
     git(root, "clean", "-q", "-fdx")
-    started = time.perf_counter()
-    context, _warnings = build_context(
-        root,
-        task_from_prompt(task.message),
-        map_tokens=settings.map_tokens,
-        context_tokens=settings.context_tokens,
-        state_dir=state,
-        max_file_size=settings.max_file_size,
-    )
-    seconds = time.perf_counter() - started
-    shown = shown_lines(context, root)
-    ok, needed, missed = covered(task, shown)
-    ranked = list(context.ranked_paths)
-    return {
+    row: dict[str, Any] = {
         "repo": task.repo,
         "sha": task.sha[:12],
-        "ok": ok,
-        "needed": needed,
-        "missed": missed,
+        "real": task.real,
         "files": task.files,
-        "file_ranks": [ranked.index(p) + 1 if p in ranked else None for p in task.files],
-        "shown_files": [f.path for f in context.files],
         "title": task.message.splitlines()[0][:70],
-        "seconds": round(seconds, 2),
+        "ok_at": {},
+        "tokens_at": {},
     }
+    for budget in budgets:
+        started = time.perf_counter()
+        context, _warnings = build_context(
+            root,
+            task_from_prompt(task.message),
+            map_tokens=settings.map_tokens,
+            context_tokens=budget,
+            state_dir=state,
+            max_file_size=settings.max_file_size,
+        )
+        seconds = time.perf_counter() - started
+        ok, needed, missed = covered(task, shown_lines(context, root))
+        row["ok_at"][budget] = ok
+        if count is not None:
+            code = "\n".join(f.text for f in context.files)
+            row["tokens_at"][budget] = [count(context.repo_map), count(code)]
+        if "ok" in row:
+            continue
+        ranked = list(context.ranked_paths)
+        row.update(
+            ok=ok,
+            needed=needed,
+            missed=missed,
+            file_ranks=[ranked.index(p) + 1 if p in ranked else None for p in task.files],
+            shown_files=[f.path for f in context.files],
+            seconds=round(seconds, 2),
+        )
+    return row
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--limit", type=int, default=40, help="fixes per repository")
     parser.add_argument("--split", choices=("dev", "held-out", "all"), default="all")
+    parser.add_argument(
+        "--budgets",
+        default="",
+        help="context_tokens values to measure, comma-separated (default: the setting's)",
+    )
+    parser.add_argument(
+        "--price-model",
+        default="gpt-4o-mini",
+        help="model whose tokenizer counts the context and whose price it is costed at",
+    )
     parser.add_argument("--cache", type=Path, default=Path(tempfile.gettempdir()) / "swc-bench")
     parser.add_argument("--json", action="store_true", help="one JSON document on stdout")
     parser.add_argument("--verbose", "-v", action="store_true", help="one line per task")
     args = parser.parse_args()
 
     settings = Settings()
+    count, price = tokenizer(args.price_model)
+    budgets = [int(b) for b in args.budgets.split(",") if b.strip()] or [settings.context_tokens]
     splits = SPLITS if args.split == "all" else {args.split: SPLITS[args.split]}
     args.cache.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[dict[str, Any]]] = {}
-    print(
-        f"budgets: map_tokens={settings.map_tokens} context_tokens={settings.context_tokens}",
-        file=sys.stderr,
-    )
-    for split, names in splits.items():
+    print(f"budgets: map_tokens={settings.map_tokens} context_tokens={budgets}", file=sys.stderr)
+    for split, ranges in splits.items():
         results[split] = []
-        for name in names:
+        for name, first, last in ranges:
             root = clone(name, args.cache)
-            tasks, skipped = fix_tasks(root, name, args.limit)
-            print(f"{name}: {len(tasks)} fixes; skipped {skipped}", file=sys.stderr)
+            tasks, skipped = fix_tasks(root, name, first, last)
+            print(
+                f"{name}: fixes {first + 1}-{first + len(tasks)}, "
+                f"{sum(t.real for t in tasks)} real; skipped {skipped}",
+                file=sys.stderr,
+            )
             with tempfile.TemporaryDirectory() as state:
                 for task in tasks:
-                    row = run_task(root, task, settings, Path(state))
+                    row = run_task(root, task, settings, Path(state), budgets, count)
                     results[split].append(row)
                     if args.verbose:
                         print(_line(row), file=sys.stderr)
             git(root, "checkout", "-q", "-f", "--detach", "origin/HEAD")
-    summary = {split: _share(rows) for split, rows in results.items()}
+    summary = {
+        split: {
+            kind: {str(b): _share(rows, b, real_only=kind == "real") for b in budgets}
+            for kind in ("all", "real")
+        }
+        for split, rows in results.items()
+    }
     if args.json:
-        print(json.dumps({"summary": summary, "tasks": results}, indent=2))
+        print(json.dumps({"budgets": budgets, "summary": summary, "tasks": results}, indent=2))
         return
-    for split, (hits, total) in summary.items():
-        names = ", ".join(splits[split])
-        share = 100.0 * hits / total if total else 0.0
-        print(
-            f"{split:9s} ({names}): changed lines in context for {hits}/{total} fixes "
-            f"({share:.0f} %)"
-        )
+    print(f"{'split':9s} {'tasks':12s}" + "".join(f"{b:>16d}" for b in budgets))
+    for split, kinds in summary.items():
+        for kind, by_budget in kinds.items():
+            label = "all mined" if kind == "all" else "real fixes"
+            cells = "".join(
+                f"{f'{h}/{t} ({100.0 * h / max(1, t):.0f} %)':>16s}" for h, t in by_budget.values()
+            )
+            print(f"{split:9s} {label:12s}{cells}")
     every = [row for rows in results.values() for row in rows]
-    hits, total = _share(every)
+    if count is not None:
+        _print_tokens(every, budgets, args.price_model, price)
     print(
-        f"all: {hits}/{total} ({100.0 * hits / max(1, total):.0f} %); "
-        f"mean {sum(r['seconds'] for r in every) / max(1, total):.2f} s per context"
+        f"mean {sum(r['seconds'] for r in every) / max(1, len(every)):.2f} s per context "
+        f"over {len(every)} tasks"
     )
 
 
-def _share(rows: list[dict[str, Any]]) -> tuple[int, int]:
-    return sum(1 for r in rows if r["ok"]), len(rows)
+def _print_tokens(
+    rows: list[dict[str, Any]], budgets: list[int], model: str, price: float | None
+) -> None:
+    """Real tokens of what was shown, by ``model``'s tokenizer, and what one request's map
+    and code cost at its input price."""
+    print(f"counted with {model}'s tokenizer:")
+    for budget in budgets:
+        pairs = [r["tokens_at"][budget] for r in rows if budget in r["tokens_at"]]
+        if not pairs:
+            continue
+        code = [c for _m, c in pairs]
+        prompt = sum(m + c for m, c in pairs) / len(pairs)
+        cost = f", ${prompt * price:.4f} per request" if price else ""
+        print(
+            f"  context_tokens {budget}: code {sum(code) / len(code):,.0f} tokens on average "
+            f"(max {max(code):,}), map + code {prompt:,.0f}{cost}"
+        )
+
+
+def _share(rows: list[dict[str, Any]], budget: int, *, real_only: bool) -> tuple[int, int]:
+    kept = [r for r in rows if r["real"] or not real_only]
+    return sum(1 for r in kept if r["ok_at"][budget]), len(kept)
 
 
 def _line(row: dict[str, Any]) -> str:
     mark = "ok  " if row["ok"] else "MISS"
     ranks = ",".join(str(r) for r in row["file_ranks"])
+    real = "real" if row["real"] else "    "
     return (
-        f"{mark} {row['repo']:12s} {row['sha']} missed {row['missed']:3d}/{row['needed']:3d}"
-        f" rank {ranks:6s} {row['title']}"
+        f"{mark} {real} {row['repo']:12s} {row['sha']} missed {row['missed']:3d}/"
+        f"{row['needed']:3d} rank {ranks:6s} {row['title']}"
     )
 
 

@@ -66,7 +66,7 @@ class Settings:
     test_cmd: str | None = None
     test_timeout: float = 300.0
     map_tokens: int = 2048
-    context_tokens: int = 8000
+    context_tokens: int = 16000
     max_file_size: int = 1_000_000
     retries: int = 3
     request_timeout: float = 120.0

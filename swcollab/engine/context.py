@@ -6,6 +6,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..task import Task
+from ..treesitter import language_for_path
+from .history import PastChanges, past_changes
 from .spans import (
     MAX_FILES,
     NAMED_FILE_BONUS,
@@ -21,10 +23,13 @@ from .types import Context, ContextFile
 if TYPE_CHECKING:
     from ..repomap import Focus, RepoMap
 
-SMALL_MODEL_FILE_TOKENS = 1500
+# About the 1,500 of the older estimate it was chosen with on SmolLM2 (spanview's tokens).
+SMALL_MODEL_FILE_TOKENS = 1200
 # A tiny model is shown only the blocks scoring at least this share of the best one.
 SMALL_MODEL_MIN_SHARE = 0.6
 TEST_OUTPUT_CHARS = 4000
+# Weight of the earlier similar commits' votes beside the map's rank share (0..1).
+PAST_WEIGHT = 1.0
 
 _TEST_MARKERS = ("test_", "_test.", ".test.", ".spec.", "/tests/", "/test/", "conftest.py")
 
@@ -32,6 +37,11 @@ _TEST_MARKERS = ("test_", "_test.", ".test.", ".spec.", "/tests/", "/test/", "co
 def is_test_path(path: str) -> bool:
     name = "/" + path
     return any(marker in name for marker in _TEST_MARKERS) or name.startswith("/tests/")
+
+
+def is_source_path(path: str) -> bool:
+    """Code a fix may change: a language swc parses, not a test."""
+    return language_for_path(path) is not None and not is_test_path(path)
 
 
 def build_context(
@@ -61,7 +71,8 @@ def build_context(
     ranked = [f.path for f in repo_map.files]
     named = list(resolve(focus.files, ranked, root).values())
     order = list(dict.fromkeys(named + ranked))
-    files, small = select_code(root, repo_map, focus, text, context_tokens)
+    past = past_changes(root, text, is_source_path)
+    files, small = select_code(root, repo_map, focus, text, context_tokens, past)
     context = Context(
         repo_map=repo_map.text,
         files=tuple(files),
@@ -73,34 +84,15 @@ def build_context(
 
 
 def select_code(
-    root: Path, repo_map: RepoMap, focus: Focus, text: str, budget: int
+    root: Path,
+    repo_map: RepoMap,
+    focus: Focus,
+    text: str,
+    budget: int,
+    past: PastChanges | None = None,
 ) -> tuple[list[ContextFile], list[ContextFile]]:
     """The spans shown to the model within ``budget`` tokens, and a tiny model's share."""
-    ranked = [f.path for f in repo_map.files]
-    frames: dict[str, set[int]] = {}
-    written = trace_lines(text)
-    paths = resolve((path for path, _ in written), ranked, root)
-    for path, line in written:
-        if path in paths:
-            frames.setdefault(paths[path], set()).add(line)
-    named = set(resolve(focus.files, ranked, root).values()) | set(frames)
-    best = repo_map.files[0].score if repo_map.files else 0.0
-    shares = {f.path: (f.score / best if best > 0 else 0.0) for f in repo_map.files}
-    views: list[SourceView] = []
-    for rel in dict.fromkeys([*frames, *sorted(named - set(frames)), *ranked]):
-        if len(views) >= MAX_FILES:
-            break
-        if is_test_path(rel):
-            continue
-        view = view_of(root, rel)
-        if view is None:
-            continue
-        view.prior = shares.get(rel, 0.0) + (NAMED_FILE_BONUS if rel in named else 0.0)
-        views.append(view)
-    map_definitions = {
-        f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files if f.definitions
-    }
-    score_blocks(views, text, focus.identifiers, frames, map_definitions)
+    views = scored_views(root, repo_map, focus, text, past)
     files = to_context_files(Packer(views, budget).pack())
     small = to_context_files(
         Packer(
@@ -114,6 +106,52 @@ def select_code(
         gutter=False,
     )
     return files, small
+
+
+def scored_views(
+    root: Path,
+    repo_map: RepoMap,
+    focus: Focus,
+    text: str,
+    past: PastChanges | None = None,
+) -> list[SourceView]:
+    """The candidate files cut into blocks, each block scored for the task.
+
+    ``past``: what the earlier commits most like the task changed (``history``): each
+    file's share of their votes is blended into the map's file ranking, the words of their
+    changed lines into the blocks' scores.
+    """
+    ranked = [f.path for f in repo_map.files]
+    frames: dict[str, set[int]] = {}
+    written = trace_lines(text)
+    paths = resolve((path for path, _ in written), ranked, root)
+    for path, line in written:
+        if path in paths:
+            frames.setdefault(paths[path], set()).add(line)
+    named = set(resolve(focus.files, ranked, root).values()) | set(frames)
+    best = repo_map.files[0].score if repo_map.files else 0.0
+    past = past or PastChanges()
+    shares = {
+        f.path: (f.score / best if best > 0 else 0.0) + PAST_WEIGHT * past.files.get(f.path, 0.0)
+        for f in repo_map.files
+    }
+    by_share = sorted(ranked, key=lambda path: -shares[path])
+    views: list[SourceView] = []
+    for rel in dict.fromkeys([*frames, *sorted(named - set(frames)), *by_share]):
+        if len(views) >= MAX_FILES:
+            break
+        if is_test_path(rel):
+            continue
+        view = view_of(root, rel)
+        if view is None:
+            continue
+        view.prior = shares.get(rel, 0.0) + (NAMED_FILE_BONUS if rel in named else 0.0)
+        views.append(view)
+    map_definitions = {
+        f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files if f.definitions
+    }
+    score_blocks(views, text, focus.identifiers, frames, map_definitions, past.terms)
+    return views
 
 
 def trim_for_small_model(context: Context) -> Context:

@@ -12,10 +12,11 @@ from __future__ import annotations
 
 import itertools
 import math
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
-from ..repomap.render import ELISION, estimate_tokens
+from ..repomap.render import ELISION
 from .spans import Block, SourceView
 from .types import ContextFile
 
@@ -32,7 +33,14 @@ SMALL_FILE_TOKENS = 300
 MIN_SHARE = 0.02
 # Blocks in a row that did not fit before the packing stops.
 MAX_MISSES = 40
-GUTTER_TOKENS = 2.0  # the line number and the bar
+# Tokens of code: each word, number (up to 3 digits), pair of punctuation marks, other
+# (non-ASCII) character and line end counts one; whitespace is free. Measured against
+# gpt-4o's tokenizer (o200k) and cl100k: 1.03-1.05 x the real count on Python (jinja,
+# requests, itsdangerous, click) and C, 1.14-1.19 x on JavaScript, TypeScript, Go and
+# Rust. The map's estimate (every mark and run of spaces a piece) came out 1.26-1.34 x on
+# code: a budget of 8,000 held 6,646 real tokens on average (benchmarks/context.py).
+_CODE_PIECE = re.compile(r"[A-Za-z]+|[0-9]{1,3}|[^\x00-\x7f]|[!-/:-@\[-`{-~]{1,2}|\n")
+GUTTER_TOKENS = 3.0  # the line number and the bar (3.05 on o200k for 4-digit numbers)
 ELISION_TOKENS = 2.0
 
 
@@ -46,9 +54,13 @@ class Picked:
     cost: float = 0.0
 
 
+def code_tokens(text: str) -> int:
+    return len(_CODE_PIECE.findall(text))
+
+
 def line_costs(view: SourceView) -> list[float]:
     """Estimated tokens of each line (index 0 is line 1), without the gutter."""
-    return [estimate_tokens(line + "\n") for line in view.lines]
+    return [code_tokens(line + "\n") for line in view.lines]
 
 
 class Packer:
