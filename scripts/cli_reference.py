@@ -28,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generated import ROOT, sync  # noqa: E402
+from generated import ROOT, sync
 
 sys.path.insert(0, str(ROOT))
 
@@ -69,8 +69,9 @@ def help_text(path: tuple[str, ...]) -> str:
     for name in path:
         assert isinstance(command, click.Group)
         command = command.commands[name]
-        ctx = click.Context(command, info_name=name, parent=ctx, terminal_width=WIDTH,
-                            max_content_width=WIDTH)
+        ctx = click.Context(
+            command, info_name=name, parent=ctx, terminal_width=WIDTH, max_content_width=WIDTH
+        )
     return command.get_help(ctx)
 
 
@@ -84,13 +85,17 @@ def cli_help() -> str:
 
 # --- every --json shape -------------------------------------------------------------------
 
-BUGGY = '"""Arithmetic helpers."""\n\n\ndef add(a, b):\n    return a - b\n\n\n' \
-        "def mul(a, b):\n    return a * b\n"
+BUGGY = (
+    '"""Arithmetic helpers."""\n\n\ndef add(a, b):\n    return a - b\n\n\n'
+    "def mul(a, b):\n    return a * b\n"
+)
 EXISTING_TEST = "from calc.ops import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n"
 FIXING_TEST = "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
 REPRO_TEST = f"tests/test_swc_add.py\n```python\n{FIXING_TEST}```\n"
-GOOD_PATCH = ("calc/ops.py\n```python\n<<<<<<< SEARCH\n    return a - b\n=======\n"
-              "    return a + b\n>>>>>>> REPLACE\n```\n")
+GOOD_PATCH = (
+    "calc/ops.py\n```python\n<<<<<<< SEARCH\n    return a - b\n=======\n"
+    "    return a + b\n>>>>>>> REPLACE\n```\n"
+)
 WRONG_PATCH = GOOD_PATCH.replace("a + b", "a * b")
 PROMPT = "add(2, 3) returns -1 instead of 5"
 
@@ -141,14 +146,16 @@ def make_project(root: Path) -> None:
     (root / "tests" / "test_add.py").write_text(FIXING_TEST)
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "Fix add: it subtracted")
-    (root / "calc" / "ops.py").write_text(BUGGY.replace("def mul", "def div(a, b):\n    "
-                                                        "return a * b\n\n\ndef mul"))
+    (root / "calc" / "ops.py").write_text(
+        BUGGY.replace("def mul", "def div(a, b):\n    return a * b\n\n\ndef mul")
+    )
     _git(root, "add", "-A")
     _git(root, "commit", "-qm", "Add div")
 
 
 def write_config(config_home: Path, base_url: str) -> None:
-    tiers = "".join(f'''
+    tiers = "".join(
+        f'''
 [{tier}]
 model = "openai/{tier}-model"
 api_base = "{base_url}"
@@ -157,10 +164,13 @@ input_cost_per_mtok = {price}
 output_cost_per_mtok = {price * 4}
 candidates = 1
 tests = 1
-''' for tier, price in (("weak", 1.0), ("strong", 10.0)))
+'''
+        for tier, price in (("weak", 1.0), ("strong", 10.0))
+    )
     (config_home / "swc").mkdir(parents=True, exist_ok=True)
     (config_home / "swc" / "config.toml").write_text(
-        f'test_cmd = "{sys.executable} -m pytest -q"\ntest_timeout = 120\n{tiers}')
+        f'test_cmd = "{sys.executable} -m pytest -q"\ntest_timeout = 120\n{tiers}'
+    )
 
 
 @contextmanager
@@ -184,8 +194,10 @@ def run_json(project: Path, *args: str) -> Any:
 
     result = CliRunner().invoke(cli, ["--repo", str(project), *args, "--json"])
     if result.exit_code not in (0, 1):
-        raise SystemExit(f"swc {' '.join(args)} --json exited {result.exit_code}: "
-                         f"{result.stderr or result.output}")
+        raise SystemExit(
+            f"swc {' '.join(args)} --json exited {result.exit_code}: "
+            f"{result.stderr or result.output}"
+        )
     return json.loads(result.stdout)
 
 
@@ -204,8 +216,7 @@ def collect_documents() -> dict[str, list[Any]]:
         write_config(config_home, server.base_url)
         replies = Replies()
         server.set_handler(replies.answer)
-        env = {"XDG_CONFIG_HOME": str(config_home), "SWC_DOCS_FAKE_KEY": "sk-docs",
-               "NO_COLOR": "1"}
+        env = {"XDG_CONFIG_HOME": str(config_home), "SWC_DOCS_FAKE_KEY": "sk-docs", "NO_COLOR": "1"}
         with environment(env):
             add("config show", run_json(project, "config", "show"))
             add("config path", run_json(project, "config", "path"))
@@ -219,21 +230,48 @@ def collect_documents() -> dict[str, list[Any]]:
             replies.wrong = False
             add("runs", run_json(project, "runs"))
             add("runs show", run_json(project, "runs", "show", fixed["run_id"]))
-            add("runs show --context",
-                run_json(project, "runs", "show", fixed["run_id"], "--context"))
+            add(
+                "runs show --context",
+                run_json(project, "runs", "show", fixed["run_id"], "--context"),
+            )
             add("stats", run_json(project, "stats"))
             add("brief", run_json(project, "brief"))
             db = Path(scratch) / "eval.db"
-            evaluated = run_json(project, "eval", "--from-history", "--limit", "1",
-                                 "--strategies", "weak", "--db", str(db))
+            evaluated = run_json(
+                project,
+                "eval",
+                "--from-history",
+                "--limit",
+                "1",
+                "--strategies",
+                "weak",
+                "--db",
+                str(db),
+            )
             add("eval", evaluated)
-            add("eval --dry-run", run_json(project, "eval", "--from-history", "--limit", "1",
-                                           "--strategies", "cascade", "--db", str(db),
-                                           "--dry-run"))
+            add(
+                "eval --dry-run",
+                run_json(
+                    project,
+                    "eval",
+                    "--from-history",
+                    "--limit",
+                    "1",
+                    "--strategies",
+                    "cascade",
+                    "--db",
+                    str(db),
+                    "--dry-run",
+                ),
+            )
             task_id = evaluated["runs"][0]["task_id"]
             add("eval show", run_json(project, "eval", "show", task_id, "--db", str(db)))
-            add("eval merge", run_json(project, "eval", "merge", str(db), "--into",
-                                       str(Path(scratch) / "merged.db")))
+            add(
+                "eval merge",
+                run_json(
+                    project, "eval", "merge", str(db), "--into", str(Path(scratch) / "merged.db")
+                ),
+            )
     return docs
 
 
@@ -267,8 +305,11 @@ class Shape:
             self.types.discard("integer")
         self.types.add(kind)
         if isinstance(value, dict):
-            if where in MAPS:
-                value = {f"<{MAPS[where]}>": v for v in value.values()} if value else {}
+            if where in MAPS:  # every entry joins one shape, named for what the keys are
+                name = f"<{MAPS[where]}>"
+                for item in value.values():
+                    self.keys.setdefault(name, Shape()).add(item, (*where, name))
+                return
             for key, item in value.items():
                 self.keys.setdefault(key, Shape()).add(item, (*where, key))
         elif isinstance(value, list):
@@ -320,8 +361,10 @@ def json_shapes() -> str:
     for command in sorted(documents):
         runs = len(documents[command])
         seen = "one run" if runs == 1 else f"{runs} runs joined"
-        parts.append(f"## `swc {command} --json`\n\n<!-- {seen} -->\n```text\n"
-                     f"{shape_of(command, documents[command])}\n```\n")
+        parts.append(
+            f"## `swc {command} --json`\n\n<!-- {seen} -->\n```text\n"
+            f"{shape_of(command, documents[command])}\n```\n"
+        )
     return "\n".join(parts)
 
 
@@ -331,8 +374,12 @@ BLOCKS = {"cli-help": cli_help, "json-shapes": json_shapes}
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale files")
-    parser.add_argument("files", nargs="*", type=Path, help="default: " + ", ".join(
-        str(f.relative_to(ROOT)) for f in FILES))
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="default: " + ", ".join(str(f.relative_to(ROOT)) for f in FILES),
+    )
     args = parser.parse_args(argv)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     return sync(args.files or FILES, BLOCKS, check=args.check, command=COMMAND)

@@ -18,10 +18,10 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generated import ROOT, render, sync  # noqa: E402
+from generated import ROOT, render, sync
 
-from swcollab.config import KEYS, default_value  # noqa: E402
-from swcollab.errors import EXIT_CODE_TABLE  # noqa: E402
+from swcollab.config import KEYS, default_value
+from swcollab.errors import EXIT_CODE_TABLE
 
 FILES = (
     ROOT / "README.md",
@@ -54,8 +54,7 @@ def config_table() -> str:
         default = "unset" if value is None else f"`{toml_literal(value)}`"
         kind = key.type_name + (f", {key.range_text}" if key.range_text else "")
         lines.append(
-            f"| `{key.name}` | `{key.env_var}` | {_cell(kind)} | {default} "
-            f"| {_cell(key.help)} |"
+            f"| `{key.name}` | `{key.env_var}` | {_cell(kind)} | {default} | {_cell(key.help)} |"
         )
     return "\n".join(lines)
 
@@ -74,8 +73,12 @@ __all__ = ["BLOCKS", "FILES", "config_table", "exit_code_table", "main", "render
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--check", action="store_true", help="only report stale files")
-    parser.add_argument("files", nargs="*", type=Path, help="default: " + ", ".join(
-        str(f.relative_to(ROOT)) for f in FILES))
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="default: " + ", ".join(str(f.relative_to(ROOT)) for f in FILES),
+    )
     args = parser.parse_args(argv)
     return sync(args.files or FILES, BLOCKS, check=args.check, command=COMMAND)
 

@@ -35,15 +35,18 @@ def render(text: str, blocks: Mapping[str, Callable[[], str]]) -> str:
     return text
 
 
-def sync(files: Sequence[Path], blocks: Mapping[str, Callable[[], str]], *, check: bool,
-         command: str) -> int:
+def sync(
+    files: Sequence[Path], blocks: Mapping[str, Callable[[], str]], *, check: bool, command: str
+) -> int:
     """Rewrite (or with ``check`` only report) every file whose blocks are stale.
 
     Each file must hold at least one of ``blocks``; 1 when something is stale (check) or a
     file holds none, else 0."""
     cache: dict[str, str] = {}
-    memo = {name: (lambda name=name, make=make: cache.setdefault(name, make()))
-            for name, make in blocks.items()}
+    memo = {
+        name: (lambda name=name, make=make: cache.setdefault(name, make()))
+        for name, make in blocks.items()
+    }
     status = 0
     for path in files:
         current = path.read_text(encoding="utf-8")
