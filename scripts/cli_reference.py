@@ -217,6 +217,10 @@ def collect_documents() -> dict[str, list[Any]]:
         replies = Replies()
         server.set_handler(replies.answer)
         env = {"XDG_CONFIG_HOME": str(config_home), "SWC_DOCS_FAKE_KEY": "sk-docs", "NO_COLOR": "1"}
+        # The tests' interpreter is found the same way whether or not the shell that
+        # started this activated the environment swc runs in (CI, a developer's venv).
+        if sys.prefix != sys.base_prefix:
+            env["VIRTUAL_ENV"] = sys.prefix
         with environment(env):
             add("config show", run_json(project, "config", "show"))
             add("config path", run_json(project, "config", "path"))
