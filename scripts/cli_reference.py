@@ -59,20 +59,21 @@ def command_paths() -> list[tuple[str, ...]]:
 
 
 def help_text(path: tuple[str, ...]) -> str:
-    """What ``swc PATH --help`` prints, at a fixed width."""
-    import click
-
-    from swcollab.cli import cli
-
-    ctx = click.Context(cli, info_name="swc", terminal_width=WIDTH, max_content_width=WIDTH)
-    command: click.Command = cli
-    for name in path:
-        assert isinstance(command, click.Group)
-        command = command.commands[name]
-        ctx = click.Context(
-            command, info_name=name, parent=ctx, terminal_width=WIDTH, max_content_width=WIDTH
-        )
-    return command.get_help(ctx)
+    """What ``swc PATH --help`` prints in a terminal ``WIDTH`` columns wide: run for real
+    (click's test runner forces its own width), with this checkout's ``swcollab``."""
+    env = {**os.environ, "COLUMNS": str(WIDTH), "NO_COLOR": "1"}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, (str(ROOT), env.get("PYTHONPATH"))))
+    done = subprocess.run(
+        [sys.executable, "-m", "swcollab", *path, "--help"],
+        capture_output=True,
+        text=True,
+        env=env,
+        cwd=ROOT,
+        timeout=60,
+    )
+    if done.returncode != 0:
+        raise SystemExit(f"swc {' '.join(path)} --help exited {done.returncode}: {done.stderr}")
+    return done.stdout.rstrip("\n")
 
 
 def cli_help() -> str:
