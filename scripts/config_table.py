@@ -1,25 +1,34 @@
-"""Render the README's generated tables from the code, so they never go stale.
+"""Render the configuration and exit-code tables from the code, so they never go stale.
 
-    python scripts/config_table.py          # rewrite the tables in README.md
-    python scripts/config_table.py --check  # exit 1 if README.md is out of date
+    python scripts/config_table.py          # rewrite the tables where they are
+    python scripts/config_table.py --check  # exit 1 if a file is out of date
 
-Two blocks are generated, each between ``<!-- BEGIN name -->`` and ``<!-- END name -->``
-markers: ``config-table`` (every key of ``swcollab.config.KEYS`` with its environment
-variable and default) and ``exit-codes`` (``swcollab.errors.EXIT_CODE_TABLE``).
+Two blocks, each between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers:
+``config-table`` (every key of ``swcollab.config.KEYS`` with its environment variable and
+default) and ``exit-codes`` (``swcollab.errors.EXIT_CODE_TABLE``). They are in README.md
+and in the reference pages of docs/.
 """
 
 from __future__ import annotations
 
 import argparse
-import re
 import sys
 from pathlib import Path
 from typing import Any
 
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+from generated import ROOT, render, sync
+
 from swcollab.config import KEYS, default_value
 from swcollab.errors import EXIT_CODE_TABLE
 
-README = Path(__file__).resolve().parent.parent / "README.md"
+FILES = (
+    ROOT / "README.md",
+    ROOT / "docs" / "reference" / "configuration.md",
+    ROOT / "docs" / "reference" / "exit-codes.md",
+)
+COMMAND = "python scripts/config_table.py"
 
 
 def toml_literal(value: Any) -> str:
@@ -45,8 +54,7 @@ def config_table() -> str:
         default = "unset" if value is None else f"`{toml_literal(value)}`"
         kind = key.type_name + (f", {key.range_text}" if key.range_text else "")
         lines.append(
-            f"| `{key.name}` | `{key.env_var}` | {_cell(kind)} | {default} "
-            f"| {_cell(key.help)} |"
+            f"| `{key.name}` | `{key.env_var}` | {_cell(kind)} | {default} | {_cell(key.help)} |"
         )
     return "\n".join(lines)
 
@@ -59,36 +67,20 @@ def exit_code_table() -> str:
 
 BLOCKS = {"config-table": config_table, "exit-codes": exit_code_table}
 
-
-def render(text: str) -> str:
-    """``text`` with every generated block replaced by its current content."""
-    for name, make in BLOCKS.items():
-        pattern = re.compile(
-            rf"(<!-- BEGIN {name}\b[^\n]*-->\n)(?:.*?\n)?(<!-- END {name} -->)", re.DOTALL
-        )
-        if not pattern.search(text):
-            raise SystemExit(f"README.md has no <!-- BEGIN {name} ... --> block")
-        block = make() + "\n"
-        text = pattern.sub(lambda m, block=block: m.group(1) + block + m.group(2), text)
-    return text
+__all__ = ["BLOCKS", "FILES", "config_table", "exit_code_table", "main", "render"]
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report a stale README")
-    parser.add_argument("--readme", type=Path, default=README)
+    parser.add_argument("--check", action="store_true", help="only report stale files")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="default: " + ", ".join(str(f.relative_to(ROOT)) for f in FILES),
+    )
     args = parser.parse_args(argv)
-    current = args.readme.read_text()
-    wanted = render(current)
-    if args.check:
-        if current != wanted:
-            print(f"{args.readme} is stale: run python scripts/config_table.py")
-            return 1
-        return 0
-    if current != wanted:
-        args.readme.write_text(wanted)
-        print(f"updated {args.readme}")
-    return 0
+    return sync(args.files or FILES, BLOCKS, check=args.check, command=COMMAND)
 
 
 if __name__ == "__main__":

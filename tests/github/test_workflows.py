@@ -18,8 +18,9 @@ OWN_ACTION = "swcollab/swc@"
 
 
 def readme_workflows() -> dict[str, str]:
-    """Every ```yaml block of the README that is a workflow file, by its file name."""
-    text = (ROOT / "README.md").read_text(encoding="utf-8")
+    """Every ```yaml block of the docs that is a workflow file, by its file name."""
+    pages = [ROOT / "README.md", *sorted((ROOT / "docs").rglob("*.md"))]
+    text = "\n".join(page.read_text(encoding="utf-8") for page in pages)
     blocks = re.findall(r"```yaml\n(# \.github/workflows/([\w.-]+)\n.*?)```", text, re.S)
     return {name: body for body, name in blocks}
 
