@@ -33,8 +33,8 @@ _FAILURES = (
         "unprivileged user namespaces are restricted by AppArmor "
         "(Ubuntu 23.10 and later: kernel.apparmor_restrict_unprivileged_userns=1)",
         "Allow bwrap to create user namespaces: install an AppArmor profile for /usr/bin/bwrap "
-        'with the `userns,` rule (see README "Where swc runs code"), or run `sudo sysctl -w '
-        "kernel.apparmor_restrict_unprivileged_userns=0`.",
+        'with the `userns,` rule (see docs/guide/sandbox.md, "When the sandbox cannot '
+        'start"), or run `sudo sysctl -w kernel.apparmor_restrict_unprivileged_userns=0`.',
     ),
     (
         "setting up uid map",
