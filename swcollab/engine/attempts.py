@@ -20,10 +20,13 @@ from .types import (
     GeneratedTest,
     TestChange,
     TierPlan,
+    TierView,
 )
 
 if TYPE_CHECKING:
+    from ..edits.types import EditResult
     from ..models import ModelClient
+    from ..sandbox import Worktree
 
 FAILURE_CHARS = 3000
 
@@ -47,10 +50,17 @@ def context_vars(context: Context, task_text: str) -> dict[str, Any]:
     }
 
 
-def patch_context(context: Context, tier: str) -> Context:
-    """What a tier's patch prompt shows: the strong tier goes without the brief and the
-    examples (they are there for the weak model)."""
-    return replace(context, brief="", examples=()) if tier == "strong" else context
+def tier_context(context: Context, view: TierView) -> Context:
+    """The context as a tier sees it (``view``): for a tiny model the best spans of one
+    file; without the brief or the examples where the view leaves them out."""
+    from .context import trim_for_small_model
+
+    shown = trim_for_small_model(context) if view.trimmed else context
+    if not view.brief:
+        shown = replace(shown, brief="")
+    if not view.examples:
+        shown = replace(shown, examples=())
+    return shown
 
 
 def patch_messages(
@@ -106,7 +116,7 @@ def run_candidate(
     prompts_dir: str | None,
     on_event: EventSink,
     allow_config_edits: bool = False,
-) -> tuple[Attempt, Any]:
+) -> tuple[Attempt, Worktree]:
     """Draft, apply (one retry on a malformed edit), test. Returns the attempt and its worktree.
 
     What is tested is exactly the base plus the attempt's diff (and the generated tests):
@@ -115,7 +125,7 @@ def run_candidate(
     caller owns the returned worktree (to remove it).
     """
     from ..edits import apply_answer
-    from ..sandbox import Worktree, clip_output, run_tests
+    from ..sandbox import Worktree, clip_output
 
     worktree = Worktree(repo_root, base_sha, include_dirty=include_dirty)
     try:
@@ -170,8 +180,7 @@ def run_candidate(
         plan.write_tests(worktree.path)
         on_event(Event("test", f"candidate {index}: running tests", tier.tier,
                        {"candidate": index}))
-        run = run_tests(worktree.path, plan.command, timeout=plan.timeout,
-                        selection=plan.selection(kept), isolation=plan.isolation)
+        run = plan.run(worktree.path, plan.selection(kept))
         outcomes, accepted = plan.evaluate(run, kept)
         failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
         if accepted and any(c.kind == "config" for c in kept):
@@ -191,11 +200,10 @@ def _judged_with_base_config(root: Path, plan: TestPlan, kept: list[TestChange])
     """A candidate that changes how tests run (conftest, pytest configuration) must pass
     every test but the ones it changed with the base's configuration too, so the new
     configuration cannot be what makes them pass. "" when it does, else why not."""
-    from ..sandbox import clip_output, run_tests
+    from ..sandbox import clip_output
 
     restore_paths(root, "HEAD", [c.path for c in kept if c.kind == "config"])
-    run = run_tests(root, plan.command, timeout=plan.timeout, selection=plan.selection(kept),
-                    isolation=plan.isolation)
+    run = plan.run(root, plan.selection(kept))
     outcomes, _accepted = plan.evaluate(run, kept)
     failing = [o.test_id for o in outcomes
                if o.required and o.kind != KIND_CHANGED and o.status != "passed"]
@@ -205,7 +213,7 @@ def _judged_with_base_config(root: Path, plan: TestPlan, kept: list[TestChange])
             f"not pass: {', '.join(failing[:5])}\n" + clip_output(run.output, FAILURE_CHARS))
 
 
-def _edit_summary(result: Any) -> str:
+def _edit_summary(result: EditResult) -> str:
     """One line per failed block, for the report: which file and why."""
     reasons = [
         f"block {o.block.index}" + (f" ({o.block.path})" if o.block.path else "")

@@ -46,46 +46,39 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 def run_baseline(
     plan: TestPlan, base_root: Path, ranked_paths: Sequence[str], on_event: EventSink
-) -> list[str]:
-    """Fill ``plan``'s existing tests and what passes on the base; returns warnings.
+) -> tuple[TestPlan, list[str]]:
+    """``plan`` with its existing tests and what passes on the base; and warnings.
 
     Raises ``TestsCannotRun`` when the tests cannot run here, ``UsageError`` when a test
     the user named does not exist or already passes."""
     from ..gitrepo import reset_worktree
-    from ..sandbox import run_tests
 
-    plan.existing_files = tuple(
+    plan = replace(plan, existing_files=tuple(
         f
         for f in select_existing_tests(base_root, ranked_paths)
         if f not in plan.user_tests_files()
-    )
+    ))
     selection = [*plan.user_tests, *plan.existing_files]
     if not selection:
         on_event(Event("baseline", "checking that the test command can collect tests"))
-        return _probe(plan, base_root)
+        return plan, _probe(plan, base_root)
     on_event(Event("baseline", f"running {len(selection)} test target(s) on the base"))
     try:
-        base_run = run_tests(
-            base_root,
-            plan.command,
-            timeout=plan.timeout,
-            selection=selection,
-            isolation=plan.isolation,
-        )
+        base_run = plan.run(base_root, selection)
     finally:
         reset_worktree(base_root)  # what the run wrote must not change what later runs see
-    warnings = _check_base_run(plan, base_run, base_root)
-    plan.baseline_pass = baseline_passing(base_run, plan.existing_files)
+    plan, warnings = _check_base_run(plan, base_run, base_root)
+    plan = replace(plan, baseline_pass=baseline_passing(base_run, plan.existing_files))
     for test in plan.user_tests:
         if status_in(base_run, test) == "passed":
             raise UsageError(
                 f"the test {test} passes on the base commit, so it cannot show a fix",
                 hint="Name a test that fails now and must pass once the problem is fixed.",
             )
-    return warnings
+    return plan, warnings
 
 
-def _check_base_run(plan: TestPlan, run: TestRun, root: Path) -> list[str]:
+def _check_base_run(plan: TestPlan, run: TestRun, root: Path) -> tuple[TestPlan, list[str]]:
     """Raise when the base run judges nothing; drop the existing files that cannot be
     collected (for reasons of their own) from the guard, with a warning."""
     _check_user_tests_exist(plan, run)
@@ -110,14 +103,14 @@ def _check_base_run(plan: TestPlan, run: TestRun, root: Path) -> list[str]:
     user_files = set(plan.user_tests_files())
     broken = [(place, message) for place, message in failures if place not in user_files]
     if not broken:
-        return []
+        return plan, []
     left = {place for place, _ in broken}
-    plan.existing_files = tuple(
+    guarded = tuple(
         f
         for f in plan.existing_files
         if f not in left and not any(f.startswith(p.rstrip("/") + "/") for p in left)
     )
-    return [
+    return replace(plan, existing_files=guarded), [
         "existing tests that cannot be collected on the base are not guarded: "
         + "; ".join(f"{place}: {error_line(message)}" for place, message in broken[:3])
     ]
@@ -168,7 +161,6 @@ def environment_failure(failures: list[tuple[str, str]], root: Path) -> CannotRu
 def _probe(plan: TestPlan, root: Path) -> list[str]:
     """No test selected: still check that the command starts and can collect tests."""
     from ..gitrepo import reset_worktree
-    from ..sandbox import run_tests
 
     argv = probe_argv(plan.command)
     probe_command = replace(plan.command, argv=argv) if argv else plan.command
@@ -180,7 +172,7 @@ def _probe(plan: TestPlan, root: Path) -> list[str]:
             )
         return []
     try:
-        run = run_tests(root, probe_command, timeout=plan.timeout, isolation=plan.isolation)
+        run = plan.run(root, command=probe_command)
     finally:
         reset_worktree(root)
     problem = cannot_run(run, probe_command)

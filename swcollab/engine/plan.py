@@ -13,7 +13,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import Settings
-from .types import TierPlan
+from .types import TierPlan, TierView
 
 MAX_WEAK_CANDIDATES = 4
 MIN_BEST_OF_N = 2
@@ -91,9 +91,25 @@ def plan_tiers(
             k = max(k, MIN_BEST_OF_N)  # one candidate leaves nothing to pick from
         counts[tier_name] = (k, tests if writes else 0)
     plans = []
-    for tier_name in flow.tiers:
+    for position, tier_name in enumerate(flow.tiers):
         tier = settings.tier(tier_name)
         edit_format = tier.edit_format or ("whole" if small[tier_name] else "search-replace")
         k, m = counts[tier_name]
-        plans.append(TierPlan(tier_name, models[tier_name], k, m, edit_format, per_call[tier_name]))
+        plans.append(TierPlan(tier_name, models[tier_name], k, m, edit_format,
+                              per_call[tier_name],
+                              tier_view(tier_name, position, flow, small=small[tier_name])))
     return plans
+
+
+def tier_view(tier: str, position: int, flow: Flow, *, small: bool) -> TierView:
+    """What ``tier``'s patch prompt shows: the brief and the examples are there for the
+    cheaper tiers (not the strong one), the strong model's guidance for the weak tier
+    only, the previous tier's attempt for every tier after the first, and a tiny model
+    sees the best spans of one file instead of every file."""
+    return TierView(
+        brief=tier != "strong",
+        examples=tier != "strong",
+        guidance=flow.guidance is not None and tier == "weak",
+        previous=position > 0,
+        trimmed=small,
+    )

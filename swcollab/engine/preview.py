@@ -114,13 +114,14 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     from ..errors import UsageError
     from ..models import Budget, ModelClient
     from ..sandbox import Worktree
-    from .attempts import patch_context, patch_messages
+    from .attempts import patch_messages, tier_context
     from .cascade import resolve_base
-    from .context import build_context, trim_for_small_model
-    from .plan import flow_for
+    from .context import build_context
+    from .plan import flow_for, tier_view
 
     settings, root = request.settings, request.repo.root
-    name = tier or flow_for(settings.strategy, settings.tier_names).tiers[0]
+    flow = flow_for(settings.strategy, settings.tier_names)
+    name = tier or flow.tiers[0]
     if name not in settings.tier_names:
         raise UsageError(f"--tier {name}: no such tier; the tiers are "
                          + ", ".join(settings.tier_names))
@@ -137,7 +138,8 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
         )
     warnings.extend(map_warnings)
     context, notes = _with_brief_and_examples(request, context, base_sha)
-    shown = patch_context(trim_for_small_model(context) if small else context, name)
+    position = flow.tiers.index(name) if name in flow.tiers else 0
+    shown = tier_context(context, tier_view(name, position, flow, small=small))
     messages = patch_messages(edit_format=edit_format, context=shown,
                               task_text=request.task.text, tests=(), small=small,
                               prompts_dir=settings.prompts_dir, tier=name,

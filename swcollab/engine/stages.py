@@ -61,17 +61,19 @@ def write_repro_tests(
     prompts_dir: str | None,
     on_event: EventSink,
     small: bool = False,
-) -> None:
-    """Ask ``tier`` for reproduction tests; keep in ``plan`` those that fail on the base.
+) -> TestPlan:
+    """Ask ``tier`` for reproduction tests: ``plan`` with those that fail on the base kept
+    (and the others discarded, with why).
 
     One retry with the failure output (none for a tiny model)."""
-    from ..sandbox import clip_output, run_tests
+    from ..sandbox import clip_output
 
     anchor = context.files[0].path if context.files else None
     path = generated_test_path(base_root, task.slug, tier, anchor)
     language = language_for_path(path) or "python"
     hint = python_import_hint(anchor) if anchor and language == "python" else ""
     previous_failure = ""
+    discards: list[DiscardedTest] = []
     # A tiny model's tests are rarely usable: one try, not two, to save its slow calls.
     for _round in range(1 if small else 2):
         on_event(Event("tests", f"writing {count} reproduction test(s)", tier))
@@ -82,31 +84,29 @@ def write_repro_tests(
         reply = client.complete(tier, messages, purpose="tests")
         code = parse_test_answer(reply.text)
         if code is None:
-            plan.discarded.append(DiscardedTest(tier, path, REASON_NO_TESTS))
+            discards.append(DiscardedTest(tier, path, REASON_NO_TESTS))
             previous_failure = REASON_NO_TESTS + ": answer with one fenced code block."
             continue
         refused = write_inside(base_root, path, code)
         if refused:
-            plan.discarded.append(DiscardedTest(tier, path, refused))
+            discards.append(DiscardedTest(tier, path, refused))
             break
         try:
-            run = run_tests(base_root, plan.command, timeout=plan.timeout, selection=[path],
-                            isolation=plan.isolation)
+            run = plan.run(base_root, [path])
         finally:
             # Back to the base, whatever the test wrote: later tests are judged there too.
             reset_worktree(base_root)
         kept, discarded = classify_base_run(run, path, task.text, plan.command)
-        for test_id, reason in discarded:
-            plan.discarded.append(DiscardedTest(tier, test_id, reason))
+        discards += [DiscardedTest(tier, test_id, reason) for test_id, reason in discarded]
         if kept:
-            text = keep_only(code, path, kept)
-            plan.generated.append(GeneratedTest(path, text, language, tier, tuple(kept)))
+            test = GeneratedTest(path, keep_only(code, path, kept), language, tier, tuple(kept))
             on_event(Event("tests", f"kept {len(kept)} test(s) that fail on the base", tier,
                            {"kept": len(kept), "discarded": len(discarded)}))
-            break
+            return plan.with_tests([test], discards)
         reasons = "; ".join(f"{tid}: {why}" for tid, why in discarded) or "no test ran"
         previous_failure = f"{reasons}\n\nTest output:\n{clip_output(run.output, 2000)}"
         on_event(Event("tests", f"no usable test ({reasons[:120]})", tier))
+    return plan.with_tests((), discards)
 
 
 def write_guidance(

@@ -245,10 +245,12 @@ def test_the_acceptance_rule_with_changed_tests() -> None:
             {old_id, "tests/test_a.py::test_gone", "tests/test_a.py::test_other"}
         ),
     )
-    plan.generated.append(
-        GeneratedTest(
-            "tests/test_swc.py", "", "python", "strong", ("tests/test_swc.py::test_repro",)
-        )
+    plan = plan.with_tests(
+        [
+            GeneratedTest(
+                "tests/test_swc.py", "", "python", "strong", ("tests/test_swc.py::test_repro",)
+            )
+        ]
     )
     changes = [
         TestChange(
