@@ -21,13 +21,14 @@ from .branch import make_branch
 from .context import build_context
 from .plan import flow_for, plan_tiers
 from .preflight import Preflight
-from .record import close_run, interrupted
+from .record import close_run, interruption
 from .state import Ending, RunState, Setup, result_of
 from .strategies import walk_tiers
 from .testplan import TestPlan
 from .types import (
     VERDICT_BUDGET,
     VERDICT_ERROR,
+    VERDICT_INTERRUPTED,
     Context,
     Event,
     EventSink,
@@ -75,38 +76,52 @@ def run_fix(
     run = _start(request, on_event, budget or Budget(request.settings.budget), model)
     ending: Ending | None = None
     pending: BaseException | None = None
-    was_interrupted = False
     try:
         with run.client:
             _execute(run, test_runner)
-        if run.commit is not None:
-            run.on_event(Event("commit", f"creating branch {run.commit.pending.branch}"))
-            with deferred_interrupts():  # the branch and the record that it exists, whole
-                run.branch = make_branch(
-                    run.commit.pending,
-                    repo_root=request.repo.root,
-                    state_dir=request.repo.state_dir,
-                    run_id=run.run_id,
-                    base_sha=run.base_sha,
-                    on_event=run.on_event,
-                )
-    except BudgetExhausted as exc:
-        ending, pending = Ending(VERDICT_BUDGET, exc.message), exc
-    except (KeyboardInterrupt, Interrupted):
-        was_interrupted = True
-    except SwcError as exc:
-        ending, pending = Ending(VERDICT_ERROR, exc.message), exc
-    except Exception as exc:  # a bug: still close the run in the ledger, then surface it
-        ending, pending = Ending(VERDICT_ERROR, f"internal error: {exc!r}"), exc
+        _make_branch(run)
+    except (KeyboardInterrupt, Exception) as exc:
+        ending, pending = _ended_by(exc, run)
     finally:
         result = result_of(run, ending, time.monotonic() - started)
-        if was_interrupted:
-            pending = interrupted(result)
-        if close_run(result, run.ledger, run.client, request.repo.state_dir) and not pending:
-            pending = interrupted(result)  # Ctrl-C while the run was being recorded
+        result, cut = close_run(result, run.ledger, run.client, request.repo.state_dir)
+        if cut and pending is None:  # Ctrl-C while the run was being recorded
+            pending = interruption(result.branch)
+            if not result.branch:
+                result = replace(result, verdict=VERDICT_INTERRUPTED, error="interrupted")
     if pending is not None and result.verdict != VERDICT_BUDGET:
         raise pending
     return result
+
+
+def _ended_by(exc: BaseException, run: RunState) -> tuple[Ending | None, BaseException]:
+    """What ends a run early, for its result; and what to raise once it is recorded."""
+    if isinstance(exc, (KeyboardInterrupt, Interrupted)):
+        branch = run.branch.branch if run.branch else None
+        ending = None if branch else Ending(VERDICT_INTERRUPTED, "interrupted")
+        return ending, interruption(branch)
+    if isinstance(exc, BudgetExhausted):
+        return Ending(VERDICT_BUDGET, exc.message), exc
+    if isinstance(exc, SwcError):
+        return Ending(VERDICT_ERROR, exc.message), exc
+    # a bug: still close the run in the ledger, then surface it
+    return Ending(VERDICT_ERROR, f"internal error: {exc!r}"), exc
+
+
+def _make_branch(run: RunState) -> None:
+    """The branch from the pending commit, made and recorded whole (after the worktrees)."""
+    if run.commit is None:
+        return
+    run.on_event(Event("commit", f"creating branch {run.commit.pending.branch}"))
+    with deferred_interrupts():  # the branch and the record that it exists, whole
+        run.branch = make_branch(
+            run.commit.pending,
+            repo_root=run.request.repo.root,
+            state_dir=run.request.repo.state_dir,
+            run_id=run.run_id,
+            base_sha=run.base_sha,
+            on_event=run.on_event,
+        )
 
 
 def _start(
