@@ -114,7 +114,7 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     from ..errors import UsageError
     from ..models import Budget, ModelClient
     from ..sandbox import Worktree
-    from .attempts import patch_messages, tier_context
+    from .attempts import may_change_tests, patch_messages, tier_context
     from .cascade import resolve_base
     from .context import build_context
     from .plan import flow_for, tier_view
@@ -142,8 +142,9 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     shown = tier_context(context, tier_view(name, position, flow, small=small))
     messages = patch_messages(edit_format=edit_format, context=shown,
                               task_text=request.task.text, tests=(), small=small,
-                              prompts_dir=settings.prompts_dir, tier=name,
-                              test_change_mode=settings.test_changes)
+                              prompts_dir=settings.prompts_dir,
+                              may_change_tests=may_change_tests(settings.test_changes, name,
+                                                                small))
     notes.append(RUN_ADDS)
     return prompt_view(tier=name, model=client.spec(name).model, edit_format=edit_format,
                        small=small, messages=messages, context=shown,

@@ -10,7 +10,14 @@ from __future__ import annotations
 from typing import TYPE_CHECKING
 
 from ..errors import SwcError
-from .attempts import Previous, patch_messages, run_candidate, tier_context
+from .attempts import (
+    Draft,
+    Previous,
+    may_change_tests,
+    patch_messages,
+    run_candidate,
+    tier_context,
+)
 from .branch import PendingBranch
 from .context import trim_for_small_model
 from .stages import (
@@ -201,7 +208,9 @@ def _candidate(
     settle: bool = True,
 ) -> Attempt:
     """Draft, apply and test one candidate; with ``settle``, an accepted one wins the run."""
-    settings = run.request.settings
+    from ..sandbox import Worktree
+
+    request = run.request
     run.on_event(
         Event(
             "draft",
@@ -210,61 +219,65 @@ def _candidate(
             {"candidate": index, "of": tier.candidates},
         )
     )
-    context = tier_context(context, tier.view)
-    text, title = guidance if guidance and tier.view.guidance else ("", "")
+    draft = _draft(run, tier, index, plan, tier_context(context, tier.view), guidance, previous)
+    worktree = Worktree(request.repo.root, run.base_sha, include_dirty=request.include_dirty)
+    try:
+        attempt = run_candidate(
+            client=run.client,
+            draft=draft,
+            worktree=worktree,
+            plan=plan,
+            prompts_dir=run.prompts_dir,
+            on_event=run.on_event,
+        )
+        run.attempts.append(attempt)
+        run.on_event(Event("attempt", _attempt_line(attempt), tier.tier, _attempt_data(attempt)))
+        if attempt.accepted and settle:
+            run.decision = Decision(VERDICT_FIXED, attempt)
+            if request.leave_branch:
+                _commit(run, plan, attempt, worktree.base_sha, _branch_name(run))
+    finally:
+        worktree.remove()
+    return attempt
+
+
+def _draft(
+    run: RunState,
+    tier: TierPlan,
+    index: int,
+    plan: TestPlan,
+    context: Context,
+    guidance: tuple[str, str] | None,
+    previous: Previous | None,
+) -> Draft:
+    """One candidate's patch request, as ``tier`` sees the task (``context`` is its view)."""
+    small = run.small[tier.tier]
     messages = patch_messages(
         edit_format=tier.edit_format,
         context=context,
         task_text=run.request.task.text,
         tests=plan.generated,
-        guidance=text,
-        guidance_title=title or GUIDANCE_TITLES["plan"],
+        guidance=guidance if tier.view.guidance else None,
         previous=previous,
         prompts_dir=run.prompts_dir,
-        small=run.small[tier.tier],
-        tier=tier.tier,
-        test_change_mode=plan.test_change_mode,
+        small=small,
+        may_change_tests=may_change_tests(plan.test_change_mode, tier.tier, small),
         sample=(index, tier.candidates),
     )
     _remember_prompt(run, tier, messages, context)
+    settings = run.request.settings
     temperature = settings.tier(tier.tier).temperature if tier.candidates > 1 else 0.0
-    attempt, worktree = run_candidate(
-        client=run.client,
-        tier=tier,
-        index=index,
-        repo_root=run.request.repo.root,
-        base_sha=run.base_sha,
-        include_dirty=run.request.include_dirty,
-        context=context,
-        plan=plan,
-        messages=messages,
-        temperature=temperature,
-        prompts_dir=run.prompts_dir,
-        on_event=run.on_event,
-        allow_config_edits=settings.allow_config_edits,
-    )
-    try:
-        run.attempts.append(attempt)
-        run.on_event(
-            Event(
-                "attempt",
-                _attempt_line(attempt),
-                tier.tier,
-                {
-                    "candidate": index,
-                    "passed": attempt.passed,
-                    "required": attempt.required,
-                    "accepted": attempt.accepted,
-                },
-            )
-        )
-        if attempt.accepted and settle:
-            run.decision = Decision(VERDICT_FIXED, attempt)
-            if run.request.leave_branch:
-                _commit(run, plan, attempt, worktree.base_sha, _branch_name(run))
-    finally:
-        worktree.remove()
-    return attempt
+    files = tuple(f.path for f in context.files)
+    return Draft(tier, index, messages, temperature, files, settings.allow_config_edits)
+
+
+def _attempt_data(attempt: Attempt) -> dict[str, object]:
+    return {
+        "candidate": attempt.index,
+        "passed": attempt.passed,
+        "required": attempt.required,
+        "accepted": attempt.accepted,
+    }
 
 
 def _remember_prompt(
