@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
 from .testchange import allowed_for, review_test_edits
-from .testplan import TestPlan
+from .testsuite import TestSuite
 from .types import (
     KIND_CHANGED,
     Attempt,
@@ -123,7 +123,7 @@ def run_candidate(
     client: ModelClient,
     draft: Draft,
     worktree: Worktree,
-    plan: TestPlan,
+    suite: TestSuite,
     prompts_dir: str | None,
     on_event: EventSink,
 ) -> Attempt:
@@ -145,7 +145,7 @@ def run_candidate(
     # they go back as on the base, unless it declared the change and may make it.
     kept, reverted, restore = review_test_edits(
         worktree.path, worktree.changed_files(), answer, list(draft.files), tier.tier,
-        plan.rules())
+        suite.rules())
     restore_paths(worktree.path, "HEAD", restore)
     if reverted:
         on_event(Event("draft", f"candidate {index}: " + "; ".join(reverted)[:300],
@@ -161,7 +161,7 @@ def run_candidate(
     if problem:
         return Attempt(tier.tier, index, tier.model, False, problem, diff, (), False,
                        f"the change could not be applied cleanly: {problem}")
-    outcomes, accepted, failure = _test(worktree, draft, plan, kept, on_event)
+    outcomes, accepted, failure = _test(worktree, draft, suite, kept, on_event)
     if reverted and not accepted:
         failure = "\n".join(reverted) + "\n" + failure
     return Attempt(tier.tier, index, tier.model, True, "", diff, outcomes, accepted, failure,
@@ -199,32 +199,32 @@ def _apply_answer(client: ModelClient, draft: Draft, worktree: Worktree,
     return result, reply.text
 
 
-def _test(worktree: Worktree, draft: Draft, plan: TestPlan, kept: list[TestChange],
+def _test(worktree: Worktree, draft: Draft, suite: TestSuite, kept: list[TestChange],
           on_event: EventSink) -> tuple[tuple[TestOutcome, ...], bool, str]:
     """The candidate's tests, run in its worktree: outcomes, accepted, why not."""
     from ..sandbox import clip_output
 
-    plan.write_tests(worktree.path)
+    suite.write_tests(worktree.path)
     on_event(Event("test", f"candidate {draft.index}: running tests", draft.tier.tier,
                    {"candidate": draft.index}))
-    run = plan.run(worktree.path, plan.selection(kept))
-    outcomes, accepted = plan.evaluate(run, kept)
+    run = suite.run(worktree.path, suite.selection(kept))
+    outcomes, accepted = suite.evaluate(run, kept)
     failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
     if accepted and any(c.kind == "config" for c in kept):
-        failure = _judged_with_base_config(worktree.path, plan, kept)
+        failure = _judged_with_base_config(worktree.path, suite, kept)
         accepted = not failure
     return outcomes, accepted, failure
 
 
-def _judged_with_base_config(root: Path, plan: TestPlan, kept: list[TestChange]) -> str:
+def _judged_with_base_config(root: Path, suite: TestSuite, kept: list[TestChange]) -> str:
     """A candidate that changes how tests run (conftest, pytest configuration) must pass
     every test but the ones it changed with the base's configuration too, so the new
     configuration cannot be what makes them pass. "" when it does, else why not."""
     from ..sandbox import clip_output
 
     restore_paths(root, "HEAD", [c.path for c in kept if c.kind == "config"])
-    run = plan.run(root, plan.selection(kept))
-    outcomes, _accepted = plan.evaluate(run, kept)
+    run = suite.run(root, suite.selection(kept))
+    outcomes, _accepted = suite.evaluate(run, kept)
     failing = [o.test_id for o in outcomes
                if o.required and o.kind != KIND_CHANGED and o.status != "passed"]
     if not failing:

@@ -115,13 +115,13 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     from ..models import Budget, ModelClient
     from ..sandbox import Worktree
     from .attempts import may_change_tests, patch_messages, tier_context
-    from .cascade import resolve_base
     from .context import build_context
-    from .plan import flow_for, tier_view
+    from .fix import resolve_base
+    from .tiers import tier_view, walk_for
 
     settings, root = request.settings, request.repo.root
-    flow = flow_for(settings.strategy, settings.tier_names)
-    name = tier or flow.tiers[0]
+    walk = walk_for(settings.strategy, settings.tier_names)
+    name = tier or walk.tiers[0]
     if name not in settings.tier_names:
         raise UsageError(f"--tier {name}: no such tier; the tiers are "
                          + ", ".join(settings.tier_names))
@@ -138,8 +138,8 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
         )
     warnings.extend(map_warnings)
     context, notes = _with_brief_and_examples(request, context, base_sha)
-    position = flow.tiers.index(name) if name in flow.tiers else 0
-    shown = tier_context(context, tier_view(name, position, flow, small=small))
+    position = walk.tiers.index(name) if name in walk.tiers else 0
+    shown = tier_context(context, tier_view(name, position, walk, small=small))
     messages = patch_messages(edit_format=edit_format, context=shown,
                               task_text=request.task.text, tests=(), small=small,
                               prompts_dir=settings.prompts_dir,

@@ -22,9 +22,9 @@ from .types import (
 if TYPE_CHECKING:
     from ..models import Budget, Ledger, ModelClient
     from .branch import BranchOutcome, PendingBranch
-    from .plan import Flow
     from .preflight import Preflight
-    from .testplan import TestPlan
+    from .testsuite import TestSuite
+    from .tiers import TierWalk
 
 
 @dataclass(frozen=True)
@@ -71,10 +71,10 @@ class RunState:
     run_id: str
     base_sha: str
     on_event: EventSink
-    flow: Flow
+    walk: TierWalk
     preflight: Preflight
     setup: Setup | None = None
-    tests: TestPlan | None = None  # the latest test plan (each stage returns a new one)
+    tests: TestSuite | None = None  # the latest test suite (each stage returns a new one)
     plans: dict[str, TierPlan] = field(default_factory=dict)
     small: dict[str, bool] = field(default_factory=dict)
     brief: str | None = None  # which brief the weak tier saw

@@ -20,13 +20,9 @@ from .attempts import (
 )
 from .branch import PendingBranch
 from .context import trim_for_small_model
-from .stages import (
-    pick_by_consistency,
-    pick_by_strong_judge,
-    route_task,
-    write_guidance,
-    write_repro_tests,
-)
+from .guidance import route_task, write_guidance
+from .picking import pick_by_consistency, pick_by_strong_judge
+from .repro_tests import write_repro_tests
 from .state import Commit, Decision, RunState, result_of
 from .types import (
     VERDICT_FIXED,
@@ -40,31 +36,31 @@ from .types import (
 if TYPE_CHECKING:
     from pathlib import Path
 
-    from .testplan import TestPlan
+    from .testsuite import TestSuite
 
 GUIDANCE_TITLES = {"plan": "Plan from a senior engineer", "faq": "Questions and answers"}
 
 
-def walk_tiers(run: RunState, plan: TestPlan, base_root: Path, context: Context) -> None:
+def walk_tiers(run: RunState, suite: TestSuite, base_root: Path, context: Context) -> None:
     """The cascade (and strategies built on it): each tier drafts until one candidate
     passes; when no test can judge, the applied candidates are judged or voted on."""
-    if run.flow.picker:
-        _best_of_n(run, plan, base_root, context)
+    if run.walk.picker:
+        _best_of_n(run, suite, base_root, context)
         return
-    order = [run.plans[t] for t in run.flow.tiers]
+    order = [run.plans[t] for t in run.walk.tiers]
     guidance = _guidance(run, context)
-    if run.flow.route:
+    if run.walk.route:
         order = _routed(run, context, order)
     previous: Previous | None = None
     candidates: list[Attempt] = []
     for position, tier in enumerate(order):
         if tier.tests:
-            plan = _write_tests(run, tier, plan, base_root, context)
-        if not plan.can_judge() and position + 1 < len(order):
-            plan = _write_tests(run, order[position + 1], plan, base_root, context, borrowed=True)
+            suite = _write_tests(run, tier, suite, base_root, context)
+        if not suite.can_judge() and position + 1 < len(order):
+            suite = _write_tests(run, order[position + 1], suite, base_root, context, borrowed=True)
         for index in range(1, tier.candidates + 1):
             attempt = _candidate(
-                run, tier, index, plan, context, guidance, previous if tier.view.previous else None
+                run, tier, index, suite, context, guidance, previous if tier.view.previous else None
             )
             if attempt.accepted:
                 return
@@ -74,25 +70,25 @@ def walk_tiers(run: RunState, plan: TestPlan, base_root: Path, context: Context)
         if best is not None:
             previous = Previous(best.diff or "(no change applied)", best.failure)
         run.on_event(Event("escalate", f"{tier.tier} tier did not pass the tests", tier.tier))
-    if not plan.can_judge() and candidates:
-        _judge(run, plan, candidates, context)
+    if not suite.can_judge() and candidates:
+        _judge(run, suite, candidates, context)
     elif run.request.keep_failed:
         best = best_attempt(run.attempts)
         if best is not None and best.applied:
-            _leave_branch(run, plan, best, suffix="-unverified")
+            _leave_branch(run, suite, best, suffix="-unverified")
 
 
-def _best_of_n(run: RunState, plan: TestPlan, base_root: Path, context: Context) -> None:
+def _best_of_n(run: RunState, suite: TestSuite, base_root: Path, context: Context) -> None:
     """The study's best-of-N: every candidate is drafted; the tests, when they can, say
     which pass; the picker tier chooses among those (or among all, unverified)."""
-    tier = run.plans[run.flow.tiers[0]]
+    tier = run.plans[run.walk.tiers[0]]
     if tier.tests:
-        plan = _write_tests(run, tier, plan, base_root, context)
+        suite = _write_tests(run, tier, suite, base_root, context)
     attempts = [
-        _candidate(run, tier, index, plan, context, None, None, settle=False)
+        _candidate(run, tier, index, suite, context, None, None, settle=False)
         for index in range(1, tier.candidates + 1)
     ]
-    judged = plan.can_judge()
+    judged = suite.can_judge()
     pool = [a for a in attempts if (a.accepted if judged else a.applied and not a.regressions)]
     if not pool:
         if (
@@ -100,12 +96,12 @@ def _best_of_n(run: RunState, plan: TestPlan, base_root: Path, context: Context)
             and (best := best_attempt(attempts)) is not None
             and best.applied
         ):
-            _leave_branch(run, plan, best, suffix="-unverified")
+            _leave_branch(run, suite, best, suffix="-unverified")
         return
     if len(pool) == 1:
         chosen, why = pool[0], "the only one left"
     else:
-        picker = run.flow.picker or "strong"
+        picker = run.walk.picker or "strong"
         run.on_event(Event("pick", f"{picker} tier picks one of {len(pool)}", picker))
         chosen, why = pick_by_strong_judge(
             client=run.client,
@@ -123,12 +119,12 @@ def _best_of_n(run: RunState, plan: TestPlan, base_root: Path, context: Context)
         + f"; candidate {chosen.index} chosen: {why}"
     )
     if run.request.leave_branch:
-        _leave_branch(run, plan, chosen, suffix="" if judged else "-unverified")
+        _leave_branch(run, suite, chosen, suffix="" if judged else "-unverified")
 
 
 def _guidance(run: RunState, context: Context) -> tuple[str, str] | None:
-    """The strong model's plan or FAQ (strategies ``plan`` and ``faq``): (text, title)."""
-    kind = run.flow.guidance
+    """The strong model's plan or FAQ (strategies ``suite`` and ``faq``): (text, title)."""
+    kind = run.walk.guidance
     if kind is None:
         return None
     run.on_event(Event("guidance", f"strong model writes the {kind}", "strong"))
@@ -167,40 +163,40 @@ def _routed(run: RunState, context: Context, order: list[TierPlan]) -> list[Tier
 def _write_tests(
     run: RunState,
     tier: TierPlan,
-    plan: TestPlan,
+    suite: TestSuite,
     base_root: Path,
     context: Context,
     *,
     borrowed: bool = False,
-) -> TestPlan:
-    """``tier``'s reproduction tests added to ``plan`` (once a tier). ``borrowed``: no
+) -> TestSuite:
+    """``tier``'s reproduction tests added to ``suite`` (once a tier). ``borrowed``: no
     test of the tier before survived, so this one writes them (tests are short)."""
     if tier.tier in run.test_writers:
-        return plan
+        return suite
     run.test_writers.add(tier.tier)
     if borrowed:
         run.notes.append(f"no reproduction test survived; {tier.tier} tier wrote tests")
-    plan = write_repro_tests(
+    suite = write_repro_tests(
         client=run.client,
         tier=tier.tier,
         count=max(tier.tests, 2) if borrowed else tier.tests,
         task=run.request.task,
         context=trim_for_small_model(context) if tier.view.trimmed else context,
-        plan=plan,
+        suite=suite,
         base_root=base_root,
         prompts_dir=run.prompts_dir,
         on_event=run.on_event,
         small=run.small[tier.tier],
     )
-    run.tests = plan
-    return plan
+    run.tests = suite
+    return suite
 
 
 def _candidate(
     run: RunState,
     tier: TierPlan,
     index: int,
-    plan: TestPlan,
+    suite: TestSuite,
     context: Context,
     guidance: tuple[str, str] | None,
     previous: Previous | None,
@@ -219,14 +215,14 @@ def _candidate(
             {"candidate": index, "of": tier.candidates},
         )
     )
-    draft = _draft(run, tier, index, plan, tier_context(context, tier.view), guidance, previous)
+    draft = _draft(run, tier, index, suite, tier_context(context, tier.view), guidance, previous)
     worktree = Worktree(request.repo.root, run.base_sha, include_dirty=request.include_dirty)
     try:
         attempt = run_candidate(
             client=run.client,
             draft=draft,
             worktree=worktree,
-            plan=plan,
+            suite=suite,
             prompts_dir=run.prompts_dir,
             on_event=run.on_event,
         )
@@ -235,7 +231,7 @@ def _candidate(
         if attempt.accepted and settle:
             run.decision = Decision(VERDICT_FIXED, attempt)
             if request.leave_branch:
-                _commit(run, plan, attempt, worktree.base_sha, _branch_name(run))
+                _commit(run, suite, attempt, worktree.base_sha, _branch_name(run))
     finally:
         worktree.remove()
     return attempt
@@ -245,7 +241,7 @@ def _draft(
     run: RunState,
     tier: TierPlan,
     index: int,
-    plan: TestPlan,
+    suite: TestSuite,
     context: Context,
     guidance: tuple[str, str] | None,
     previous: Previous | None,
@@ -256,12 +252,12 @@ def _draft(
         edit_format=tier.edit_format,
         context=context,
         task_text=run.request.task.text,
-        tests=plan.generated,
+        tests=suite.generated,
         guidance=guidance if tier.view.guidance else None,
         previous=previous,
         prompts_dir=run.prompts_dir,
         small=small,
-        may_change_tests=may_change_tests(plan.test_change_mode, tier.tier, small),
+        may_change_tests=may_change_tests(suite.test_change_mode, tier.tier, small),
         sample=(index, tier.candidates),
     )
     _remember_prompt(run, tier, messages, context)
@@ -317,7 +313,7 @@ def best_attempt(attempts: list[Attempt]) -> Attempt | None:
     return max(pool, key=lambda a: (a.passed, -len(a.regressions)), default=None)
 
 
-def _judge(run: RunState, plan: TestPlan, candidates: list[Attempt], context: Context) -> None:
+def _judge(run: RunState, suite: TestSuite, candidates: list[Attempt], context: Context) -> None:
     if run.request.settings.judge == "strong" and "strong" in run.plans:
         chosen, why = pick_by_strong_judge(
             client=run.client,
@@ -333,7 +329,7 @@ def _judge(run: RunState, plan: TestPlan, candidates: list[Attempt], context: Co
         "no test could judge the candidates (none written failed on the base); chosen by " + why
     )
     if run.request.leave_branch:
-        _leave_branch(run, plan, chosen, suffix="-unverified")
+        _leave_branch(run, suite, chosen, suffix="-unverified")
 
 
 def _branch_name(run: RunState, suffix: str = "") -> str:
@@ -342,7 +338,7 @@ def _branch_name(run: RunState, suffix: str = "") -> str:
     return f"{run.request.branch_prefix}{part}{suffix}"
 
 
-def _commit(run: RunState, plan: TestPlan, attempt: Attempt, base: str, branch: str) -> None:
+def _commit(run: RunState, suite: TestSuite, attempt: Attempt, base: str, branch: str) -> None:
     """Make the attempt's diff (and, unless --no-tests, the kept generated tests) a commit
     on ``base``, on no ref yet: the branch is named last, once every worktree is gone.
     Built from the diff alone, never from a worktree a test ran in, so the branch holds
@@ -351,7 +347,7 @@ def _commit(run: RunState, plan: TestPlan, attempt: Attempt, base: str, branch: 
     from ..report import commit_message
 
     tests = (
-        {t.path: t.text for t in plan.generated if t.kept_ids} if run.request.include_tests else {}
+        {t.path: t.text for t in suite.generated if t.kept_ids} if run.request.include_tests else {}
     )
     message = commit_message(result_of(run), run.budget.spent)
     try:
@@ -365,9 +361,9 @@ def _commit(run: RunState, plan: TestPlan, attempt: Attempt, base: str, branch: 
     run.commit = Commit(PendingBranch(branch, commit, winner_diff=attempt.diff), diff)
 
 
-def _leave_branch(run: RunState, plan: TestPlan, attempt: Attempt, *, suffix: str) -> None:
+def _leave_branch(run: RunState, suite: TestSuite, attempt: Attempt, *, suffix: str) -> None:
     """Leave a chosen (not accepted) attempt on a branch, built from its diff."""
     from ..sandbox import work_base
 
     base, _warnings = work_base(run.request.repo.root, run.base_sha, run.request.include_dirty)
-    _commit(run, plan, attempt, base, _branch_name(run, suffix))
+    _commit(run, suite, attempt, base, _branch_name(run, suffix))

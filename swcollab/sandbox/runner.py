@@ -343,7 +343,7 @@ def _read_output(path: Path) -> str:
 class TestRunner(Protocol):
     """What the engine needs to judge code: one run of a test command in a directory.
 
-    The engine runs every test through one of these (``TestPlan.runner``), so a test of
+    The engine runs every test through one of these (``TestSuite.runner``), so a test of
     the engine's logic can put an in-process fake in the sandbox's place."""
 
     __test__ = False  # not a pytest test class

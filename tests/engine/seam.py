@@ -19,7 +19,7 @@ from typing import Any
 
 from swcollab.config import Settings, TierSettings
 from swcollab.engine import FixRequest, RunResult
-from swcollab.engine.cascade import run_fix
+from swcollab.engine.fix import run_fix
 from swcollab.gitrepo import RepoPaths
 from swcollab.models.fake import FakeModel
 from swcollab.sandbox import Isolation, TestCommand, TestResult, TestRun

@@ -118,14 +118,14 @@ def test_interrupt_during_test_run(project, models, monkeypatch):
     models()
     import swcollab.engine.attempts as attempts
 
-    real = attempts.TestPlan.evaluate
+    real = attempts.TestSuite.evaluate
 
     def interrupted(self, run, changed=()):  # Ctrl-C arrives while the candidate's tests run
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(attempts.TestPlan, "evaluate", interrupted)
+    monkeypatch.setattr(attempts.TestSuite, "evaluate", interrupted)
     code, _doc, err = fix(project)
-    monkeypatch.setattr(attempts.TestPlan, "evaluate", real)
+    monkeypatch.setattr(attempts.TestSuite, "evaluate", real)
     assert code == 130
     assert "interrupted" in err
     assert not [b for b in branches(project) if b.startswith("swc/")]

@@ -9,13 +9,9 @@ import pytest
 from swcollab.config import Settings, TierSettings
 from swcollab.engine.attempts import tier_context
 from swcollab.engine.context import trim_for_small_model
-from swcollab.engine.plan import flow_for, plan_tiers
-from swcollab.engine.stages import (
-    normalise_diff,
-    parse_json_object,
-    pick_by_consistency,
-)
-from swcollab.engine.testplan import (
+from swcollab.engine.guidance import parse_json_object
+from swcollab.engine.picking import normalise_diff, pick_by_consistency
+from swcollab.engine.testsuite import (
     REASON_BROKEN,
     REASON_PASSES,
     REASON_SKIPPED,
@@ -23,6 +19,7 @@ from swcollab.engine.testplan import (
     keep_only,
     parse_test_answer,
 )
+from swcollab.engine.tiers import plan_tiers, walk_for
 from swcollab.engine.types import (
     Attempt,
     Context,
@@ -80,7 +77,7 @@ def test_each_tier_s_view_is_stated_in_its_plan() -> None:
     assert strong.view == TierView(brief=False, examples=False, guidance=False, previous=True)
     first, second = plan("strong-first")
     assert (first.tier, first.view.previous, second.view.previous) == ("strong", False, True)
-    assert flow_for("route").route and flow_for("faq").guidance == "faq"
+    assert walk_for("route").route and walk_for("faq").guidance == "faq"
 
 
 def test_a_tier_s_context_follows_its_view() -> None:

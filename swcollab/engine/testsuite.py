@@ -1,4 +1,4 @@
-"""TestPlan stage: the tests that decide whether a candidate patch is good enough.
+"""The test suite: the tests that decide whether a candidate patch is good enough.
 
 Three kinds of tests judge a candidate: reproduction tests the models write (kept only
 when they fail on the unpatched code for a reason other than a broken test), tests the
@@ -47,8 +47,8 @@ _MISSING_NAME = re.compile(r"cannot import name '(\w+)'|has no attribute '(\w+)'
 
 
 @dataclass(frozen=True)
-class TestPlan:
-    """The tests that judge candidates; a stage that adds to it returns a new plan."""
+class TestSuite:
+    """The tests that judge candidates; a stage that adds to it returns a new suite."""
 
     __test__ = False  # not a pytest test class
 
@@ -81,8 +81,8 @@ class TestPlan:
 
     def with_tests(
         self, generated: Sequence[GeneratedTest] = (), discarded: Sequence[DiscardedTest] = ()
-    ) -> TestPlan:
-        """This plan with more generated tests kept and discarded."""
+    ) -> TestSuite:
+        """This suite with more generated tests kept and discarded."""
         return replace(
             self,
             generated=(*self.generated, *generated),

@@ -1,4 +1,4 @@
-"""The engine: Task -> Context -> TestPlan -> Attempts -> Verdict -> Branch + Report.
+"""The engine: Task -> Context -> TestSuite -> Attempts -> Verdict -> Branch + Report.
 
 ``run_fix`` reads top to bottom like the data flow. Each stage is a function of plain
 data that returns a value; the run keeps each value (``state.RunState``) and the result
@@ -19,12 +19,12 @@ from ..gitrepo import commit_sha
 from ..interrupts import PauseSeam, deferred_interrupts
 from .branch import make_branch
 from .context import build_context
-from .plan import flow_for, plan_tiers
 from .preflight import Preflight
 from .record import close_run, interruption
 from .state import Ending, RunState, Setup, result_of
 from .strategies import walk_tiers
-from .testplan import TestPlan
+from .testsuite import TestSuite
+from .tiers import plan_tiers, walk_for
 from .types import (
     VERDICT_BUDGET,
     VERDICT_ERROR,
@@ -157,8 +157,8 @@ def _start(
         if seam is not None:
             seam.reached(event.stage)
 
-    flow = flow_for(settings.strategy, settings.tier_names)
-    return RunState(request, client, ledger, budget, run_id, base_sha, emit, flow, preflight)
+    walk = walk_for(settings.strategy, settings.tier_names)
+    return RunState(request, client, ledger, budget, run_id, base_sha, emit, walk, preflight)
 
 
 def _execute(run: RunState, test_runner: TestRunner | None) -> None:
@@ -171,7 +171,7 @@ def _execute(run: RunState, test_runner: TestRunner | None) -> None:
         run.warnings.append(OFF_WARNING)
     with Worktree(request.repo.root, run.base_sha, include_dirty=request.include_dirty) as base:
         run.warnings.extend(base.warnings)
-        plan = _set_up(run, base, isolation, test_runner)
+        suite = _set_up(run, base, isolation, test_runner)
         run.on_event(Event("context", "building the repo map and context"))
         # Budgets are counted with the estimate, so the map never waits for litellm.
         context, warnings = build_context(
@@ -184,17 +184,17 @@ def _execute(run: RunState, test_runner: TestRunner | None) -> None:
         )
         run.warnings.extend(warnings)
         # before the first model call: tests that cannot run here must not cost anything
-        plan = _baseline(run, plan, base.path, context)
+        suite = _baseline(run, suite, base.path, context)
         run.preflight.wait()
         _plan(run)
         context = _with_brief_and_examples(run, context)
-        walk_tiers(run, plan, base.path, context)
+        walk_tiers(run, suite, base.path, context)
 
 
 def _set_up(
     run: RunState, base: Worktree, isolation: Isolation, test_runner: TestRunner | None
-) -> TestPlan:
-    """The test command and interpreter (``Setup``) and the run's first test plan."""
+) -> TestSuite:
+    """The test command and interpreter (``Setup``) and the run's first test suite."""
     from ..sandbox import SandboxRunner, sandbox_summary
     from .intake import test_command_for
 
@@ -213,7 +213,7 @@ def _set_up(
                 f"tests run with swc's own interpreter {python_env.python}: no environment "
                 'of the project was found (see README, "Which test command")'
             )
-    run.tests = TestPlan(
+    run.tests = TestSuite(
         command,
         settings.test_timeout,
         isolation,
@@ -225,14 +225,14 @@ def _set_up(
     return run.tests
 
 
-def _baseline(run: RunState, plan: TestPlan, base_root: Path, context: Context) -> TestPlan:
+def _baseline(run: RunState, suite: TestSuite, base_root: Path, context: Context) -> TestSuite:
     """What the tests say on the base; ends the run (exit 3) when they cannot run."""
     from .baseline import run_baseline
 
-    plan, warnings = run_baseline(plan, base_root, context.ranked_paths, run.on_event)
-    run.tests = plan
+    suite, warnings = run_baseline(suite, base_root, context.ranked_paths, run.on_event)
+    run.tests = suite
     run.warnings.extend(warnings)
-    return plan
+    return suite
 
 
 def _plan(run: RunState) -> None:
