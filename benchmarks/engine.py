@@ -101,7 +101,7 @@ def settings_for(root: Path, base_url: str) -> Any:
 
 def first_request(root: Path, mode: str) -> None:
     """In a fresh process: seconds from the run's start to its first model request."""
-    import swcollab.engine.cascade as cascade
+    import swcollab.engine.fix as engine_fix
     from swcollab.engine import FixRequest
     from swcollab.gitrepo import find_repo
     from swcollab.models import Budget
@@ -128,7 +128,7 @@ def first_request(root: Path, mode: str) -> None:
             with ModelClient(settings, budget=Budget(settings.budget)) as probe:
                 probe.check_credentials()
                 probe.price("weak")
-        result = cascade.run_fix(request)
+        result = engine_fix.run_fix(request)
     print(json.dumps({"first_request_s": first[0] - start, "verdict": result.verdict}))
 
 
@@ -160,7 +160,7 @@ def main() -> None:
         first_request(args.repo, args.first_request)
         return
 
-    import swcollab.engine.cascade as cascade
+    import swcollab.engine.fix as engine_fix
     import swcollab.sandbox as sandbox
     from swcollab.engine import FixRequest
     from swcollab.gitrepo import find_repo
@@ -169,7 +169,9 @@ def main() -> None:
 
     profile: dict[str, float] = defaultdict(float)
     sandbox.run_tests = timed(profile, "tests (excluded)", sandbox.run_tests)
-    cascade.build_context = timed(profile, "context (repo map + files)", cascade.build_context)
+    engine_fix.build_context = timed(
+        profile, "context (repo map + files)", engine_fix.build_context
+    )
     ModelClient.complete = timed(profile, "model calls (litellm, ledger)", ModelClient.complete)
     original_worktree = sandbox.Worktree
     sandbox.Worktree = timed(profile, "worktree create", original_worktree)  # type: ignore
@@ -191,7 +193,7 @@ def main() -> None:
             request = FixRequest(task=task_from_prompt("add(2, 3) returns -1 instead of 5"),
                                  repo=repo, settings=settings_for(root, fake.base_url))
             start = time.perf_counter()
-            result = cascade.run_fix(request)
+            result = engine_fix.run_fix(request)
             total = time.perf_counter() - start
         _overhead(args.files, result, total, profile, litellm_import)
         compare_first_request(root, args.rounds)

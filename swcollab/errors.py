@@ -14,7 +14,7 @@ EXIT_ENVIRONMENT = 3
 EXIT_BUDGET = 4
 EXIT_INTERRUPTED = 130
 
-# (code, meaning): the table in ``swc --help`` and the README
+# (code, meaning): the table in ``swc --help`` and docs/reference/exit-codes.md
 EXIT_CODE_TABLE = (
     (EXIT_OK, "success (for swc fix: fixed)"),
     (EXIT_NOT_FIXED, "ran but did not fix"),

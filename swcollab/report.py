@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import re
+from dataclasses import asdict
 from pathlib import Path
 from typing import Any
 
@@ -275,7 +276,7 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
         "test_changes": [_change_json(c) for c in
                          (result.winner.test_changes if result.winner else ())],
         "winner": _attempt_json(result.winner) if result.winner else None,
-        "plan": [p.__dict__ for p in result.plan],
+        "plan": [asdict(p) for p in result.plan],
         "attempts": [_attempt_json(a) for a in result.attempts],
         "tests": {
             "command": result.test_command,

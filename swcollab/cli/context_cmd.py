@@ -52,7 +52,7 @@ Examples:
 @json_option
 @pass_app
 def context_command(app: AppContext, json_: bool, **options: Any) -> None:
-    from . import context_flow
+    from . import context_body
 
     sources = [bool(options["prompt"]), bool(options["prompt_file"]),
                options["from_failing_tests"], bool(options["issue_ref"]),
@@ -62,4 +62,4 @@ def context_command(app: AppContext, json_: bool, **options: Any) -> None:
             "say what the task is with exactly one of --prompt, --prompt-file, "
             "--from-failing-tests, --test-output or --issue"
         )
-    context_flow.run(app, json_=json_, options=options)
+    context_body.run(app, json_=json_, options=options)

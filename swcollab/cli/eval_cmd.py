@@ -102,7 +102,7 @@ def _run_options(func: Any) -> Any:
 def eval_group(ctx: click.Context, app: AppContext, json_: bool, **options: Any) -> None:
     if ctx.invoked_subcommand is not None:
         return
-    from ..evaluation.cli_flow import run_eval
+    from ..evaluation.commands import run_eval
 
     code = run_eval(app, json_=json_, options=options)
     if code == EXIT_BUDGET:
@@ -121,7 +121,7 @@ def eval_group(ctx: click.Context, app: AppContext, json_: bool, **options: Any)
 def merge_cmd(app: AppContext, databases: tuple[Path, ...], into: Path | None, json_: bool,
               **options: Any) -> None:
     """Combine the results of shard databases and print the table over all of them."""
-    from ..evaluation.cli_flow import run_merge
+    from ..evaluation.commands import run_merge
 
     if options.get("db_path"):
         raise UsageError("swc eval merge takes --into, not --db")
@@ -136,6 +136,6 @@ def merge_cmd(app: AppContext, databases: tuple[Path, ...], into: Path | None, j
 @pass_app
 def show_cmd(app: AppContext, task_id: str, db_path: Path | None, json_: bool) -> None:
     """One task across every combination: resolved or not, its cost, and each diff."""
-    from ..evaluation.cli_flow import run_show
+    from ..evaluation.commands import run_show
 
     run_show(app, task_id, db_path, json_=json_)

@@ -121,7 +121,7 @@ def _sigterm_as_interrupt() -> Iterator[None]:
 @json_option
 @pass_app
 def fix(app: AppContext, json_: bool, **options: Any) -> None:
-    from . import fix_flow
+    from . import fix_body
 
     sources = [bool(options["prompt"]), bool(options["prompt_file"]),
                options["from_failing_tests"], bool(options["issue_ref"])]
@@ -136,5 +136,5 @@ def fix(app: AppContext, json_: bool, **options: Any) -> None:
     if options["comment"] and not options["issue_ref"]:
         raise UsageError("--comment needs --issue: it comments on the issue")
     with _sigterm_as_interrupt():
-        code = fix_flow.run(app, json_=json_, options=options)
+        code = fix_body.run(app, json_=json_, options=options)
     sys.exit(code)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 
-from .defs import Definition, Outline
+from .outline import Definition, Outline
 
 Edit = tuple[int, int, list[str]]  # start line, end line (exclusive), new lines
 

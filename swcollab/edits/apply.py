@@ -14,7 +14,7 @@ from .parse import parse_answer
 from .types import BlockOutcome, EditBlock, EditResult
 
 if TYPE_CHECKING:
-    from .definitions import DefinitionEdit
+    from .replace_definitions import DefinitionEdit
 
 IGNORABLE = "ignorable"
 NO_EDIT = (
@@ -192,12 +192,12 @@ def _definitions_from_replace(
     """Empty SEARCH on a file with content, but REPLACE holds complete definitions of the
     file (or all of it): replace those, as for a code block. A SEARCH that matches
     nothing gets no such rescue: its author had a wrong picture of the file."""
-    from .defs import supported
+    from .outline import supported
 
     language = language_for_path(block.path or "")
     if not supported(language) or not block.replace.strip() or state.current is None:
         return None
-    from .definitions import DefinitionEdit, replace_definitions
+    from .replace_definitions import DefinitionEdit, replace_definitions
 
     edit = replace_definitions(
         language, state.current, block.replace, original=state.original, path=state.rel
@@ -226,7 +226,7 @@ def _apply_whole_file(tree: Files, block: EditBlock, edit_format: str) -> BlockO
 
 
 def _apply_definitions(tree: Files, block: EditBlock, notes: list) -> BlockOutcome:
-    from .defs import supported
+    from .outline import supported
 
     if block.path is not None:
         named, state = _load(tree, block, create_ok=True)
@@ -257,7 +257,7 @@ def _apply_definitions(tree: Files, block: EditBlock, notes: list) -> BlockOutco
 
 
 def _replace_in(state: FileState, block: EditBlock, notes: list) -> BlockOutcome:
-    from .definitions import DefinitionFailure, replace_definitions
+    from .replace_definitions import DefinitionFailure, replace_definitions
 
     language = language_for_path(state.rel)
     assert language is not None and state.current is not None
@@ -275,8 +275,8 @@ def _replace_in(state: FileState, block: EditBlock, notes: list) -> BlockOutcome
 
 def _pick_shown_file(tree: Files, block: EditBlock) -> FileState | str:
     """The first shown file that defines the most of the block's definitions."""
-    from .definitions import block_names, file_names
-    from .defs import FENCE_LANGUAGES, supported
+    from .outline import FENCE_LANGUAGES, supported
+    from .replace_definitions import block_names, file_names
 
     if not tree.shown:
         return "the answer names no file for this code block; put the path on the line before it"

@@ -1,4 +1,4 @@
-"""The cascade engine: one function a stage, wired together in ``cascade.run_fix``."""
+"""The cascade engine: one function a stage, wired together in ``fix.run_fix``."""
 
 from .types import (
     VERDICT_BUDGET,

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
 from .testchange import allowed_for, review_test_edits
-from .testplan import TestPlan
+from .testsuite import TestSuite
 from .types import (
     KIND_CHANGED,
     Attempt,
@@ -19,11 +19,15 @@ from .types import (
     EventSink,
     GeneratedTest,
     TestChange,
+    TestOutcome,
     TierPlan,
+    TierView,
 )
 
 if TYPE_CHECKING:
+    from ..edits.types import EditResult
     from ..models import ModelClient
+    from ..sandbox import Worktree
 
 FAILURE_CHARS = 3000
 
@@ -47,10 +51,22 @@ def context_vars(context: Context, task_text: str) -> dict[str, Any]:
     }
 
 
-def patch_context(context: Context, tier: str) -> Context:
-    """What a tier's patch prompt shows: the strong tier goes without the brief and the
-    examples (they are there for the weak model)."""
-    return replace(context, brief="", examples=()) if tier == "strong" else context
+def tier_context(context: Context, view: TierView) -> Context:
+    """The context as a tier sees it (``view``): for a tiny model the best spans of one
+    file; without the brief or the examples where the view leaves them out."""
+    from .context import trim_for_small_model
+
+    shown = trim_for_small_model(context) if view.trimmed else context
+    if not view.brief:
+        shown = replace(shown, brief="")
+    if not view.examples:
+        shown = replace(shown, examples=())
+    return shown
+
+
+def may_change_tests(test_change_mode: str, tier: str, small: bool) -> bool:
+    """Whether ``tier`` is told how to change existing tests (a tiny model never is)."""
+    return bool(tier) and allowed_for(test_change_mode, tier) and not small
 
 
 def patch_messages(
@@ -59,31 +75,30 @@ def patch_messages(
     context: Context,
     task_text: str,
     tests: Sequence[GeneratedTest],
-    guidance: str = "",
-    guidance_title: str = "Plan from a senior engineer",
+    guidance: tuple[str, str] | None = None,
     previous: Previous | None = None,
     prompts_dir: str | None = None,
     small: bool = False,
-    tier: str = "",
-    test_change_mode: str = "none",
+    may_change_tests: bool = False,
     sample: tuple[int, int] = (1, 1),
 ) -> list[dict[str, str]]:
     """The messages of one patch request; ``swc context`` prints exactly these.
 
-    ``sample`` is (index, of) among a tier's candidates: candidates of one tier are told
-    apart in their prompts, since an identical request would be a repeated paid call (and
-    a provider or proxy cache could answer it with the same reply).
+    ``guidance`` is the strong model's (text, title); ``may_change_tests`` says whether
+    the tier is told how to change existing tests (``may_change_tests()``). ``sample`` is
+    (index, of) among a tier's candidates: candidates of one tier are told apart in their
+    prompts, since an identical request would be a repeated paid call (and a provider or
+    proxy cache could answer it with the same reply).
     """
     template = "patch_whole" if edit_format == "whole" else "patch_search_replace"
     shown = [
         {"path": g.path, "language": g.language, "text": g.text}
         for g in tests if g.kept_ids
     ]
-    # only a tier that may change tests is told how (a tiny model is never)
-    may_change = bool(tier) and allowed_for(test_change_mode, tier) and not small
-    messages = chat(template, prompts_dir=prompts_dir, small=small, guidance=guidance,
-                    guidance_title=guidance_title, previous=previous, tests=shown,
-                    test_changes_allowed=may_change, **context_vars(context, task_text))
+    text, title = guidance or ("", "")
+    messages = chat(template, prompts_dir=prompts_dir, small=small, guidance=text,
+                    guidance_title=title, previous=previous, tests=shown,
+                    test_changes_allowed=may_change_tests, **context_vars(context, task_text))
     index, of = sample
     if of > 1:
         note = render("candidate_note", prompts_dir=prompts_dir, index=index, of=of)
@@ -91,112 +106,125 @@ def patch_messages(
     return messages
 
 
+@dataclass(frozen=True)
+class Draft:
+    """One candidate's request: which tier, which candidate, the messages to send."""
+
+    tier: TierPlan
+    index: int
+    messages: list[dict[str, str]]
+    temperature: float
+    files: tuple[str, ...]  # the files shown, in order (blocks naming none match them)
+    allow_config_edits: bool = False
+
+
 def run_candidate(
     *,
     client: ModelClient,
-    tier: TierPlan,
-    index: int,
-    repo_root: Path,
-    base_sha: str,
-    include_dirty: bool,
-    context: Context,
-    plan: TestPlan,
-    messages: list[dict[str, str]],
-    temperature: float,
+    draft: Draft,
+    worktree: Worktree,
+    suite: TestSuite,
     prompts_dir: str | None,
     on_event: EventSink,
-    allow_config_edits: bool = False,
-) -> tuple[Attempt, Any]:
-    """Draft, apply (one retry on a malformed edit), test. Returns the attempt and its worktree.
+) -> Attempt:
+    """Draft, apply (one retry on a malformed edit), test, in ``worktree`` (the caller's).
 
     What is tested is exactly the base plus the attempt's diff (and the generated tests):
     the worktree is reset and the diff applied again before the run, so an ignored file
-    an edit wrote, or anything else outside the diff, cannot make a candidate pass. The
-    caller owns the returned worktree (to remove it).
+    an edit wrote, or anything else outside the diff, cannot make a candidate pass.
     """
+    from ..sandbox import clip_output
+
+    tier, index = draft.tier, draft.index
+    result, answer = _apply_answer(client, draft, worktree, prompts_dir, on_event)
+    if not result.ok:
+        feedback = result.feedback(prompts_dir=prompts_dir)
+        return Attempt(tier.tier, index, tier.model, False, _edit_summary(result), result.diff,
+                       (), False, clip_output(feedback or "no usable edit", FAILURE_CHARS))
+    # A patch may not edit the tests that judge it (nor the test configuration):
+    # they go back as on the base, unless it declared the change and may make it.
+    kept, reverted, restore = review_test_edits(
+        worktree.path, worktree.changed_files(), answer, list(draft.files), tier.tier,
+        suite.rules())
+    restore_paths(worktree.path, "HEAD", restore)
+    if reverted:
+        on_event(Event("draft", f"candidate {index}: " + "; ".join(reverted)[:300],
+                       tier.tier, {"candidate": index, "reverted": reverted}))
+    diff = worktree.diff()
+    changed = tuple(worktree.changed_files())
+    if not diff.strip():
+        why = "the change only touched the tests that judge it"
+        return Attempt(tier.tier, index, tier.model, False, why, "", (), False,
+                       "; ".join([why, *reverted]), reverted_tests=tuple(reverted))
+    worktree.reset()
+    problem = apply_patch(worktree.path, diff)
+    if problem:
+        return Attempt(tier.tier, index, tier.model, False, problem, diff, (), False,
+                       f"the change could not be applied cleanly: {problem}")
+    outcomes, accepted, failure = _test(worktree, draft, suite, kept, on_event)
+    if reverted and not accepted:
+        failure = "\n".join(reverted) + "\n" + failure
+    return Attempt(tier.tier, index, tier.model, True, "", diff, outcomes, accepted, failure,
+                   changed, tuple(kept), tuple(reverted))
+
+
+def _apply_answer(client: ModelClient, draft: Draft, worktree: Worktree,
+                  prompts_dir: str | None, on_event: EventSink) -> tuple[EditResult, str]:
+    """Ask for the patch and apply it; once more, with the feedback, when it did not apply.
+    Returns what was applied and the answer it came from."""
     from ..edits import apply_answer
-    from ..sandbox import Worktree, clip_output, run_tests
 
-    worktree = Worktree(repo_root, base_sha, include_dirty=include_dirty)
-    try:
-        files = [f.path for f in context.files]
-        reply = client.complete(tier.tier, messages, purpose="patch", temperature=temperature)
-        result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
-                              files=files, allow_config_edits=allow_config_edits)
-        if not result.ok:
-            # The worktree goes back to the base, so the model must resend every block.
-            feedback = result.feedback(applied_kept=False, prompts_dir=prompts_dir)
-            on_event(Event("draft", f"candidate {index}: edit did not apply, asking again",
-                           tier.tier, {"candidate": index, "feedback": feedback[:500]}))
-            worktree.reset()
-            retry = [
-                *messages,
-                {"role": "assistant", "content": reply.text},
-                {"role": "user", "content": render(
-                    "edit_retry", prompts_dir=prompts_dir, feedback=feedback)},
-            ]
-            reply = client.complete(tier.tier, retry, purpose="patch-retry",
-                                    temperature=temperature)
-            result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
-                                  files=files, allow_config_edits=allow_config_edits)
-        if not result.ok:
-            feedback = result.feedback(prompts_dir=prompts_dir)
-            attempt = Attempt(tier.tier, index, tier.model, False, _edit_summary(result),
-                              result.diff, (), False,
-                              clip_output(feedback or "no usable edit", FAILURE_CHARS))
-            return attempt, worktree
-        # A patch may not edit the tests that judge it (nor the test configuration):
-        # they go back as on the base, unless it declared the change and may make it.
-        kept, reverted, restore = review_test_edits(
-            worktree.path, worktree.changed_files(), reply.text, files, tier.tier,
-            plan.rules())
-        restore_paths(worktree.path, "HEAD", restore)
-        if reverted:
-            on_event(Event("draft", f"candidate {index}: " + "; ".join(reverted)[:300],
-                           tier.tier, {"candidate": index, "reverted": reverted}))
-        diff = worktree.diff()
-        changed = tuple(worktree.changed_files())
-        if not diff.strip():
-            why = "the change only touched the tests that judge it"
-            attempt = Attempt(tier.tier, index, tier.model, False, why, "", (), False,
-                              "; ".join([why, *reverted]), reverted_tests=tuple(reverted))
-            return attempt, worktree
-        worktree.reset()
-        problem = apply_patch(worktree.path, diff)
-        if problem:
-            attempt = Attempt(tier.tier, index, tier.model, False, problem, diff, (), False,
-                              f"the change could not be applied cleanly: {problem}")
-            return attempt, worktree
-        plan.write_tests(worktree.path)
-        on_event(Event("test", f"candidate {index}: running tests", tier.tier,
-                       {"candidate": index}))
-        run = run_tests(worktree.path, plan.command, timeout=plan.timeout,
-                        selection=plan.selection(kept), isolation=plan.isolation)
-        outcomes, accepted = plan.evaluate(run, kept)
-        failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
-        if accepted and any(c.kind == "config" for c in kept):
-            failure = _judged_with_base_config(worktree.path, plan, kept)
-            accepted = not failure
-        if reverted and not accepted:
-            failure = "\n".join(reverted) + "\n" + failure
-        attempt = Attempt(tier.tier, index, tier.model, True, "", diff, outcomes, accepted,
-                          failure, changed, tuple(kept), tuple(reverted))
-        return attempt, worktree
-    except BaseException:
-        worktree.remove()
-        raise
+    tier, index = draft.tier, draft.index
+    reply = client.complete(tier.tier, draft.messages, purpose="patch",
+                            temperature=draft.temperature)
+    result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
+                          files=draft.files, allow_config_edits=draft.allow_config_edits)
+    if result.ok:
+        return result, reply.text
+    # The worktree goes back to the base, so the model must resend every block.
+    feedback = result.feedback(applied_kept=False, prompts_dir=prompts_dir)
+    on_event(Event("draft", f"candidate {index}: edit did not apply, asking again",
+                   tier.tier, {"candidate": index, "feedback": feedback[:500]}))
+    worktree.reset()
+    retry = [
+        *draft.messages,
+        {"role": "assistant", "content": reply.text},
+        {"role": "user", "content": render(
+            "edit_retry", prompts_dir=prompts_dir, feedback=feedback)},
+    ]
+    reply = client.complete(tier.tier, retry, purpose="patch-retry",
+                            temperature=draft.temperature)
+    result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
+                          files=draft.files, allow_config_edits=draft.allow_config_edits)
+    return result, reply.text
 
 
-def _judged_with_base_config(root: Path, plan: TestPlan, kept: list[TestChange]) -> str:
+def _test(worktree: Worktree, draft: Draft, suite: TestSuite, kept: list[TestChange],
+          on_event: EventSink) -> tuple[tuple[TestOutcome, ...], bool, str]:
+    """The candidate's tests, run in its worktree: outcomes, accepted, why not."""
+    from ..sandbox import clip_output
+
+    suite.write_tests(worktree.path)
+    on_event(Event("test", f"candidate {draft.index}: running tests", draft.tier.tier,
+                   {"candidate": draft.index}))
+    run = suite.run(worktree.path, suite.selection(kept))
+    outcomes, accepted = suite.evaluate(run, kept)
+    failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
+    if accepted and any(c.kind == "config" for c in kept):
+        failure = _judged_with_base_config(worktree.path, suite, kept)
+        accepted = not failure
+    return outcomes, accepted, failure
+
+
+def _judged_with_base_config(root: Path, suite: TestSuite, kept: list[TestChange]) -> str:
     """A candidate that changes how tests run (conftest, pytest configuration) must pass
     every test but the ones it changed with the base's configuration too, so the new
     configuration cannot be what makes them pass. "" when it does, else why not."""
-    from ..sandbox import clip_output, run_tests
+    from ..sandbox import clip_output
 
     restore_paths(root, "HEAD", [c.path for c in kept if c.kind == "config"])
-    run = run_tests(root, plan.command, timeout=plan.timeout, selection=plan.selection(kept),
-                    isolation=plan.isolation)
-    outcomes, _accepted = plan.evaluate(run, kept)
+    run = suite.run(root, suite.selection(kept))
+    outcomes, _accepted = suite.evaluate(run, kept)
     failing = [o.test_id for o in outcomes
                if o.required and o.kind != KIND_CHANGED and o.status != "passed"]
     if not failing:
@@ -205,7 +233,7 @@ def _judged_with_base_config(root: Path, plan: TestPlan, kept: list[TestChange])
             f"not pass: {', '.join(failing[:5])}\n" + clip_output(run.output, FAILURE_CHARS))
 
 
-def _edit_summary(result: Any) -> str:
+def _edit_summary(result: EditResult) -> str:
     """One line per failed block, for the report: which file and why."""
     reasons = [
         f"block {o.block.index}" + (f" ({o.block.path})" if o.block.path else "")

@@ -34,7 +34,7 @@ from ..sandbox.diagnose import (
     missing_module,
     probe_argv,
 )
-from .testplan import TestPlan, baseline_passing, select_existing_tests, status_in
+from .testsuite import TestSuite, baseline_passing, select_existing_tests, status_in
 from .types import Event, EventSink
 
 if TYPE_CHECKING:
@@ -45,93 +45,86 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 
 def run_baseline(
-    plan: TestPlan, base_root: Path, ranked_paths: Sequence[str], on_event: EventSink
-) -> list[str]:
-    """Fill ``plan``'s existing tests and what passes on the base; returns warnings.
+    suite: TestSuite, base_root: Path, ranked_paths: Sequence[str], on_event: EventSink
+) -> tuple[TestSuite, list[str]]:
+    """``suite`` with its existing tests and what passes on the base; and warnings.
 
     Raises ``TestsCannotRun`` when the tests cannot run here, ``UsageError`` when a test
     the user named does not exist or already passes."""
     from ..gitrepo import reset_worktree
-    from ..sandbox import run_tests
 
-    plan.existing_files = tuple(
+    suite = replace(suite, existing_files=tuple(
         f
         for f in select_existing_tests(base_root, ranked_paths)
-        if f not in plan.user_tests_files()
-    )
-    selection = [*plan.user_tests, *plan.existing_files]
+        if f not in suite.user_tests_files()
+    ))
+    selection = [*suite.user_tests, *suite.existing_files]
     if not selection:
         on_event(Event("baseline", "checking that the test command can collect tests"))
-        return _probe(plan, base_root)
+        return suite, _probe(suite, base_root)
     on_event(Event("baseline", f"running {len(selection)} test target(s) on the base"))
     try:
-        base_run = run_tests(
-            base_root,
-            plan.command,
-            timeout=plan.timeout,
-            selection=selection,
-            isolation=plan.isolation,
-        )
+        base_run = suite.run(base_root, selection)
     finally:
         reset_worktree(base_root)  # what the run wrote must not change what later runs see
-    warnings = _check_base_run(plan, base_run, base_root)
-    plan.baseline_pass = baseline_passing(base_run, plan.existing_files)
-    for test in plan.user_tests:
+    suite, warnings = _check_base_run(suite, base_run, base_root)
+    suite = replace(suite, baseline_pass=baseline_passing(base_run, suite.existing_files))
+    for test in suite.user_tests:
         if status_in(base_run, test) == "passed":
             raise UsageError(
                 f"the test {test} passes on the base commit, so it cannot show a fix",
                 hint="Name a test that fails now and must pass once the problem is fixed.",
             )
-    return warnings
+    return suite, warnings
 
 
-def _check_base_run(plan: TestPlan, run: TestRun, root: Path) -> list[str]:
+def _check_base_run(suite: TestSuite, run: TestRun, root: Path) -> tuple[TestSuite, list[str]]:
     """Raise when the base run judges nothing; drop the existing files that cannot be
     collected (for reasons of their own) from the guard, with a warning."""
-    _check_user_tests_exist(plan, run)
-    problem = cannot_run(run, plan.command)
-    if problem is not None and problem.kind == KIND_NO_TESTS and plan.user_tests:
+    _check_user_tests_exist(suite, run)
+    problem = cannot_run(run, suite.command)
+    if problem is not None and problem.kind == KIND_NO_TESTS and suite.user_tests:
         raise UsageError(
-            f"the tests you named ({', '.join(plan.user_tests)}) hold no test "
+            f"the tests you named ({', '.join(suite.user_tests)}) hold no test "
             "the test command collects",
             hint="Name a test file or test id the test command runs.",
         )
     if problem is not None and problem.kind != KIND_NO_TESTS:
-        raise cannot_run_error(problem, plan.command, plan.timeout, root)
-    failures = collection_failures(run, [*plan.user_tests, *plan.existing_files])
+        raise cannot_run_error(problem, suite.command, suite.timeout, root)
+    failures = collection_failures(run, [*suite.user_tests, *suite.existing_files])
     environment = environment_failure(failures, root)
     if environment is not None:
-        raise cannot_run_error(environment, plan.command, plan.timeout, root)
+        raise cannot_run_error(environment, suite.command, suite.timeout, root)
     ran = [r for r in run.results if not r.is_collection_error]
-    if failures and not ran and not plan.user_tests:
+    if failures and not ran and not suite.user_tests:
         place, message = failures[0]
         problem = CannotRun(KIND_COLLECTION, error_line(message), where=f"collecting {place}")
-        raise cannot_run_error(problem, plan.command, plan.timeout, root)
-    user_files = set(plan.user_tests_files())
+        raise cannot_run_error(problem, suite.command, suite.timeout, root)
+    user_files = set(suite.user_tests_files())
     broken = [(place, message) for place, message in failures if place not in user_files]
     if not broken:
-        return []
+        return suite, []
     left = {place for place, _ in broken}
-    plan.existing_files = tuple(
+    guarded = tuple(
         f
-        for f in plan.existing_files
+        for f in suite.existing_files
         if f not in left and not any(f.startswith(p.rstrip("/") + "/") for p in left)
     )
-    return [
+    return replace(suite, existing_files=guarded), [
         "existing tests that cannot be collected on the base are not guarded: "
         + "; ".join(f"{place}: {error_line(message)}" for place, message in broken[:3])
     ]
 
 
-def _check_user_tests_exist(plan: TestPlan, run: TestRun) -> None:
+def _check_user_tests_exist(suite: TestSuite, run: TestRun) -> None:
     missing = {
         item.strip() for note in _NOT_FOUND_NOTE.findall(run.output) for item in note.split(", ")
     }
-    unknown = [t for t in plan.user_tests if t in missing]
+    unknown = [t for t in suite.user_tests if t in missing]
     if unknown:
         raise UsageError(
             f"the test {unknown[0]} was not found by the test command "
-            f"({shlex.join(plan.command.argv)})",
+            f"({shlex.join(suite.command.argv)})",
             hint="Name an existing test file or test id (pytest: path/to/test_x.py::test_name).",
         )
 
@@ -165,27 +158,26 @@ def environment_failure(failures: list[tuple[str, str]], root: Path) -> CannotRu
     return None
 
 
-def _probe(plan: TestPlan, root: Path) -> list[str]:
+def _probe(suite: TestSuite, root: Path) -> list[str]:
     """No test selected: still check that the command starts and can collect tests."""
     from ..gitrepo import reset_worktree
-    from ..sandbox import run_tests
 
-    argv = probe_argv(plan.command)
-    probe_command = replace(plan.command, argv=argv) if argv else plan.command
+    argv = probe_argv(suite.command)
+    probe_command = replace(suite.command, argv=argv) if argv else suite.command
     if argv is None:
-        missing = program_missing(plan.command, root)
+        missing = program_missing(suite.command, root)
         if missing:
             raise cannot_run_error(
-                CannotRun(KIND_NOT_FOUND, missing), plan.command, plan.timeout, root
+                CannotRun(KIND_NOT_FOUND, missing), suite.command, suite.timeout, root
             )
         return []
     try:
-        run = run_tests(root, probe_command, timeout=plan.timeout, isolation=plan.isolation)
+        run = suite.run(root, command=probe_command)
     finally:
         reset_worktree(root)
     problem = cannot_run(run, probe_command)
     if problem is not None and problem.kind != KIND_NO_TESTS:
-        raise cannot_run_error(problem, plan.command, plan.timeout, root)
+        raise cannot_run_error(problem, suite.command, suite.timeout, root)
     failures = collection_failures(run, [])
     if not failures:
         return []
@@ -196,7 +188,7 @@ def _probe(plan: TestPlan, root: Path) -> list[str]:
             where=f"collecting {failures[0][0]}",
             module=missing_module(failures[0][1]),
         )
-        raise cannot_run_error(first, plan.command, plan.timeout, root)
+        raise cannot_run_error(first, suite.command, suite.timeout, root)
     return [
         f"{len(failures)} test file(s) cannot be collected here: "
         + "; ".join(f"{place}: {error_line(message)}" for place, message in failures[:3])

@@ -10,7 +10,7 @@ from ..config import Settings
 from ..errors import UsageError
 from ..gitrepo import RepoPaths
 from ..task import Task, task_from_failing_tests
-from .cascade import resolve_base
+from .fix import resolve_base
 
 if TYPE_CHECKING:
     from ..sandbox import TestCommand, TestRun

@@ -16,15 +16,16 @@ from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     from ..config import Settings
-    from ..models import Budget
+    from ..models import Budget, Model
 
 
 class Preflight:
     """``check_credentials`` of every tier, started now, its outcome collected by ``wait``."""
 
-    def __init__(self, settings: Settings, budget: Budget) -> None:
+    def __init__(self, settings: Settings, budget: Budget, model: Model | None = None) -> None:
         self._settings = settings
         self._budget = budget
+        self._model = model
         self._error: BaseException | None = None
         self._thread = threading.Thread(target=self._check, name="swc-preflight", daemon=True)
         self._thread.start()
@@ -35,7 +36,7 @@ class Preflight:
 
         try:
             litellm()  # the import itself: every tier needs it, keys or not
-            with ModelClient(self._settings, budget=self._budget) as probe:
+            with ModelClient(self._settings, budget=self._budget, model=self._model) as probe:
                 probe.check_credentials()
         except BaseException as exc:  # handed to the main thread by wait()
             self._error = exc

@@ -114,13 +114,14 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     from ..errors import UsageError
     from ..models import Budget, ModelClient
     from ..sandbox import Worktree
-    from .attempts import patch_context, patch_messages
-    from .cascade import resolve_base
-    from .context import build_context, trim_for_small_model
-    from .plan import flow_for
+    from .attempts import may_change_tests, patch_messages, tier_context
+    from .context import build_context
+    from .fix import resolve_base
+    from .tiers import tier_view, walk_for
 
     settings, root = request.settings, request.repo.root
-    name = tier or flow_for(settings.strategy, settings.tier_names).tiers[0]
+    walk = walk_for(settings.strategy, settings.tier_names)
+    name = tier or walk.tiers[0]
     if name not in settings.tier_names:
         raise UsageError(f"--tier {name}: no such tier; the tiers are "
                          + ", ".join(settings.tier_names))
@@ -137,11 +138,13 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
         )
     warnings.extend(map_warnings)
     context, notes = _with_brief_and_examples(request, context, base_sha)
-    shown = patch_context(trim_for_small_model(context) if small else context, name)
+    position = walk.tiers.index(name) if name in walk.tiers else 0
+    shown = tier_context(context, tier_view(name, position, walk, small=small))
     messages = patch_messages(edit_format=edit_format, context=shown,
                               task_text=request.task.text, tests=(), small=small,
-                              prompts_dir=settings.prompts_dir, tier=name,
-                              test_change_mode=settings.test_changes)
+                              prompts_dir=settings.prompts_dir,
+                              may_change_tests=may_change_tests(settings.test_changes, name,
+                                                                small))
     notes.append(RUN_ADDS)
     return prompt_view(tier=name, model=client.spec(name).model, edit_format=edit_format,
                        small=small, messages=messages, context=shown,

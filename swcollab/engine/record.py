@@ -6,72 +6,77 @@ as still running because it was interrupted while being recorded.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..errors import Interrupted
 from ..interrupts import deferred_interrupts
-from .types import VERDICT_INTERRUPTED, RunResult
+from .types import RunResult
 
 if TYPE_CHECKING:
     from ..models import Ledger, ModelClient
 
 
-def interrupted(result: RunResult) -> Interrupted:
+def interruption(branch: str | None) -> Interrupted:
     """Ctrl-C: after the branch exists it is reported; before, nothing was left."""
-    if result.branch:
+    if branch:
         return Interrupted(
-            f"interrupted after the fix was committed: branch {result.branch} "
-            f"holds it (look at it: git diff HEAD...{result.branch})"
+            f"interrupted after the fix was committed: branch {branch} "
+            f"holds it (look at it: git diff HEAD...{branch})"
         )
-    result.verdict = VERDICT_INTERRUPTED
-    result.error = "interrupted"
     return Interrupted("interrupted: worktrees removed, no branch was made")
 
 
-def close_run(result: RunResult, ledger: Ledger, client: ModelClient, state_dir: Path) -> bool:
-    """Account, save the report and close the run in the ledger; True when Ctrl-C arrived
-    meanwhile (it is delivered once the run is recorded, and reported by the caller)."""
+def close_run(
+    result: RunResult, ledger: Ledger, client: ModelClient, state_dir: Path
+) -> tuple[RunResult, bool]:
+    """Account, save the report and close the run in the ledger: the result with its
+    totals and report, and True when Ctrl-C arrived meanwhile (it is delivered once the
+    run is recorded, and reported by the caller)."""
+    closed = result
     try:
         with deferred_interrupts():
             try:
-                account(result, ledger, client)
-                finish(result, ledger, state_dir)
+                closed = replace(result, **totals(result, ledger, client))
+                closed = finish(closed, ledger, state_dir)
             finally:
                 ledger.close()
     except KeyboardInterrupt:
-        return True
-    return False
+        return closed, True
+    return closed, False
 
 
-def account(result: RunResult, ledger: Ledger, client: ModelClient) -> None:
-    """Totals from the ledger: what was spent and what strong-only would have cost."""
+def totals(result: RunResult, ledger: Ledger, client: ModelClient) -> dict[str, Any]:
+    """From the ledger: what was spent, what strong-only would have cost, the calls by
+    tier; and the models layer's warnings."""
     calls = ledger.calls(result.run_id)
     strong_in, strong_out = client.price("strong")
-    result.calls = len(calls)
-    result.cost_usd = sum(c["cost_usd"] or 0.0 for c in calls)
-    result.prompt_tokens = sum(c["prompt_tokens"] or 0 for c in calls)
-    result.completion_tokens = sum(c["completion_tokens"] or 0 for c in calls)
-    result.strong_only_cost_usd = sum(
-        (c["prompt_tokens"] or 0) * strong_in + (c["completion_tokens"] or 0) * strong_out
-        for c in calls
-    )
-    for warning in client.warnings:
-        if warning not in result.warnings:
-            result.warnings.append(warning)
     by_tier: dict[str, int] = {}
     for call in calls:
         by_tier[call["tier"]] = by_tier.get(call["tier"], 0) + 1
-    result.calls_by_tier = by_tier
+    return {
+        "calls": len(calls),
+        "cost_usd": sum(c["cost_usd"] or 0.0 for c in calls),
+        "prompt_tokens": sum(c["prompt_tokens"] or 0 for c in calls),
+        "completion_tokens": sum(c["completion_tokens"] or 0 for c in calls),
+        "strong_only_cost_usd": sum(
+            (c["prompt_tokens"] or 0) * strong_in + (c["completion_tokens"] or 0) * strong_out
+            for c in calls
+        ),
+        "calls_by_tier": by_tier,
+        "warnings": [*result.warnings, *(w for w in client.warnings if w not in result.warnings)],
+    }
 
 
-def finish(result: RunResult, ledger: Ledger, state_dir: Path) -> None:
+def finish(result: RunResult, ledger: Ledger, state_dir: Path) -> RunResult:
+    """The result with its saved report; the run closed in the ledger."""
     from ..report import save_report
 
     try:
-        result.report_path = str(save_report(result, state_dir))
+        result = replace(result, report_path=str(save_report(result, state_dir)))
     except OSError as exc:
-        result.warnings.append(f"could not save the report: {exc}")
+        result = replace(result, warnings=[*result.warnings, f"could not save the report: {exc}"])
     ledger.finish_run(
         result.run_id,
         verdict=result.verdict,
@@ -91,3 +96,4 @@ def finish(result: RunResult, ledger: Ledger, state_dir: Path) -> None:
             "patch_path": result.patch_path,
         },
     )
+    return result

@@ -13,8 +13,8 @@ numbers.
 
 Measured on 45 real fixes (issue 13): the head of the best file, cut at a fixed size,
 showed the lines to change in 14 only, although the file to change ranked first in most.
-``benchmarks/context.py`` measures this selection on 432 real fixes (README). Tried there
-and dropped: one block from each of more files before a second block of the top file
+``benchmarks/context.py`` measures this selection on 432 real fixes (docs/guide/context.md).
+Tried there and dropped: one block from each of more files before a second block of the top file
 (breadth lost 2-21 of 272 fixes as it grew stronger: fixes cluster in the top files).
 """
 

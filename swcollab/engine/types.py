@@ -93,6 +93,8 @@ class DiscardedTest:
 
 @dataclass(frozen=True)
 class TestOutcome:
+    __test__ = False  # not a pytest test class
+
     test_id: str
     kind: str  # repro | user | existing | changed
     status: str  # passed | failed | error | skipped | missing
@@ -151,6 +153,17 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class TierView:
+    """What a tier's patch prompt shows besides the task, the map and the code."""
+
+    brief: bool = True  # the repository brief
+    examples: bool = True  # similar past fixes (few-shot)
+    guidance: bool = False  # the strong model's plan or FAQ (strategies plan, faq)
+    previous: bool = False  # what the tier before it tried, and why it failed
+    trimmed: bool = False  # a tiny model's cut: the best spans of one file
+
+
+@dataclass(frozen=True)
 class TierPlan:
     tier: str
     model: str
@@ -158,6 +171,7 @@ class TierPlan:
     tests: int
     edit_format: str
     worst_case_call_usd: float
+    view: TierView = TierView()
 
 
 @dataclass

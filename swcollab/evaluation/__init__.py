@@ -1,7 +1,7 @@
 """``swc eval``: resolve rate and cost per strategy and model pair, judged by hidden tests.
 
 Tasks come from SWE-bench-style JSONL or are mined from the repository's own history;
-every run goes through the same engine as ``swc fix`` (``engine.cascade.run_fix``).
+every run goes through the same engine as ``swc fix`` (``engine.fix.run_fix``).
 Light to import: the engine, the sandbox and matplotlib load when they are needed.
 """
 

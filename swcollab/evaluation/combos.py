@@ -119,16 +119,16 @@ def worst_case_run_usd(settings: Settings) -> float:
 
     The engine refuses any call that could overrun ``settings.budget``, so that caps it.
     """
-    from ..engine.plan import (
+    from ..engine.tiers import (
         CALLS_PER_CANDIDATE,
         TEST_CALLS_PER_TIER,
         call_cost,
-        flow_for,
         plan_tiers,
+        walk_for,
     )
     from ..models import Budget, ModelClient
 
-    flow = flow_for(settings.strategy, settings.tier_names)
+    walk = walk_for(settings.strategy, settings.tier_names)
     with ModelClient(settings, budget=Budget(None)) as client:
         names = ("weak", "strong")
         plans = plan_tiers(settings, settings.strategy,
@@ -136,14 +136,14 @@ def worst_case_run_usd(settings: Settings) -> float:
                            prices={n: client.price(n) for n in names},
                            small={n: client.is_small(n) for n in names})
         pick = 0.0  # best-of-n: the picker's one call
-        if flow.picker:
-            pick = call_cost(settings, client.price(flow.picker),
-                             settings.tier(flow.picker).max_tokens)
+        if walk.picker:
+            pick = call_cost(settings, client.price(walk.picker),
+                             settings.tier(walk.picker).max_tokens)
     total = pick
     for plan in plans:
         test_calls = TEST_CALLS_PER_TIER * 2  # its own tests, and at worst another tier's
         total += plan.worst_case_call_usd * (test_calls + CALLS_PER_CANDIDATE * plan.candidates)
     strong = next((p for p in plans if p.tier == "strong"), None)
-    if strong is not None and (flow.guidance or flow.route or settings.judge == "strong"):
+    if strong is not None and (walk.guidance or walk.route or settings.judge == "strong"):
         total += strong.worst_case_call_usd * 2  # guidance or router, and the judge
     return min(total, settings.budget)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from ..output import err_console, out_console, print_json
-from .flow import EvalOutcome
+from .evaluate import EvalOutcome
 from .store import RunRecord
 from .summary import (
     HEADERS,

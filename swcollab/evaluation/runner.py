@@ -195,7 +195,7 @@ def run_one(setup: EvalSetup, task: EvalTask, combo: Combination, control: EvalC
             ) -> RunRecord:
     """One run through the engine, then the hidden tests on its diff."""
     from ..engine import FixRequest
-    from ..engine.cascade import run_fix
+    from ..engine.fix import run_fix
     from ..engine.types import VERDICT_BUDGET, VERDICT_ERROR, VERDICT_INTERRUPTED
 
     settings = combo.settings_for(setup.settings)

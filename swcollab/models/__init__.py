@@ -11,14 +11,16 @@ from .client import ModelClient
 from .ledger import VERDICTS, Ledger, new_run_id
 from .retry import Backoff
 from .specs import DEFAULT_LOCAL_MODEL, is_local, is_small_model, spec_from_tier
-from .types import ModelEvent, ModelSpec, Reply
+from .types import Completion, Model, ModelEvent, ModelSpec, Reply
 
 __all__ = [
     "DEFAULT_LOCAL_MODEL",
     "VERDICTS",
     "Backoff",
     "Budget",
+    "Completion",
     "Ledger",
+    "Model",
     "ModelClient",
     "ModelEvent",
     "ModelSpec",

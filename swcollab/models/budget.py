@@ -51,7 +51,9 @@ def worst_case_tokens(
     seen_completion_ratio: float | None,
     context_window: int | None = None,
 ) -> WorstCase:
-    """Bound what a provider can report for a call (see README "The budget is never overrun").
+    """Bound what a provider can report for a call.
+
+    See docs/guide/models.md, "The budget is never overrun".
 
     Prompt: with no history for the model, the larger of ``RATIO_FLOOR`` times our count
     and the prompt's UTF-8 bytes (every tokenizer in use, byte-level BPE or SentencePiece

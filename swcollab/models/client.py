@@ -31,6 +31,8 @@ from .types import (
     EVENT_SERVER,
     EVENT_TOKEN,
     EVENT_WARNING,
+    Completion,
+    Model,
     ModelEvent,
     ModelSpec,
     Reply,
@@ -54,9 +56,10 @@ class ModelClient:
 
     def __init__(self, settings: Settings, *, budget: Budget, ledger: Ledger | None = None,
                  run_id: str | None = None, on_event: Callable[[ModelEvent], None] | None = None,
-                 environ: Mapping[str, str] | None = None, backoff: Backoff | None = None
-                 ) -> None:
+                 environ: Mapping[str, str] | None = None, backoff: Backoff | None = None,
+                 model: Model | None = None) -> None:
         self.settings = settings
+        self.model = model  # None: the providers, through litellm
         self.budget = budget
         self.ledger = ledger
         self.run_id = run_id
@@ -91,6 +94,8 @@ class ModelClient:
     def check_credentials(self, tiers: tuple[str, ...] | list[str] | None = None) -> None:
         """Stop before any work when a model cannot be reached: exit 3 naming what is missing."""
         needed_by: dict[str, list[str]] = {}
+        if self.model is not None:
+            return  # no provider is reached
         for name in tiers or self.settings.tier_names:
             spec = self.spec(name)
             if is_local(spec.model):
@@ -285,6 +290,10 @@ class ModelClient:
     def _call_once(self, spec: ModelSpec, route: lib.Route, messages: list[dict], *,
                    purpose: str, temperature: float, max_tokens: int, stream: bool
                    ) -> lib.Collected:
+        if self.model is not None:
+            got = self.model.complete(spec, messages, purpose=purpose, temperature=temperature,
+                                      max_tokens=max_tokens)
+            return _collected(got, spec.model)
         response = lib.completion(route, messages, temperature=temperature,
                                   max_tokens=max_tokens, timeout=spec.timeout, stream=stream)
         if not stream:
@@ -297,7 +306,7 @@ class ModelClient:
     # -- local servers ------------------------------------------------------------------
 
     def _route(self, spec: ModelSpec) -> lib.Route:
-        if not is_local(spec.model):
+        if not is_local(spec.model) or self.model is not None:
             return lib.route(spec, self.environ)
         return lib.route(spec, self.environ, self._local_server(spec).base_url)
 
@@ -398,6 +407,11 @@ class _CallFacts:
     max_tokens: int
     reserved_usd: float
     prompt_hash: str
+
+
+def _collected(got: Completion, model: str) -> lib.Collected:
+    return lib.Collected(got.text, got.prompt_tokens, got.completion_tokens, got.finish_reason,
+                         model)
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")

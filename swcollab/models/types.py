@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
 # Event kinds sent to ``on_event``; the CLI decides how (and whether) to show each.
 EVENT_TOKEN = "token"  # streamed text arriving (``text`` is the new piece)
@@ -56,3 +57,32 @@ class ModelEvent:
     text: str = ""
     purpose: str = ""
     delay_s: float = 0.0
+
+
+@dataclass(frozen=True)
+class Completion:
+    """What a provider answered to one request, before swc prices and records it."""
+
+    text: str
+    prompt_tokens: int | None = None  # None: the provider reported none (swc counts)
+    completion_tokens: int | None = None
+    finish_reason: str = "stop"
+
+
+class Model(Protocol):
+    """The seam to the providers: one request answered. ``ModelClient`` calls it (litellm
+    by default) between holding the budget and recording the call, so a test can put a
+    deterministic model here (``models.fake.FakeModel``) and keep the rest as it runs.
+
+    ``purpose`` says what the request is for (tests, patch, patch-retry, plan, faq,
+    route, judge, pick, brief)."""
+
+    def complete(
+        self,
+        spec: ModelSpec,
+        messages: list[dict],
+        *,
+        purpose: str,
+        temperature: float,
+        max_tokens: int,
+    ) -> Completion: ...

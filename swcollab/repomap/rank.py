@@ -29,7 +29,7 @@ LEXICAL_WEIGHT = 1.0  # per top lexical match, scaled by its score relative to t
 LEXICAL_TOP_FILES = 10
 # The final file score blends PageRank (relative to the best) with the lexical match
 # (relative to the best), so a file the task describes but little references (a leaf
-# module) still ranks high. Chosen on the quality corpus (the README).
+# module) still ranks high. Chosen on the quality corpus (docs/design/repo-map.md).
 LEXICAL_BLEND = 0.7
 
 UNUSED_DEFINITION_SHARE = 0.1  # of a file's mean demand, given to every definition

@@ -18,7 +18,7 @@ from .isolation import (
     sandbox_summary,
 )
 from .results import TestResult, TestRun, clip_output, parse_junit
-from .runner import DEFAULT_TIMEOUT, run_tests
+from .runner import DEFAULT_TIMEOUT, SandboxRunner, TestRunner, run_tests
 from .worktree import Worktree, prune_stale_worktrees, work_base
 
 __all__ = [
@@ -27,9 +27,11 @@ __all__ = [
     "UNSANDBOXED",
     "Isolation",
     "SandboxInfo",
+    "SandboxRunner",
     "TestCommand",
     "TestResult",
     "TestRun",
+    "TestRunner",
     "Worktree",
     "clip_output",
     "detect_test_command",

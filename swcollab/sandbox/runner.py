@@ -15,6 +15,7 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
+from typing import Protocol
 
 from ..errors import SandboxUnavailable
 from .detect import TestCommand
@@ -337,3 +338,39 @@ def _read_output(path: Path) -> str:
             marker = f"\n... {size - 2 * half} bytes of output elided ...\n".encode()
             data = head + marker + fh.read()
     return data.decode("utf-8", errors="replace")
+
+
+class TestRunner(Protocol):
+    """What the engine needs to judge code: one run of a test command in a directory.
+
+    The engine runs every test through one of these (``TestSuite.runner``), so a test of
+    the engine's logic can put an in-process fake in the sandbox's place."""
+
+    __test__ = False  # not a pytest test class
+
+    def run(
+        self,
+        root: Path,
+        command: TestCommand,
+        *,
+        timeout: float,
+        selection: Sequence[str] = (),
+        isolation: Isolation = SANDBOXED,
+    ) -> TestRun: ...
+
+
+class SandboxRunner:
+    """The real runner: ``run_tests``, sandboxed, time-limited, secrets scrubbed."""
+
+    __test__ = False
+
+    def run(
+        self,
+        root: Path,
+        command: TestCommand,
+        *,
+        timeout: float,
+        selection: Sequence[str] = (),
+        isolation: Isolation = SANDBOXED,
+    ) -> TestRun:
+        return run_tests(root, command, timeout=timeout, selection=selection, isolation=isolation)

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 import pytest
 
-from swcollab.edits.definitions import (
+from swcollab.edits.outline import outline
+from swcollab.edits.replace_definitions import (
     DefinitionEdit,
     DefinitionFailure,
     matched_names,
     replace_definitions,
 )
-from swcollab.edits.defs import outline
 
 PY = '''import os
 

@@ -10,7 +10,7 @@ import pytest
 
 from swcollab.edits import apply_answer
 from swcollab.edits.paths import check_path, check_write, config_reason, is_git_name
-from swcollab.engine.testplan import generated_test_path, write_inside
+from swcollab.engine.testsuite import generated_test_path, write_inside
 
 SR = "{path}\n```\n<<<<<<< SEARCH\n{search}=======\n{replace}>>>>>>> REPLACE\n```\n"
 

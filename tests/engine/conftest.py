@@ -13,6 +13,7 @@ from pathlib import Path
 
 import pytest
 
+from swcollab.models.fake import FakeModel
 from tests.fakes.model_config import configure_fake_tiers
 from tests.fakes.openai_server import FakeOpenAI, request_text
 
@@ -117,9 +118,28 @@ def is_plan_request(body: dict) -> bool:
     return "Write a short plan" in request_text(body)
 
 
+def purpose_of(body: dict) -> str:
+    """What a request over HTTP is for, from its prompt's words (a patch unless told)."""
+    text = request_text(body)
+    if is_tests_request(body):
+        return "tests"
+    if is_plan_request(body):
+        return "plan"
+    for words, purpose in (("Decide who should fix this task", "route"),
+                           ("Write a brief of this repository", "brief"),
+                           ("No test could decide", "judge"),
+                           ("passes the tests written for the task", "pick")):
+        if words in text:
+            return purpose
+    return "patch"
+
+
 @dataclass
 class Script:
-    """What each tier answers: lists are consumed in order, the last item repeats."""
+    """What each tier answers: lists are consumed in order, the last item repeats.
+
+    The answers are a ``FakeModel``'s; over HTTP a request carries no purpose, so the
+    purpose is told from the prompt's words here (the seam's tests need no such guess)."""
 
     weak_tests: list[str] = field(default_factory=lambda: [GOOD_TEST])
     strong_tests: list[str] = field(default_factory=lambda: [GOOD_TEST])
@@ -133,33 +153,21 @@ class Script:
     judge: str = '{"choice": 1, "reason": "looks right"}'
     calls: list[tuple[str, str]] = field(default_factory=list)  # (tier, kind)
 
-    def _take(self, items: list[str]) -> str:
-        return items.pop(0) if len(items) > 1 else items[0]
+    def __post_init__(self) -> None:
+        self.model = FakeModel({
+            "weak:tests": self.weak_tests, "mid:tests": self.mid_tests,
+            "strong:tests": self.strong_tests, "weak:patch": self.weak_patches,
+            "mid:patch": self.mid_patches, "strong:patch": self.strong_patches,
+            "plan": self.plan, "route": self.route, "brief": self.brief,
+            "judge": self.judge, "pick": self.judge,
+        })
 
     def answer(self, body: dict) -> str:
         model = str(body.get("model"))
         tier = "strong" if "strong" in model else "mid" if "mid-model" in model else "weak"
-        text = request_text(body)
-        if is_tests_request(body):
-            kind = "tests"
-            reply = self._take({"weak": self.weak_tests, "mid": self.mid_tests,
-                                "strong": self.strong_tests}[tier])
-        elif is_plan_request(body):
-            kind, reply = "plan", self.plan
-        elif "Decide who should fix this task" in text:
-            kind, reply = "route", self.route
-        elif "Write a brief of this repository" in text:
-            kind, reply = "brief", self.brief
-        elif "No test could decide" in text:
-            kind, reply = "judge", self.judge
-        elif "passes the tests written for the task" in text:
-            kind, reply = "pick", self.judge
-        else:
-            kind = "patch"
-            reply = self._take({"weak": self.weak_patches, "mid": self.mid_patches,
-                                "strong": self.strong_patches}[tier])
+        kind = purpose_of(body)
         self.calls.append((tier, kind))
-        return reply
+        return self.model.answer(tier, kind)
 
     def count(self, tier: str, kind: str | None = None) -> int:
         return sum(1 for t, k in self.calls if t == tier and (kind is None or k == kind))

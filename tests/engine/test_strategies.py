@@ -8,8 +8,8 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.conftest import GOOD_PATCH, GOOD_TEST, PASSING_TEST, WRONG_PATCH, git
-from engine.test_fix import fix, ops_on
+from engine.conftest import git
+from engine.test_fix import fix
 from swcollab.cli import cli
 
 
@@ -23,42 +23,6 @@ def calls(project: Path, purpose: str | None = None) -> list[sqlite3.Row]:
     conn.row_factory = sqlite3.Row
     rows = conn.execute("SELECT * FROM calls").fetchall()
     return [r for r in rows if purpose is None or r["purpose"] == purpose]
-
-
-def test_strong_first_passing_means_no_weak_call(project, models):
-    script = models()
-    code, doc, _ = fix(project, "--strategy", "strong-first")
-    assert code == 0
-    assert script.count("weak") == 0
-    assert doc["winner"]["tier"] == "strong"
-
-
-def test_strong_first_failing_hands_attempt_to_weak(project, models, fake_llm):
-    script = models(strong_patches=[WRONG_PATCH], weak_patches=[GOOD_PATCH])
-    code, doc, _ = fix(project, "--strategy", "strong-first")
-    assert code == 0
-    assert script.count("strong", "tests") == 1 and script.count("weak", "tests") == 0
-    prompt = weak_patch_prompts(fake_llm)[0]
-    assert "return a * b" in prompt and "test_add_sums" in prompt
-    assert doc["winner"]["tier"] == "weak"
-
-
-def test_router_sends_to_strong_no_weak_call(project, models, monkeypatch):
-    monkeypatch.setenv("SWC_ROUTER", "strong")
-    script = models(route='{"tier": "strong", "reason": "subtle"}')
-    code, doc, _ = fix(project, "--strategy", "route")
-    assert code == 0
-    assert script.count("weak") == 0
-    assert script.count("strong", "route") == 1
-    assert any("sent the task to strong" in n for n in doc["notes"])
-
-
-def test_router_garbage_falls_back_to_cascade(project, models):
-    script = models(route="I think maybe the weak one? not sure")
-    code, doc, _ = fix(project, "--strategy", "route")
-    assert code == 0
-    assert script.count("weak", "patch") >= 1
-    assert any("plain cascade" in n for n in doc["notes"])
 
 
 def test_brief_written_once_and_shown_to_weak_in_every_run(project, models, fake_llm):
@@ -106,27 +70,6 @@ def test_fewshot_offers_past_fix_never_a_later_commit(project, models, fake_llm,
     assert "Fix sub missing" in prompt
     assert "Fix add returns the wrong sum" not in prompt
     assert any("few-shot" in n for n in doc["notes"])
-
-
-def test_weak_tests_useless_strong_tests_judge(project, models):
-    script = models(weak_tests=[PASSING_TEST], strong_tests=[GOOD_TEST])
-    code, doc, _ = fix(project)
-    assert code == 0
-    assert script.count("strong", "tests") == 1
-    assert script.count("strong", "patch") == 0
-    assert doc["winner"]["tier"] == "weak"
-    assert {g["tier"] for g in doc["tests"]["generated"]} == {"strong"}
-
-
-def test_no_test_at_all_self_consistency_unverified(project, models):
-    models(weak_tests=[PASSING_TEST], strong_tests=[PASSING_TEST])
-    code, doc, _ = fix(project)
-    assert code == 1
-    assert doc["verdict"] == "unverified"
-    assert doc["branch"].endswith("-unverified")
-    assert "return a + b" in ops_on(project, doc["branch"])
-    assert any("self-consistency" in n for n in doc["notes"])
-    assert "Unverified fix" in git(project, "log", "-1", "--format=%s", doc["branch"])
 
 
 def test_stats_by_strategy(project, models):

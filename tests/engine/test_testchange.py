@@ -231,12 +231,12 @@ def test_review_keeps_declared_allowed_changes_and_reverts_the_rest(tmp_path: Pa
 def test_the_acceptance_rule_with_changed_tests() -> None:
     """A renamed test must pass under its new id (its old id no longer guards), a removed
     one is no longer required, a helper module changed whole is guarded by its tests."""
-    from swcollab.engine.testplan import TestPlan
+    from swcollab.engine.testsuite import TestSuite
     from swcollab.engine.types import GeneratedTest, TestChange
     from swcollab.sandbox import Isolation, TestCommand, TestResult, TestRun
 
     old_id = "tests/test_a.py::test_trims"
-    plan = TestPlan(
+    plan = TestSuite(
         TestCommand(("python", "-m", "pytest"), "flag"),
         10,
         Isolation(),
@@ -245,10 +245,12 @@ def test_the_acceptance_rule_with_changed_tests() -> None:
             {old_id, "tests/test_a.py::test_gone", "tests/test_a.py::test_other"}
         ),
     )
-    plan.generated.append(
-        GeneratedTest(
-            "tests/test_swc.py", "", "python", "strong", ("tests/test_swc.py::test_repro",)
-        )
+    plan = plan.with_tests(
+        [
+            GeneratedTest(
+                "tests/test_swc.py", "", "python", "strong", ("tests/test_swc.py::test_repro",)
+            )
+        ]
     )
     changes = [
         TestChange(

@@ -1,4 +1,4 @@
-"""TestPlan stage: the tests that decide whether a candidate patch is good enough.
+"""The test suite: the tests that decide whether a candidate patch is good enough.
 
 Three kinds of tests judge a candidate: reproduction tests the models write (kept only
 when they fail on the unpatched code for a reason other than a broken test), tests the
@@ -11,12 +11,13 @@ from __future__ import annotations
 import ast
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..edits.paths import check_path
 from ..gitrepo import tracked_files
+from ..sandbox.runner import SandboxRunner
 from ..treesitter import language_for_path
 from .context import is_test_path
 from .types import (
@@ -31,7 +32,7 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from ..sandbox import Isolation, TestCommand, TestRun
+    from ..sandbox import Isolation, TestCommand, TestRun, TestRunner
     from .testchange import TestRules
 
 MAX_EXISTING_TEST_FILES = 8
@@ -45,19 +46,27 @@ _BROKEN_MARKERS = ("SyntaxError", "IndentationError", "ModuleNotFoundError", "Na
 _MISSING_NAME = re.compile(r"cannot import name '(\w+)'|has no attribute '(\w+)'")
 
 
-@dataclass
-class TestPlan:
+@dataclass(frozen=True)
+class TestSuite:
+    """The tests that judge candidates; a stage that adds to it returns a new suite."""
+
+    __test__ = False  # not a pytest test class
+
     command: TestCommand
     timeout: float
     isolation: Isolation
     user_tests: tuple[str, ...] = ()
     existing_files: tuple[str, ...] = ()
     baseline_pass: frozenset[str] = frozenset()
-    generated: list[GeneratedTest] = field(default_factory=list)
-    discarded: list[DiscardedTest] = field(default_factory=list)
+    generated: tuple[GeneratedTest, ...] = ()
+    discarded: tuple[DiscardedTest, ...] = ()
     test_change_mode: str = "strong"  # who may change existing tests (``test_changes``)
     base_root: Path | None = None  # the base's worktree, for tests first run later
-    _base_passing: dict[str, frozenset[str]] = field(default_factory=dict, repr=False)
+    runner: TestRunner = field(default_factory=SandboxRunner, compare=False)
+    # a cache, not state: what passes on the base in files first run after the baseline
+    _base_passing: dict[str, frozenset[str]] = field(
+        default_factory=dict, repr=False, compare=False
+    )
 
     @property
     def repro_ids(self) -> list[str]:
@@ -69,6 +78,22 @@ class TestPlan:
     def can_judge(self) -> bool:
         """A verdict of "fixed" needs a test that failed on the base and must now pass."""
         return bool(self.repro_ids or self.user_tests)
+
+    def with_tests(
+        self, generated: Sequence[GeneratedTest] = (), discarded: Sequence[DiscardedTest] = ()
+    ) -> TestSuite:
+        """This suite with more generated tests kept and discarded."""
+        return replace(
+            self,
+            generated=(*self.generated, *generated),
+            discarded=(*self.discarded, *discarded),
+        )
+
+    def run(self, root: Path, selection: Sequence[str] = (), command: TestCommand | None = None
+            ) -> TestRun:
+        """One run of the test command (or ``command``) in ``root``, through the runner."""
+        return self.runner.run(root, command or self.command, timeout=self.timeout,
+                               selection=selection, isolation=self.isolation)
 
     def selection(self, changed: Sequence[TestChange] = ()) -> list[str]:
         files = [g.path for g in self.generated if g.kept_ids]
@@ -95,13 +120,11 @@ class TestPlan:
 
     def _run_on_base(self, file: str) -> frozenset[str]:
         from ..gitrepo import reset_worktree
-        from ..sandbox import run_tests
 
         if self.base_root is None or not (self.base_root / file).is_file():
             return frozenset()
         try:
-            run = run_tests(self.base_root, self.command, timeout=self.timeout,
-                            selection=[file], isolation=self.isolation)
+            run = self.run(self.base_root, [file])
         finally:
             reset_worktree(self.base_root)
         return baseline_passing(run, [file])

@@ -1,11 +1,12 @@
 """Budget planning and the order of tiers for each strategy.
 
-The rule (documented in the README): before the run, estimate each tier's worst-case cost
-per call (a full prompt plus ``max_tokens`` of output at the tier's prices). Reserve the
-strong tier's share first: its test-writing call plus one candidate (two under the
-``strong`` strategy), each with one edit retry. What is left buys weak candidates, up to
-``MAX_WEAK_CANDIDATES``; at least one candidate per tier always. Free tiers (local models,
-unknown prices) get the default counts. Counts set in the configuration win.
+The rule (documented in docs/guide/models.md, "Budget planning"): before the run,
+estimate each tier's worst-case cost per call (a full prompt plus ``max_tokens`` of output
+at the tier's prices). Reserve the strong tier's share first: its test-writing call plus
+one candidate (two under the ``strong`` strategy), each with one edit retry. What is left
+buys weak candidates, up to ``MAX_WEAK_CANDIDATES``; at least one candidate per tier
+always. Free tiers (local models, unknown prices) get the default counts. Counts set in
+the configuration win.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from ..config import Settings
-from .types import TierPlan
+from .types import TierPlan, TierView
 
 MAX_WEAK_CANDIDATES = 4
 MIN_BEST_OF_N = 2
@@ -27,7 +28,7 @@ TEST_CALLS_PER_TIER = 2  # test writing and its one retry
 
 
 @dataclass(frozen=True)
-class Flow:
+class TierWalk:
     """How a strategy walks the tiers."""
 
     tiers: tuple[str, ...]  # drafting order
@@ -37,16 +38,16 @@ class Flow:
     picker: str | None = None  # best-of-n: the tier that picks among all drafted candidates
 
 
-def flow_for(strategy: str, order: tuple[str, ...] = ("weak", "strong")) -> Flow:
+def walk_for(strategy: str, order: tuple[str, ...] = ("weak", "strong")) -> TierWalk:
     """The tiers a strategy walks; ``order`` is the configured cascade (``tier_order``)."""
     if strategy in ("weak", "strong"):
-        return Flow((strategy,), (strategy,))
+        return TierWalk((strategy,), (strategy,))
     if strategy == "strong-first":
-        return Flow(("strong", "weak"), ("strong",))
+        return TierWalk(("strong", "weak"), ("strong",))
     if strategy == "best-of-n":
-        return Flow((order[0],), (order[0],), picker=order[-1])
+        return TierWalk((order[0],), (order[0],), picker=order[-1])
     guidance = strategy if strategy in ("plan", "faq") else None
-    return Flow(tuple(order), tuple(order), guidance=guidance, route=strategy == "route")
+    return TierWalk(tuple(order), tuple(order), guidance=guidance, route=strategy == "route")
 
 
 def call_cost(settings: Settings, prices: tuple[float, float], max_tokens: int) -> float:
@@ -63,14 +64,14 @@ def plan_tiers(
     small: dict[str, bool],
 ) -> list[TierPlan]:
     """k candidates and m tests per tier, within ``settings.budget``."""
-    flow = flow_for(strategy, settings.tier_names)
-    per_call = {t: call_cost(settings, prices[t], settings.tier(t).max_tokens) for t in flow.tiers}
+    walk = walk_for(strategy, settings.tier_names)
+    per_call = {t: call_cost(settings, prices[t], settings.tier(t).max_tokens) for t in walk.tiers}
     remaining = settings.budget
     counts: dict[str, tuple[int, int]] = {}
     # The strong tier's share is reserved first, middle tiers next; weak takes what is left.
-    for tier_name in sorted(flow.tiers, key=lambda t: (t == "weak", t != "strong")):
+    for tier_name in sorted(walk.tiers, key=lambda t: (t == "weak", t != "strong")):
         tier = settings.tier(tier_name)
-        writes = tier_name in flow.test_writers
+        writes = tier_name in walk.test_writers
         tests = tier.tests or (
             (DEFAULT_WEAK_TESTS if tier_name == "weak" else DEFAULT_STRONG_TESTS) if writes
             else 0
@@ -87,13 +88,29 @@ def plan_tiers(
             k = max(1, min(MAX_WEAK_CANDIDATES, affordable))
         test_calls = TEST_CALLS_PER_TIER if writes else 0
         remaining -= per_call[tier_name] * (test_calls + CALLS_PER_CANDIDATE * k)
-        if flow.picker and not tier.candidates:
+        if walk.picker and not tier.candidates:
             k = max(k, MIN_BEST_OF_N)  # one candidate leaves nothing to pick from
         counts[tier_name] = (k, tests if writes else 0)
     plans = []
-    for tier_name in flow.tiers:
+    for position, tier_name in enumerate(walk.tiers):
         tier = settings.tier(tier_name)
         edit_format = tier.edit_format or ("whole" if small[tier_name] else "search-replace")
         k, m = counts[tier_name]
-        plans.append(TierPlan(tier_name, models[tier_name], k, m, edit_format, per_call[tier_name]))
+        plans.append(TierPlan(tier_name, models[tier_name], k, m, edit_format,
+                              per_call[tier_name],
+                              tier_view(tier_name, position, walk, small=small[tier_name])))
     return plans
+
+
+def tier_view(tier: str, position: int, walk: TierWalk, *, small: bool) -> TierView:
+    """What ``tier``'s patch prompt shows: the brief and the examples are there for the
+    cheaper tiers (not the strong one), the strong model's guidance for the weak tier
+    only, the previous tier's attempt for every tier after the first, and a tiny model
+    sees the best spans of one file instead of every file."""
+    return TierView(
+        brief=tier != "strong",
+        examples=tier != "strong",
+        guidance=walk.guidance is not None and tier == "weak",
+        previous=position > 0,
+        trimmed=small,
+    )

@@ -9,7 +9,7 @@ from typing import Any
 from ..errors import EXIT_BUDGET, EXIT_OK, UsageError
 from ..output import err_console, print_json
 from .combos import parse_pair, parse_shard, parse_strategies
-from .flow import EvalOptions, evaluate, merge
+from .evaluate import EvalOptions, evaluate, merge
 from .render import (
     outcome_json,
     print_dry_run,

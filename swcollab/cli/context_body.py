@@ -22,7 +22,7 @@ FLAG_KEYS = {
 
 
 def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> None:
-    from .fix_flow import task_for
+    from .fix_body import task_for
 
     repo = app.repo()
     settings = app.settings({key: options.get(flag) for flag, key in FLAG_KEYS.items()})

@@ -17,8 +17,8 @@ from difflib import get_close_matches
 from pathlib import PurePosixPath
 
 from .additions import helper_edits, import_edits
-from .defs import Definition, Outline, outline
 from .match import join_lines, reindent, split_lines
+from .outline import Definition, Outline, outline
 
 
 @dataclass(frozen=True)

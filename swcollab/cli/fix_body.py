@@ -35,7 +35,7 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
     settings = app.settings({**flags, "sandbox": "off" if options.get("no_sandbox") else None})
     task, issue = task_for(repo, settings, options)
     if options.get("show_context"):
-        from .context_flow import show
+        from .context_body import show
 
         show(repo, settings, task, options, json_=json_)
         return 0
@@ -44,7 +44,7 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
         include_dirty=options["include_dirty"], keep_failed=options["keep_failed"],
         include_tests=not options["no_tests"],
     )
-    from ..engine.cascade import run_fix
+    from ..engine.fix import run_fix
 
     progress = Progress(enabled=True)
     with progress:
