@@ -5,6 +5,13 @@ leave something behind if cut (creating or removing a worktree, creating the bra
 recording that it exists, closing the run in the ledger); a signal that came meanwhile
 is delivered as soon as the step is done.
 
+``watching_interrupts`` is held while a command runs: Ctrl-C and SIGTERM raise as usual
+*and* are written down, and ``checkpoint()`` (before every model call, test run, eval
+task and stage) raises again while one is written down. A raise can be swallowed (it
+may land in a finalizer, a weakref callback or a library's ``except BaseException``, and
+Python then prints "Exception ignored" and goes on); the next checkpoint stops the run
+all the same.
+
 ``PauseSeam`` lets a test stop a real ``swc`` process at a chosen stage boundary and send
 it a signal there, deterministically: it is read from ``SWC_TEST_PAUSE_AT`` and does
 nothing when that variable is unset (as it always is outside the test suite).
@@ -19,6 +26,9 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+
+from .errors import Terminated
 
 PAUSE_AT_ENV = "SWC_TEST_PAUSE_AT"  # "stage" or "stage#N" (the Nth time it is reached)
 PAUSE_FILE_ENV = "SWC_TEST_PAUSE_FILE"  # written with the stage's name once paused
@@ -26,6 +36,57 @@ PAUSE_SECONDS = 60.0
 
 _HELD = (signal.SIGINT, signal.SIGTERM)
 _depth = 0  # deferred blocks open in the main thread (signals are process-wide state)
+_watching = 0  # watching_interrupts blocks open in the main thread
+_requested: int | None = None  # the signal that asked the command to stop, until it ends
+
+
+def interrupt_for(signum: int) -> KeyboardInterrupt:
+    """What a stop signal raises: KeyboardInterrupt for Ctrl-C, Terminated for SIGTERM."""
+    if signum == signal.SIGTERM:
+        return Terminated("terminated by SIGTERM")
+    return KeyboardInterrupt()
+
+
+def stop_requested(signum: int, _frame: FrameType | None = None) -> None:
+    """The handler of SIGINT and SIGTERM while a command runs: note it, then raise."""
+    global _requested
+    if _requested is None or _requested == signal.SIGINT:
+        _requested = signum  # SIGTERM is the stronger request: it is kept
+    raise interrupt_for(signum)
+
+
+def checkpoint() -> None:
+    """Raise again if the command was asked to stop (its first raise may have been lost).
+
+    Inside a ``deferred_interrupts`` block nothing is raised: the block is let finish.
+    """
+    requested = _requested
+    if requested is not None and not _depth:
+        raise interrupt_for(requested)
+
+
+@contextmanager
+def watching_interrupts() -> Iterator[None]:
+    """Run a command with SIGINT and SIGTERM noted as well as raised (see module docs).
+
+    A stop that was asked for and swallowed until the command's end raises there. Only
+    the main thread can set handlers; the outermost block owns them.
+    """
+    global _watching, _requested
+    if threading.current_thread() is not threading.main_thread() or _watching:
+        yield
+        return
+    _requested = None
+    previous = {sig: signal.signal(sig, stop_requested) for sig in _HELD}
+    _watching += 1
+    try:
+        yield
+        checkpoint()
+    finally:
+        _watching -= 1
+        _requested = None
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 @contextmanager
@@ -56,7 +117,7 @@ def deferred_interrupts() -> Iterator[None]:
         noted.extend(_take_pending())
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
         if noted:
             _deliver(noted[0], previous[noted[0]])
 

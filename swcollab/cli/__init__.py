@@ -15,6 +15,7 @@ import click
 
 from .. import __version__
 from ..errors import EXIT_CODE_TABLE, EXIT_INTERRUPTED, SwcError
+from ..interrupts import watching_interrupts
 from .brief_cmd import brief
 from .common import AppContext
 from .config_cmd import config_group
@@ -39,11 +40,16 @@ Exit codes:
 
 
 class SwcGroup(click.Group):
-    """Turns ``SwcError`` into one line on stderr and its exit code (traceback with --debug)."""
+    """Turns ``SwcError`` into one line on stderr and its exit code (traceback with --debug).
+
+    Ctrl-C and SIGTERM stop every command, even when a library swallowed their first raise
+    (``interrupts.watching_interrupts``): exit 130.
+    """
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            with watching_interrupts():
+                return super().invoke(ctx)
         except SwcError as exc:
             app = ctx.find_object(AppContext)
             if (app and app.debug) or os.environ.get("SWC_RAISE_ERRORS"):

@@ -8,6 +8,7 @@ from ..config import Settings
 from ..engine import Event, FixRequest, RunResult
 from ..errors import EXIT_ENVIRONMENT, Interrupted, SwcError
 from ..gitrepo import RepoPaths
+from ..interrupts import checkpoint
 from ..output import err_console, error, print_json, warn
 from ..report import exit_code_for, key_lines, result_as_json
 from ..task import Task, check_user_tests, read_prompt_file, task_from_prompt
@@ -50,6 +51,7 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
     with progress:
         result = run_fix(request, on_event=progress.event)
     try:
+        checkpoint()  # nothing is published after a Ctrl-C, even one swallowed in the run
         if options["push"] or options["pr"] or options["comment"]:
             _publish(repo, result, issue, options)
         _render(result, json_=json_)

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING
 
 from ..errors import BudgetExhausted, Interrupted, SwcError, UsageError
 from ..gitrepo import commit_sha
-from ..interrupts import PauseSeam
+from ..interrupts import PauseSeam, checkpoint
 from .attempts import Previous, patch_context, patch_messages, run_candidate
 from .branch import PendingBranch, make_branch
 from .context import build_context, trim_for_small_model
@@ -122,6 +122,7 @@ def run_fix(
     seam = PauseSeam.from_environment()
 
     def emit(event: Event) -> None:
+        checkpoint()  # every stage: a Ctrl-C that was swallowed somewhere still stops here
         on_event(replace(event, data={**event.data, "cost_usd": budget.spent}))
         if seam is not None:
             seam.reached(event.stage)
