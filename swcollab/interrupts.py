@@ -19,16 +19,20 @@ nothing when that variable is unset (as it always is outside the test suite).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import FrameType
+from typing import NoReturn
 
-from .errors import Terminated
+from .errors import EXIT_INTERRUPTED, Terminated
 
 PAUSE_AT_ENV = "SWC_TEST_PAUSE_AT"  # "stage" or "stage#N" (the Nth time it is reached)
 PAUSE_FILE_ENV = "SWC_TEST_PAUSE_FILE"  # written with the stage's name once paused
@@ -137,6 +141,45 @@ def _deliver(signum: int, handler: object) -> None:
         handler(signum, None)
     elif handler == signal.SIG_DFL:
         signal.raise_signal(signum)
+
+
+def run_to_exit(main: Callable[[], object]) -> NoReturn:
+    """Run a program's ``main`` and end the process with its exit code (``swc``'s entry).
+
+    Once ``main`` is done the process ends at once: exit handlers run (they stop local
+    model servers and remove temporary directories) and output is flushed, but the
+    interpreter's teardown, which frees every object one at a time, is skipped. With
+    litellm loaded it takes seconds, and more than 30 s on a busy machine, between a
+    Ctrl-C and the end of swc. A Ctrl-C or SIGTERM from then on ends the process at once
+    with the same code (left to Python, it could abort joining a library's worker threads
+    and hang the exit for good).
+    """
+    try:
+        main()
+    except KeyboardInterrupt:
+        _end(EXIT_INTERRUPTED, "interrupted")
+    except SystemExit as done:
+        code = done.code
+        if code is None or isinstance(code, int):
+            _end(code or 0, "")
+        _end(1, str(code))
+    _end(0, "")
+
+
+def _end(status: int, message: str) -> NoReturn:
+    def now(_signum: int, _frame: FrameType | None) -> None:
+        os._exit(status)
+
+    for sig in _HELD:
+        signal.signal(sig, now)
+    if message:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(message + "\n")
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 class PauseSeam:
