@@ -23,7 +23,7 @@ FUNCTION_PARAMETERS = 10
 # (what, path[:function]) -> (the size it may have, why it is an exception)
 ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
     ("lines", "engine/cascade.py"): (
-        521,
+        512,
         "the run loop and its strategies; being split into stage values (issue #17)",
     ),
     ("lines", "engine/cascade.py:run_fix"): (

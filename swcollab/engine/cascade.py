@@ -12,12 +12,12 @@ import time
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING
 
-from ..errors import BudgetExhausted, Interrupted, SwcError, UsageError
-from ..gitrepo import commit_sha
+from ..errors import BudgetExhausted, Interrupted, SwcError
 from ..interrupts import PauseSeam, checkpoint
 from .attempts import Previous, patch_context, patch_messages, run_candidate
 from .branch import PendingBranch, make_branch
 from .context import build_context, trim_for_small_model
+from .intake import resolve_base, test_command_for
 from .plan import Flow, flow_for, plan_tiers
 from .preflight import Preflight
 from .record import close_run, interrupted
@@ -53,15 +53,6 @@ if TYPE_CHECKING:
 
 def _ignore(_event: Event) -> None:
     return None
-
-
-def resolve_base(root: Path, base: str) -> str:
-    sha = commit_sha(root, base)
-    if sha is None:
-        if base == "HEAD":
-            raise UsageError("the repository has no commits yet; commit something first")
-        raise UsageError(f"--base {base}: no such commit, branch or tag")
-    return sha
 
 
 @dataclass
@@ -159,7 +150,6 @@ def run_fix(
 
 def _execute(run: _Run) -> None:
     from ..sandbox import OFF_WARNING, Isolation, Worktree, require_sandbox, sandbox_summary
-    from .intake import test_command_for
 
     request, settings = run.request, run.request.settings
     isolation = Isolation.from_settings(settings)

@@ -115,8 +115,8 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     from ..models import Budget, ModelClient
     from ..sandbox import Worktree
     from .attempts import patch_context, patch_messages
-    from .cascade import resolve_base
     from .context import build_context, trim_for_small_model
+    from .intake import resolve_base
     from .plan import flow_for
 
     settings, root = request.settings, request.repo.root

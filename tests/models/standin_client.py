@@ -15,7 +15,7 @@ from pathlib import Path
 
 from swcollab.config import Settings, TierSettings
 from swcollab.interrupts import run_to_exit
-from swcollab.models import Budget, ModelClient, local
+from swcollab.models import Budget, ModelClient, local, specs
 
 FAKE_SERVER = Path(__file__).resolve().parents[1] / "fakes" / "openai_server.py"
 
@@ -26,7 +26,7 @@ def standin_command(gguf: Path, port: int, alias: str) -> list[str]:
 
 def main() -> None:
     gguf, mode = sys.argv[1], sys.argv[2]
-    local.SERVER_MODULES = ()  # the stand-in needs no llama_cpp
+    specs.SERVER_MODULES = ()  # the stand-in needs no llama_cpp
     local.llama_server_command = standin_command
     model = f"local/{gguf}"
     settings = Settings(weak=TierSettings("weak", model=model),
