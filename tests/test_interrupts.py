@@ -158,3 +158,33 @@ def test_a_checkpoint_in_a_worker_thread_stops_it_too():
         worker.start()
         worker.join()
     assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "stderr"),
+    [
+        ("pass", 0, ""),
+        ("sys.exit(3)", 3, ""),
+        ("sys.exit('bad input')", 1, "bad input"),
+        ("raise KeyboardInterrupt", 130, "interrupted"),
+    ],
+)
+def test_swc_ends_with_the_commands_code_after_the_exit_handlers(body, code, stderr):
+    """``run_to_exit`` (swc's entry) skips the interpreter's teardown, not what matters:
+    exit handlers (they stop local model servers), buffered output, the exit code."""
+    import sys
+
+    program = (
+        "import atexit, sys\n"
+        "from swcollab.interrupts import run_to_exit\n"
+        "atexit.register(lambda: print('exit handler ran'))\n"
+        "def main():\n"
+        "    sys.stdout.write('buffered, not flushed\\n')\n"
+        f"    {body}\n"
+        "run_to_exit(main)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == code
+    assert done.stdout.splitlines() == ["buffered, not flushed", "exit handler ran"]
+    assert done.stderr.strip() == stderr
