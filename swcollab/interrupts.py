@@ -5,6 +5,13 @@ leave something behind if cut (creating or removing a worktree, creating the bra
 recording that it exists, closing the run in the ledger); a signal that came meanwhile
 is delivered as soon as the step is done.
 
+``watching_interrupts`` is held while a command runs: Ctrl-C and SIGTERM raise as usual
+*and* are written down, and ``checkpoint()`` (before every model call, test run, eval
+task and stage) raises again while one is written down. A raise can be swallowed (it
+may land in a finalizer, a weakref callback or a library's ``except BaseException``, and
+Python then prints "Exception ignored" and goes on); the next checkpoint stops the run
+all the same.
+
 ``PauseSeam`` lets a test stop a real ``swc`` process at a chosen stage boundary and send
 it a signal there, deterministically: it is read from ``SWC_TEST_PAUSE_AT`` and does
 nothing when that variable is unset (as it always is outside the test suite).
@@ -12,13 +19,20 @@ nothing when that variable is unset (as it always is outside the test suite).
 
 from __future__ import annotations
 
+import atexit
+import contextlib
 import os
 import signal
+import sys
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from types import FrameType
+from typing import NoReturn
+
+from .errors import EXIT_INTERRUPTED, Terminated
 
 PAUSE_AT_ENV = "SWC_TEST_PAUSE_AT"  # "stage" or "stage#N" (the Nth time it is reached)
 PAUSE_FILE_ENV = "SWC_TEST_PAUSE_FILE"  # written with the stage's name once paused
@@ -26,6 +40,57 @@ PAUSE_SECONDS = 60.0
 
 _HELD = (signal.SIGINT, signal.SIGTERM)
 _depth = 0  # deferred blocks open in the main thread (signals are process-wide state)
+_watching = 0  # watching_interrupts blocks open in the main thread
+_requested: int | None = None  # the signal that asked the command to stop, until it ends
+
+
+def interrupt_for(signum: int) -> KeyboardInterrupt:
+    """What a stop signal raises: KeyboardInterrupt for Ctrl-C, Terminated for SIGTERM."""
+    if signum == signal.SIGTERM:
+        return Terminated("terminated by SIGTERM")
+    return KeyboardInterrupt()
+
+
+def stop_requested(signum: int, _frame: FrameType | None = None) -> None:
+    """The handler of SIGINT and SIGTERM while a command runs: note it, then raise."""
+    global _requested
+    if _requested is None or _requested == signal.SIGINT:
+        _requested = signum  # SIGTERM is the stronger request: it is kept
+    raise interrupt_for(signum)
+
+
+def checkpoint() -> None:
+    """Raise again if the command was asked to stop (its first raise may have been lost).
+
+    Inside a ``deferred_interrupts`` block nothing is raised: the block is let finish.
+    """
+    requested = _requested
+    if requested is not None and not _depth:
+        raise interrupt_for(requested)
+
+
+@contextmanager
+def watching_interrupts() -> Iterator[None]:
+    """Run a command with SIGINT and SIGTERM noted as well as raised (see module docs).
+
+    A stop that was asked for and swallowed until the command's end raises there. Only
+    the main thread can set handlers; the outermost block owns them.
+    """
+    global _watching, _requested
+    if threading.current_thread() is not threading.main_thread() or _watching:
+        yield
+        return
+    _requested = None
+    previous = {sig: signal.signal(sig, stop_requested) for sig in _HELD}
+    _watching += 1
+    try:
+        yield
+        checkpoint()
+    finally:
+        _watching -= 1
+        _requested = None
+        for sig, handler in previous.items():
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
 
 
 @contextmanager
@@ -56,7 +121,7 @@ def deferred_interrupts() -> Iterator[None]:
         noted.extend(_take_pending())
         signal.pthread_sigmask(signal.SIG_SETMASK, mask)
         for sig, handler in previous.items():
-            signal.signal(sig, handler)
+            signal.signal(sig, signal.SIG_DFL if handler is None else handler)
         if noted:
             _deliver(noted[0], previous[noted[0]])
 
@@ -76,6 +141,45 @@ def _deliver(signum: int, handler: object) -> None:
         handler(signum, None)
     elif handler == signal.SIG_DFL:
         signal.raise_signal(signum)
+
+
+def run_to_exit(main: Callable[[], object]) -> NoReturn:
+    """Run a program's ``main`` and end the process with its exit code (``swc``'s entry).
+
+    Once ``main`` is done the process ends at once: exit handlers run (they stop local
+    model servers and remove temporary directories) and output is flushed, but the
+    interpreter's teardown, which frees every object one at a time, is skipped. With
+    litellm loaded it takes seconds, and more than 30 s on a busy machine, between a
+    Ctrl-C and the end of swc. A Ctrl-C or SIGTERM from then on ends the process at once
+    with the same code (left to Python, it could abort joining a library's worker threads
+    and hang the exit for good).
+    """
+    try:
+        main()
+    except KeyboardInterrupt:
+        _end(EXIT_INTERRUPTED, "interrupted")
+    except SystemExit as done:
+        code = done.code
+        if code is None or isinstance(code, int):
+            _end(code or 0, "")
+        _end(1, str(code))
+    _end(0, "")
+
+
+def _end(status: int, message: str) -> NoReturn:
+    def now(_signum: int, _frame: FrameType | None) -> None:
+        os._exit(status)
+
+    for sig in _HELD:
+        signal.signal(sig, now)
+    if message:
+        with contextlib.suppress(OSError, ValueError):
+            sys.stderr.write(message + "\n")
+    atexit._run_exitfuncs()
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):
+            stream.flush()
+    os._exit(status)
 
 
 class PauseSeam:

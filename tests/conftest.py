@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 
 import pytest
 
@@ -44,3 +44,36 @@ def fake_llm() -> Iterator[FakeOpenAI]:
         yield server
     finally:
         server.stop()
+
+
+# The test taxonomy (README "Running the tests"): ``pytest -m "not e2e and not slow"`` is
+# the contributor's loop. Whole directories run swc end to end: the engine and the eval
+# through the loopback model server, with real worktrees and sandboxed test runs; the
+# modules listed after them are the in-process exceptions there, or end-to-end elsewhere.
+_E2E_DIRECTORIES = ("engine", "evaluation")
+_IN_PROCESS = frozenset({
+    "engine/test_spans.py",  # span selection on files in a temporary directory
+    "engine/test_context_history.py",  # span scoring and git history, no model
+    "evaluation/test_units.py",  # shards, pairs, budget, frontier, chart
+    # the engine's seam: FakeModel and an in-process test runner, real git worktrees
+    "engine/test_seam_units.py",
+    "engine/test_seam_cascade.py",
+    "engine/test_seam_strategies.py",
+})
+_E2E_MODULES = frozenset({
+    "models/test_local.py",  # local model servers as real processes, a stand-in swc
+})
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        try:
+            module = PurePosixPath(Path(item.path).resolve().relative_to(here).as_posix())
+        except ValueError:
+            continue
+        name = str(module)
+        if name in _E2E_MODULES or (
+            module.parts[0] in _E2E_DIRECTORIES and name not in _IN_PROCESS
+        ):
+            item.add_marker(pytest.mark.e2e)

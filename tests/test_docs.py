@@ -228,6 +228,7 @@ def _script(name: str) -> ModuleType:
     return module
 
 
+@pytest.mark.e2e  # runs `swc ... --help` for every command as a real process
 def test_command_reference_matches_every_help() -> None:
     script = _script("cli_reference")
     page = DOCS / "reference" / "cli.md"
@@ -237,6 +238,7 @@ def test_command_reference_matches_every_help() -> None:
         assert f"## `{' '.join(('swc', *path))}`" in text
 
 
+@pytest.mark.e2e  # runs swc commands through the loopback model server
 def test_json_reference_matches_what_commands_print() -> None:
     """Runs each --json command for real (loopback model server, temporary repository)."""
     script = _script("cli_reference")
@@ -245,6 +247,7 @@ def test_json_reference_matches_what_commands_print() -> None:
     )
 
 
+@pytest.mark.e2e  # runs the generator's --help processes
 def test_reference_check_detects_stale_help(tmp_path: Path) -> None:
     script = _script("cli_reference")
     stale = tmp_path / "cli.md"

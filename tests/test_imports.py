@@ -19,15 +19,14 @@ FORBIDDEN = (
     "numpy", "httpx", "openai", "jinja2", "llama_cpp",
 )
 
+# swc ends the process itself once the command is done, after the exit handlers
 PROBE = """
-import json, sys
+import atexit, json, sys
 import swcollab.cli
 sys.argv = ["swc", *json.loads(sys.argv[1])]
-try:
-    swcollab.cli.main()
-except SystemExit:
-    pass
-sys.stderr.write("\\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules})))
+atexit.register(lambda: sys.stderr.write(
+    "\\nMODULES " + json.dumps(sorted({m.split(".")[0] for m in sys.modules}))))
+swcollab.cli.main()
 """
 
 

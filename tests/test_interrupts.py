@@ -10,7 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from swcollab.interrupts import deferred_interrupts
+from swcollab.errors import Terminated
+from swcollab.interrupts import checkpoint, deferred_interrupts, watching_interrupts
 
 
 def test_a_signal_inside_the_block_arrives_after_it():
@@ -97,3 +98,93 @@ def test_ctrl_c_during_a_worktree_step_leaves_nothing(tmp_path, monkeypatch, dur
         check=True,
     ).stdout
     assert listed.count("worktree ") == 1
+
+
+def _swallowed(signum: int = signal.SIGINT) -> None:
+    """A stop signal whose raise a finalizer or a library's broad ``except`` ate."""
+    try:
+        os.kill(os.getpid(), signum)
+        for _ in range(50):
+            time.sleep(0.002)  # bytecode boundaries where Python runs handlers
+    except KeyboardInterrupt:
+        return
+    raise AssertionError("the signal did not raise")
+
+
+def test_a_swallowed_ctrl_c_stops_at_the_next_checkpoint():
+    steps = []
+    with pytest.raises(KeyboardInterrupt), watching_interrupts():
+        checkpoint()  # nothing asked yet: goes on
+        steps.append("before")
+        _swallowed()
+        steps.append("after the swallowed raise")  # what used to go on to the end
+        checkpoint()
+        steps.append("never")
+    assert steps == ["before", "after the swallowed raise"]
+    checkpoint()  # the request ended with the command: the next one starts clean
+
+
+def test_a_swallowed_stop_ends_the_command_even_without_a_checkpoint():
+    with pytest.raises(Terminated), watching_interrupts():
+        _swallowed(signal.SIGTERM)
+    assert signal.getsignal(signal.SIGTERM) is signal.SIG_DFL
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_a_checkpoint_lets_a_deferred_block_finish():
+    done = []
+    with pytest.raises(KeyboardInterrupt), watching_interrupts():
+        _swallowed()
+        with deferred_interrupts():
+            checkpoint()  # the block is atomic: it is not cut here
+            done.append("block finished")
+    assert done == ["block finished"]
+
+
+def test_a_checkpoint_in_a_worker_thread_stops_it_too():
+    import threading
+
+    seen: list[BaseException] = []
+
+    def work() -> None:
+        try:
+            checkpoint()
+        except KeyboardInterrupt as exc:
+            seen.append(exc)
+
+    with pytest.raises(KeyboardInterrupt), watching_interrupts():
+        _swallowed()
+        worker = threading.Thread(target=work)
+        worker.start()
+        worker.join()
+    assert len(seen) == 1
+
+
+@pytest.mark.parametrize(
+    ("body", "code", "stderr"),
+    [
+        ("pass", 0, ""),
+        ("sys.exit(3)", 3, ""),
+        ("sys.exit('bad input')", 1, "bad input"),
+        ("raise KeyboardInterrupt", 130, "interrupted"),
+    ],
+)
+def test_swc_ends_with_the_commands_code_after_the_exit_handlers(body, code, stderr):
+    """``run_to_exit`` (swc's entry) skips the interpreter's teardown, not what matters:
+    exit handlers (they stop local model servers), buffered output, the exit code."""
+    import sys
+
+    program = (
+        "import atexit, sys\n"
+        "from swcollab.interrupts import run_to_exit\n"
+        "atexit.register(lambda: print('exit handler ran'))\n"
+        "def main():\n"
+        "    sys.stdout.write('buffered, not flushed\\n')\n"
+        f"    {body}\n"
+        "run_to_exit(main)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
+                          timeout=60)
+    assert done.returncode == code
+    assert done.stdout.splitlines() == ["buffered, not flushed", "exit handler ran"]
+    assert done.stderr.strip() == stderr

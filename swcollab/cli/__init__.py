@@ -8,13 +8,13 @@ so ``swc --help`` and shell completion stay fast.
 from __future__ import annotations
 
 import os
-import sys
 import traceback
 
 import click
 
 from .. import __version__
 from ..errors import EXIT_CODE_TABLE, EXIT_INTERRUPTED, SwcError
+from ..interrupts import run_to_exit, watching_interrupts
 from .brief_cmd import brief
 from .common import AppContext
 from .config_cmd import config_group
@@ -39,11 +39,16 @@ Exit codes:
 
 
 class SwcGroup(click.Group):
-    """Turns ``SwcError`` into one line on stderr and its exit code (traceback with --debug)."""
+    """Turns ``SwcError`` into one line on stderr and its exit code (traceback with --debug).
+
+    Ctrl-C and SIGTERM stop every command, even when a library swallowed their first raise
+    (``interrupts.watching_interrupts``): exit 130.
+    """
 
     def invoke(self, ctx: click.Context):  # type: ignore[override]
         try:
-            return super().invoke(ctx)
+            with watching_interrupts():
+                return super().invoke(ctx)
         except SwcError as exc:
             app = ctx.find_object(AppContext)
             if (app and app.debug) or os.environ.get("SWC_RAISE_ERRORS"):
@@ -101,30 +106,4 @@ cli.add_command(stats_command)
 
 
 def main() -> None:
-    try:
-        cli.main(prog_name="swc")
-    except KeyboardInterrupt:  # pragma: no cover - raised outside click's own handling
-        sys.stderr.write("interrupted\n")
-        sys.exit(EXIT_INTERRUPTED)
-    except SystemExit as done:
-        _exit_promptly_on_signal(done.code)
-        raise
-
-
-def _exit_promptly_on_signal(code: object) -> None:
-    """The command is done and its output written: a Ctrl-C or SIGTERM while Python shuts
-    down ends the process at once with the command's own exit code. Left to Python, it
-    can abort the joining of a library's worker threads and hang the exit for good."""
-    import contextlib
-    import signal
-
-    status = code if isinstance(code, int) else (0 if code is None else 1)
-    for stream in (sys.stdout, sys.stderr):
-        with contextlib.suppress(OSError, ValueError):
-            stream.flush()
-
-    def exit_now(_signum: int, _frame: object) -> None:
-        os._exit(status)
-
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        signal.signal(signum, exit_now)
+    run_to_exit(lambda: cli.main(prog_name="swc"))

@@ -53,7 +53,7 @@ def brief(app: AppContext, refresh: bool, strong: str | None, budget: float | No
 
 def _write(repo, settings):  # type: ignore[no-untyped-def]
     from ..brief import write_brief
-    from ..engine.fix import resolve_base
+    from ..engine.intake import resolve_base
     from ..models import Budget, Ledger, ModelClient
 
     commit = resolve_base(repo.root, "HEAD")

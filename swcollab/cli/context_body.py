@@ -9,6 +9,7 @@ from ..gitrepo import RepoPaths
 from ..output import info, print_json, warn
 from ..task import Task
 from .common import AppContext
+from .task_options import task_for
 
 FLAG_KEYS = {
     "weak": "weak.model",
@@ -22,8 +23,6 @@ FLAG_KEYS = {
 
 
 def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> None:
-    from .fix_body import task_for
-
     repo = app.repo()
     settings = app.settings({key: options.get(flag) for flag, key in FLAG_KEYS.items()})
     task, _issue = task_for(repo, settings, options)

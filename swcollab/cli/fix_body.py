@@ -4,14 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
-from ..config import Settings
 from ..engine import Event, FixRequest, RunResult
 from ..errors import EXIT_ENVIRONMENT, Interrupted, SwcError
 from ..gitrepo import RepoPaths
+from ..interrupts import checkpoint
 from ..output import err_console, error, print_json, warn
 from ..report import exit_code_for, key_lines, result_as_json
-from ..task import Task, check_user_tests, read_prompt_file, task_from_prompt
+from ..task import check_user_tests
 from .common import AppContext
+from .context_body import show
+from .task_options import task_for
 
 FLAG_KEYS = {
     "weak": "weak.model",
@@ -35,8 +37,6 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
     settings = app.settings({**flags, "sandbox": "off" if options.get("no_sandbox") else None})
     task, issue = task_for(repo, settings, options)
     if options.get("show_context"):
-        from .context_body import show
-
         show(repo, settings, task, options, json_=json_)
         return 0
     request = FixRequest(
@@ -50,6 +50,7 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
     with progress:
         result = run_fix(request, on_event=progress.event)
     try:
+        checkpoint()  # nothing is published after a Ctrl-C, even one swallowed in the run
         if options["push"] or options["pr"] or options["comment"]:
             _publish(repo, result, issue, options)
         _render(result, json_=json_)
@@ -62,66 +63,6 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
         error(result.error or "no branch could be made")
         return EXIT_ENVIRONMENT
     return exit_code_for(result.verdict)
-
-
-def task_for(repo: RepoPaths, settings: Settings, options: dict[str, Any]) -> tuple[Task, Any]:
-    """The task the options name, and the issue's handles when it is one."""
-    if options["issue_ref"]:
-        return _issue_task(repo, options)
-    return _task(repo, settings, options), None
-
-
-def _task(repo: RepoPaths, settings: Settings, options: dict[str, Any]) -> Task:
-    user_tests = tuple(options["user_tests"])
-    if options["prompt"]:
-        return task_from_prompt(options["prompt"], user_tests=user_tests)
-    if options["prompt_file"]:
-        return task_from_prompt(read_prompt_file(options["prompt_file"]), user_tests=user_tests)
-    if options.get("test_output"):
-        from ..engine.intake import task_from_test_output
-
-        source = options["test_output"]
-        return task_from_test_output(_read_test_output(source),
-                                     source=f"--test-output {source}")
-    from ..engine.intake import task_from_test_run
-
-    err_console().print("running the tests to find what fails...", highlight=False)
-    return task_from_test_run(repo, settings, base=options["base"],
-                              include_dirty=options["include_dirty"], user_tests=user_tests)
-
-
-MAX_TEST_OUTPUT_BYTES = 20_000_000
-
-
-def _read_test_output(path: str) -> str:
-    """``--test-output FILE`` ('-' for standard input); only its end matters, if it is long."""
-    import sys
-    from pathlib import Path
-
-    from ..errors import UsageError
-
-    if path == "-":
-        return sys.stdin.read()
-    file = Path(path)
-    if not file.is_file():
-        raise UsageError(f"--test-output {path}: no such file")
-    if file.stat().st_size > MAX_TEST_OUTPUT_BYTES:
-        raise UsageError(f"--test-output {path}: larger than {MAX_TEST_OUTPUT_BYTES} bytes")
-    return file.read_text(encoding="utf-8", errors="replace")
-
-
-def _issue_task(repo: RepoPaths, options: dict[str, Any]) -> tuple[Task, Any]:
-    from ..github import GitHubClient, issue_task_text, resolve_issue_ref
-
-    ref = resolve_issue_ref(options["issue_ref"], repo.root, remote=options["remote"])
-    client = GitHubClient(ref.api_url)
-    issue = client.get_issue(ref)
-    task = Task(
-        kind="issue", title=issue.title or f"issue {issue.number}", text=issue_task_text(issue),
-        slug=f"issue-{issue.number}", issue_number=issue.number, issue_url=issue.html_url,
-        user_tests=tuple(options["user_tests"]), labels=tuple(issue.labels),
-    )
-    return task, (client, ref, issue)
 
 
 def _publish(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, Any]) -> None:

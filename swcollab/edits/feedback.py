@@ -3,9 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from .types import BlockOutcome, EditResult
+from ..prompts import render
+
+if TYPE_CHECKING:  # EditResult.feedback() renders through this module
+    from .types import BlockOutcome, EditResult
 
 TEMPLATE = "edit_feedback"
 
@@ -16,8 +19,6 @@ def render_feedback(
     """The feedback text. ``prompts_dir`` may hold a repository's own copy of the template;
     ``applied_kept`` says whether the blocks that applied stay applied for the next answer
     (when the caller resets the worktree instead, the model is asked to send them again)."""
-    from ..prompts import render
-
     text = render(
         TEMPLATE,
         prompts_dir=str(prompts_dir) if prompts_dir is not None else None,

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from .feedback import render_feedback
+
 KINDS = ("search-replace", "diff", "definitions", "whole-file")
 EDIT_FORMATS = ("search-replace", "whole")
 
@@ -82,6 +84,4 @@ class EditResult:
         """
         if self.ok:
             return ""
-        from .feedback import render_feedback
-
         return render_feedback(self, prompts_dir, applied_kept=applied_kept)

@@ -14,11 +14,11 @@ import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
-from ..errors import BudgetExhausted, Interrupted, SwcError, UsageError
-from ..gitrepo import commit_sha
-from ..interrupts import PauseSeam, deferred_interrupts
+from ..errors import BudgetExhausted, Interrupted, SwcError
+from ..interrupts import PauseSeam, checkpoint, deferred_interrupts
 from .branch import make_branch
 from .context import build_context
+from .intake import resolve_base, test_command_for
 from .preflight import Preflight
 from .record import close_run, interruption
 from .state import Ending, RunState, Setup, result_of
@@ -45,15 +45,6 @@ if TYPE_CHECKING:
 
 def _ignore(_event: Event) -> None:
     return None
-
-
-def resolve_base(root: Path, base: str) -> str:
-    sha = commit_sha(root, base)
-    if sha is None:
-        if base == "HEAD":
-            raise UsageError("the repository has no commits yet; commit something first")
-        raise UsageError(f"--base {base}: no such commit, branch or tag")
-    return sha
 
 
 def run_fix(
@@ -153,6 +144,7 @@ def _start(
     seam = PauseSeam.from_environment()
 
     def emit(event: Event) -> None:
+        checkpoint()  # every stage: a Ctrl-C that was swallowed somewhere still stops here
         on_event(replace(event, data={**event.data, "cost_usd": budget.spent}))
         if seam is not None:
             seam.reached(event.stage)
@@ -196,7 +188,6 @@ def _set_up(
 ) -> TestSuite:
     """The test command and interpreter (``Setup``) and the run's first test suite."""
     from ..sandbox import SandboxRunner, sandbox_summary
-    from .intake import test_command_for
 
     request, settings = run.request, run.request.settings
     command = test_command_for(base.path, settings, checkout=request.repo.root)

@@ -8,13 +8,22 @@ from typing import TYPE_CHECKING
 
 from ..config import Settings
 from ..errors import UsageError
-from ..gitrepo import RepoPaths
+from ..gitrepo import RepoPaths, commit_sha
 from ..task import Task, task_from_failing_tests
-from .fix import resolve_base
 
 if TYPE_CHECKING:
     from ..sandbox import TestCommand, TestRun
     from ..sandbox.diagnose import CannotRun
+
+
+def resolve_base(root: Path, base: str) -> str:
+    """The commit ``--base`` names (a sha, branch or tag), or a usage error that says so."""
+    sha = commit_sha(root, base)
+    if sha is None:
+        if base == "HEAD":
+            raise UsageError("the repository has no commits yet; commit something first")
+        raise UsageError(f"--base {base}: no such commit, branch or tag")
+    return sha
 
 
 def task_from_test_run(

@@ -116,7 +116,7 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     from ..sandbox import Worktree
     from .attempts import may_change_tests, patch_messages, tier_context
     from .context import build_context
-    from .fix import resolve_base
+    from .intake import resolve_base
     from .tiers import tier_view, walk_for
 
     settings, root = request.settings, request.repo.root

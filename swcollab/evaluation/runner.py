@@ -25,6 +25,7 @@ from typing import TYPE_CHECKING, TypeVar
 from ..config import Settings
 from ..errors import ConfigError, Interrupted, MissingCredentials, MissingExtra, SwcError
 from ..gitrepo import RepoPaths
+from ..interrupts import checkpoint
 from .budget import EvalControl, RunBudget
 from .combos import Combination
 from .hidden import TestConfig, check_task, judge
@@ -117,6 +118,7 @@ def execute(setup: EvalSetup, todo: list[tuple[EvalTask, Combination]], control:
         task, combo = item
         if control.halted:
             return None
+        checkpoint()  # a Ctrl-C that was swallowed somewhere still ends the eval here
         on_progress(f"{task.instance_id}: {combo.label}")
         return run_one(setup, task, combo, control)
 

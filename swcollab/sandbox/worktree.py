@@ -21,7 +21,7 @@ import threading
 from pathlib import Path
 from types import FrameType, TracebackType
 
-from ..errors import EnvironmentProblem, Terminated, UsageError
+from ..errors import EnvironmentProblem, UsageError
 from ..gitrepo import (
     check_worktree_link,
     commit_sha,
@@ -30,7 +30,7 @@ from ..gitrepo import (
     run_git,
     stage_tree,
 )
-from ..interrupts import deferred_interrupts
+from ..interrupts import deferred_interrupts, stop_requested
 
 HOLDER_PREFIX = "swc-"
 MARKER_NAME = "owner.json"
@@ -313,7 +313,7 @@ class _SigtermGuard:
 
 
 def _raise_interrupted(signum: int, frame: FrameType | None) -> None:
-    raise Terminated("terminated by SIGTERM")
+    stop_requested(signum, frame)  # noted, so a swallowed raise still stops the command
 
 
 _SIGTERM_GUARD = _SigtermGuard()

@@ -48,10 +48,10 @@ def test_brief_is_written_from_the_commit_not_the_working_tree(project, models, 
 
 def test_brief_needs_only_the_strong_model(project, fake_llm, monkeypatch, tmp_path):
     """No weak model configured, and the offline default cannot run here: still exit 0."""
-    from swcollab.models import local as local_mod
+    from swcollab.models import specs as specs_mod
     from tests.fakes.openai_server import request_text
 
-    monkeypatch.setattr(local_mod, "SERVER_MODULES", ("llama_cpp_not_installed_here",))
+    monkeypatch.setattr(specs_mod, "SERVER_MODULES", ("llama_cpp_not_installed_here",))
     monkeypatch.setenv(KEY_VARIABLE, "sk-test")
     config = tmp_path / "xdg-brief" / "swc" / "config.toml"
     config.parent.mkdir(parents=True)

@@ -150,6 +150,39 @@ def test_resume_after_interrupt_does_not_repeat_work(history, models: Models, tm
     assert table(doc)["weak"]["tasks"] == 3
 
 
+def test_a_swallowed_interrupt_still_stops_the_eval(history, models: Models, tmp_path):
+    """Ctrl-C whose KeyboardInterrupt is lost (raised in a finalizer, a weakref callback or
+    a library's broad ``except``): the eval stops all the same, and resumes later."""
+    import contextlib
+    import signal
+
+    root, _ = history
+    db = tmp_path / "eval.db"
+    seen: list[str] = []
+
+    def swallowed_ctrl_c_on_second_task(tier: str, task: str) -> None:
+        if task not in seen:
+            seen.append(task)
+            if len(seen) == 2:
+                handler = signal.getsignal(signal.SIGINT)
+                assert callable(handler)
+                # swc's handler runs, and its raise is lost (here, in the server's thread)
+                with contextlib.suppress(KeyboardInterrupt):
+                    handler(signal.SIGINT, None)
+
+    models.on_request = swallowed_ctrl_c_on_second_task
+    code, _doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db))
+    assert code == 130, err
+    assert "interrupted" in err
+    assert len(seen) == 2  # stopped in the second task: the third never started
+    models.on_request = None
+    code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db),
+                         "--json")
+    assert code == 0, err
+    assert doc["runs_reused"] == 1 and doc["runs_to_do"] == 2
+    assert git(root, "worktree", "list").count("\n") == 1
+
+
 def test_two_shards_merged_equal_one_full_run(history, models: Models, tmp_path):
     root, _ = history
     shard_dbs = []

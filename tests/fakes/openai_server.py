@@ -190,7 +190,9 @@ class FakeOpenAI:
         self._server.fake = self
         self.port = self._server.server_address[1]
         self.base_url = f"http://{host}:{self.port}/v1"
+        # stop() waits for the serving loop's next poll: 0.5 s by default, on every test
         self._thread = threading.Thread(target=self._server.serve_forever,
+                                        kwargs={"poll_interval": 0.02},
                                         name="fake-openai", daemon=True)
 
     def start(self) -> FakeOpenAI:

@@ -3,7 +3,8 @@
 The stand-in is the loopback fake server started as ``python openai_server.py``, so the
 start / wait / route / stop machinery of local models runs without llama.cpp.
 Usage: standin_client.py GGUF_PATH MODE, MODE being "sigint" (wait to be interrupted)
-or "exit" (leave without closing the client: the atexit hook must stop the server).
+or "exit" (leave without closing the client: the atexit hook must stop the server). It
+ends through ``run_to_exit``, as ``swc`` does.
 """
 
 from __future__ import annotations
@@ -13,7 +14,8 @@ import time
 from pathlib import Path
 
 from swcollab.config import Settings, TierSettings
-from swcollab.models import Budget, ModelClient, local
+from swcollab.interrupts import run_to_exit
+from swcollab.models import Budget, ModelClient, local, specs
 
 FAKE_SERVER = Path(__file__).resolve().parents[1] / "fakes" / "openai_server.py"
 
@@ -24,7 +26,7 @@ def standin_command(gguf: Path, port: int, alias: str) -> list[str]:
 
 def main() -> None:
     gguf, mode = sys.argv[1], sys.argv[2]
-    local.SERVER_MODULES = ()  # the stand-in needs no llama_cpp
+    specs.SERVER_MODULES = ()  # the stand-in needs no llama_cpp
     local.llama_server_command = standin_command
     model = f"local/{gguf}"
     settings = Settings(weak=TierSettings("weak", model=model),
@@ -41,4 +43,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    run_to_exit(main)  # ends as the swc command does

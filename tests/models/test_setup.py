@@ -7,7 +7,7 @@ import pytest
 from swcollab.config import Settings, TierSettings, load_settings
 from swcollab.errors import EXIT_ENVIRONMENT, ConfigError, MissingCredentials, MissingExtra
 from swcollab.models import Budget, ModelClient, is_small_model, spec_from_tier
-from swcollab.models import local as local_mod
+from swcollab.models import specs as specs_mod
 from swcollab.models.retry import Backoff
 
 
@@ -66,7 +66,7 @@ def test_model_without_provider_is_a_config_error():
 
 
 def test_missing_extra_names_config_keys_and_the_extra(monkeypatch):
-    monkeypatch.setattr(local_mod, "SERVER_MODULES", ("llama_cpp_not_installed_here",))
+    monkeypatch.setattr(specs_mod, "SERVER_MODULES", ("llama_cpp_not_installed_here",))
     with pytest.raises(MissingExtra) as caught:
         client(Settings()).specs()
     assert caught.value.exit_code == EXIT_ENVIRONMENT
@@ -79,7 +79,7 @@ def test_missing_extra_names_config_keys_and_the_extra(monkeypatch):
 def test_local_gguf_path_needs_the_extra_too(monkeypatch, tmp_path):
     gguf = tmp_path / "tiny.gguf"
     gguf.write_bytes(b"GGUF")
-    monkeypatch.setattr(local_mod, "SERVER_MODULES", ("llama_cpp_not_installed_here",))
+    monkeypatch.setattr(specs_mod, "SERVER_MODULES", ("llama_cpp_not_installed_here",))
     settings = tiers(TierSettings("weak", model=f"local/{gguf}"),
                      TierSettings("strong", model=f"local/{gguf}"))
     with pytest.raises(MissingExtra, match="pip install 'swcollab\\[local\\]'"):

@@ -71,6 +71,7 @@ def test_a_test_printing_its_environment_sees_no_secret(tmp_path: Path, monkeypa
     assert "('PYTHONDONTWRITEBYTECODE', '1')" in run.output
 
 
+@pytest.mark.slow  # waits out its 8 s time limit
 def test_hanging_test_and_its_child_are_killed_at_the_time_limit(tmp_path: Path):
     marker = f"swc-hang-{os.getpid()}-{time.monotonic_ns()}"
     project = tmp_path / "project"
