@@ -58,8 +58,11 @@ def make_repo(root: Path, files: int, baseline_seconds: float = 0.0) -> None:
     (root / "tests").mkdir()
     (root / "calc" / "__init__.py").write_text("")
     (root / "calc" / "ops.py").write_text(BUGGY_OPS)
-    slow = (f"\n\ndef test_io():\n    import time\n\n    time.sleep({baseline_seconds})\n"
-            if baseline_seconds else "")
+    slow = (
+        f"\n\ndef test_io():\n    import time\n\n    time.sleep({baseline_seconds})\n"
+        if baseline_seconds
+        else ""
+    )
     (root / "tests" / "test_ops.py").write_text(EXISTING_TEST + slow)
     for i in range(files - 3):
         package = root / "pkg" / f"sub{i // 50}"
@@ -90,10 +93,14 @@ def settings_for(root: Path, base_url: str) -> Any:
 
     os.environ["BENCH_KEY"] = "x"
     flags = {
-        "weak.model": "openai/weak-model", "strong.model": "openai/strong-model",
-        "weak.api_base": base_url, "strong.api_base": base_url,
-        "weak.api_key_env": "BENCH_KEY", "strong.api_key_env": "BENCH_KEY",
-        "weak.candidates": 1, "weak.tests": 1,
+        "weak.model": "openai/weak-model",
+        "strong.model": "openai/strong-model",
+        "weak.api_base": base_url,
+        "strong.api_base": base_url,
+        "weak.api_key_env": "BENCH_KEY",
+        "strong.api_key_env": "BENCH_KEY",
+        "weak.candidates": 1,
+        "weak.tests": 1,
         "test_cmd": f"{sys.executable} -m pytest -q",
     }
     return load_settings(root, flags, environ={})
@@ -121,8 +128,12 @@ def first_request(root: Path, mode: str) -> None:
         settings = settings_for(root, fake.base_url)
         repo = find_repo(root)
         assert repo is not None
-        request = FixRequest(task=task_from_prompt("add(2, 3) returns -1 instead of 5"),
-                             repo=repo, settings=settings, leave_branch=False)
+        request = FixRequest(
+            task=task_from_prompt("add(2, 3) returns -1 instead of 5"),
+            repo=repo,
+            settings=settings,
+            leave_branch=False,
+        )
         start = time.perf_counter()
         if mode == "before":  # what run_fix did first until issue 13
             with ModelClient(settings, budget=Budget(settings.budget)) as probe:
@@ -136,9 +147,12 @@ def compare_first_request(root: Path, rounds: int) -> None:
     seconds: dict[str, list[float]] = {"before": [], "after": []}
     for _ in range(rounds):
         for mode in seconds:
-            proc = subprocess.run([sys.executable, __file__, "--first-request", mode,
-                                   "--repo", str(root)], capture_output=True, text=True,
-                                  check=True)
+            proc = subprocess.run(
+                [sys.executable, __file__, "--first-request", mode, "--repo", str(root)],
+                capture_output=True,
+                text=True,
+                check=True,
+            )
             seconds[mode].append(json.loads(proc.stdout.splitlines()[-1])["first_request_s"])
     print("time to the first model request (fresh process each, warm tag cache):")
     for mode, values in seconds.items():
@@ -150,9 +164,13 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--files", type=int, default=1000)
     parser.add_argument("--rounds", type=int, default=2)
-    parser.add_argument("--baseline-seconds", type=float, default=0.0,
-                        help="an existing test that waits this long (a project whose tests "
-                             "take time): the baseline run the import overlaps")
+    parser.add_argument(
+        "--baseline-seconds",
+        type=float,
+        default=0.0,
+        help="an existing test that waits this long (a project whose tests "
+        "take time): the baseline run the import overlaps",
+    )
     parser.add_argument("--first-request", choices=("before", "after"), help=argparse.SUPPRESS)
     parser.add_argument("--repo", type=Path, help=argparse.SUPPRESS)
     args = parser.parse_args()
@@ -190,8 +208,11 @@ def main() -> None:
             fake.set_handler(Script().answer)
             repo = find_repo(root)
             assert repo is not None
-            request = FixRequest(task=task_from_prompt("add(2, 3) returns -1 instead of 5"),
-                                 repo=repo, settings=settings_for(root, fake.base_url))
+            request = FixRequest(
+                task=task_from_prompt("add(2, 3) returns -1 instead of 5"),
+                repo=repo,
+                settings=settings_for(root, fake.base_url),
+            )
             start = time.perf_counter()
             result = engine_fix.run_fix(request)
             total = time.perf_counter() - start
@@ -199,8 +220,9 @@ def main() -> None:
         compare_first_request(root, args.rounds)
 
 
-def _overhead(files: int, result: Any, total: float, profile: dict[str, float],
-              litellm_import: float) -> None:
+def _overhead(
+    files: int, result: Any, total: float, profile: dict[str, float], litellm_import: float
+) -> None:
     test_time = profile["tests (excluded)"]
     print(f"repository: {files} files; verdict: {result.verdict}; calls: {result.calls}")
     print(f"total wall time:        {total:7.2f} s")

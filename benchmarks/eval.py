@@ -31,8 +31,9 @@ from swcollab.evaluation.tasks import EvalTask, Skip  # noqa: E402
 
 
 def git(root: Path, *args: str, stdin: str | None = None) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                          text=True, input=stdin).stdout
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True, input=stdin
+    ).stdout
 
 
 def make_repo(root: Path, commits: int) -> None:
@@ -45,13 +46,16 @@ def make_repo(root: Path, commits: int) -> None:
         if n % 10 == 0:
             files[f"tests/test_mod_{n}.py"] = (
                 f"from pkg.mod_{n % 50} import f_{n}\n\n\ndef test_{n}():\n"
-                f"    assert f_{n}() == {n}\n")
+                f"    assert f_{n}() == {n}\n"
+            )
         if n % 7 == 0:
             files["README.md"] = f"# rev {n}\n"
         message = f"change {n}\n"
-        stream.append("commit refs/heads/main\n"
-                      f"committer Dev <dev@example.com> {1_700_000_000 + n} +0000\n"
-                      f"data {len(message)}\n{message}")
+        stream.append(
+            "commit refs/heads/main\n"
+            f"committer Dev <dev@example.com> {1_700_000_000 + n} +0000\n"
+            f"data {len(message)}\n{message}"
+        )
         for path, text in files.items():
             stream.append(f"M 100644 inline {path}\ndata {len(text.encode())}\n{text}")
         stream.append("\n")
@@ -81,8 +85,10 @@ def main() -> None:
         shapes = {sha: classify_changes(sha, parents, files) for sha, parents, files in log}
         walk = time.perf_counter() - started
         candidates = [s for s, shape in shapes.items() if not isinstance(shape, Skip)]
-        print(f"walk and classify the history: {len(log)} commits in {walk * 1000:.0f} ms, "
-              f"{len(candidates)} change source and tests")
+        print(
+            f"walk and classify the history: {len(log)} commits in {walk * 1000:.0f} ms, "
+            f"{len(candidates)} change source and tests"
+        )
 
         mine_times = []
         tasks: list[EvalTask] = []
@@ -91,32 +97,63 @@ def main() -> None:
             mine_times.append(seconds)
             if isinstance(outcome, EvalTask):
                 tasks.append(outcome)
-        print(f"mine one candidate (worktree, two patches, two test runs of `true`): median "
-              f"{statistics.median(mine_times) * 1000:.0f} ms over {len(mine_times)}")
+        print(
+            f"mine one candidate (worktree, two patches, two test runs of `true`): median "
+            f"{statistics.median(mine_times) * 1000:.0f} ms over {len(mine_times)}"
+        )
 
         # With `true` no test goes from failing to passing: judge a hand-made task instead.
         sha = candidates[0]
         parent = gitops.parents(root, sha)[0]
         changed = gitops.changed_paths(root, parent, sha)
         tests = [p for p in changed if p.startswith("tests/")]
-        task = EvalTask("bench-1", "bench", parent, "msg",
-                        gitops.diff(root, parent, sha, [p for p in changed if p not in tests]),
-                        gitops.diff(root, parent, sha, tests), (tests[0],), ())
+        task = EvalTask(
+            "bench-1",
+            "bench",
+            parent,
+            "msg",
+            gitops.diff(root, parent, sha, [p for p in changed if p not in tests]),
+            gitops.diff(root, parent, sha, tests),
+            (tests[0],),
+            (),
+        )
         judge_times = [timed(judge, root, task, task.patch, config)[1] for _ in range(10)]
-        print(f"judge one result (worktree, apply diff and hidden tests, run `true`): median "
-              f"{statistics.median(judge_times) * 1000:.0f} ms over 10")
+        print(
+            f"judge one result (worktree, apply diff and hidden tests, run `true`): median "
+            f"{statistics.median(judge_times) * 1000:.0f} ms over 10"
+        )
 
         with EvalStore(Path(tmp) / "eval.db") as store:
-            record = RunRecord("t", "cascade", "w", "s", "0", "done", "fixed", True, 0.01, 3,
-                               0, "weak", 1.0, 0.1, task.patch, "", (), None)
+            record = RunRecord(
+                "t",
+                "cascade",
+                "w",
+                "s",
+                "0",
+                "done",
+                "fixed",
+                True,
+                0.01,
+                3,
+                0,
+                "weak",
+                1.0,
+                0.1,
+                task.patch,
+                "",
+                (),
+                None,
+            )
             started = time.perf_counter()
             for i in range(200):
                 store.save_result(RunRecord(**{**record.__dict__, "task_id": f"t{i}"}))
             per = (time.perf_counter() - started) / 200
         print(f"store one result: {per * 1000:.2f} ms")
         per_task = statistics.median(judge_times) + per
-        print(f"harness overhead per (task, combination) run, without the engine: "
-              f"{per_task * 1000:.0f} ms")
+        print(
+            f"harness overhead per (task, combination) run, without the engine: "
+            f"{per_task * 1000:.0f} ms"
+        )
 
 
 if __name__ == "__main__":

@@ -36,8 +36,18 @@ def sdist(version: str) -> Path:
     if not path.exists():
         CACHE.mkdir(exist_ok=True)
         subprocess.run(
-            [sys.executable, "-m", "pip", "download", "--no-deps", "--no-binary", ":all:",
-             f"django=={version}", "-d", str(CACHE)],
+            [
+                sys.executable,
+                "-m",
+                "pip",
+                "download",
+                "--no-deps",
+                "--no-binary",
+                ":all:",
+                f"django=={version}",
+                "-d",
+                str(CACHE),
+            ],
             check=True,
         )
     return path
@@ -47,8 +57,11 @@ def make_repo(archive: Path, dest: Path) -> Path:
     with tarfile.open(archive) as tar:
         tar.extractall(dest, filter="data")
     root = next(p for p in dest.iterdir() if p.is_dir())
-    for args in (["init", "-q"], ["add", "-A"],
-                 ["-c", "user.name=b", "-c", "user.email=b@e", "commit", "-qm", "import"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "-A"],
+        ["-c", "user.name=b", "-c", "user.email=b@e", "commit", "-qm", "import"],
+    ):
         subprocess.run(["git", *args], cwd=root, check=True)
     return root
 
@@ -99,7 +112,9 @@ def measure(repo: Path, state: Path, tokens: int) -> dict:
     start = time.perf_counter()
     proc = subprocess.run(
         [sys.executable, __file__, "--child", str(repo), str(state), str(tokens)],
-        capture_output=True, text=True, check=True,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     report = json.loads(proc.stdout)
     report["wall_seconds"] = time.perf_counter() - start
@@ -110,11 +125,13 @@ def measure(repo: Path, state: Path, tokens: int) -> dict:
 def show(label: str, r: dict) -> None:
     per_1000 = r["build_seconds"] / max(1, r["files"]) * 1000
     stages = ", ".join(f"{k} {v:.2f}" for k, v in r["stages"].items())
-    print(f"{label:<12} process {r['wall_seconds']:6.2f} s"
-          f" | build_repo_map {r['build_seconds']:6.2f} s wall,"
-          f" {r['build_cpu_seconds']:6.2f} s CPU ({per_1000:.2f} s wall per 1,000 files)"
-          f" | peak {r['peak_mb']:4.0f} MB | parsed {r['parsed']}, cache hits {r['hits']}"
-          f" | load average {r['load']}")
+    print(
+        f"{label:<12} process {r['wall_seconds']:6.2f} s"
+        f" | build_repo_map {r['build_seconds']:6.2f} s wall,"
+        f" {r['build_cpu_seconds']:6.2f} s CPU ({per_1000:.2f} s wall per 1,000 files)"
+        f" | peak {r['peak_mb']:4.0f} MB | parsed {r['parsed']}, cache hits {r['hits']}"
+        f" | load average {r['load']}"
+    )
     print(f"{'':<14} stages (s): {stages}")
 
 
@@ -133,8 +150,10 @@ def main() -> None:
         repo = make_repo(sdist(args.version), Path(tmp))
         state = Path(tmp) / "state"
         cold = measure(repo, state, args.tokens)
-        print(f"Django {args.version}: {cold['tracked']} tracked files, {cold['files']} mapped, "
-              f"{cold['definitions']} definitions, map {cold['tokens']} tokens")
+        print(
+            f"Django {args.version}: {cold['tracked']} tracked files, {cold['files']} mapped, "
+            f"{cold['definitions']} definitions, map {cold['tokens']} tokens"
+        )
         print(f"top files: {cold['top']}")
         show("cold", cold)
         for i in range(args.rounds):

@@ -21,8 +21,19 @@ from pathlib import Path
 
 # Slow to import, and not needed to print help, a version or completions.
 HEAVY = (
-    "litellm", "tree_sitter", "tree_sitter_language_pack", "git", "networkx", "scipy",
-    "numpy", "httpx", "openai", "pydantic", "jinja2", "llama_cpp", "rich",
+    "litellm",
+    "tree_sitter",
+    "tree_sitter_language_pack",
+    "git",
+    "networkx",
+    "scipy",
+    "numpy",
+    "httpx",
+    "openai",
+    "pydantic",
+    "jinja2",
+    "llama_cpp",
+    "rich",
 )
 
 # Runs the CLI in-process (its stdout goes to /dev/null) and writes the top-level modules
@@ -39,8 +50,7 @@ names = sorted({name.split(".")[0] for name in sys.modules})
 sys.stderr.write("\\nMODULES " + json.dumps(names) + "\\n")
 """
 
-COMPLETION_ENV = {"_SWC_COMPLETE": "bash_complete", "COMP_WORDS": "swc config ",
-                  "COMP_CWORD": "2"}
+COMPLETION_ENV = {"_SWC_COMPLETE": "bash_complete", "COMP_WORDS": "swc config ", "COMP_CWORD": "2"}
 
 
 def swc_command() -> list[str]:
@@ -65,10 +75,14 @@ def heavy_imports(args: list[str], extra_env: dict[str, str] | None = None) -> l
     env = {**os.environ, **(extra_env or {})}
     proc = subprocess.run(
         [sys.executable, "-c", PROBE, json.dumps(args)],
-        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
     )
     marker = proc.stderr.rindex("\nMODULES ")
-    loaded = set(json.loads(proc.stderr[marker + len("\nMODULES "):]))
+    loaded = set(json.loads(proc.stderr[marker + len("\nMODULES ") :]))
     return [name for name in HEAVY if name in loaded]
 
 
@@ -82,8 +96,10 @@ def main() -> int:
     floor = median_seconds([sys.executable, "-c", "pass"], args.runs)
     helptime = median_seconds([*swc, "--help"], args.runs)
     print(f"python -c pass   median of {args.runs}: {floor * 1000:6.1f} ms")
-    print(f"swc --help       median of {args.runs}: {helptime * 1000:6.1f} ms "
-          f"(+{(helptime - floor) * 1000:.1f} ms)")
+    print(
+        f"swc --help       median of {args.runs}: {helptime * 1000:6.1f} ms "
+        f"(+{(helptime - floor) * 1000:.1f} ms)"
+    )
 
     checks = {
         "swc --help": heavy_imports(["--help"]),

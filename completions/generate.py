@@ -27,7 +27,10 @@ def generate(shell: str) -> str:
     env[COMPLETE_VAR] = f"{shell}_source"
     proc = subprocess.run(
         [sys.executable, "-m", "swcollab"],
-        env=env, capture_output=True, text=True, check=False,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if proc.returncode != 0 or not proc.stdout.strip():
         raise SystemExit(f"{shell}: swc printed no completion script: {proc.stderr.strip()}")

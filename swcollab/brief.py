@@ -81,9 +81,14 @@ def load_brief(root: Path, state_dir: Path, base: str = "HEAD") -> Brief | None:
     if not is_ancestor(root, meta.get("commit", ""), base):
         return None  # written from a later commit: it could tell the future (swc eval)
     share = changed_share(root, base, meta.get("files", {}))
-    return Brief(text_file.read_text(encoding="utf-8").strip(), "generated",
-                 meta.get("commit", ""), meta.get("run_id", ""),
-                 float(meta.get("cost_usd", 0.0)), share)
+    return Brief(
+        text_file.read_text(encoding="utf-8").strip(),
+        "generated",
+        meta.get("commit", ""),
+        meta.get("run_id", ""),
+        float(meta.get("cost_usd", 0.0)),
+        share,
+    )
 
 
 def _readme(root: Path) -> str:
@@ -95,7 +100,12 @@ def _readme(root: Path) -> str:
 
 
 def write_brief(
-    *, client: ModelClient, root: Path, state_dir: Path, commit: str, run_id: str,
+    *,
+    client: ModelClient,
+    root: Path,
+    state_dir: Path,
+    commit: str,
+    run_id: str,
     prompts_dir: str | None = None,
 ) -> Brief:
     """Have the strong model write the brief from the whole-repository map and the README.
@@ -107,8 +117,7 @@ def write_brief(
     from .sandbox import Worktree
 
     with Worktree(root, commit) as tree:
-        repo_map = build_repo_map(tree.path, Focus(), tokens=BRIEF_MAP_TOKENS,
-                                  state_dir=state_dir)
+        repo_map = build_repo_map(tree.path, Focus(), tokens=BRIEF_MAP_TOKENS, state_dir=state_dir)
         readme = _readme(tree.path)
     messages = chat("brief", prompts_dir=prompts_dir, repo_map=repo_map.text, readme=readme)
     reply = client.complete("strong", messages, purpose="brief")

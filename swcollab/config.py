@@ -100,8 +100,7 @@ class Settings:
                 return tier
         if name in self.tier_names:
             return TierSettings(name)
-        raise ConfigError(
-            f"unknown tier {name!r}; expected one of {', '.join(self.tier_names)}")
+        raise ConfigError(f"unknown tier {name!r}; expected one of {', '.join(self.tier_names)}")
 
 
 @dataclass(frozen=True)
@@ -172,11 +171,17 @@ _TIER_NAME = re.compile(r"^[a-z][a-z0-9_]*$")
 
 def _tier_order(value: Any) -> str | None:
     names = [name.strip() for name in str(value).split(",")]
-    if (len(names) < 2 or names[0] != "weak" or names[-1] != "strong"
-            or len(set(names)) != len(names)
-            or not all(_TIER_NAME.match(name) for name in names)):
-        return ('tier names separated by commas, from "weak" to "strong" (e.g. '
-                '"weak,mid,strong"), each once, lowercase')
+    if (
+        len(names) < 2
+        or names[0] != "weak"
+        or names[-1] != "strong"
+        or len(set(names)) != len(names)
+        or not all(_TIER_NAME.match(name) for name in names)
+    ):
+        return (
+            'tier names separated by commas, from "weak" to "strong" (e.g. '
+            '"weak,mid,strong"), each once, lowercase'
+        )
     return None
 
 
@@ -188,61 +193,155 @@ def _one_of(choices: tuple[str, ...]) -> Callable[[Any], str | None]:
 
 
 _TOP_KEYS = [
-    Key("budget", float, "Most USD one run may spend; a call that could overrun it is not made.",
-        check=_Within(0, MAX_USD)),
+    Key(
+        "budget",
+        float,
+        "Most USD one run may spend; a call that could overrun it is not made.",
+        check=_Within(0, MAX_USD),
+    ),
     Key("strategy", str, "How the tiers collaborate.", check=_one_of(STRATEGIES)),
-    Key("test_cmd", str, "Command that runs the project's tests (detected when unset).",
-        optional=True),
-    Key("test_timeout", float, "Seconds a test run may take before its processes are killed.",
-        check=_Within(0, 86_400, above_low=True)),
-    Key("map_tokens", int, "Token budget of the repo map shown to the model.",
-        check=_Within(1, MAX_TOKENS)),
-    Key("context_tokens", int, "Token budget of the code shown beside the map.",
-        check=_Within(1, MAX_TOKENS)),
-    Key("max_file_size", int, "Files larger than this many bytes are left out of the map.",
-        check=_Within(1, 1_000_000_000)),
-    Key("retries", int, "Retries of a model call on rate limits, time-outs and 5xx.",
-        check=_Within(0, MAX_COUNT)),
-    Key("request_timeout", float, "Seconds to wait for one model reply.",
-        check=_Within(0, 3_600, above_low=True)),
-    Key("fewshot", int, "Earlier fixes shown to the weak tier as examples.",
-        check=_Within(0, MAX_COUNT)),
+    Key(
+        "test_cmd",
+        str,
+        "Command that runs the project's tests (detected when unset).",
+        optional=True,
+    ),
+    Key(
+        "test_timeout",
+        float,
+        "Seconds a test run may take before its processes are killed.",
+        check=_Within(0, 86_400, above_low=True),
+    ),
+    Key(
+        "map_tokens",
+        int,
+        "Token budget of the repo map shown to the model.",
+        check=_Within(1, MAX_TOKENS),
+    ),
+    Key(
+        "context_tokens",
+        int,
+        "Token budget of the code shown beside the map.",
+        check=_Within(1, MAX_TOKENS),
+    ),
+    Key(
+        "max_file_size",
+        int,
+        "Files larger than this many bytes are left out of the map.",
+        check=_Within(1, 1_000_000_000),
+    ),
+    Key(
+        "retries",
+        int,
+        "Retries of a model call on rate limits, time-outs and 5xx.",
+        check=_Within(0, MAX_COUNT),
+    ),
+    Key(
+        "request_timeout",
+        float,
+        "Seconds to wait for one model reply.",
+        check=_Within(0, 3_600, above_low=True),
+    ),
+    Key(
+        "fewshot",
+        int,
+        "Earlier fixes shown to the weak tier as examples.",
+        check=_Within(0, MAX_COUNT),
+    ),
     Key("router", str, "Tier that routes tasks under --strategy route.", check=_one_of(ROUTERS)),
-    Key("judge", str, "How candidates are chosen when no test can judge them.",
-        check=_one_of(JUDGES)),
-    Key("prompts_dir", str, "Directory with your own copies of the prompt templates.",
-        optional=True),
-    Key("network_isolation", bool, "Run tests without network (the sandbox's own loopback "
-        "only); false shares the host's network with them."),
-    Key("sandbox", str, 'Run model-written code in the OS sandbox (bwrap / sandbox-exec); '
-        '"off" runs it with your rights, at your own risk.', check=_one_of(SANDBOX_MODES)),
-    Key("allow_config_edits", bool, "Let the model edit CI and tool configuration "
-        "(.github/, .gitlab-ci.yml, .swc.toml, .gitmodules, .gitattributes, ...)."),
-    Key("test_changes", str, "Which tier may change an existing test, when its patch says "
+    Key(
+        "judge",
+        str,
+        "How candidates are chosen when no test can judge them.",
+        check=_one_of(JUDGES),
+    ),
+    Key(
+        "prompts_dir", str, "Directory with your own copies of the prompt templates.", optional=True
+    ),
+    Key(
+        "network_isolation",
+        bool,
+        "Run tests without network (the sandbox's own loopback "
+        "only); false shares the host's network with them.",
+    ),
+    Key(
+        "sandbox",
+        str,
+        "Run model-written code in the OS sandbox (bwrap / sandbox-exec); "
+        '"off" runs it with your rights, at your own risk.',
+        check=_one_of(SANDBOX_MODES),
+    ),
+    Key(
+        "allow_config_edits",
+        bool,
+        "Let the model edit CI and tool configuration "
+        "(.github/, .gitlab-ci.yml, .swc.toml, .gitmodules, .gitattributes, ...).",
+    ),
+    Key(
+        "test_changes",
+        str,
+        "Which tier may change an existing test, when its patch says "
         "why (TEST CHANGE: ...) and its reproduction tests pass: strong, none or all.",
-        check=_one_of(TEST_CHANGE_MODES)),
-    Key("tier_order", str, "The cascade's tiers in order; a middle tier such as \"mid\" is "
-        "configured as [mid] like [weak].", check=_tier_order),
+        check=_one_of(TEST_CHANGE_MODES),
+    ),
+    Key(
+        "tier_order",
+        str,
+        'The cascade\'s tiers in order; a middle tier such as "mid" is '
+        "configured as [mid] like [weak].",
+        check=_tier_order,
+    ),
 ]
 
 _TIER_FIELDS = [
     ("model", str, "Model name for litellm (e.g. gpt-4o-mini) or local/smollm2.", True, None),
     ("api_base", str, "Base URL of the provider or OpenAI-compatible server.", True, None),
     ("api_key_env", str, "Environment variable holding the API key.", True, None),
-    ("temperature", float, "Sampling temperature when several candidates are drawn.", False,
-     _Within(0, 2)),
+    (
+        "temperature",
+        float,
+        "Sampling temperature when several candidates are drawn.",
+        False,
+        _Within(0, 2),
+    ),
     ("max_tokens", int, "Most tokens one reply may have.", False, _Within(1, MAX_TOKENS)),
-    ("input_cost_per_mtok", float, "USD per million prompt tokens, for unknown models.", True,
-     _Within(0, MAX_USD)),
-    ("output_cost_per_mtok", float, "USD per million completion tokens, for unknown models.",
-     True, _Within(0, MAX_USD)),
-    ("edit_format", str, "search-replace or whole (default: whole for local/small models).", True,
-     _one_of(EDIT_FORMATS)),
-    ("candidates", int, "Candidate patches this tier drafts (default: planned from budget).",
-     True, _Within(1, MAX_COUNT)),
-    ("tests", int, "Reproduction tests this tier writes (default: planned from budget).", True,
-     _Within(1, MAX_COUNT)),
+    (
+        "input_cost_per_mtok",
+        float,
+        "USD per million prompt tokens, for unknown models.",
+        True,
+        _Within(0, MAX_USD),
+    ),
+    (
+        "output_cost_per_mtok",
+        float,
+        "USD per million completion tokens, for unknown models.",
+        True,
+        _Within(0, MAX_USD),
+    ),
+    (
+        "edit_format",
+        str,
+        "search-replace or whole (default: whole for local/small models).",
+        True,
+        _one_of(EDIT_FORMATS),
+    ),
+    (
+        "candidates",
+        int,
+        "Candidate patches this tier drafts (default: planned from budget).",
+        True,
+        _Within(1, MAX_COUNT),
+    ),
+    (
+        "tests",
+        int,
+        "Reproduction tests this tier writes (default: planned from budget).",
+        True,
+        _Within(1, MAX_COUNT),
+    ),
 ]
+
 
 def tier_keys(tier: str) -> dict[str, Key]:
     return {
@@ -284,8 +383,9 @@ def user_config_path(environ: Mapping[str, str] | None = None) -> Path:
 def config_files(repo_root: Path | None, environ: Mapping[str, str] | None = None) -> ConfigFiles:
     if repo_root is None:
         return ConfigFiles(user_config_path(environ), None, None)
-    return ConfigFiles(user_config_path(environ), repo_root / ".swc.toml",
-                       repo_root / "pyproject.toml")
+    return ConfigFiles(
+        user_config_path(environ), repo_root / ".swc.toml", repo_root / "pyproject.toml"
+    )
 
 
 def _coerce(key: Key, value: Any, origin: str) -> Any:
@@ -336,8 +436,10 @@ def _read_toml(path: Path) -> dict[str, Any]:
         with path.open("rb") as fh:
             return tomllib.load(fh)
     except UnicodeDecodeError as exc:
-        raise ConfigError(f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded)",
-                          hint="Save the file as UTF-8: TOML files must be UTF-8.") from None
+        raise ConfigError(
+            f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded)",
+            hint="Save the file as UTF-8: TOML files must be UTF-8.",
+        ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
     except OSError as exc:
@@ -447,12 +549,13 @@ def _build(values: Mapping[str, Any], sources: Mapping[str, str]) -> Settings:
     order = [n.strip() for n in str(values.get("tier_order", Settings.tier_order)).split(",")]
     for tier in dict.fromkeys([*TIER_NAMES, *order]):
         prefix = tier + "."
-        kwargs = {k[len(prefix):]: v for k, v in values.items() if k.startswith(prefix)}
+        kwargs = {k[len(prefix) :]: v for k, v in values.items() if k.startswith(prefix)}
         tiers[tier] = TierSettings(name=tier, **kwargs)
     top = {k: v for k, v in values.items() if "." not in k}
     extra = tuple(tiers[name] for name in order if name not in TIER_NAMES)
-    return Settings(weak=tiers["weak"], strong=tiers["strong"], extra_tiers=extra,
-                    sources=dict(sources), **top)
+    return Settings(
+        weak=tiers["weak"], strong=tiers["strong"], extra_tiers=extra, sources=dict(sources), **top
+    )
 
 
 def setting_value(settings: Settings, name: str) -> Any:

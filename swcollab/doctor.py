@@ -107,7 +107,9 @@ def _tests(root: Path | None, settings: Settings) -> Fact:
         return Fact("tests", "no repository", ok=False)
     try:
         command = detect_test_command(
-            root, settings.test_cmd, source=settings.sources.get("test_cmd", "config"),
+            root,
+            settings.test_cmd,
+            source=settings.sources.get("test_cmd", "config"),
             checkout=root,
         )
     except SwcError as exc:
@@ -121,11 +123,16 @@ def _tests(root: Path | None, settings: Settings) -> Fact:
         )
     if command.python_env is not None:
         python_env = command.python_env
-        return Fact("tests", f"{command.display}; interpreter: {command.interpreter}",
-                    ok=not python_env.fallback,
-                    hint="Create the project's environment (.venv/ at the checkout root) or "
-                    "set test_cmd to a command using it." if python_env.fallback else None,
-                    details=python_env.as_dict())
+        return Fact(
+            "tests",
+            f"{command.display}; interpreter: {command.interpreter}",
+            ok=not python_env.fallback,
+            hint="Create the project's environment (.venv/ at the checkout root) or "
+            "set test_cmd to a command using it."
+            if python_env.fallback
+            else None,
+            details=python_env.as_dict(),
+        )
     return Fact("tests", command.display)
 
 

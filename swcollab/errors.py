@@ -19,8 +19,10 @@ EXIT_CODE_TABLE = (
     (EXIT_OK, "success (for swc fix: fixed)"),
     (EXIT_NOT_FIXED, "ran but did not fix"),
     (EXIT_USAGE, "usage or configuration error"),
-    (EXIT_ENVIRONMENT,
-     "environment error: no git repository, credentials, extra, network, sandbox"),
+    (
+        EXIT_ENVIRONMENT,
+        "environment error: no git repository, credentials, extra, network, sandbox",
+    ),
     (EXIT_BUDGET, "budget exhausted"),
     (EXIT_INTERRUPTED, "interrupted (Ctrl-C)"),
 )

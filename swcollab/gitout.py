@@ -47,8 +47,9 @@ def is_valid_branch_name(repo_root: Path, name: str) -> bool:
 
 
 def _branch_exists(repo_root: Path, name: str) -> bool:
-    proc = run_git(["show-ref", "--verify", "--quiet", f"refs/heads/{name}"], repo_root,
-                   check=False)
+    proc = run_git(
+        ["show-ref", "--verify", "--quiet", f"refs/heads/{name}"], repo_root, check=False
+    )
     return proc.returncode == 0
 
 
@@ -130,8 +131,18 @@ def _create_branch(repo_root: Path, wanted: str, commit: str) -> str:
     for name in _candidates(wanted):
         if _branch_exists(repo_root, name):
             continue
-        proc = run_git(["update-ref", "-m", "swc: branch for an accepted patch",
-                        f"refs/heads/{name}", commit, zero], repo_root, check=False)
+        proc = run_git(
+            [
+                "update-ref",
+                "-m",
+                "swc: branch for an accepted patch",
+                f"refs/heads/{name}",
+                commit,
+                zero,
+            ],
+            repo_root,
+            check=False,
+        )
         if proc.returncode == 0:
             return name
         last_error = proc.stderr.strip()

@@ -266,8 +266,9 @@ def identity_env(cwd: Path) -> dict[str, str]:
     return extra
 
 
-def stage_tree(workdir: Path, paths: Sequence[str] | None = None,
-               exclude: Sequence[str] = ()) -> str:
+def stage_tree(
+    workdir: Path, paths: Sequence[str] | None = None, exclude: Sequence[str] = ()
+) -> str:
     """The tree object of ``workdir`` as it is on disk, ignored files left out.
 
     Staged in a copy of the worktree's index (its stat data keeps this fast), so no real
@@ -288,8 +289,7 @@ def stage_tree(workdir: Path, paths: Sequence[str] | None = None,
         specs = [f":(literal){p}" for p in paths] if paths is not None else [":/"]
         if specs:
             excluded = [f":(top,exclude,literal){p}" for p in exclude]
-            run_git(["add", "--all", "--", *specs, *JUNK_PATHSPECS, *excluded], workdir,
-                    env=env)
+            run_git(["add", "--all", "--", *specs, *JUNK_PATHSPECS, *excluded], workdir, env=env)
         return git_out(["write-tree"], workdir, env=env)
 
 

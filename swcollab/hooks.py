@@ -36,6 +36,7 @@ SKIP_VAR = "SWC_SKIP_HOOK"
 PID_FILE = "hook-fix.pid"
 STALE_PID_SECONDS = 6 * 3600
 
+
 @dataclass(frozen=True)
 class HookInstall:
     path: Path
@@ -108,8 +109,9 @@ exit 0
 """
 
 
-def install_hook(repo_root: Path, hook: str = "pre-push", *, blocking: bool = False,
-                 python: str | None = None) -> HookInstall:
+def install_hook(
+    repo_root: Path, hook: str = "pre-push", *, blocking: bool = False, python: str | None = None
+) -> HookInstall:
     """Install (or rewrite) swc's hook; a foreign hook is kept and run first."""
     _check_name(hook)
     directory = hooks_dir(repo_root)
@@ -140,8 +142,9 @@ def uninstall_hook(repo_root: Path, hook: str = "pre-push") -> HookUninstall:
     directory = hooks_dir(repo_root)
     path, original = directory / hook, directory / (hook + ORIG_SUFFIX)
     if _exists(path) and not is_swc_hook(path):
-        return HookUninstall(path, False, False,
-                             f"{path} was not installed by swc; left it as it is")
+        return HookUninstall(
+            path, False, False, f"{path} was not installed by swc; left it as it is"
+        )
     removed = _exists(path)
     if removed:
         path.unlink()
@@ -186,8 +189,7 @@ def run_hook(
 
     command = detect_test_command(repo.root, test_cmd)
     if command is None:
-        return HookRun(0, ["swc hook: no test command found (set test_cmd in .swc.toml); "
-                           "skipping"])
+        return HookRun(0, ["swc hook: no test command found (set test_cmd in .swc.toml); skipping"])
     # The project's own tests in the user's own checkout, as the user runs them: no model
     # wrote them, so no sandbox (it would make the checkout read-only) and network allowed.
     run = run_tests(repo.root, command, timeout=timeout, isolation=UNSANDBOXED)
@@ -197,14 +199,21 @@ def run_hook(
     reason = _cannot_judge(run, command.is_pytest, timeout)
     if reason is not None:
         # Nothing a fix could act on: starting a paid run for it would only waste money.
-        return HookRun(0, [f"swc hook: {reason} ({shown}); not starting a fix (set test_cmd "
-                           "in .swc.toml to the command that runs your tests)"])
+        return HookRun(
+            0,
+            [
+                f"swc hook: {reason} ({shown}); not starting a fix (set test_cmd "
+                "in .swc.toml to the command that runs your tests)"
+            ],
+        )
     lines = [f"swc hook: tests fail ({shown})"]
     started = _start_fix(repo, hook, fix_argv, env)
     lines += started.lines
     if blocking:
-        lines.append(f"swc hook: {hook} stopped because the tests fail (installed with "
-                     "--blocking); `git push --no-verify` skips the hook")
+        lines.append(
+            f"swc hook: {hook} stopped because the tests fail (installed with "
+            "--blocking); `git push --no-verify` skips the hook"
+        )
     return HookRun(1 if blocking else 0, lines, False, started.log_path, started.pid)
 
 
@@ -224,13 +233,19 @@ def _cannot_judge(run: TestRun, is_pytest: bool, timeout: float) -> str | None:
     return None
 
 
-def _start_fix(repo: RepoPaths, hook: str, fix_argv: Sequence[str] | None,
-               env: Mapping[str, str]) -> HookRun:
+def _start_fix(
+    repo: RepoPaths, hook: str, fix_argv: Sequence[str] | None, env: Mapping[str, str]
+) -> HookRun:
     pid_file = repo.state_dir / PID_FILE
     running = _running_fix(pid_file)
     if running is not None:
-        return HookRun(0, [f"swc hook: a fix started by the hook is still running "
-                           f"(pid {running}); not starting another"])
+        return HookRun(
+            0,
+            [
+                f"swc hook: a fix started by the hook is still running "
+                f"(pid {running}); not starting another"
+            ],
+        )
     logs = repo.state_dir / "logs"
     logs.mkdir(parents=True, exist_ok=True)
     log_path = logs / f"hook-{datetime.now().strftime('%Y%m%d-%H%M%S')}-{os.getpid()}.log"
@@ -239,19 +254,33 @@ def _start_fix(repo: RepoPaths, hook: str, fix_argv: Sequence[str] | None,
     child_env = {k: v for k, v in env.items() if k not in GIT_LOCATION_VARS}
     child_env[ACTIVE_VAR] = "1"
     with log_path.open("ab") as log:
-        log.write(f"# started by the {hook} hook at {datetime.now().isoformat()}: "
-                  f"{shlex.join(argv)}\n".encode())
+        log.write(
+            f"# started by the {hook} hook at {datetime.now().isoformat()}: "
+            f"{shlex.join(argv)}\n".encode()
+        )
         log.flush()
         # A new session: the fix outlives the push and is not killed by Ctrl-C in it.
-        proc = subprocess.Popen(argv, cwd=repo.root, env=child_env, stdin=subprocess.DEVNULL,
-                                stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        proc = subprocess.Popen(
+            argv,
+            cwd=repo.root,
+            env=child_env,
+            stdin=subprocess.DEVNULL,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
     pid_file.write_text(str(proc.pid), encoding="utf-8")
     shown = _relative(log_path, repo.root)
-    return HookRun(0, [
-        f"swc hook: fixing them in the background (pid {proc.pid}); the fix will appear "
-        "as a new branch swc/... (see: git branch --list 'swc/*')",
-        f"swc hook: log: {shown}",
-    ], log_path=log_path, pid=proc.pid)
+    return HookRun(
+        0,
+        [
+            f"swc hook: fixing them in the background (pid {proc.pid}); the fix will appear "
+            "as a new branch swc/... (see: git branch --list 'swc/*')",
+            f"swc hook: log: {shown}",
+        ],
+        log_path=log_path,
+        pid=proc.pid,
+    )
 
 
 def _running_fix(pid_file: Path) -> int | None:

@@ -39,8 +39,7 @@ def _console(*, stderr: bool) -> Console:
     width = None
     if not (hasattr(stream, "isatty") and stream.isatty()) and not os.environ.get("COLUMNS"):
         width = PIPE_WIDTH
-    return Console(stderr=stderr, color_system=colour, highlight=False, soft_wrap=True,
-                   width=width)
+    return Console(stderr=stderr, color_system=colour, highlight=False, soft_wrap=True, width=width)
 
 
 @lru_cache(maxsize=1)

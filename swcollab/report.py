@@ -55,8 +55,10 @@ def saving_line(result: RunResult) -> str:
         return "strong-only estimate: unknown (no strong price)"
     saved = result.strong_only_cost_usd - result.cost_usd
     share = saved / result.strong_only_cost_usd * 100
-    return (f"the same calls on the strong model alone: {_money(result.strong_only_cost_usd)} "
-            f"({share:.0f}% {'saved' if saved >= 0 else 'more'})")
+    return (
+        f"the same calls on the strong model alone: {_money(result.strong_only_cost_usd)} "
+        f"({share:.0f}% {'saved' if saved >= 0 else 'more'})"
+    )
 
 
 def key_lines(result: RunResult) -> list[str]:
@@ -65,8 +67,11 @@ def key_lines(result: RunResult) -> list[str]:
     lines = [
         f"Verdict: {VERDICT_TEXT.get(result.verdict, result.verdict)}",
         f"Strategy: {result.strategy}; attempts: {len(result.attempts)}"
-        + (f"; winning tier: {winner.tier} ({winner.model}), candidate {winner.index}"
-           if winner else ""),
+        + (
+            f"; winning tier: {winner.tier} ({winner.model}), candidate {winner.index}"
+            if winner
+            else ""
+        ),
         f"Tests: {tests} generated reproduction test(s) kept, "
         f"{len(result.discarded_tests)} discarded, {len(result.user_tests)} given, "
         f"{len(result.existing_tests)} existing test file(s) guarded",
@@ -95,8 +100,9 @@ def commit_message(result: RunResult, cost_usd: float) -> str:
     ]
     for change in winner.test_changes if winner else ():
         # one trailer a test; its assertions on continuation lines (git folds them in)
-        trailers.append(f"Swc-Test-Change: {change.test} ({_kind_text(change)}): "
-                        f"{_one_line(change.reason)}")
+        trailers.append(
+            f"Swc-Test-Change: {change.test} ({_kind_text(change)}): {_one_line(change.reason)}"
+        )
         trailers += [f"  old: {_one_line(line)}" for line in change.old]
         trailers += [f"  new: {_one_line(line)}" for line in change.new]
     return summary + "\n\n" + "\n".join(body) + "\n\n" + "\n".join(trailers) + "\n"
@@ -118,21 +124,30 @@ def test_change_lines(result: RunResult) -> list[str]:
         return []
     out = [f"## This fix changes {len(changes)} existing test(s): review them first", ""]
     for change in changes:
-        out.append(f"- `{change.test}` ({_kind_text(change)}, by the {change.tier} tier): "
-                   f"{_one_line(change.reason)}")
+        out.append(
+            f"- `{change.test}` ({_kind_text(change)}, by the {change.tier} tier): "
+            f"{_one_line(change.reason)}"
+        )
         out += [f"  - old: `{_one_line(line)}`" for line in change.old]
         out += [f"  - new: `{_one_line(line)}`" for line in change.new]
     return [*out, ""]
 
 
 def _attempt_rows(attempts: list[Attempt]) -> list[str]:
-    rows = ["| tier | model | candidate | applied | tests passed | verdict |",
-            "|---|---|---|---|---|---|"]
+    rows = [
+        "| tier | model | candidate | applied | tests passed | verdict |",
+        "|---|---|---|---|---|---|",
+    ]
     for a in attempts:
-        verdict = "accepted" if a.accepted else (a.edit_error.splitlines()[0][:60]
-                                                  if a.edit_error else "tests failed")
-        rows.append(f"| {a.tier} | {a.model} | {a.index} | {'yes' if a.applied else 'no'} | "
-                    f"{a.passed}/{a.required} | {verdict} |")
+        verdict = (
+            "accepted"
+            if a.accepted
+            else (a.edit_error.splitlines()[0][:60] if a.edit_error else "tests failed")
+        )
+        rows.append(
+            f"| {a.tier} | {a.model} | {a.index} | {'yes' if a.applied else 'no'} | "
+            f"{a.passed}/{a.required} | {verdict} |"
+        )
     return rows
 
 
@@ -160,26 +175,35 @@ def render_markdown(result: RunResult) -> str:
     out += [f"- {line}" for line in key_lines(result)]
     out += [f"- Base: `{result.base_sha[:12]}`; test command: `{result.test_command or '-'}`"]
     if result.interpreter:
-        out += [f"- Test interpreter: `{result.interpreter.get('python')}` "
-                f"({result.interpreter.get('reason')})"]
+        out += [
+            f"- Test interpreter: `{result.interpreter.get('python')}` "
+            f"({result.interpreter.get('reason')})"
+        ]
     if result.sandbox:
         out += [f"- Sandbox: {sandbox_line(result.sandbox)}"]
     if result.branch:
-        out += [f"- Branch: `{result.branch}` (see it with `git diff {result.base_sha[:12]}..."
-                f"{result.branch}`)"]
+        out += [
+            f"- Branch: `{result.branch}` (see it with `git diff {result.base_sha[:12]}..."
+            f"{result.branch}`)"
+        ]
     if result.pr_url:
         out += [f"- Pull request: {result.pr_url}"]
     if result.context_path:
-        out += [f"- What the first draft was shown: `swc runs show {result.run_id} --context` "
-                f"(`{result.context_path}`)"]
+        out += [
+            f"- What the first draft was shown: `swc runs show {result.run_id} --context` "
+            f"(`{result.context_path}`)"
+        ]
     if result.error and result.verdict != VERDICT_FIXED and not result.saved_diff:
         out += [f"- Stopped: {result.error}"]
     if result.saved_diff:
         out += [f"- No branch: {result.error}"]
     if result.plan:
         out += ["", "## Plan", ""]
-        out += [f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
-                f"{p.edit_format} edits" for p in result.plan]
+        out += [
+            f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
+            f"{p.edit_format} edits"
+            for p in result.plan
+        ]
     out += ["", "## Tests", "", *_test_lines(result)]
     if result.attempts:
         out += ["", "## Attempts", "", *_attempt_rows(result.attempts)]
@@ -187,20 +211,35 @@ def render_markdown(result: RunResult) -> str:
     if failed and result.verdict != VERDICT_FIXED:
         out += ["", "## Why the candidates failed", ""]
         for a in failed:
-            reason = a.edit_error or ", ".join(
-                f"{o.test_id} {o.status}" for o in a.outcomes
-                if o.required and o.status != "passed") or "no test passed"
+            reason = (
+                a.edit_error
+                or ", ".join(
+                    f"{o.test_id} {o.status}"
+                    for o in a.outcomes
+                    if o.required and o.status != "passed"
+                )
+                or "no test passed"
+            )
             out.append(f"- {a.tier} candidate {a.index}: {reason.splitlines()[0][:200]}")
     if result.winner:
         out += ["", "## Chosen change", "", *_per_test(result.winner), ""]
         out += _diff_block(result)
         outside = outside_source_and_tests(shown_diff_files(result))
         if outside:
-            out += ["", "Changes outside source and test files (review these with care): "
-                    + ", ".join(f"`{p}`" for p in outside)]
+            out += [
+                "",
+                "Changes outside source and test files (review these with care): "
+                + ", ".join(f"`{p}`" for p in outside),
+            ]
     if result.saved_diff:
-        out += ["", "## The accepted diff (no branch could hold it)", "", "```diff",
-                *result.saved_diff.splitlines(), "```"]
+        out += [
+            "",
+            "## The accepted diff (no branch could hold it)",
+            "",
+            "```diff",
+            *result.saved_diff.splitlines(),
+            "```",
+        ]
     if result.notes:
         out += ["", "## Notes", "", *[f"- {n}" for n in result.notes]]
     if result.warnings:
@@ -219,10 +258,14 @@ def _diff_block(result: RunResult) -> list[str]:
     """The diff in a fence longer than any backtick run in it, unchanged to the byte."""
     diff = shown_diff(result)
     if len(diff) > MAX_DIFF_CHARS_IN_REPORT:
-        where = (f"`git diff {result.base_sha[:12]} {result.branch}`" if result.branch
-                 else "`swc fix --json` (key `diff`)")
-        return [f"The diff has {len(diff):,} characters, too many to show here; see it with "
-                f"{where}."]
+        where = (
+            f"`git diff {result.base_sha[:12]} {result.branch}`"
+            if result.branch
+            else "`swc fix --json` (key `diff`)"
+        )
+        return [
+            f"The diff has {len(diff):,} characters, too many to show here; see it with {where}."
+        ]
     longest = max((len(m) for m in re.findall(r"`+", diff)), default=0)
     fence = "`" * max(3, longest + 1)
     body = diff if diff.endswith("\n") or not diff else diff + "\n"
@@ -252,8 +295,10 @@ def outside_source_and_tests(paths: list[str]) -> list[str]:
 
 def sandbox_line(sandbox: dict[str, Any]) -> str:
     if sandbox.get("kind") == "off":
-        return ('**OFF** (sandbox = "off" / --no-sandbox): model-written code ran with your '
-                "user's rights")
+        return (
+            '**OFF** (sandbox = "off" / --no-sandbox): model-written code ran with your '
+            "user's rights"
+        )
     network = "network isolated" if sandbox.get("network_isolated") else "host network shared"
     return f"{sandbox.get('kind')} {sandbox.get('version', '')}".strip() + f"; {network}"
 
@@ -263,8 +308,11 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
     return {
         "run_id": result.run_id,
         "verdict": result.verdict,
-        "task": {"kind": result.task.kind, "title": result.task.title,
-                 "issue": result.task.issue_number},
+        "task": {
+            "kind": result.task.kind,
+            "title": result.task.title,
+            "issue": result.task.issue_number,
+        },
         "strategy": result.strategy,
         "base": result.base_sha,
         "branch": result.branch,
@@ -273,16 +321,19 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
         "diff": shown_diff(result),
         "changes_outside_source_and_tests": outside_source_and_tests(shown_diff_files(result)),
         "sandbox": result.sandbox,
-        "test_changes": [_change_json(c) for c in
-                         (result.winner.test_changes if result.winner else ())],
+        "test_changes": [
+            _change_json(c) for c in (result.winner.test_changes if result.winner else ())
+        ],
         "winner": _attempt_json(result.winner) if result.winner else None,
         "plan": [asdict(p) for p in result.plan],
         "attempts": [_attempt_json(a) for a in result.attempts],
         "tests": {
             "command": result.test_command,
             "interpreter": result.interpreter or None,
-            "generated": [{"path": g.path, "tier": g.tier, "kept": list(g.kept_ids)}
-                          for g in result.generated_tests],
+            "generated": [
+                {"path": g.path, "tier": g.tier, "kept": list(g.kept_ids)}
+                for g in result.generated_tests
+            ],
             "discarded": [d.__dict__ for d in result.discarded_tests],
             "user": list(result.user_tests),
             "existing": list(result.existing_tests),
@@ -304,9 +355,16 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
 
 def _attempt_json(a: Attempt) -> dict[str, Any]:
     return {
-        "tier": a.tier, "model": a.model, "candidate": a.index, "applied": a.applied,
-        "accepted": a.accepted, "passed": a.passed, "required": a.required,
-        "edit_error": a.edit_error, "diff": a.diff, "changed_files": list(a.changed_files),
+        "tier": a.tier,
+        "model": a.model,
+        "candidate": a.index,
+        "applied": a.applied,
+        "accepted": a.accepted,
+        "passed": a.passed,
+        "required": a.required,
+        "edit_error": a.edit_error,
+        "diff": a.diff,
+        "changed_files": list(a.changed_files),
         "tests": [o.__dict__ for o in a.outcomes],
         "test_changes": [_change_json(c) for c in a.test_changes],
         "reverted_tests": list(a.reverted_tests),
@@ -314,9 +372,16 @@ def _attempt_json(a: Attempt) -> dict[str, Any]:
 
 
 def _change_json(change: TestChange) -> dict[str, Any]:
-    return {"path": change.path, "test": change.test, "kind": change.kind,
-            "reason": change.reason, "tier": change.tier, "old": list(change.old),
-            "new": list(change.new), "renamed_from": change.renamed_from or None}
+    return {
+        "path": change.path,
+        "test": change.test,
+        "kind": change.kind,
+        "reason": change.reason,
+        "tier": change.tier,
+        "old": list(change.old),
+        "new": list(change.new),
+        "renamed_from": change.renamed_from or None,
+    }
 
 
 def save_report(result: RunResult, state_dir: Path) -> Path:

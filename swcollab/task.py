@@ -23,9 +23,7 @@ MAX_TITLE_CHARS = 200
 _SURROGATES = re.compile("[\ud800-\udfff]")
 # Control characters (newlines included), DEL, C1, bidirectional overrides and
 # zero-width characters: none belongs in a one-line title.
-_TITLE_JUNK = re.compile(
-    "[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+"
-)
+_TITLE_JUNK = re.compile("[\x00-\x1f\x7f-\x9f\u200b-\u200f\u2028-\u202e\u2066-\u2069\ufeff]+")
 
 
 def clean_text(text: str) -> str:
@@ -82,9 +80,11 @@ def check_user_tests(tests: tuple[str, ...]) -> tuple[str, ...]:
     """``--tests`` values end up in reports, JSON and the ledger: they must be UTF-8."""
     for test in tests:
         if test != clean_text(test) or not test.strip():
-            raise UsageError(f"--tests {test!r}: not a usable test name (empty, NUL or bytes "
-                             "that are not UTF-8)",
-                             hint="Rename the test file, or name it by a path that is UTF-8.")
+            raise UsageError(
+                f"--tests {test!r}: not a usable test name (empty, NUL or bytes "
+                "that are not UTF-8)",
+                hint="Rename the test file, or name it by a path that is UTF-8.",
+            )
     return tests
 
 
@@ -101,13 +101,16 @@ def read_prompt_file(path: str) -> str:
     ``MAX_PROMPT_FILE_BYTES``, and bytes that are not UTF-8 become U+FFFD."""
     if path == "-":
         stream = getattr(sys.stdin, "buffer", None)
-        data = stream.read(MAX_PROMPT_FILE_BYTES + 1) if stream is not None else (
-            sys.stdin.read(MAX_PROMPT_FILE_BYTES + 1).encode("utf-8", "surrogateescape"))
+        data = (
+            stream.read(MAX_PROMPT_FILE_BYTES + 1)
+            if stream is not None
+            else (sys.stdin.read(MAX_PROMPT_FILE_BYTES + 1).encode("utf-8", "surrogateescape"))
+        )
         if len(data) > MAX_PROMPT_FILE_BYTES:
-            raise UsageError(f"--prompt-file -: standard input is larger than "
-                             f"{MAX_PROMPT_FILE_BYTES} bytes",
-                             hint="Shorten the task text: the model needs the problem, "
-                             "not every log line.")
+            raise UsageError(
+                f"--prompt-file -: standard input is larger than {MAX_PROMPT_FILE_BYTES} bytes",
+                hint="Shorten the task text: the model needs the problem, not every log line.",
+            )
         return data.decode("utf-8", errors="replace")
     file = Path(path)
     if not file.is_file():

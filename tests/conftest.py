@@ -13,17 +13,33 @@ from tests.fakes.openai_server import FakeOpenAI
 # Environment variables that could make a test reach a real provider or read the
 # developer's own configuration.
 _PROVIDER_KEYS = (
-    "OPENAI_API_KEY", "OPENAI_BASE_URL", "OPENAI_API_BASE", "ANTHROPIC_API_KEY",
-    "ANTHROPIC_AUTH_TOKEN", "GEMINI_API_KEY", "GOOGLE_API_KEY", "MISTRAL_API_KEY",
-    "GROQ_API_KEY", "DEEPSEEK_API_KEY", "OPENROUTER_API_KEY", "TOGETHERAI_API_KEY",
-    "AZURE_API_KEY", "AZURE_API_BASE", "AZURE_OPENAI_API_KEY", "COHERE_API_KEY",
-    "OLLAMA_API_BASE", "GITHUB_TOKEN", "GH_TOKEN", "LITELLM_API_KEY",
+    "OPENAI_API_KEY",
+    "OPENAI_BASE_URL",
+    "OPENAI_API_BASE",
+    "ANTHROPIC_API_KEY",
+    "ANTHROPIC_AUTH_TOKEN",
+    "GEMINI_API_KEY",
+    "GOOGLE_API_KEY",
+    "MISTRAL_API_KEY",
+    "GROQ_API_KEY",
+    "DEEPSEEK_API_KEY",
+    "OPENROUTER_API_KEY",
+    "TOGETHERAI_API_KEY",
+    "AZURE_API_KEY",
+    "AZURE_API_BASE",
+    "AZURE_OPENAI_API_KEY",
+    "COHERE_API_KEY",
+    "OLLAMA_API_BASE",
+    "GITHUB_TOKEN",
+    "GH_TOKEN",
+    "LITELLM_API_KEY",
 )
 
 
 @pytest.fixture(autouse=True)
-def _isolated_environment(tmp_path_factory: pytest.TempPathFactory,
-                          monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_environment(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No test reads the user's config, a SWC_* variable or a real provider key."""
     config_home: Path = tmp_path_factory.mktemp("xdg-config")
     monkeypatch.setenv("XDG_CONFIG_HOME", str(config_home))
@@ -51,18 +67,22 @@ def fake_llm() -> Iterator[FakeOpenAI]:
 # through the loopback model server, with real worktrees and sandboxed test runs; the
 # modules listed after them are the in-process exceptions there, or end-to-end elsewhere.
 _E2E_DIRECTORIES = ("engine", "evaluation")
-_IN_PROCESS = frozenset({
-    "engine/test_spans.py",  # span selection on files in a temporary directory
-    "engine/test_context_history.py",  # span scoring and git history, no model
-    "evaluation/test_units.py",  # shards, pairs, budget, frontier, chart
-    # the engine's seam: FakeModel and an in-process test runner, real git worktrees
-    "engine/test_seam_units.py",
-    "engine/test_seam_cascade.py",
-    "engine/test_seam_strategies.py",
-})
-_E2E_MODULES = frozenset({
-    "models/test_local.py",  # local model servers as real processes, a stand-in swc
-})
+_IN_PROCESS = frozenset(
+    {
+        "engine/test_spans.py",  # span selection on files in a temporary directory
+        "engine/test_context_history.py",  # span scoring and git history, no model
+        "evaluation/test_units.py",  # shards, pairs, budget, frontier, chart
+        # the engine's seam: FakeModel and an in-process test runner, real git worktrees
+        "engine/test_seam_units.py",
+        "engine/test_seam_cascade.py",
+        "engine/test_seam_strategies.py",
+    }
+)
+_E2E_MODULES = frozenset(
+    {
+        "models/test_local.py",  # local model servers as real processes, a stand-in swc
+    }
+)
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -28,8 +28,10 @@ def isolated_env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     home.mkdir()
     monkeypatch.setenv("XDG_CONFIG_HOME", str(home))
     for name in list(os.environ):
-        if name.startswith("SWC_") or name.startswith("_SWC_") or name in (
-            "NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE"
+        if (
+            name.startswith("SWC_")
+            or name.startswith("_SWC_")
+            or name in ("NO_COLOR", "FORCE_COLOR", "CLICOLOR_FORCE", "TTY_COMPATIBLE")
         ):
             monkeypatch.delenv(name)
     return home
@@ -54,7 +56,10 @@ def run_swc(*args: str, cwd: Path, env: dict[str, str] | None = None):
     """swc in a real process: real exit code, real (non-terminal) stdout and stderr."""
     return subprocess.run(
         [sys.executable, "-m", "swcollab", *args],
-        cwd=cwd, env={**os.environ, **(env or {})}, capture_output=True, text=True,
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        text=True,
     )
 
 
@@ -147,7 +152,9 @@ def test_config_show_names_each_source(
     assert shown["strategy"] == {"value": "plan", "source": "user file", "env": "SWC_STRATEGY"}
     assert shown["retries"]["value"] == 7 and shown["retries"]["source"] == "repo file"
     assert shown["weak.model"] == {
-        "value": "gpt-4o-mini", "source": "repo file", "env": "SWC_WEAK_MODEL"
+        "value": "gpt-4o-mini",
+        "source": "repo file",
+        "env": "SWC_WEAK_MODEL",
     }
     assert shown["strong.model"]["source"] == "environment"
     assert shown["budget"]["source"] == "default"

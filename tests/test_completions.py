@@ -24,8 +24,11 @@ def _clean_env(**extra: str) -> dict[str, str]:
 
 def cli_output(**extra: str) -> str:
     proc = subprocess.run(
-        [sys.executable, "-m", "swcollab"], env=_clean_env(**extra),
-        capture_output=True, text=True, check=True,
+        [sys.executable, "-m", "swcollab"],
+        env=_clean_env(**extra),
+        capture_output=True,
+        text=True,
+        check=True,
     )
     return proc.stdout
 

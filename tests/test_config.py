@@ -245,8 +245,11 @@ def test_readme_tables_match_the_code() -> None:
 def test_readme_check_detects_a_stale_table(tmp_path: Path) -> None:
     script = _config_table_script()
     stale = tmp_path / "configuration.md"
-    stale.write_text((ROOT / "docs" / "reference" / "configuration.md").read_text()
-                     .replace("`SWC_BUDGET`", "`SWC_BUDGT`"))
+    stale.write_text(
+        (ROOT / "docs" / "reference" / "configuration.md")
+        .read_text()
+        .replace("`SWC_BUDGET`", "`SWC_BUDGT`")
+    )
     assert script.main(["--check", str(stale)]) == 1
     assert script.main([str(stale)]) == 0
     assert script.main(["--check", str(stale)]) == 0
@@ -282,7 +285,8 @@ def test_middle_tier_from_tier_order(tmp_path: Path, monkeypatch: pytest.MonkeyP
     repo.mkdir()
     (repo / ".swc.toml").write_text(
         'tier_order = "weak,mid,strong"\nweak = "w"\nstrong = "s"\n[mid]\nmodel = "m"\n'
-        "candidates = 2\n")
+        "candidates = 2\n"
+    )
     monkeypatch.setenv("SWC_MID_TEMPERATURE", "0.3")
     settings = load_settings(repo, environ=dict(os.environ))
     assert [t.name for t in settings.tiers] == ["weak", "mid", "strong"]

@@ -15,8 +15,13 @@ from swcollab.sandbox import Worktree
 
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
-    proc = subprocess.run(["git", *args], cwd=cwd, capture_output=True, text=True,
-                          env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"})
+    proc = subprocess.run(
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
+    )
     if check and proc.returncode != 0:
         raise AssertionError(proc.stderr)
     return proc.stdout
@@ -28,8 +33,13 @@ def _no_global_git_identity(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> 
     empty.write_text("")
     monkeypatch.setenv("GIT_CONFIG_GLOBAL", str(empty))
     monkeypatch.setenv("GIT_CONFIG_NOSYSTEM", "1")
-    for name in ("GIT_AUTHOR_NAME", "GIT_AUTHOR_EMAIL", "GIT_COMMITTER_NAME",
-                 "GIT_COMMITTER_EMAIL", "EMAIL"):
+    for name in (
+        "GIT_AUTHOR_NAME",
+        "GIT_AUTHOR_EMAIL",
+        "GIT_COMMITTER_NAME",
+        "GIT_COMMITTER_EMAIL",
+        "EMAIL",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -48,8 +58,11 @@ def make_repo(root: Path, *, identity: bool = True) -> Path:
 
 
 def checkout_state(root: Path) -> dict[str, object]:
-    files = {p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
-             for p in sorted(root.rglob("*")) if p.is_file() and ".git" not in p.parts}
+    files = {
+        p.relative_to(root).as_posix(): hashlib.sha256(p.read_bytes()).hexdigest()
+        for p in sorted(root.rglob("*"))
+        if p.is_file() and ".git" not in p.parts
+    }
     return {
         "status": git(root, "status", "--porcelain", "--untracked-files=all"),
         "index": hashlib.sha256((root / ".git/index").read_bytes()).hexdigest(),
@@ -76,9 +89,14 @@ def test_commit_lands_on_a_new_branch_and_checkout_is_untouched(tmp_path: Path):
     (repo / "scratch.txt").write_text("untracked\n")
     before = checkout_state(repo)
     base = git(repo, "rev-parse", "HEAD").strip()
-    name, diff = branch_from_patch(repo, base, PATCH,
-                                   {"tests/test_app.py": "def test_answer():\n    pass\n"},
-                                   branch="swc/fix-answer", message="Fix answer\n\nbody")
+    name, diff = branch_from_patch(
+        repo,
+        base,
+        PATCH,
+        {"tests/test_app.py": "def test_answer():\n    pass\n"},
+        branch="swc/fix-answer",
+        message="Fix answer\n\nbody",
+    )
     assert name == "swc/fix-answer"
     assert checkout_state(repo) == before
     assert git(repo, "rev-parse", f"{name}^").strip() == base
@@ -87,7 +105,8 @@ def test_commit_lands_on_a_new_branch_and_checkout_is_untouched(tmp_path: Path):
     # what is returned is what `git diff base branch` prints, byte for byte
     assert diff == git(repo, "diff", base, name)
     assert git(repo, "log", "-1", "--format=%an <%ae>|%cn <%ce>|%B", name).strip() == (
-        "Repo Owner <owner@example.com>|Repo Owner <owner@example.com>|Fix answer\n\nbody")
+        "Repo Owner <owner@example.com>|Repo Owner <owner@example.com>|Fix answer\n\nbody"
+    )
 
 
 def test_the_branch_holds_the_diff_and_nothing_a_worktree_holds(tmp_path: Path):
@@ -124,7 +143,8 @@ def test_fallback_identity_when_git_has_none(tmp_path: Path):
     base = git(repo, "rev-parse", "HEAD").strip()
     name, _ = branch_from_patch(repo, base, PATCH, branch="swc/anon", message="m")
     assert git(repo, "log", "-1", "--format=%an <%ae> %cn <%ce>", name).strip() == (
-        "swc <swc@localhost> swc <swc@localhost>")
+        "swc <swc@localhost> swc <swc@localhost>"
+    )
 
 
 def test_nothing_to_commit_bad_names_and_bad_patches_are_errors(tmp_path: Path):
@@ -135,11 +155,13 @@ def test_nothing_to_commit_bad_names_and_bad_patches_are_errors(tmp_path: Path):
     with pytest.raises(UsageError, match="not a valid branch name"):
         branch_from_patch(repo, base, PATCH, branch="swc/bad..name", message="m")
     with pytest.raises(SwcError, match="does not apply"):
-        branch_from_patch(repo, base, PATCH.replace("return 41", "return 40"),
-                          branch="swc/stale", message="m")
+        branch_from_patch(
+            repo, base, PATCH.replace("return 41", "return 40"), branch="swc/stale", message="m"
+        )
     with pytest.raises(SwcError):
-        branch_from_patch(repo, base, PATCH, {".git/hooks/pre-commit": "evil"},
-                          branch="swc/hook", message="m")
+        branch_from_patch(
+            repo, base, PATCH, {".git/hooks/pre-commit": "evil"}, branch="swc/hook", message="m"
+        )
     assert git(repo, "branch", "--list", "swc/*") == ""
 
 
@@ -160,8 +182,10 @@ def test_a_name_that_cannot_exist_fails_instead_of_looping(tmp_path: Path):
         ("", "fix"),
         ("日本語だけ", "fix"),
         ("a" * 100, "a" * 40),
-        ("TypeError in parse_args() when --verbose is given twice (regression since 2.0)",
-         "typeerror-in-parse-args-when-verbose-is"),
+        (
+            "TypeError in parse_args() when --verbose is given twice (regression since 2.0)",
+            "typeerror-in-parse-args-when-verbose-is",
+        ),
     ],
 )
 def test_slugify(tmp_path: Path, text: str, expected: str):

@@ -15,8 +15,17 @@ import pytest
 
 # Heavy libraries only the commands that do real work may import, inside their functions.
 FORBIDDEN = (
-    "litellm", "tree_sitter", "tree_sitter_language_pack", "git", "networkx", "scipy",
-    "numpy", "httpx", "openai", "jinja2", "llama_cpp",
+    "litellm",
+    "tree_sitter",
+    "tree_sitter_language_pack",
+    "git",
+    "networkx",
+    "scipy",
+    "numpy",
+    "httpx",
+    "openai",
+    "jinja2",
+    "llama_cpp",
 )
 
 # swc ends the process itself once the command is done, after the exit handlers
@@ -33,11 +42,15 @@ swcollab.cli.main()
 def loaded_modules(args: list[str], **env: str) -> set[str]:
     clean = {k: v for k, v in os.environ.items() if not k.startswith("_SWC_")}
     proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)], env={**clean, **env},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, check=True,
+        [sys.executable, "-c", PROBE, json.dumps(args)],
+        env={**clean, **env},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+        check=True,
     )
     marker = "\nMODULES "
-    return set(json.loads(proc.stderr[proc.stderr.rindex(marker) + len(marker):]))
+    return set(json.loads(proc.stderr[proc.stderr.rindex(marker) + len(marker) :]))
 
 
 @pytest.mark.parametrize(

@@ -183,8 +183,9 @@ def test_swc_ends_with_the_commands_code_after_the_exit_handlers(body, code, std
         f"    {body}\n"
         "run_to_exit(main)\n"
     )
-    done = subprocess.run([sys.executable, "-c", program], capture_output=True, text=True,
-                          timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-c", program], capture_output=True, text=True, timeout=60
+    )
     assert done.returncode == code
     assert done.stdout.splitlines() == ["buffered, not flushed", "exit handler ran"]
     assert done.stderr.strip() == stderr

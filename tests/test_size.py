@@ -22,6 +22,48 @@ FUNCTION_PARAMETERS = 10
 
 # (what, path[:function]) -> (the size it may have, why it is an exception)
 ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
+    # Within the limits until the one `ruff format` commit laid out calls and signatures
+    # one argument a line; to be split (not a reason to keep them, a debt to pay).
+    ("lines", "cli/eval_cmd.py:_run_options"): (
+        78,
+        "past the limit once formatted (was within it); split it",
+    ),
+    ("lines", "cli/runs_cmd.py:_print_totals"): (
+        62,
+        "past the limit once formatted (was within it); split it",
+    ),
+    ("lines", "config.py"): (
+        602,
+        "past the limit once formatted (was within it); split it",
+    ),
+    ("lines", "engine/attempts.py:run_candidate"): (
+        94,
+        "past the limit once formatted (was within it); split it",
+    ),
+    ("lines", "engine/repro_tests.py:write_repro_tests"): (
+        72,
+        "past the limit once formatted (was within it); split it",
+    ),
+    ("lines", "evaluation/evaluate.py:evaluate"): (
+        61,
+        "past the limit once formatted (was within it); split it",
+    ),
+    ("lines", "evaluation/runner.py:run_one"): (
+        87,
+        "past the limit once formatted (was within it); split it",
+    ),
+    ("lines", "models/client.py"): (
+        560,
+        "past the limit once formatted (was within it); split it",
+    ),
+    ("lines", "models/client.py:ModelClient.complete"): (
+        95,
+        "past the limit once formatted (was within it); split it",
+    ),
+    ("lines", "report.py:render_markdown"): (
+        77,
+        "past the limit once formatted (was within it); split it",
+    ),
     ("parameters", "models/ledger.py:Ledger.record_call"): (
         16,
         "keyword-only: one per column of the calls table, written in one INSERT",

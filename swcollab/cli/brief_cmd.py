@@ -13,8 +13,9 @@ from .common import AppContext, json_option, pass_app
 @click.option("--budget", "-b", type=float, help="Most USD writing the brief may spend.")
 @json_option
 @pass_app
-def brief(app: AppContext, refresh: bool, strong: str | None, budget: float | None,
-          json_: bool) -> None:
+def brief(
+    app: AppContext, refresh: bool, strong: str | None, budget: float | None, json_: bool
+) -> None:
     """Show the repository brief, writing it first when there is none or it is stale.
 
     The strong model writes it once from the repo map and the README: what the
@@ -30,8 +31,10 @@ def brief(app: AppContext, refresh: bool, strong: str | None, budget: float | No
     settings = app.settings({"strong.model": strong, "budget": budget})
     current = load_brief(repo.root, repo.state_dir)
     wrote = False
-    if current is None or refresh or (
-        current.source == "generated" and current.stale_share >= STALE_SHARE
+    if (
+        current is None
+        or refresh
+        or (current.source == "generated" and current.stale_share >= STALE_SHARE)
     ):
         if current is not None and current.source == "committed":
             info(".swc/brief.md is committed and always wins; not writing a generated brief")
@@ -40,15 +43,26 @@ def brief(app: AppContext, refresh: bool, strong: str | None, budget: float | No
             wrote = True
     assert current is not None
     if json_:
-        print_json({"source": current.source, "commit": current.commit, "written_now": wrote,
-                    "cost_usd": current.cost_usd, "stale_share": round(current.stale_share, 3),
-                    "text": current.text})
+        print_json(
+            {
+                "source": current.source,
+                "commit": current.commit,
+                "written_now": wrote,
+                "cost_usd": current.cost_usd,
+                "stale_share": round(current.stale_share, 3),
+                "text": current.text,
+            }
+        )
         return
     click.echo(current.text)
-    where = ".swc/brief.md" if current.source == "committed" else str(
-        repo.state_dir / "brief" / "brief.md")
-    info(f"brief: {current.source}, {where}" + (f" (cost ${current.cost_usd:.4f})" if wrote
-                                                  else ""))
+    where = (
+        ".swc/brief.md"
+        if current.source == "committed"
+        else str(repo.state_dir / "brief" / "brief.md")
+    )
+    info(
+        f"brief: {current.source}, {where}" + (f" (cost ${current.cost_usd:.4f})" if wrote else "")
+    )
 
 
 def _write(repo, settings):  # type: ignore[no-untyped-def]
@@ -63,17 +77,29 @@ def _write(repo, settings):  # type: ignore[no-untyped-def]
         # only the strong tier writes the brief: the weak one need not be configured
         probe.check_credentials(["strong"])
         model = probe.spec("strong").model
-    run_id = ledger.start_run(task="repository brief", strategy="brief",
-                              tiers={"strong": model}, base=commit)
+    run_id = ledger.start_run(
+        task="repository brief", strategy="brief", tiers={"strong": model}, base=commit
+    )
     verdict, written = "error", None
     try:
         with ModelClient(settings, budget=budget, ledger=ledger, run_id=run_id) as client:
-            written = write_brief(client=client, root=repo.root, state_dir=repo.state_dir,
-                                  commit=commit, run_id=run_id,
-                                  prompts_dir=settings.prompts_dir)
+            written = write_brief(
+                client=client,
+                root=repo.root,
+                state_dir=repo.state_dir,
+                commit=commit,
+                run_id=run_id,
+                prompts_dir=settings.prompts_dir,
+            )
         verdict = "fixed"
         return written
     finally:
-        ledger.finish_run(run_id, verdict=verdict, branch=None, cost_usd=budget.spent,
-                          strong_only_cost_usd=budget.spent, report_path=None,
-                          meta={"kind": "brief"})
+        ledger.finish_run(
+            run_id,
+            verdict=verdict,
+            branch=None,
+            cost_usd=budget.spent,
+            strong_only_cost_usd=budget.spent,
+            report_path=None,
+            meta={"kind": "brief"},
+        )

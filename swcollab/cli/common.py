@@ -54,15 +54,17 @@ class FiniteFloat(click.ParamType):
     def __init__(self, low: float, high: float) -> None:
         self.low, self.high = low, high
 
-    def convert(self, value: Any, param: click.Parameter | None,
-                ctx: click.Context | None) -> float:
+    def convert(
+        self, value: Any, param: click.Parameter | None, ctx: click.Context | None
+    ) -> float:
         try:
             number = float(value)
         except (TypeError, ValueError):
             self.fail(f"{value!r} is not a number", param, ctx)
         if not self.low <= number <= self.high:  # also false for nan
-            self.fail(f"{value!r} must be a finite number from {self.low:g} to {self.high:g}",
-                      param, ctx)
+            self.fail(
+                f"{value!r} must be a finite number from {self.low:g} to {self.high:g}", param, ctx
+            )
         return number
 
 

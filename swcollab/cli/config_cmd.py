@@ -31,8 +31,9 @@ def config_show(app: AppContext, json_: bool) -> None:
         print_json(table)
         return
     rows = [("key", "value", "source", "environment variable")]
-    rows += [(name, _show_value(row["value"]), row["source"], row["env"])
-             for name, row in table.items()]
+    rows += [
+        (name, _show_value(row["value"]), row["source"], row["env"]) for name, row in table.items()
+    ]
     # plain aligned columns: a rich table would truncate cells to 80 columns when piped
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
@@ -61,8 +62,12 @@ def test_environment_lines(root: Path, settings: Settings) -> list[str]:
     from ..sandbox import detect_test_command
 
     try:
-        command = detect_test_command(root, settings.test_cmd, checkout=root,
-                                      source=settings.sources.get("test_cmd", "config"))
+        command = detect_test_command(
+            root,
+            settings.test_cmd,
+            checkout=root,
+            source=settings.sources.get("test_cmd", "config"),
+        )
     except SwcError as exc:
         return [f"test command: {exc.message}"]
     if command is None:
@@ -95,8 +100,9 @@ def config_path(app: AppContext, json_: bool) -> None:
     if json_:
         from ..output import print_json
 
-        print_json([{"kind": kind, "path": str(path), "exists": path.is_file()}
-                    for kind, path in rows])
+        print_json(
+            [{"kind": kind, "path": str(path), "exists": path.is_file()} for kind, path in rows]
+        )
         return
     for kind, path in rows:
         state = "exists" if path.is_file() else "not found"

@@ -29,16 +29,22 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> None:
     show(repo, settings, task, options, json_=json_)
 
 
-def show(repo: RepoPaths, settings: Settings, task: Task, options: dict[str, Any], *,
-         json_: bool) -> None:
+def show(
+    repo: RepoPaths, settings: Settings, task: Task, options: dict[str, Any], *, json_: bool
+) -> None:
     """Print the patch prompt the task would get: messages on stdout, a summary on stderr."""
     import click
 
     from ..engine import FixRequest
     from ..engine.preview import preview, render_text, summary
 
-    request = FixRequest(task=task, repo=repo, settings=settings, base=options["base"],
-                         include_dirty=options["include_dirty"])
+    request = FixRequest(
+        task=task,
+        repo=repo,
+        settings=settings,
+        base=options["base"],
+        include_dirty=options["include_dirty"],
+    )
     view = preview(request, tier=options.get("tier"))
     if json_:
         print_json(view)

@@ -36,17 +36,31 @@ Examples:
 
 def _output_options(func: Any) -> Any:
     options = [
-        click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Results database (default: .git/swc/eval.db)."),
-        click.option("--csv", "csv_path", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Also write the table as CSV to this file."),
-        click.option("--markdown", "markdown_path",
-                     type=click.Path(dir_okay=False, path_type=Path),
-                     help="Also write a markdown report (table, skips, every task's "
-                          "outcome and diffs)."),
-        click.option("--chart", "chart_prefix", type=click.Path(path_type=Path),
-                     help="Also draw cost vs resolve rate to PREFIX.png and PREFIX.svg "
-                          "(needs the eval extra)."),
+        click.option(
+            "--db",
+            "db_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Results database (default: .git/swc/eval.db).",
+        ),
+        click.option(
+            "--csv",
+            "csv_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Also write the table as CSV to this file.",
+        ),
+        click.option(
+            "--markdown",
+            "markdown_path",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Also write a markdown report (table, skips, every task's outcome and diffs).",
+        ),
+        click.option(
+            "--chart",
+            "chart_prefix",
+            type=click.Path(path_type=Path),
+            help="Also draw cost vs resolve rate to PREFIX.png and PREFIX.svg "
+            "(needs the eval extra).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -55,38 +69,78 @@ def _output_options(func: Any) -> Any:
 
 def _run_options(func: Any) -> Any:
     options = [
-        click.option("--tasks", "tasks_file", type=click.Path(dir_okay=False, path_type=Path),
-                     help="SWE-bench-style JSONL of tasks for this repository."),
-        click.option("--from-history", "history", is_flag=False, flag_value="HEAD",
-                     default=None, metavar="[REV-RANGE]",
-                     help="Mine tasks from this repository's past fixes (default range: "
-                          "HEAD)."),
-        click.option("--issues", is_flag=True,
-                     help="With --from-history: add the GitHub issue a commit message names "
-                          "(#N; title and body only) to the task text."),
-        click.option("--limit", type=click.IntRange(min=1),
-                     help="At most this many tasks (mined, or read from --tasks)."),
-        click.option("--save", type=click.Path(dir_okay=False, path_type=Path),
-                     help="Write the task set as JSONL (to review, edit, share)."),
-        click.option("--strategies", help="Comma-separated strategies "
-                     "(default: cascade,weak,strong)."),
-        click.option("--pairs", multiple=True, metavar="weak=MODEL,strong=MODEL",
-                     help="A model pair (repeatable; default: the configured models)."),
-        click.option("-j", "--jobs", type=click.IntRange(min=1), default=1, show_default=True,
-                     help="Runs in parallel, each in its own worktrees."),
-        click.option("--budget", type=FiniteFloat(0, 1_000_000),
-                     help="Most USD the whole eval may spend (shared by all workers)."),
-        click.option("--task-budget", type=float,
-                     help="Most USD one run may spend (default: the budget setting)."),
-        click.option("--dry-run", is_flag=True,
-                     help="Print the task count and worst-case cost; spend nothing."),
+        click.option(
+            "--tasks",
+            "tasks_file",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="SWE-bench-style JSONL of tasks for this repository.",
+        ),
+        click.option(
+            "--from-history",
+            "history",
+            is_flag=False,
+            flag_value="HEAD",
+            default=None,
+            metavar="[REV-RANGE]",
+            help="Mine tasks from this repository's past fixes (default range: HEAD).",
+        ),
+        click.option(
+            "--issues",
+            is_flag=True,
+            help="With --from-history: add the GitHub issue a commit message names "
+            "(#N; title and body only) to the task text.",
+        ),
+        click.option(
+            "--limit",
+            type=click.IntRange(min=1),
+            help="At most this many tasks (mined, or read from --tasks).",
+        ),
+        click.option(
+            "--save",
+            type=click.Path(dir_okay=False, path_type=Path),
+            help="Write the task set as JSONL (to review, edit, share).",
+        ),
+        click.option(
+            "--strategies", help="Comma-separated strategies (default: cascade,weak,strong)."
+        ),
+        click.option(
+            "--pairs",
+            multiple=True,
+            metavar="weak=MODEL,strong=MODEL",
+            help="A model pair (repeatable; default: the configured models).",
+        ),
+        click.option(
+            "-j",
+            "--jobs",
+            type=click.IntRange(min=1),
+            default=1,
+            show_default=True,
+            help="Runs in parallel, each in its own worktrees.",
+        ),
+        click.option(
+            "--budget",
+            type=FiniteFloat(0, 1_000_000),
+            help="Most USD the whole eval may spend (shared by all workers).",
+        ),
+        click.option(
+            "--task-budget",
+            type=float,
+            help="Most USD one run may spend (default: the budget setting).",
+        ),
+        click.option(
+            "--dry-run",
+            is_flag=True,
+            help="Print the task count and worst-case cost; spend nothing.",
+        ),
         click.option("--shard", metavar="I/N", help="Run only shard I of N (deterministic)."),
         click.option("--rerun", is_flag=True, help="Run again what the database already has."),
         click.option("--test-cmd", help="Command that runs the tests (default: detected)."),
         click.option("--test-timeout", type=float, help="Seconds per test run."),
-        click.option("--no-sandbox", is_flag=True,
-                     help="Run model-written and hidden tests without the OS sandbox "
-                          "(at your own risk)."),
+        click.option(
+            "--no-sandbox",
+            is_flag=True,
+            help="Run model-written and hidden tests without the OS sandbox (at your own risk).",
+        ),
     ]
     for option in reversed(options):
         func = option(func)
@@ -110,16 +164,21 @@ def eval_group(ctx: click.Context, app: AppContext, json_: bool, **options: Any)
 
 
 @eval_group.command("merge")
-@click.argument("databases", nargs=-1, required=True,
-                type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--into", type=click.Path(dir_okay=False, path_type=Path),
-              help="Database to merge into (default: .git/swc/eval.db, or the first DB "
-                   "outside a repository).")
+@click.argument(
+    "databases", nargs=-1, required=True, type=click.Path(dir_okay=False, path_type=Path)
+)
+@click.option(
+    "--into",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Database to merge into (default: .git/swc/eval.db, or the first DB "
+    "outside a repository).",
+)
 @_output_options
 @json_option
 @pass_app
-def merge_cmd(app: AppContext, databases: tuple[Path, ...], into: Path | None, json_: bool,
-              **options: Any) -> None:
+def merge_cmd(
+    app: AppContext, databases: tuple[Path, ...], into: Path | None, json_: bool, **options: Any
+) -> None:
     """Combine the results of shard databases and print the table over all of them."""
     from ..evaluation.commands import run_merge
 
@@ -130,8 +189,12 @@ def merge_cmd(app: AppContext, databases: tuple[Path, ...], into: Path | None, j
 
 @eval_group.command("show")
 @click.argument("task_id")
-@click.option("--db", "db_path", type=click.Path(dir_okay=False, path_type=Path),
-              help="Results database (default: .git/swc/eval.db).")
+@click.option(
+    "--db",
+    "db_path",
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="Results database (default: .git/swc/eval.db).",
+)
 @json_option
 @pass_app
 def show_cmd(app: AppContext, task_id: str, db_path: Path | None, json_: bool) -> None:

@@ -40,8 +40,12 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
         show(repo, settings, task, options, json_=json_)
         return 0
     request = FixRequest(
-        task=task, repo=repo, settings=settings, base=options["base"],
-        include_dirty=options["include_dirty"], keep_failed=options["keep_failed"],
+        task=task,
+        repo=repo,
+        settings=settings,
+        base=options["base"],
+        include_dirty=options["include_dirty"],
+        keep_failed=options["keep_failed"],
         include_tests=not options["no_tests"],
     )
     from ..engine.fix import run_fix
@@ -57,8 +61,10 @@ def run(app: AppContext, *, json_: bool, options: dict[str, Any]) -> int:
     except KeyboardInterrupt:
         if not result.branch:
             raise
-        raise Interrupted(f"interrupted; the fix is on branch {result.branch} (look at it: "
-                          f"git diff HEAD...{result.branch})") from None
+        raise Interrupted(
+            f"interrupted; the fix is on branch {result.branch} (look at it: "
+            f"git diff HEAD...{result.branch})"
+        ) from None
     if result.saved_diff:  # accepted, but no branch could hold it: say where it is
         error(result.error or "no branch could be made")
         return EXIT_ENVIRONMENT
@@ -75,8 +81,12 @@ def _publish(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, 
 
     if result.branch and (options["push"] or options["pr"]):
         try:
-            push_branch(repo.root, result.branch, options["remote"],
-                        token=os.environ.get(PUSH_TOKEN_VAR) or None)
+            push_branch(
+                repo.root,
+                result.branch,
+                options["remote"],
+                token=os.environ.get(PUSH_TOKEN_VAR) or None,
+            )
             if options["pr"]:
                 result.pr_url = _open_pr(repo, result, issue, options, render_markdown(result))
         except SwcError as exc:
@@ -91,8 +101,9 @@ def _publish(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, 
             warn(exc.message)
 
 
-def _open_pr(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, Any],
-             body: str) -> str:
+def _open_pr(
+    repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, Any], body: str
+) -> str:
     import os
 
     from ..github import GitHubClient, api_url_for_host, repo_from_remote
@@ -110,8 +121,9 @@ def _open_pr(repo: RepoPaths, result: RunResult, issue: Any, options: dict[str, 
     if result.verdict == "fixed" and result.task.issue_number:
         body = f"Fixes #{result.task.issue_number}\n\n" + body
     base = client.default_branch(owner, name)
-    return client.create_pull_request(owner, name, head=result.branch or "", base=base,
-                                      title=title[:120], body=body, draft=True)
+    return client.create_pull_request(
+        owner, name, head=result.branch or "", base=base, title=title[:120], body=body, draft=True
+    )
 
 
 def _comment(result: RunResult) -> str:
@@ -138,21 +150,31 @@ def _render(result: RunResult, *, json_: bool) -> None:
     for line in key_lines(result)[1:]:
         console.print(line, markup=False, highlight=False)
     for change in result.winner.test_changes if result.winner else ():
-        console.print(f"changed test: {change.test} ({change.kind}): {change.reason}",
-                      markup=False, highlight=False)
+        console.print(
+            f"changed test: {change.test} ({change.kind}): {change.reason}",
+            markup=False,
+            highlight=False,
+        )
     for note in result.notes:
         console.print(f"note: {note}", markup=False, highlight=False)
     for warning in result.warnings:
         warn(warning)
     if result.branch:
-        console.print(f"branch: {result.branch}   (look at it: git diff HEAD...{result.branch})",
-                      markup=False, highlight=False)
+        console.print(
+            f"branch: {result.branch}   (look at it: git diff HEAD...{result.branch})",
+            markup=False,
+            highlight=False,
+        )
     elif result.patch_path:
-        console.print(f"no branch: the accepted diff is in {result.patch_path}",
-                      markup=False, highlight=False)
+        console.print(
+            f"no branch: the accepted diff is in {result.patch_path}", markup=False, highlight=False
+        )
     elif result.verdict != "fixed":
-        console.print("no branch was made (use --keep-failed to keep the best attempt)",
-                      markup=False, highlight=False)
+        console.print(
+            "no branch was made (use --keep-failed to keep the best attempt)",
+            markup=False,
+            highlight=False,
+        )
     if result.pr_url:
         console.print(f"pull request: {result.pr_url}", markup=False, highlight=False)
     if result.report_path:

@@ -20,10 +20,17 @@ def hook_group() -> None:
 
 
 @hook_group.command("install")
-@click.option("--hook", "hook_name", type=click.Choice(HOOK_CHOICES), default="pre-push",
-              show_default=True, help="Which git hook to install.")
-@click.option("--blocking", is_flag=True,
-              help="Stop the push when the tests fail (default: never block it).")
+@click.option(
+    "--hook",
+    "hook_name",
+    type=click.Choice(HOOK_CHOICES),
+    default="pre-push",
+    show_default=True,
+    help="Which git hook to install.",
+)
+@click.option(
+    "--blocking", is_flag=True, help="Stop the push when the tests fail (default: never block it)."
+)
 @pass_app
 def hook_install(app: AppContext, hook_name: str, blocking: bool) -> None:
     """Install swc's hook (respects core.hooksPath; running it again is harmless)."""
@@ -38,8 +45,14 @@ def hook_install(app: AppContext, hook_name: str, blocking: bool) -> None:
 
 
 @hook_group.command("uninstall")
-@click.option("--hook", "hook_name", type=click.Choice(HOOK_CHOICES), default="pre-push",
-              show_default=True, help="Which git hook to remove.")
+@click.option(
+    "--hook",
+    "hook_name",
+    type=click.Choice(HOOK_CHOICES),
+    default="pre-push",
+    show_default=True,
+    help="Which git hook to remove.",
+)
 @pass_app
 def hook_uninstall(app: AppContext, hook_name: str) -> None:
     """Remove swc's hook and put back the hook it replaced."""
@@ -66,8 +79,13 @@ def hook_run(app: AppContext, ctx: click.Context, hook_name: str, blocking: bool
     try:
         try:
             settings = app.settings()
-            result = run_hook(app.repo(), test_cmd=settings.test_cmd,
-                              timeout=settings.test_timeout, blocking=blocking, hook=hook_name)
+            result = run_hook(
+                app.repo(),
+                test_cmd=settings.test_cmd,
+                timeout=settings.test_timeout,
+                blocking=blocking,
+                hook=hook_name,
+            )
         except OSError as exc:
             raise EnvironmentProblem(f"cannot run the hook: {exc}") from exc
     except SwcError as exc:

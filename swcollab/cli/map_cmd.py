@@ -16,22 +16,46 @@ if TYPE_CHECKING:
 
 @click.command("map")
 @click.argument("paths", nargs=-1, type=click.Path(path_type=str))
-@click.option("--focus", "focus_text", metavar="TEXT",
-              help="Task text to lean the map toward: an issue, a prompt, test output.")
-@click.option("--focus-file", type=click.Path(exists=True, dir_okay=False, allow_dash=True,
-                                              path_type=str),
-              help="Read the task text from a file ('-' for stdin).")
-@click.option("--tokens", type=click.IntRange(min=1, max=MAX_TOKENS), default=None,
-              help="Token budget of the map (default: the map_tokens setting, 2048).")
-@click.option("--model", "model_id", metavar="MODEL", default=None,
-              help="Count tokens with this model's tokenizer (default: an estimate).")
-@click.option("--stats", is_flag=True,
-              help="Also print files parsed, cache hits, languages and time per stage (stderr).")
+@click.option(
+    "--focus",
+    "focus_text",
+    metavar="TEXT",
+    help="Task text to lean the map toward: an issue, a prompt, test output.",
+)
+@click.option(
+    "--focus-file",
+    type=click.Path(exists=True, dir_okay=False, allow_dash=True, path_type=str),
+    help="Read the task text from a file ('-' for stdin).",
+)
+@click.option(
+    "--tokens",
+    type=click.IntRange(min=1, max=MAX_TOKENS),
+    default=None,
+    help="Token budget of the map (default: the map_tokens setting, 2048).",
+)
+@click.option(
+    "--model",
+    "model_id",
+    metavar="MODEL",
+    default=None,
+    help="Count tokens with this model's tokenizer (default: an estimate).",
+)
+@click.option(
+    "--stats",
+    is_flag=True,
+    help="Also print files parsed, cache hits, languages and time per stage (stderr).",
+)
 @json_option
 @pass_app
 def map_command(
-    app: AppContext, paths: tuple[str, ...], focus_text: str | None, focus_file: str | None,
-    tokens: int | None, model_id: str | None, stats: bool, json_: bool,
+    app: AppContext,
+    paths: tuple[str, ...],
+    focus_text: str | None,
+    focus_file: str | None,
+    tokens: int | None,
+    model_id: str | None,
+    stats: bool,
+    json_: bool,
 ) -> None:
     """Print the repo map: tracked source files and their most relevant signatures.
 
@@ -79,8 +103,10 @@ def _print_stats(repo_map: RepoMap) -> None:
     languages = ", ".join(f"{k} {v}" for k, v in sorted(s.languages.items())) or "none"
     stages = ", ".join(f"{k} {v:.3f}s" for k, v in s.seconds_per_stage.items())
     skipped = ", ".join(f"{k} {v}" for k, v in sorted(s.skipped.items())) or "none"
-    info(f"files: {s.files_total} tracked, {s.files_parsed} parsed, {s.cache_hits} from cache; "
-         f"{s.definitions} definitions; map {repo_map.tokens} tokens")
+    info(
+        f"files: {s.files_total} tracked, {s.files_parsed} parsed, {s.cache_hits} from cache; "
+        f"{s.definitions} definitions; map {repo_map.tokens} tokens"
+    )
     info(f"languages: {languages}")
     info(f"skipped: {skipped}")
     info(f"time: {stages}")

@@ -42,8 +42,9 @@ def _table(headers: list[str], rows: list[list[str]], flexible: tuple[str, ...] 
     columns = []
     for index, header in enumerate(headers):
         if header in flexible:
-            columns.append(Column(header, overflow="ellipsis", no_wrap=True, ratio=1,
-                                  min_width=len(header)))
+            columns.append(
+                Column(header, overflow="ellipsis", no_wrap=True, ratio=1, min_width=len(header))
+            )
         else:
             width = max([len(header)] + [len(row[index]) for row in rows])
             columns.append(Column(header, no_wrap=True, min_width=width))
@@ -54,8 +55,14 @@ def _table(headers: list[str], rows: list[list[str]], flexible: tuple[str, ...] 
 
 
 @click.group("runs", invoke_without_command=True)
-@click.option("--limit", "-n", type=click.IntRange(min=1), default=20, show_default=True,
-              help="How many recent runs to list.")
+@click.option(
+    "--limit",
+    "-n",
+    type=click.IntRange(min=1),
+    default=20,
+    show_default=True,
+    help="How many recent runs to list.",
+)
 @json_option
 @pass_app
 @click.pass_context
@@ -84,9 +91,18 @@ def _print_runs_table(rows: list[dict[str, Any]]) -> None:
     lines = []
     for row in rows:
         cost = money(row["cost_usd"]) + ("" if row["cost_known"] else "*")
-        lines.append([row["id"], row["started_at"][5:16].replace("T", " "), row["strategy"],
-                      row["verdict"] or "unfinished", cost, str(row["calls"]),
-                      row["branch"] or "-", " ".join(str(row["task"]).split())])
+        lines.append(
+            [
+                row["id"],
+                row["started_at"][5:16].replace("T", " "),
+                row["strategy"],
+                row["verdict"] or "unfinished",
+                cost,
+                str(row["calls"]),
+                row["branch"] or "-",
+                " ".join(str(row["task"]).split()),
+            ]
+        )
     headers = ["id", "started", "strategy", "verdict", "cost", "calls", "branch", "task"]
     console = out_console()
     console.print(_table(headers, lines, flexible=("task",)))
@@ -96,8 +112,12 @@ def _print_runs_table(rows: list[dict[str, Any]]) -> None:
 
 @runs_group.command("show")
 @click.argument("run_id")
-@click.option("--context", "context_", is_flag=True,
-              help="Print the run's first patch prompt (as `swc context` shows a task's).")
+@click.option(
+    "--context",
+    "context_",
+    is_flag=True,
+    help="Print the run's first patch prompt (as `swc context` shows a task's).",
+)
 @json_option
 @pass_app
 def runs_show(app: AppContext, run_id: str, context_: bool, json_: bool) -> None:
@@ -107,8 +127,10 @@ def runs_show(app: AppContext, run_id: str, context_: bool, json_: bool) -> None
     ledger = _open_ledger(app)
     run = ledger.run(run_id) if ledger else None
     if run is None or ledger is None:
-        raise UsageError(f"no run {run_id!r} in this repository's ledger",
-                         hint="`swc runs` lists the recorded runs.")
+        raise UsageError(
+            f"no run {run_id!r} in this repository's ledger",
+            hint="`swc runs` lists the recorded runs.",
+        )
     calls = ledger.calls(run["id"])
     ledger.close()
     if context_:
@@ -129,9 +151,11 @@ def _print_context(app: AppContext, run_id: str, *, json_: bool) -> None:
 
     view = load_view(app.repo().state_dir, run_id)
     if view is None:
-        raise UsageError(f"run {run_id} has no saved prompt",
-                         hint="A run saves its first patch prompt when it drafts one; runs "
-                              "that stopped before, or made by an older swc, have none.")
+        raise UsageError(
+            f"run {run_id} has no saved prompt",
+            hint="A run saves its first patch prompt when it drafts one; runs "
+            "that stopped before, or made by an older swc, have none.",
+        )
     if json_:
         print_json(view)
         return
@@ -146,10 +170,15 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
     console = out_console()
     tiers = ", ".join(f"{name}: {model}" for name, model in run["tiers"].items())
     lines = [
-        ("run", run["id"]), ("task", run["task"]), ("strategy", run["strategy"]),
-        ("models", tiers), ("base", run["base"]),
-        ("started", run["started_at"]), ("finished", run["finished_at"] or "-"),
-        ("verdict", run["verdict"] or "unfinished"), ("branch", run["branch"] or "-"),
+        ("run", run["id"]),
+        ("task", run["task"]),
+        ("strategy", run["strategy"]),
+        ("models", tiers),
+        ("base", run["base"]),
+        ("started", run["started_at"]),
+        ("finished", run["finished_at"] or "-"),
+        ("verdict", run["verdict"] or "unfinished"),
+        ("branch", run["branch"] or "-"),
         ("cost", money(run["cost_usd"]) + ("" if run["cost_known"] else "*")),
         ("strong-only", money(run["strong_only_cost_usd"])),
         ("report", run["report_path"] or "-"),
@@ -163,11 +192,30 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
     for number, call in enumerate(calls, 1):
         cost = money(call["cost_usd"]) + ("" if call["cost_known"] else "*")
         outcome = call["outcome"] + (f": {call['detail']}" if call["detail"] else "")
-        lines.append([str(number), call["tier"], call["model"], call["purpose"],
-                      str(call["prompt_tokens"]), str(call["completion_tokens"]), cost,
-                      f"{call['latency_s']:.1f}s", " ".join(outcome.split())])
-    headers = ["#", "tier", "model", "purpose", "prompt", "completion", "cost", "latency",
-               "outcome"]
+        lines.append(
+            [
+                str(number),
+                call["tier"],
+                call["model"],
+                call["purpose"],
+                str(call["prompt_tokens"]),
+                str(call["completion_tokens"]),
+                cost,
+                f"{call['latency_s']:.1f}s",
+                " ".join(outcome.split()),
+            ]
+        )
+    headers = [
+        "#",
+        "tier",
+        "model",
+        "purpose",
+        "prompt",
+        "completion",
+        "cost",
+        "latency",
+        "outcome",
+    ]
     table = _table(headers, lines, flexible=("outcome",))
     console.print()
     console.print(table)
@@ -176,8 +224,12 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
 
 
 @click.command("stats")
-@click.option("--by", type=click.Choice(["strategy", "model"]), default=None,
-              help="One row per strategy or per model instead of totals.")
+@click.option(
+    "--by",
+    type=click.Choice(["strategy", "model"]),
+    default=None,
+    help="One row per strategy or per model instead of totals.",
+)
 @json_option
 @pass_app
 def stats_command(app: AppContext, by: str | None, json_: bool) -> None:
@@ -215,28 +267,49 @@ def _print_totals(t: dict[str, Any]) -> None:
         ("calls", str(t["calls"])),
         ("spend", money(t["spend_usd"]) + ("*" if t["unpriced_calls"] else "")),
         ("per fixed", money(t["cost_per_fixed_usd"])),
-        ("strong tier", f"needed in {t['strong_runs']} of {t['runs']} runs "
-                        f"({_pct(t['strong_pct'])})"),
+        (
+            "strong tier",
+            f"needed in {t['strong_runs']} of {t['runs']} runs ({_pct(t['strong_pct'])})",
+        ),
     ]
     if t["strong_only_usd"] is not None:
-        lines.append(("strong-only", f"{money(t['strong_only_usd'])} estimated (the same "
-                      "tokens at the strong model's prices)"))
+        lines.append(
+            (
+                "strong-only",
+                f"{money(t['strong_only_usd'])} estimated (the same "
+                "tokens at the strong model's prices)",
+            )
+        )
         lines.append(("saving", f"{money(t['saving_usd'])} ({_pct(t['saving_pct'])})"))
     else:
         lines.append(("strong-only", "- (the strong model's price is unknown)"))
     if t.get("brief_cost_usd"):
-        lines.append(("brief", f"{money(t['brief_cost_usd'])} of the spend is the repository "
-                      "brief, spread over the runs that used it"))
+        lines.append(
+            (
+                "brief",
+                f"{money(t['brief_cost_usd'])} of the spend is the repository "
+                "brief, spread over the runs that used it",
+            )
+        )
     if t.get("prompt_ratios"):
-        lines.append(("token ratio", ", ".join(
-            f"{model} {ratio:.2f}x" for model, ratio in t["prompt_ratios"].items())
-            + " (largest prompt tokens the provider reported / swc counted)"))
+        lines.append(
+            (
+                "token ratio",
+                ", ".join(f"{model} {ratio:.2f}x" for model, ratio in t["prompt_ratios"].items())
+                + " (largest prompt tokens the provider reported / swc counted)",
+            )
+        )
     if t.get("routes"):
         r = t["routes"]
-        lines.append(("routing", f"weak-routed and fixed by weak {r['weak_fixed_by_weak']}, "
-                      f"weak-routed but escalated {r['weak_escalated']}, sent to strong "
-                      f"{r['strong']} (whether weak would have fixed those is not measured), "
-                      f"router unusable {r['fallback']}"))
+        lines.append(
+            (
+                "routing",
+                f"weak-routed and fixed by weak {r['weak_fixed_by_weak']}, "
+                f"weak-routed but escalated {r['weak_escalated']}, sent to strong "
+                f"{r['strong']} (whether weak would have fixed those is not measured), "
+                f"router unusable {r['fallback']}",
+            )
+        )
     console = out_console()
     for label, value in lines:
         console.print(f"{label:<12} {value}", markup=False, highlight=False)
@@ -251,19 +324,55 @@ def _print_groups(by: str, rows: list[dict[str, Any]]) -> None:
         click.echo("No runs recorded yet in this repository.")
         return
     if by == "model":
-        headers = ["model", "tiers", "calls", "errors", "refused", "prompt", "completion",
-                   "max ratio", "spend", "latency"]
-        lines = [[r["model"], r["tiers"], str(r["calls"]), str(r["errors"]), str(r["refused"]),
-                  str(r["prompt_tokens"]), str(r["completion_tokens"]),
-                  "-" if r["max_prompt_ratio"] is None else f"{r['max_prompt_ratio']:.2f}x",
-                  money(r["spend_usd"]) + ("*" if r["unpriced_calls"] else ""),
-                  "-" if r["mean_latency_s"] is None else f"{r['mean_latency_s']:.1f}s"]
-                 for r in rows]
+        headers = [
+            "model",
+            "tiers",
+            "calls",
+            "errors",
+            "refused",
+            "prompt",
+            "completion",
+            "max ratio",
+            "spend",
+            "latency",
+        ]
+        lines = [
+            [
+                r["model"],
+                r["tiers"],
+                str(r["calls"]),
+                str(r["errors"]),
+                str(r["refused"]),
+                str(r["prompt_tokens"]),
+                str(r["completion_tokens"]),
+                "-" if r["max_prompt_ratio"] is None else f"{r['max_prompt_ratio']:.2f}x",
+                money(r["spend_usd"]) + ("*" if r["unpriced_calls"] else ""),
+                "-" if r["mean_latency_s"] is None else f"{r['mean_latency_s']:.1f}s",
+            ]
+            for r in rows
+        ]
     else:
-        headers = ["strategy", "runs", "fixed", "spend", "per fixed", "strong needed",
-                   "strong-only", "saving"]
-        lines = [[r["strategy"], str(r["runs"]), f"{r['fixed']} ({_pct(r['fixed_pct'])})",
-                  money(r["spend_usd"]), money(r["cost_per_fixed_usd"]), _pct(r["strong_pct"]),
-                  money(r["strong_only_usd"]),
-                  f"{money(r['saving_usd'])} ({_pct(r['saving_pct'])})"] for r in rows]
+        headers = [
+            "strategy",
+            "runs",
+            "fixed",
+            "spend",
+            "per fixed",
+            "strong needed",
+            "strong-only",
+            "saving",
+        ]
+        lines = [
+            [
+                r["strategy"],
+                str(r["runs"]),
+                f"{r['fixed']} ({_pct(r['fixed_pct'])})",
+                money(r["spend_usd"]),
+                money(r["cost_per_fixed_usd"]),
+                _pct(r["strong_pct"]),
+                money(r["strong_only_usd"]),
+                f"{money(r['saving_usd'])} ({_pct(r['saving_pct'])})",
+            ]
+            for r in rows
+        ]
     out_console().print(_table(headers, lines))

@@ -14,8 +14,27 @@ from .outline import Definition, Outline
 Edit = tuple[int, int, list[str]]  # start line, end line (exclusive), new lines
 
 _IMPORT_WORDS = frozenset(
-    {"import", "from", "as", "use", "static", "require", "const", "let", "var", "include",
-     "std", "crate", "self", "super", "h", "hpp", "type", "typeof", "pub"}
+    {
+        "import",
+        "from",
+        "as",
+        "use",
+        "static",
+        "require",
+        "const",
+        "let",
+        "var",
+        "include",
+        "std",
+        "crate",
+        "self",
+        "super",
+        "h",
+        "hpp",
+        "type",
+        "typeof",
+        "pub",
+    }
 )
 
 
@@ -52,8 +71,12 @@ def helper_edits(
 
 
 def import_edits(
-    current: Outline, file_lines: list[str], block: Outline, code_lines: list[str],
-    new_text: str, stem: str,
+    current: Outline,
+    file_lines: list[str],
+    block: Outline,
+    code_lines: list[str],
+    new_text: str,
+    stem: str,
 ) -> tuple[list[Edit], list[str]]:
     """Imports of the block that the file lacks and the new code uses, placed after the
     file's last import (or, when it has none, after its header)."""

@@ -76,7 +76,9 @@ def _unchanged_is_failure(outcome: BlockOutcome) -> BlockOutcome:
         return with_fields(outcome, how="")
     if outcome.ok and outcome.how == "unchanged":
         return with_fields(
-            outcome, ok=False, already_applied=True,
+            outcome,
+            ok=False,
+            already_applied=True,
             reason="the block changes nothing: the file already reads that way",
         )
     return outcome
@@ -162,8 +164,11 @@ def _search_shown_files(tree: Files, block: EditBlock) -> BlockOutcome:
         names = ", ".join(state.rel for state, _ in hits)
         return _fail(block, f"the block names no file and its SEARCH text matches several: {names}")
     where = f"the files shown ({', '.join(tree.shown)})" if tree.shown else "the repository"
-    return _fail(block, f"the block names no file and its SEARCH text is in none of {where}; "
-                 "put the file path on the line before the block")
+    return _fail(
+        block,
+        f"the block names no file and its SEARCH text is in none of {where}; "
+        "put the file path on the line before the block",
+    )
 
 
 def _fill_file(tree: Files, block: EditBlock, state: FileState, notes: list) -> BlockOutcome:
@@ -220,8 +225,11 @@ def _apply_whole_file(tree: Files, block: EditBlock, edit_format: str) -> BlockO
         state.current = block.replace
         return BlockOutcome(block, ok=True, how="created")
     if edit_format != "whole":
-        return _fail(block, f"a code block for {block.path} has no SEARCH/REPLACE markers, so "
-                     "it is not clear what it replaces")
+        return _fail(
+            block,
+            f"a code block for {block.path} has no SEARCH/REPLACE markers, so "
+            "it is not clear what it replaces",
+        )
     return _changed(state, block, block.replace, "whole-file")
 
 
@@ -237,8 +245,10 @@ def _apply_definitions(tree: Files, block: EditBlock, notes: list) -> BlockOutco
             # shown file whose definitions the block matches; else create the new file.
             picked = _pick_shown_file(tree, block) if tree.shown else None
             if isinstance(picked, FileState):
-                notes.append(f"block {block.index}: {block.path} does not exist; "
-                             f"applied to {picked.rel}, whose definitions it matches")
+                notes.append(
+                    f"block {block.index}: {block.path} does not exist; "
+                    f"applied to {picked.rel}, whose definitions it matches"
+                )
                 return _replace_in(picked, with_fields(block, path=picked.rel), notes)
             state.current = block.replace
             return BlockOutcome(named, ok=True, how="created")
@@ -248,7 +258,8 @@ def _apply_definitions(tree: Files, block: EditBlock, notes: list) -> BlockOutco
         return _replace_in(state, block, notes)
     picked = _pick_shown_file(tree, block)
     outcome = (
-        _fail(block, picked) if isinstance(picked, str)
+        _fail(block, picked)
+        if isinstance(picked, str)
         else _replace_in(picked, with_fields(block, path=picked.rel), notes)
     )
     # A path-less code block that fits nothing (example output, a test, an unrelated
@@ -301,12 +312,16 @@ def _pick_shown_file(tree: Files, block: EditBlock) -> FileState | str:
         return best[1]
     if not listing:
         shown = ", ".join(tree.shown)
-        return (f"the code block names no file and none of the files shown ({shown}) is in a "
-                "language swc can read definitions from; use SEARCH/REPLACE")
+        return (
+            f"the code block names no file and none of the files shown ({shown}) is in a "
+            "language swc can read definitions from; use SEARCH/REPLACE"
+        )
     if not wanted:
         return "the code block names no file and holds no complete function or class"
-    return (f"the code block names no file, and none of the names it defines "
-            f"({', '.join(wanted)}) is defined in the files shown ({'; '.join(listing)})")
+    return (
+        f"the code block names no file, and none of the names it defines "
+        f"({', '.join(wanted)}) is defined in the files shown ({'; '.join(listing)})"
+    )
 
 
 def _compatible(fence: str, language: str | None) -> bool:

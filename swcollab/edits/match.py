@@ -107,12 +107,14 @@ def replace_text(content: str, search: str, replace: str) -> Replaced | NoMatch:
             return NoMatch(where + one.reason, one.closest, one.already_applied)
         text, first, cursor = one.text, first or one.line, one.line
     how = "line-numbers" if stripped else "elision"
-    return Replaced(text, how if len(pieces) == 1 or stripped is None else how + "+elision",
-                    first)
+    return Replaced(text, how if len(pieces) == 1 or stripped is None else how + "+elision", first)
 
 
 def _replace_one(
-    content: str, search: str, replace: str, ladder: tuple[tuple[str, Finder], ...] | None = None,
+    content: str,
+    search: str,
+    replace: str,
+    ladder: tuple[tuple[str, Finder], ...] | None = None,
     after: int = 0,
 ) -> Replaced | NoMatch:
     lines = split_lines(content)

@@ -67,8 +67,7 @@ SPECS: dict[str, LangSpec] = {
     "java": LangSpec(
         functions=frozenset({"method_declaration", "constructor_declaration"}),
         classes=frozenset(
-            {"class_declaration", "interface_declaration", "enum_declaration",
-             "record_declaration"}
+            {"class_declaration", "interface_declaration", "enum_declaration", "record_declaration"}
         ),
         imports=frozenset({"import_declaration"}),
     ),
@@ -91,12 +90,29 @@ SPECS: dict[str, LangSpec] = {
 
 # Fence info words models use, mapped to tree-sitter language names.
 FENCE_LANGUAGES: dict[str, str] = {
-    "py": "python", "python": "python", "python3": "python",
-    "js": "javascript", "javascript": "javascript", "jsx": "javascript", "node": "javascript",
-    "ts": "typescript", "typescript": "typescript", "tsx": "tsx",
-    "go": "go", "golang": "go", "rust": "rust", "rs": "rust", "java": "java",
-    "c": "c", "h": "c", "cpp": "cpp", "c++": "cpp", "cc": "cpp", "hpp": "cpp",
-    "ruby": "ruby", "rb": "ruby",
+    "py": "python",
+    "python": "python",
+    "python3": "python",
+    "js": "javascript",
+    "javascript": "javascript",
+    "jsx": "javascript",
+    "node": "javascript",
+    "ts": "typescript",
+    "typescript": "typescript",
+    "tsx": "tsx",
+    "go": "go",
+    "golang": "go",
+    "rust": "rust",
+    "rs": "rust",
+    "java": "java",
+    "c": "c",
+    "h": "c",
+    "cpp": "cpp",
+    "c++": "cpp",
+    "cc": "cpp",
+    "hpp": "cpp",
+    "ruby": "ruby",
+    "rb": "ruby",
 }
 
 
@@ -221,13 +237,22 @@ def _as_definition(
     body = node.child_by_field_name("body") or (node if kind == "class" else None)
     if body is not None:
         members = tuple(
-            d for child in body.named_children
+            d
+            for child in body.named_children
             for d in _collect_one(child, spec, (*own_scope, name), lines)
         )
     return Definition(
-        name=name, scope=own_scope, kind=kind, start=start, inner_start=inner_start,
-        end=end, prefix=prefix.strip(), decorated=start != inner_start,
-        has_error=outer.has_error or _misindented(node), inline=inline, members=members,
+        name=name,
+        scope=own_scope,
+        kind=kind,
+        start=start,
+        inner_start=inner_start,
+        end=end,
+        prefix=prefix.strip(),
+        decorated=start != inner_start,
+        has_error=outer.has_error or _misindented(node),
+        inline=inline,
+        members=members,
     )
 
 

@@ -70,8 +70,9 @@ def normalize_newlines(text: str) -> str:
 
 
 def _renumber(block: EditBlock, index: int) -> EditBlock:
-    return EditBlock(index, block.path, block.search, block.replace, block.kind,
-                     block.error, block.lang)
+    return EditBlock(
+        index, block.path, block.search, block.replace, block.kind, block.error, block.lang
+    )
 
 
 # --- paths -------------------------------------------------------------------------
@@ -131,7 +132,9 @@ def _looks_like_dir_path(text: str) -> bool:
     """A line holding only ``dir/name`` without an extension (``.git/hooks/pre-commit``)."""
     parts = text.replace("\\", "/").split("/")
     return (
-        len(parts) > 1 and bool(parts[-1]) and len(text) <= 240
+        len(parts) > 1
+        and bool(parts[-1])
+        and len(text) <= 240
         and all(re.fullmatch(r"[\w.\-]*", p) for p in parts)
         and bool(re.search(r"[A-Za-z]", parts[-1]))
     )
@@ -372,9 +375,12 @@ def _fenced_regions(lines: list[str]) -> list[tuple[int, int, str]]:
         j = i + 1
         while j < len(lines):
             closing = FENCE_RE.match(lines[j])
-            if closing and closing.group(1)[0] == marker[0] and len(closing.group(1)) >= len(
-                marker
-            ) and not closing.group(2):
+            if (
+                closing
+                and closing.group(1)[0] == marker[0]
+                and len(closing.group(1)) >= len(marker)
+                and not closing.group(2)
+            ):
                 break
             j += 1
         regions.append((i, j, opening.group(2)))

@@ -196,9 +196,7 @@ def _wrappers_kept(current: Outline, block: Outline) -> bool:
 # --- planning ----------------------------------------------------------------------
 
 
-def _find(
-    candidates: list[Definition], wanted: Definition, bare: bool = False
-) -> list[Definition]:
+def _find(candidates: list[Definition], wanted: Definition, bare: bool = False) -> list[Definition]:
     """File definitions ``wanted`` stands for: same qualified name, else same name suffix
     (``bare``: same name only, for a method whose class is unknown)."""
     same_kind = [d for d in candidates if d.kind == wanted.kind]
@@ -210,8 +208,12 @@ def _find(
 
 
 def _plan(
-    current: Outline, content: str, complete: list[Definition], code: str,
-    original: str | None, language: str,
+    current: Outline,
+    content: str,
+    complete: list[Definition],
+    code: str,
+    original: str | None,
+    language: str,
 ) -> _Plan:
     plan = _Plan()
     file_lines, code_lines = split_lines(content), split_lines(code)
@@ -311,9 +313,7 @@ def _plan_replacement(plan: _Plan, target: Definition, wanted: Definition, conte
     plan.replaced.append(name)
 
 
-_FILLER_RE = re.compile(
-    r"^(\.\.\.|…|pass|[})\]];?|end|(#|//|/\*|\*|--).*|\"\"\".*|'\'\'.*)$"
-)
+_FILLER_RE = re.compile(r"^(\.\.\.|…|pass|[})\]];?|end|(#|//|/\*|\*|--).*|\"\"\".*|'\'\'.*)$")
 _ELISION_RE = re.compile(r"(\.\.\.|…|\bpass\b|\b(existing|unchanged|same as|rest of)\b)", re.I)
 
 
@@ -398,9 +398,7 @@ def _add_needed(
     plan.added.extend(added)
     new_text = "\n".join(line for _, _, lines in plan.edits for line in lines)
     stem = PurePosixPath(path).stem if path else ""
-    edits, added = import_edits(
-        current, split_lines(content), block, code_lines, new_text, stem
-    )
+    edits, added = import_edits(current, split_lines(content), block, code_lines, new_text, stem)
     plan.edits.extend(edits)
     plan.added.extend(added)
 

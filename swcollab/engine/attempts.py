@@ -91,14 +91,19 @@ def patch_messages(
     proxy cache could answer it with the same reply).
     """
     template = "patch_whole" if edit_format == "whole" else "patch_search_replace"
-    shown = [
-        {"path": g.path, "language": g.language, "text": g.text}
-        for g in tests if g.kept_ids
-    ]
+    shown = [{"path": g.path, "language": g.language, "text": g.text} for g in tests if g.kept_ids]
     text, title = guidance or ("", "")
-    messages = chat(template, prompts_dir=prompts_dir, small=small, guidance=text,
-                    guidance_title=title, previous=previous, tests=shown,
-                    test_changes_allowed=may_change_tests, **context_vars(context, task_text))
+    messages = chat(
+        template,
+        prompts_dir=prompts_dir,
+        small=small,
+        guidance=text,
+        guidance_title=title,
+        previous=previous,
+        tests=shown,
+        test_changes_allowed=may_change_tests,
+        **context_vars(context, task_text),
+    )
     index, of = sample
     if of > 1:
         note = render("candidate_note", prompts_dir=prompts_dir, index=index, of=of)
@@ -139,74 +144,150 @@ def run_candidate(
     result, answer = _apply_answer(client, draft, worktree, prompts_dir, on_event)
     if not result.ok:
         feedback = result.feedback(prompts_dir=prompts_dir)
-        return Attempt(tier.tier, index, tier.model, False, _edit_summary(result), result.diff,
-                       (), False, clip_output(feedback or "no usable edit", FAILURE_CHARS))
+        return Attempt(
+            tier.tier,
+            index,
+            tier.model,
+            False,
+            _edit_summary(result),
+            result.diff,
+            (),
+            False,
+            clip_output(feedback or "no usable edit", FAILURE_CHARS),
+        )
     # A patch may not edit the tests that judge it (nor the test configuration):
     # they go back as on the base, unless it declared the change and may make it.
     kept, reverted, restore = review_test_edits(
-        worktree.path, worktree.changed_files(), answer, list(draft.files), tier.tier,
-        suite.rules())
+        worktree.path, worktree.changed_files(), answer, list(draft.files), tier.tier, suite.rules()
+    )
     restore_paths(worktree.path, "HEAD", restore)
     if reverted:
-        on_event(Event("draft", f"candidate {index}: " + "; ".join(reverted)[:300],
-                       tier.tier, {"candidate": index, "reverted": reverted}))
+        on_event(
+            Event(
+                "draft",
+                f"candidate {index}: " + "; ".join(reverted)[:300],
+                tier.tier,
+                {"candidate": index, "reverted": reverted},
+            )
+        )
     diff = worktree.diff()
     changed = tuple(worktree.changed_files())
     if not diff.strip():
         why = "the change only touched the tests that judge it"
-        return Attempt(tier.tier, index, tier.model, False, why, "", (), False,
-                       "; ".join([why, *reverted]), reverted_tests=tuple(reverted))
+        return Attempt(
+            tier.tier,
+            index,
+            tier.model,
+            False,
+            why,
+            "",
+            (),
+            False,
+            "; ".join([why, *reverted]),
+            reverted_tests=tuple(reverted),
+        )
     worktree.reset()
     problem = apply_patch(worktree.path, diff)
     if problem:
-        return Attempt(tier.tier, index, tier.model, False, problem, diff, (), False,
-                       f"the change could not be applied cleanly: {problem}")
+        return Attempt(
+            tier.tier,
+            index,
+            tier.model,
+            False,
+            problem,
+            diff,
+            (),
+            False,
+            f"the change could not be applied cleanly: {problem}",
+        )
     outcomes, accepted, failure = _test(worktree, draft, suite, kept, on_event)
     if reverted and not accepted:
         failure = "\n".join(reverted) + "\n" + failure
-    return Attempt(tier.tier, index, tier.model, True, "", diff, outcomes, accepted, failure,
-                   changed, tuple(kept), tuple(reverted))
+    return Attempt(
+        tier.tier,
+        index,
+        tier.model,
+        True,
+        "",
+        diff,
+        outcomes,
+        accepted,
+        failure,
+        changed,
+        tuple(kept),
+        tuple(reverted),
+    )
 
 
-def _apply_answer(client: ModelClient, draft: Draft, worktree: Worktree,
-                  prompts_dir: str | None, on_event: EventSink) -> tuple[EditResult, str]:
+def _apply_answer(
+    client: ModelClient,
+    draft: Draft,
+    worktree: Worktree,
+    prompts_dir: str | None,
+    on_event: EventSink,
+) -> tuple[EditResult, str]:
     """Ask for the patch and apply it; once more, with the feedback, when it did not apply.
     Returns what was applied and the answer it came from."""
     from ..edits import apply_answer
 
     tier, index = draft.tier, draft.index
-    reply = client.complete(tier.tier, draft.messages, purpose="patch",
-                            temperature=draft.temperature)
-    result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
-                          files=draft.files, allow_config_edits=draft.allow_config_edits)
+    reply = client.complete(
+        tier.tier, draft.messages, purpose="patch", temperature=draft.temperature
+    )
+    result = apply_answer(
+        worktree.path,
+        reply.text,
+        edit_format=tier.edit_format,
+        files=draft.files,
+        allow_config_edits=draft.allow_config_edits,
+    )
     if result.ok:
         return result, reply.text
     # The worktree goes back to the base, so the model must resend every block.
     feedback = result.feedback(applied_kept=False, prompts_dir=prompts_dir)
-    on_event(Event("draft", f"candidate {index}: edit did not apply, asking again",
-                   tier.tier, {"candidate": index, "feedback": feedback[:500]}))
+    on_event(
+        Event(
+            "draft",
+            f"candidate {index}: edit did not apply, asking again",
+            tier.tier,
+            {"candidate": index, "feedback": feedback[:500]},
+        )
+    )
     worktree.reset()
     retry = [
         *draft.messages,
         {"role": "assistant", "content": reply.text},
-        {"role": "user", "content": render(
-            "edit_retry", prompts_dir=prompts_dir, feedback=feedback)},
+        {
+            "role": "user",
+            "content": render("edit_retry", prompts_dir=prompts_dir, feedback=feedback),
+        },
     ]
-    reply = client.complete(tier.tier, retry, purpose="patch-retry",
-                            temperature=draft.temperature)
-    result = apply_answer(worktree.path, reply.text, edit_format=tier.edit_format,
-                          files=draft.files, allow_config_edits=draft.allow_config_edits)
+    reply = client.complete(tier.tier, retry, purpose="patch-retry", temperature=draft.temperature)
+    result = apply_answer(
+        worktree.path,
+        reply.text,
+        edit_format=tier.edit_format,
+        files=draft.files,
+        allow_config_edits=draft.allow_config_edits,
+    )
     return result, reply.text
 
 
-def _test(worktree: Worktree, draft: Draft, suite: TestSuite, kept: list[TestChange],
-          on_event: EventSink) -> tuple[tuple[TestOutcome, ...], bool, str]:
+def _test(
+    worktree: Worktree, draft: Draft, suite: TestSuite, kept: list[TestChange], on_event: EventSink
+) -> tuple[tuple[TestOutcome, ...], bool, str]:
     """The candidate's tests, run in its worktree: outcomes, accepted, why not."""
     from ..sandbox import clip_output
 
     suite.write_tests(worktree.path)
-    on_event(Event("test", f"candidate {draft.index}: running tests", draft.tier.tier,
-                   {"candidate": draft.index}))
+    on_event(
+        Event(
+            "test",
+            f"candidate {draft.index}: running tests",
+            draft.tier.tier,
+            {"candidate": draft.index},
+        )
+    )
     run = suite.run(worktree.path, suite.selection(kept))
     outcomes, accepted = suite.evaluate(run, kept)
     failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
@@ -225,18 +306,24 @@ def _judged_with_base_config(root: Path, suite: TestSuite, kept: list[TestChange
     restore_paths(root, "HEAD", [c.path for c in kept if c.kind == "config"])
     run = suite.run(root, suite.selection(kept))
     outcomes, _accepted = suite.evaluate(run, kept)
-    failing = [o.test_id for o in outcomes
-               if o.required and o.kind != KIND_CHANGED and o.status != "passed"]
+    failing = [
+        o.test_id
+        for o in outcomes
+        if o.required and o.kind != KIND_CHANGED and o.status != "passed"
+    ]
     if not failing:
         return ""
-    return ("with the base's test configuration (the candidate changed it), these tests do "
-            f"not pass: {', '.join(failing[:5])}\n" + clip_output(run.output, FAILURE_CHARS))
+    return (
+        "with the base's test configuration (the candidate changed it), these tests do "
+        f"not pass: {', '.join(failing[:5])}\n" + clip_output(run.output, FAILURE_CHARS)
+    )
 
 
 def _edit_summary(result: EditResult) -> str:
     """One line per failed block, for the report: which file and why."""
     reasons = [
-        f"block {o.block.index}" + (f" ({o.block.path})" if o.block.path else "")
+        f"block {o.block.index}"
+        + (f" ({o.block.path})" if o.block.path else "")
         + f": {o.reason.splitlines()[0] if o.reason else 'did not apply'}"
         for o in result.failed
     ]

@@ -53,11 +53,14 @@ def run_baseline(
     the user named does not exist or already passes."""
     from ..gitrepo import reset_worktree
 
-    suite = replace(suite, existing_files=tuple(
-        f
-        for f in select_existing_tests(base_root, ranked_paths)
-        if f not in suite.user_tests_files()
-    ))
+    suite = replace(
+        suite,
+        existing_files=tuple(
+            f
+            for f in select_existing_tests(base_root, ranked_paths)
+            if f not in suite.user_tests_files()
+        ),
+    )
     selection = [*suite.user_tests, *suite.existing_files]
     if not selection:
         on_event(Event("baseline", "checking that the test command can collect tests"))

@@ -73,13 +73,15 @@ def make_branch(
             diff = commit_diff(repo_root, pending.commit)
         except SwcError:  # git is the trouble: the patch without its tests
             diff = pending.winner_diff
-    saved = save_patch(pending.branch, diff, state_dir=state_dir, run_id=run_id,
-                       base_sha=base_sha, problem=problem)
+    saved = save_patch(
+        pending.branch, diff, state_dir=state_dir, run_id=run_id, base_sha=base_sha, problem=problem
+    )
     return replace(saved, warnings=tuple(warnings))
 
 
-def save_patch(branch: str, diff: str, *, state_dir: Path, run_id: str, base_sha: str,
-               problem: str) -> BranchOutcome:
+def save_patch(
+    branch: str, diff: str, *, state_dir: Path, run_id: str, base_sha: str, problem: str
+) -> BranchOutcome:
     """Keep the accepted diff in ``.git/swc/patches/<run>.diff`` and in the report."""
     folder = state_dir / "patches"
     path = folder / f"{run_id}.diff"

@@ -17,8 +17,7 @@ from typing import Any
 
 from ..gitrepo import is_ancestor, run_git
 
-FIX_WORDS = re.compile(r"\b(fix(es|ed)?|bug|closes|resolves|regression|crash|broken|error)\b",
-                       re.I)
+FIX_WORDS = re.compile(r"\b(fix(es|ed)?|bug|closes|resolves|regression|crash|broken|error)\b", re.I)
 MAX_HISTORY_COMMITS = 3000
 EXAMPLE_DIFF_CHARS = 3000
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
@@ -41,8 +40,14 @@ def _git(root: Path, *args: str) -> subprocess.CompletedProcess[str]:
 
 def history_candidates(root: Path, base: str) -> list[tuple[str, str, str]]:
     """(sha, subject, body) of non-merge commits before ``base`` whose message names a fix."""
-    out = _git(root, "log", "--no-merges", f"--max-count={MAX_HISTORY_COMMITS}",
-               "--format=%H%x00%s%x00%b%x1e", base).stdout
+    out = _git(
+        root,
+        "log",
+        "--no-merges",
+        f"--max-count={MAX_HISTORY_COMMITS}",
+        "--format=%H%x00%s%x00%b%x1e",
+        base,
+    ).stdout
     found = []
     for record in out.split("\x1e"):
         parts = record.strip("\n").split("\x00")
@@ -51,8 +56,9 @@ def history_candidates(root: Path, base: str) -> list[tuple[str, str, str]]:
     return found
 
 
-def ledger_candidates(runs: list[dict[str, Any]], root: Path, base: str
-                      ) -> list[tuple[str, str, str]]:
+def ledger_candidates(
+    runs: list[dict[str, Any]], root: Path, base: str
+) -> list[tuple[str, str, str]]:
     """(run id, title, diff) of accepted fixes made on a base in this base's past."""
     found = []
     for run in runs:
@@ -76,10 +82,13 @@ def rank(task_text: str, documents: list[str], limit: int) -> list[int]:
     conn = sqlite3.connect(":memory:")
     try:
         conn.execute("CREATE VIRTUAL TABLE docs USING fts5(body)")
-        conn.executemany("INSERT INTO docs(rowid, body) VALUES (?, ?)",
-                         [(i + 1, doc) for i, doc in enumerate(documents)])
-        rows = conn.execute("SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) "
-                            "LIMIT ?", (query, limit)).fetchall()
+        conn.executemany(
+            "INSERT INTO docs(rowid, body) VALUES (?, ?)",
+            [(i + 1, doc) for i, doc in enumerate(documents)],
+        )
+        rows = conn.execute(
+            "SELECT rowid FROM docs WHERE docs MATCH ? ORDER BY bm25(docs) LIMIT ?", (query, limit)
+        ).fetchall()
     except sqlite3.OperationalError:  # no FTS5 in this SQLite build
         return []
     finally:
@@ -101,9 +110,18 @@ def find_examples(
     examples = []
     for index in rank(task_text, documents, count):
         source, ref, title, text = pool[index]
-        diff = text if source == "ledger" else _git(
-            root, "show", "--format=", "--patch", "--no-color", ref).stdout
+        diff = (
+            text
+            if source == "ledger"
+            else _git(root, "show", "--format=", "--patch", "--no-color", ref).stdout
+        )
         if diff.strip():
-            examples.append(Example(title.splitlines()[0][:200] if title else ref,
-                                    diff[:EXAMPLE_DIFF_CHARS], source, ref))
+            examples.append(
+                Example(
+                    title.splitlines()[0][:200] if title else ref,
+                    diff[:EXAMPLE_DIFF_CHARS],
+                    source,
+                    ref,
+                )
+            )
     return examples

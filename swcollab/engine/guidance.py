@@ -16,7 +16,6 @@ if TYPE_CHECKING:
     from ..models import ModelClient
 
 
-
 def write_guidance(
     *, client: ModelClient, kind: str, task: Task, context: Context, prompts_dir: str | None
 ) -> str:

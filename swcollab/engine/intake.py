@@ -27,7 +27,11 @@ def resolve_base(root: Path, base: str) -> str:
 
 
 def task_from_test_run(
-    repo: RepoPaths, settings: Settings, *, base: str = "HEAD", include_dirty: bool = False,
+    repo: RepoPaths,
+    settings: Settings,
+    *,
+    base: str = "HEAD",
+    include_dirty: bool = False,
     user_tests: tuple[str, ...] = (),
 ) -> Task:
     """Run the test command on the base; what fails (and its output) becomes the task."""
@@ -38,20 +42,31 @@ def task_from_test_run(
     require_sandbox(isolation)
     with Worktree(repo.root, base_sha, include_dirty=include_dirty) as worktree:
         command = test_command_for(worktree.path, settings, checkout=repo.root)
-        run = run_tests(worktree.path, command, timeout=settings.test_timeout,
-                        selection=user_tests, isolation=isolation)
+        run = run_tests(
+            worktree.path,
+            command,
+            timeout=settings.test_timeout,
+            selection=user_tests,
+            isolation=isolation,
+        )
         environment = _environment_failures(run, worktree.path)
     if run.passed:
         raise UsageError(f"the tests pass on {base} ({command.display}): nothing to fix")
     _check_runnable(run, command, environment, settings.test_timeout, worktree.path)
-    failing = tuple(r.test_id for r in run.results if r.status in ("failed", "error")
-                    and r.test_id not in environment)
+    failing = tuple(
+        r.test_id
+        for r in run.results
+        if r.status in ("failed", "error") and r.test_id not in environment
+    )
     if run.results and not failing:
-        raise UsageError(f"the test command failed but reported no failing test:\n"
-                         f"{clip_output(run.output, 1500)}")
+        raise UsageError(
+            f"the test command failed but reported no failing test:\n"
+            f"{clip_output(run.output, 1500)}"
+        )
     targets = failing or user_tests
-    return task_from_failing_tests(clip_output(run.output, 6000), failing,
-                                   command=command.display, user_tests=targets)
+    return task_from_failing_tests(
+        clip_output(run.output, 6000), failing, command=command.display, user_tests=targets
+    )
 
 
 # Test ids a runner names as failed: pytest's short summary, Go's "--- FAIL:" lines.
@@ -64,11 +79,14 @@ def task_from_test_output(text: str, *, source: str) -> Task:
     from ..sandbox import clip_output
 
     if not text.strip():
-        raise UsageError(f"{source}: the test output is empty; save the output of a failing "
-                         "test run (e.g. pytest > out.txt)")
+        raise UsageError(
+            f"{source}: the test output is empty; save the output of a failing "
+            "test run (e.g. pytest > out.txt)"
+        )
     failing = tuple(dict.fromkeys(a or b for a, b in _FAILED_IDS.findall(text)))
-    return task_from_failing_tests(clip_output(text, MAX_OUTPUT_CHARS), failing,
-                                   command=f"(saved output: {source})")
+    return task_from_failing_tests(
+        clip_output(text, MAX_OUTPUT_CHARS), failing, command=f"(saved output: {source})"
+    )
 
 
 def _environment_failures(run: TestRun, root: Path) -> dict[str, CannotRun]:
@@ -84,8 +102,13 @@ def _environment_failures(run: TestRun, root: Path) -> dict[str, CannotRun]:
     return found
 
 
-def _check_runnable(run: TestRun, command: TestCommand,
-                    environment: dict[str, CannotRun], timeout: float, root: Path) -> None:
+def _check_runnable(
+    run: TestRun,
+    command: TestCommand,
+    environment: dict[str, CannotRun],
+    timeout: float,
+    root: Path,
+) -> None:
     """Exit 3 when the run says nothing about the code: the command cannot start, no
     per-test result, or nothing failed but for a missing dependency."""
     from ..sandbox.diagnose import cannot_run
@@ -100,8 +123,9 @@ def _check_runnable(run: TestRun, command: TestCommand,
         raise cannot_run_error(problem, command, timeout, root)
 
 
-def test_command_for(root: Path, settings: Settings, *, checkout: Path | None = None
-                     ) -> TestCommand:
+def test_command_for(
+    root: Path, settings: Settings, *, checkout: Path | None = None
+) -> TestCommand:
     """The configured or detected test command; pytest for a Python project without tests.
 
     ``root`` is the worktree the tests run in, ``checkout`` the user's checkout (where
@@ -116,16 +140,21 @@ def test_command_for(root: Path, settings: Settings, *, checkout: Path | None = 
     from ..sandbox.pyenv import find_python_env
 
     command = detect_test_command(
-        root, settings.test_cmd, source=settings.sources.get("test_cmd", "config"),
-        checkout=checkout)
+        root,
+        settings.test_cmd,
+        source=settings.sources.get("test_cmd", "config"),
+        checkout=checkout,
+    )
     if command is not None:
         return command
     if is_python_project(root):
         python_env = find_python_env(checkout or root)
         if not python_env.fallback or importlib.util.find_spec("pytest") is not None:
-            return TestCommand((python_env.python, "-m", "pytest"),
-                               "default: pytest (a Python project with no tests yet)",
-                               python_env)
+            return TestCommand(
+                (python_env.python, "-m", "pytest"),
+                "default: pytest (a Python project with no tests yet)",
+                python_env,
+            )
     raise UsageError(
         "no test command: swc needs one to judge patches and none was detected",
         hint="Set test_cmd in .swc.toml or pass --test-cmd (e.g. --test-cmd 'pytest -q').",

@@ -17,7 +17,6 @@ if TYPE_CHECKING:
     from ..models import ModelClient
 
 
-
 def normalise_diff(diff: str) -> str:
     """A diff's added and removed lines without whitespace or comments, for voting."""
     lines = []
@@ -39,14 +38,24 @@ def pick_by_consistency(candidates: list[Attempt]) -> tuple[Attempt, str]:
 
 
 def pick_by_strong_judge(
-    *, client: ModelClient, candidates: list[Attempt], task: Task, context: Context,
-    prompts_dir: str | None, passing: bool = False, tier: str = "strong",
+    *,
+    client: ModelClient,
+    candidates: list[Attempt],
+    task: Task,
+    context: Context,
+    prompts_dir: str | None,
+    passing: bool = False,
+    tier: str = "strong",
 ) -> tuple[Attempt, str]:
     """``tier`` reads the candidates and picks one: ``judge.j2`` when no test could decide,
     ``pick.j2`` when all of them pass the tests (best-of-n)."""
     template = "pick" if passing else "judge"
-    messages = chat(template, prompts_dir=prompts_dir, candidates=[a.diff for a in candidates],
-                    **context_vars(context, task.text))
+    messages = chat(
+        template,
+        prompts_dir=prompts_dir,
+        candidates=[a.diff for a in candidates],
+        **context_vars(context, task.text),
+    )
     reply = client.complete(tier, messages, purpose=template, temperature=0.0)
     answer = parse_json_object(reply.text) or {}
     choice = answer.get("choice")

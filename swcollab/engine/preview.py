@@ -28,8 +28,15 @@ RUN_ADDS = (
 
 
 def prompt_view(
-    *, tier: str, model: str, edit_format: str, small: bool, messages: list[dict[str, str]],
-    context: Context, tokens: int, notes: list[str] | None = None,
+    *,
+    tier: str,
+    model: str,
+    edit_format: str,
+    small: bool,
+    messages: list[dict[str, str]],
+    context: Context,
+    tokens: int,
+    notes: list[str] | None = None,
     warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """The one JSON shape of a patch prompt (``swc context --json``, saved with a run)."""
@@ -47,8 +54,13 @@ def prompt_view(
             "test_output": estimate_tokens(context.test_output),
         },
         "files": [
-            {"path": f.path, "whole": f.whole, "lines": [list(r) for r in f.ranges],
-             "total_lines": f.total_lines, "tokens": f.tokens}
+            {
+                "path": f.path,
+                "whole": f.whole,
+                "lines": [list(r) for r in f.ranges],
+                "total_lines": f.total_lines,
+                "tokens": f.tokens,
+            }
             for f in context.files
         ],
         "ranked_paths": list(context.ranked_paths[:RANKED_SHOWN]),
@@ -79,8 +91,11 @@ def summary(view: dict[str, Any]) -> list[str]:
         f"map ~{parts['map']:,} tokens; code ~{parts['code']:,} tokens in {len(files)} "
         f"file(s), {in_part} shown in part"
         + (f"; brief ~{parts['brief']:,}" if view["brief"] else "")
-        + (f"; {len(view['examples'])} example(s) ~{parts['examples']:,}"
-           if view["examples"] else ""),
+        + (
+            f"; {len(view['examples'])} example(s) ~{parts['examples']:,}"
+            if view["examples"]
+            else ""
+        ),
     ]
     for f in files:
         if f["whole"]:
@@ -123,8 +138,9 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     walk = walk_for(settings.strategy, settings.tier_names)
     name = tier or walk.tiers[0]
     if name not in settings.tier_names:
-        raise UsageError(f"--tier {name}: no such tier; the tiers are "
-                         + ", ".join(settings.tier_names))
+        raise UsageError(
+            f"--tier {name}: no such tier; the tiers are " + ", ".join(settings.tier_names)
+        )
     base_sha = resolve_base(root, request.base)
     client = ModelClient(settings, budget=Budget(settings.budget))
     small = client.is_small(name)
@@ -132,23 +148,38 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     with Worktree(root, base_sha, include_dirty=request.include_dirty) as base:
         warnings = list(base.warnings)
         context, map_warnings = build_context(
-            base.path, request.task, map_tokens=settings.map_tokens,
-            context_tokens=settings.context_tokens, state_dir=request.repo.state_dir,
+            base.path,
+            request.task,
+            map_tokens=settings.map_tokens,
+            context_tokens=settings.context_tokens,
+            state_dir=request.repo.state_dir,
             max_file_size=settings.max_file_size,
         )
     warnings.extend(map_warnings)
     context, notes = _with_brief_and_examples(request, context, base_sha)
     position = walk.tiers.index(name) if name in walk.tiers else 0
     shown = tier_context(context, tier_view(name, position, walk, small=small))
-    messages = patch_messages(edit_format=edit_format, context=shown,
-                              task_text=request.task.text, tests=(), small=small,
-                              prompts_dir=settings.prompts_dir,
-                              may_change_tests=may_change_tests(settings.test_changes, name,
-                                                                small))
+    messages = patch_messages(
+        edit_format=edit_format,
+        context=shown,
+        task_text=request.task.text,
+        tests=(),
+        small=small,
+        prompts_dir=settings.prompts_dir,
+        may_change_tests=may_change_tests(settings.test_changes, name, small),
+    )
     notes.append(RUN_ADDS)
-    return prompt_view(tier=name, model=client.spec(name).model, edit_format=edit_format,
-                       small=small, messages=messages, context=shown,
-                       tokens=_count(client, name, messages), notes=notes, warnings=warnings)
+    return prompt_view(
+        tier=name,
+        model=client.spec(name).model,
+        edit_format=edit_format,
+        small=small,
+        messages=messages,
+        context=shown,
+        tokens=_count(client, name, messages),
+        notes=notes,
+        warnings=warnings,
+    )
 
 
 def _count(client: ModelClient, tier: str, messages: list[dict[str, str]]) -> int:
@@ -160,8 +191,9 @@ def _count(client: ModelClient, tier: str, messages: list[dict[str, str]]) -> in
         return sum(estimate_tokens(m["content"]) for m in messages)
 
 
-def _with_brief_and_examples(request: FixRequest, context: Context, base: str
-                             ) -> tuple[Context, list[str]]:
+def _with_brief_and_examples(
+    request: FixRequest, context: Context, base: str
+) -> tuple[Context, list[str]]:
     """The brief and examples a run would add, read only: a stale brief is shown as it
     is (a run has the strong model rewrite it first)."""
     from ..brief import STALE_SHARE, load_brief
@@ -174,8 +206,10 @@ def _with_brief_and_examples(request: FixRequest, context: Context, base: str
     if brief is not None:
         context = replace(context, brief=brief.text)
         if brief.source == "generated" and brief.stale_share >= STALE_SHARE:
-            notes.append("the repository brief is stale: a run would have the strong model "
-                         "rewrite it before this prompt")
+            notes.append(
+                "the repository brief is stale: a run would have the strong model "
+                "rewrite it before this prompt"
+            )
     if request.settings.fewshot > 0:
         runs: list[dict[str, Any]] = []
         if Ledger.exists(state_dir):

@@ -75,10 +75,18 @@ def write_repro_tests(
     # A tiny model's tests are rarely usable: one try, not two, to save its slow calls.
     for _round in range(1 if small else 2):
         on_event(Event("tests", f"writing {count} reproduction test(s)", tier))
-        messages = chat("tests", prompts_dir=prompts_dir, small=small, count=count,
-                        framework=FRAMEWORKS.get(language, language), import_hint=hint,
-                        previous_failure=previous_failure, test_path=path,
-                        language=language, **context_vars(context, task.text))
+        messages = chat(
+            "tests",
+            prompts_dir=prompts_dir,
+            small=small,
+            count=count,
+            framework=FRAMEWORKS.get(language, language),
+            import_hint=hint,
+            previous_failure=previous_failure,
+            test_path=path,
+            language=language,
+            **context_vars(context, task.text),
+        )
         reply = client.complete(tier, messages, purpose="tests")
         code = parse_test_answer(reply.text)
         if code is None:
@@ -98,8 +106,14 @@ def write_repro_tests(
         discards += [DiscardedTest(tier, test_id, reason) for test_id, reason in discarded]
         if kept:
             test = GeneratedTest(path, keep_only(code, path, kept), language, tier, tuple(kept))
-            on_event(Event("tests", f"kept {len(kept)} test(s) that fail on the base", tier,
-                           {"kept": len(kept), "discarded": len(discarded)}))
+            on_event(
+                Event(
+                    "tests",
+                    f"kept {len(kept)} test(s) that fail on the base",
+                    tier,
+                    {"kept": len(kept), "discarded": len(discarded)},
+                )
+            )
             return suite.with_tests([test], discards)
         reasons = "; ".join(f"{tid}: {why}" for tid, why in discarded) or "no test ran"
         previous_failure = f"{reasons}\n\nTest output:\n{clip_output(run.output, 2000)}"

@@ -89,31 +89,46 @@ class TestSuite:
             discarded=(*self.discarded, *discarded),
         )
 
-    def run(self, root: Path, selection: Sequence[str] = (), command: TestCommand | None = None
-            ) -> TestRun:
+    def run(
+        self, root: Path, selection: Sequence[str] = (), command: TestCommand | None = None
+    ) -> TestRun:
         """One run of the test command (or ``command``) in ``root``, through the runner."""
-        return self.runner.run(root, command or self.command, timeout=self.timeout,
-                               selection=selection, isolation=self.isolation)
+        return self.runner.run(
+            root,
+            command or self.command,
+            timeout=self.timeout,
+            selection=selection,
+            isolation=self.isolation,
+        )
 
     def selection(self, changed: Sequence[TestChange] = ()) -> list[str]:
         files = [g.path for g in self.generated if g.kept_ids]
         # the files of changed tests run too (not a file removed whole, nor configuration)
-        touched = [c.path for c in changed
-                   if c.kind != "config" and not (c.kind == "removed" and c.test == c.path)]
+        touched = [
+            c.path
+            for c in changed
+            if c.kind != "config" and not (c.kind == "removed" and c.test == c.path)
+        ]
         return list(dict.fromkeys([*files, *self.user_tests, *self.existing_files, *touched]))
 
     def rules(self) -> TestRules:
         from .testchange import TestRules
 
-        return TestRules(self.test_change_mode, tuple(g.path for g in self.generated),
-                         self.user_tests, self.existing_files, self.can_judge())
+        return TestRules(
+            self.test_change_mode,
+            tuple(g.path for g in self.generated),
+            self.user_tests,
+            self.existing_files,
+            self.can_judge(),
+        )
 
     def base_passing_in(self, file: str) -> frozenset[str]:
         """Ids of ``file``'s tests that pass on the base (run there once when it was not
         in the baseline: a candidate changed it)."""
         if file in self.existing_files:
-            return frozenset(t for t in self.baseline_pass
-                             if t == file or t.startswith(file + "::"))
+            return frozenset(
+                t for t in self.baseline_pass if t == file or t.startswith(file + "::")
+            )
         if file not in self._base_passing:
             self._base_passing[file] = self._run_on_base(file)
         return self._base_passing[file]
@@ -137,8 +152,9 @@ class TestSuite:
                 # which fails the candidate rather than the whole run
                 write_inside(root, test.path, test.text)
 
-    def evaluate(self, run: TestRun, changed: Sequence[TestChange] = ()
-                 ) -> tuple[tuple[TestOutcome, ...], bool]:
+    def evaluate(
+        self, run: TestRun, changed: Sequence[TestChange] = ()
+    ) -> tuple[tuple[TestOutcome, ...], bool]:
         """Per-test outcomes and the acceptance rule's answer for one candidate's run.
 
         With ``changed`` tests (declared and allowed), each changed or added test must
@@ -157,14 +173,14 @@ class TestSuite:
         for test_id in sorted(guarded):
             if any(test_id == r or test_id.startswith((r + "[", r + "::")) for r in removed):
                 continue
-            outcomes.append(TestOutcome(test_id, KIND_EXISTING, status_in(run, test_id),
-                                        True))
+            outcomes.append(TestOutcome(test_id, KIND_EXISTING, status_in(run, test_id), True))
         for change in changed:
             if change.test == change.path and change.path.endswith(".py"):
                 continue  # a helper module changed as a whole: its file's tests guard it
             if change.kind in ("modified", "added", "renamed") and change.test not in guarded:
-                outcomes.append(TestOutcome(change.test, KIND_CHANGED,
-                                            status_in(run, change.test), True))
+                outcomes.append(
+                    TestOutcome(change.test, KIND_CHANGED, status_in(run, change.test), True)
+                )
         accepted = bool(outcomes) and all(o.status == "passed" for o in outcomes if o.required)
         if not self.can_judge():
             accepted = False
@@ -311,9 +327,11 @@ def keep_only(text: str, path: str, kept_ids: Sequence[str]) -> str:
     lines = text.splitlines(keepends=True)
     drop: list[tuple[int, int]] = []
     for node in tree.body:
-        if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name.startswith(
-            "test"
-        ) and node.name not in kept_names:
+        if (
+            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
+            and node.name.startswith("test")
+            and node.name not in kept_names
+        ):
             start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
             drop.append((start, node.end_lineno or node.lineno))
     for start, end in reversed(drop):
@@ -356,6 +374,7 @@ def baseline_passing(run: TestRun, files: Sequence[str]) -> frozenset[str]:
         return frozenset(files) if run.exit_code == 0 else frozenset()
     wanted = set(files)
     return frozenset(
-        r.test_id for r in run.results
+        r.test_id
+        for r in run.results
         if r.status == "passed" and (r.file in wanted or r.test_id.split("::")[0] in wanted)
     )

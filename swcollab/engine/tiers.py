@@ -73,8 +73,7 @@ def plan_tiers(
         tier = settings.tier(tier_name)
         writes = tier_name in walk.test_writers
         tests = tier.tests or (
-            (DEFAULT_WEAK_TESTS if tier_name == "weak" else DEFAULT_STRONG_TESTS) if writes
-            else 0
+            (DEFAULT_WEAK_TESTS if tier_name == "weak" else DEFAULT_STRONG_TESTS) if writes else 0
         )
         if tier.candidates:
             k = tier.candidates
@@ -96,9 +95,17 @@ def plan_tiers(
         tier = settings.tier(tier_name)
         edit_format = tier.edit_format or ("whole" if small[tier_name] else "search-replace")
         k, m = counts[tier_name]
-        plans.append(TierPlan(tier_name, models[tier_name], k, m, edit_format,
-                              per_call[tier_name],
-                              tier_view(tier_name, position, walk, small=small[tier_name])))
+        plans.append(
+            TierPlan(
+                tier_name,
+                models[tier_name],
+                k,
+                m,
+                edit_format,
+                per_call[tier_name],
+                tier_view(tier_name, position, walk, small=small[tier_name]),
+            )
+        )
     return plans
 
 

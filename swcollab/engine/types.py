@@ -147,7 +147,8 @@ class Attempt:
     @property
     def regressions(self) -> tuple[str, ...]:
         return tuple(
-            o.test_id for o in self.outcomes
+            o.test_id
+            for o in self.outcomes
             if o.kind == KIND_EXISTING and o.required and o.status != "passed"
         )
 

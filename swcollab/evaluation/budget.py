@@ -47,8 +47,9 @@ class RunBudget(Budget):
             super().settle(worst_case_usd, 0.0)  # give back the run's own hold
             self.hit_eval_cap = True
             self.control.budget_out.set()
-            raise BudgetExhausted("the eval's budget is spent: " + exc.message,
-                                  spent=exc.spent, limit=exc.limit) from None
+            raise BudgetExhausted(
+                "the eval's budget is spent: " + exc.message, spent=exc.spent, limit=exc.limit
+            ) from None
 
     def settle(self, reserved_usd: float, actual_usd: float) -> None:
         super().settle(reserved_usd, actual_usd)

@@ -40,9 +40,12 @@ class Combination:
 
     def settings_for(self, settings: Settings) -> Settings:
         """The user's settings with this strategy and these two models."""
-        return replace(settings, strategy=self.strategy,
-                       weak=replace(settings.weak, model=self.pair.weak),
-                       strong=replace(settings.strong, model=self.pair.strong))
+        return replace(
+            settings,
+            strategy=self.strategy,
+            weak=replace(settings.weak, model=self.pair.weak),
+            strong=replace(settings.strong, model=self.pair.strong),
+        )
 
 
 def combo_label(strategy: str, weak: str, strong: str) -> str:
@@ -55,8 +58,10 @@ def parse_strategies(text: str | None) -> list[str]:
     names = [s.strip() for s in text.split(",") if s.strip()]
     unknown = [s for s in names if s not in STRATEGIES]
     if unknown:
-        raise UsageError(f"--strategies: unknown strategy {unknown[0]!r}",
-                         hint="Choose from " + ", ".join(STRATEGIES) + ".")
+        raise UsageError(
+            f"--strategies: unknown strategy {unknown[0]!r}",
+            hint="Choose from " + ", ".join(STRATEGIES) + ".",
+        )
     return list(dict.fromkeys(names))
 
 
@@ -72,8 +77,7 @@ def parse_pair(text: str) -> Pair:
     return Pair(parts.get("weak", ""), parts.get("strong", ""))
 
 
-def combinations(strategies: list[str], pairs: list[Pair], settings: Settings
-                 ) -> list[Combination]:
+def combinations(strategies: list[str], pairs: list[Pair], settings: Settings) -> list[Combination]:
     """Every strategy with every pair; runs that would be identical are kept once."""
     default = Pair(settings.weak.model or "", settings.strong.model or "")
     filled = [Pair(p.weak or default.weak, p.strong or default.strong) for p in pairs]
@@ -81,9 +85,11 @@ def combinations(strategies: list[str], pairs: list[Pair], settings: Settings
         filled = [default]
     for pair in filled:
         if not pair.weak or not pair.strong:
-            raise UsageError("the eval needs a weak and a strong model",
-                             hint="Pass --pairs weak=MODEL,strong=MODEL or set weak.model "
-                             "and strong.model (swc config show).")
+            raise UsageError(
+                "the eval needs a weak and a strong model",
+                hint="Pass --pairs weak=MODEL,strong=MODEL or set weak.model "
+                "and strong.model (swc config show).",
+            )
     seen: dict[tuple[str, str, str], Combination] = {}
     for pair in filled:
         for strategy in strategies:
@@ -131,14 +137,18 @@ def worst_case_run_usd(settings: Settings) -> float:
     walk = walk_for(settings.strategy, settings.tier_names)
     with ModelClient(settings, budget=Budget(None)) as client:
         names = ("weak", "strong")
-        plans = plan_tiers(settings, settings.strategy,
-                           models={n: client.spec(n).model for n in names},
-                           prices={n: client.price(n) for n in names},
-                           small={n: client.is_small(n) for n in names})
+        plans = plan_tiers(
+            settings,
+            settings.strategy,
+            models={n: client.spec(n).model for n in names},
+            prices={n: client.price(n) for n in names},
+            small={n: client.is_small(n) for n in names},
+        )
         pick = 0.0  # best-of-n: the picker's one call
         if walk.picker:
-            pick = call_cost(settings, client.price(walk.picker),
-                             settings.tier(walk.picker).max_tokens)
+            pick = call_cost(
+                settings, client.price(walk.picker), settings.tier(walk.picker).max_tokens
+            )
     total = pick
     for plan in plans:
         test_calls = TEST_CALLS_PER_TIER * 2  # its own tests, and at worst another tier's

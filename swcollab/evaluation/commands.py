@@ -46,21 +46,28 @@ def _progress() -> Any:
 def run_eval(app: Any, *, json_: bool, options: dict[str, Any]) -> int:
     repo = app.repo()
     flags = {key: options[flag] for flag, key in FLAG_KEYS.items()}
-    settings = app.settings({**flags,
-                             "sandbox": "off" if options.get("no_sandbox") else None})
+    settings = app.settings({**flags, "sandbox": "off" if options.get("no_sandbox") else None})
     if options["limit"] is not None and options["history"] is None and not options["tasks_file"]:
         raise UsageError("--limit goes with --tasks or --from-history")
     eval_options = EvalOptions(
-        tasks_file=options["tasks_file"], history=options["history"], limit=options["limit"],
-        save=options["save"], strategies=tuple(parse_strategies(options["strategies"])),
-        pairs=tuple(parse_pair(p) for p in options["pairs"]), jobs=options["jobs"],
-        budget=options["budget"], rerun=options["rerun"],
-        shard=parse_shard(options["shard"]), dry_run=options["dry_run"],
+        tasks_file=options["tasks_file"],
+        history=options["history"],
+        limit=options["limit"],
+        save=options["save"],
+        strategies=tuple(parse_strategies(options["strategies"])),
+        pairs=tuple(parse_pair(p) for p in options["pairs"]),
+        jobs=options["jobs"],
+        budget=options["budget"],
+        rerun=options["rerun"],
+        shard=parse_shard(options["shard"]),
+        dry_run=options["dry_run"],
         issues=options["issues"],
     )
     if options["issues"] and options["history"] is None:
-        raise UsageError("--issues goes with --from-history: it adds the issue a fix "
-                         "commit names to the task text")
+        raise UsageError(
+            "--issues goes with --from-history: it adds the issue a fix "
+            "commit names to the task text"
+        )
     with EvalStore(_db_path(app, options["db_path"])) as store:
         outcome = evaluate(repo, settings, eval_options, store, on_progress=_progress())
     if json_:
@@ -73,33 +80,52 @@ def run_eval(app: Any, *, json_: bool, options: dict[str, Any]) -> int:
         print_skips(outcome.skips)
         print_footer(outcome)
     if not outcome.dry_run:
-        written = write_files(outcome.rows, outcome.records, outcome.skips,
-                              csv_path=options["csv_path"],
-                              markdown_path=options["markdown_path"],
-                              chart_prefix=options["chart_prefix"])
+        written = write_files(
+            outcome.rows,
+            outcome.records,
+            outcome.skips,
+            csv_path=options["csv_path"],
+            markdown_path=options["markdown_path"],
+            chart_prefix=options["chart_prefix"],
+        )
         for path in written:
             err_console().print(f"wrote {path}", markup=False, highlight=False)
     return EXIT_BUDGET if outcome.stopped == "budget" else EXIT_OK
 
 
-def run_merge(app: Any, databases: list[Path], into: Path | None, *, json_: bool,
-              options: dict[str, Any]) -> None:
+def run_merge(
+    app: Any, databases: list[Path], into: Path | None, *, json_: bool, options: dict[str, Any]
+) -> None:
     if into is None:
         repo = app.maybe_repo()
         into = repo.state_dir / EVAL_DB if repo is not None else databases[0]
     added, records, skips = merge(into, databases)
     rows = summarize(records)
     if json_:
-        print_json({"into": str(into), "added": added, "table": [r.as_json() for r in rows],
-                    "skipped": len(skips)})
+        print_json(
+            {
+                "into": str(into),
+                "added": added,
+                "table": [r.as_json() for r in rows],
+                "skipped": len(skips),
+            }
+        )
     else:
         print_table(rows)
         print_skips(skips)
-        err_console().print(f"merged {len(databases)} database(s) into {into}: {added} "
-                            "result(s) added", markup=False, highlight=False)
-    for path in write_files(rows, records, skips, csv_path=options["csv_path"],
-                            markdown_path=options["markdown_path"],
-                            chart_prefix=options["chart_prefix"]):
+        err_console().print(
+            f"merged {len(databases)} database(s) into {into}: {added} result(s) added",
+            markup=False,
+            highlight=False,
+        )
+    for path in write_files(
+        rows,
+        records,
+        skips,
+        csv_path=options["csv_path"],
+        markdown_path=options["markdown_path"],
+        chart_prefix=options["chart_prefix"],
+    ):
         err_console().print(f"wrote {path}", markup=False, highlight=False)
 
 
@@ -113,10 +139,12 @@ def run_show(app: Any, task_id: str, db_path: Path | None, *, json_: bool) -> No
     if task is None and not records:
         raise UsageError(f"no task {task_id!r} in {path}")
     if json_:
-        print_json({"task": task.to_json() if task else None,
-                    "runs": [r.as_json() for r in records]})
+        print_json(
+            {"task": task.to_json() if task else None, "runs": [r.as_json() for r in records]}
+        )
         return
     if task is not None:
-        err_console().print(f"{task_id}: {task.title} (base {task.base_commit[:12]})",
-                            markup=False, highlight=False)
+        err_console().print(
+            f"{task_id}: {task.title} (base {task.base_commit[:12]})", markup=False, highlight=False
+        )
     print_task(task_id, records)

@@ -60,33 +60,54 @@ def _quiet(_message: str) -> None:
     return None
 
 
-def load_tasks(repo: RepoPaths, options: EvalOptions, tests: TestConfig, store: EvalStore,
-               on_progress: Progress) -> tuple[list[EvalTask], list[Skip], int, bool]:
+def load_tasks(
+    repo: RepoPaths,
+    options: EvalOptions,
+    tests: TestConfig,
+    store: EvalStore,
+    on_progress: Progress,
+) -> tuple[list[EvalTask], list[Skip], int, bool]:
     """The task set (from the file or mined), skips, commits examined, and whether mined."""
     if (options.tasks_file is None) == (options.history is None):
-        raise UsageError("say which tasks with exactly one of --tasks FILE.jsonl or "
-                         "--from-history [REV-RANGE]")
+        raise UsageError(
+            "say which tasks with exactly one of --tasks FILE.jsonl or --from-history [REV-RANGE]"
+        )
     if options.tasks_file is not None:
         if not options.tasks_file.is_file():
             raise UsageError(f"--tasks {options.tasks_file}: no such file")
         tasks, skips = read_jsonl(options.tasks_file)
         names = gitops.repo_names(repo.root)
         ours = [t for t in tasks if repo_matches(t.repo, names)]
-        skips += [Skip(t.instance_id, "repo", f"instance of another repository: {t.repo}")
-                  for t in tasks if t not in ours]
+        skips += [
+            Skip(t.instance_id, "repo", f"instance of another repository: {t.repo}")
+            for t in tasks
+            if t not in ours
+        ]
         return ours, skips, 0, False
     from .issues import github_issue_reader
     from .mining import mine_history
 
     reader = github_issue_reader(repo.root) if options.issues else None
-    mined = mine_history(repo.root, tests, rev_range=options.history or "HEAD",
-                         limit=options.limit, cache=store, on_progress=on_progress,
-                         issue_reader=reader)
+    mined = mine_history(
+        repo.root,
+        tests,
+        rev_range=options.history or "HEAD",
+        limit=options.limit,
+        cache=store,
+        on_progress=on_progress,
+        issue_reader=reader,
+    )
     return mined.tasks, mined.skips, mined.examined, True
 
 
-def evaluate(repo: RepoPaths, settings: Settings, options: EvalOptions, store: EvalStore,
-             *, on_progress: Progress = _quiet) -> EvalOutcome:
+def evaluate(
+    repo: RepoPaths,
+    settings: Settings,
+    options: EvalOptions,
+    store: EvalStore,
+    *,
+    on_progress: Progress = _quiet,
+) -> EvalOutcome:
     isolation = Isolation.from_settings(settings)
     if not (options.dry_run and options.tasks_file is not None):
         # mining, checks, candidates and hidden tests all run in it: fail before any work
@@ -94,8 +115,9 @@ def evaluate(repo: RepoPaths, settings: Settings, options: EvalOptions, store: E
     tests = TestConfig(settings.test_cmd, settings.test_timeout, isolation)
     combos = combinations(list(options.strategies), list(options.pairs), settings)
     outcome = EvalOutcome(combos=combos, dry_run=options.dry_run)
-    tasks, skips, outcome.examined_commits, mined = load_tasks(repo, options, tests, store,
-                                                               on_progress)
+    tasks, skips, outcome.examined_commits, mined = load_tasks(
+        repo, options, tests, store, on_progress
+    )
     if options.tasks_file is not None and options.limit is not None:
         tasks = tasks[: options.limit]
     if options.save is not None:
@@ -106,8 +128,9 @@ def evaluate(repo: RepoPaths, settings: Settings, options: EvalOptions, store: E
     setup = EvalSetup(repo, settings, tests, __version__)
     if not options.dry_run:
         trusted = frozenset(t.instance_id for t in tasks) if mined else frozenset()
-        tasks, check_skips = check_tasks(setup, tasks, store, jobs=options.jobs,
-                                         trusted=trusted, on_progress=on_progress)
+        tasks, check_skips = check_tasks(
+            setup, tasks, store, jobs=options.jobs, trusted=trusted, on_progress=on_progress
+        )
         skips += check_skips
     store.save_skips(skips)
     outcome.tasks, outcome.skips = tasks, skips
@@ -116,19 +139,23 @@ def evaluate(repo: RepoPaths, settings: Settings, options: EvalOptions, store: E
     outcome.worst_case_usd = worst_case(settings, todo, options.budget)
     if not options.dry_run and todo:
         control = EvalControl(options.budget)
+
         def record(done: RunRecord) -> None:
             store.save_result(done)
             why = done.note or done.verdict
             outcome_word = "resolved" if done.resolved else f"unresolved ({why})"
-            on_progress(f"  {done.task_id} {done.strategy}: {outcome_word}, "
-                        f"${done.cost_usd:.4f}, {done.duration_s:.0f}s")
+            on_progress(
+                f"  {done.task_id} {done.strategy}: {outcome_word}, "
+                f"${done.cost_usd:.4f}, {done.duration_s:.0f}s"
+            )
 
-        execute(setup, todo, control, jobs=options.jobs, on_record=record,
-                on_progress=on_progress)
+        execute(setup, todo, control, jobs=options.jobs, on_record=record, on_progress=on_progress)
         outcome.spent_usd = control.budget.spent
         if control.stopping.is_set():
-            raise Interrupted("the eval was interrupted; finished runs are saved and the "
-                              "next `swc eval` resumes from there")
+            raise Interrupted(
+                "the eval was interrupted; finished runs are saved and the "
+                "next `swc eval` resumes from there"
+            )
         if control.budget_out.is_set():
             outcome.stopped = "budget"
     outcome.records = scoped_records(store, tasks, combos)
@@ -136,8 +163,9 @@ def evaluate(repo: RepoPaths, settings: Settings, options: EvalOptions, store: E
     return outcome
 
 
-def worst_case(settings: Settings, todo: list[tuple[EvalTask, Combination]],
-               cap: float | None) -> float:
+def worst_case(
+    settings: Settings, todo: list[tuple[EvalTask, Combination]], cap: float | None
+) -> float:
     """Most the runs still to do could spend, from each combination's plan and budget."""
     per_combo: dict[tuple[str, str, str], float] = {}
     total = 0.0
@@ -148,8 +176,9 @@ def worst_case(settings: Settings, todo: list[tuple[EvalTask, Combination]],
     return total if cap is None else min(total, cap)
 
 
-def scoped_records(store: EvalStore, tasks: list[EvalTask], combos: list[Combination]
-                   ) -> list[RunRecord]:
+def scoped_records(
+    store: EvalStore, tasks: list[EvalTask], combos: list[Combination]
+) -> list[RunRecord]:
     """The finished records of these tasks and combinations, at this swc version."""
     records = []
     for task in tasks:

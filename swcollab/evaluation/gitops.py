@@ -25,11 +25,24 @@ def commit_exists(root: Path, rev: str) -> bool:
 def log_changes(root: Path, rev_range: str) -> list[tuple[str, list[str], list[str]]]:
     """(sha, parents, paths changed against the first parent) of every non-merge commit
     of ``rev_range``, newest first, all parents followed: one git call for the history."""
-    proc = git(root, "-c", "core.quotepath=off", "log", "--no-merges", "--no-renames",
-               "--name-only", "--format=%x01%H %P", rev_range, "--", check=False)
+    proc = git(
+        root,
+        "-c",
+        "core.quotepath=off",
+        "log",
+        "--no-merges",
+        "--no-renames",
+        "--name-only",
+        "--format=%x01%H %P",
+        rev_range,
+        "--",
+        check=False,
+    )
     if proc.returncode != 0:
-        raise UsageError(f"--from-history {rev_range}: not a revision range of this repository",
-                         hint="Use a branch (main), a range (v1.0..main) or leave it out.")
+        raise UsageError(
+            f"--from-history {rev_range}: not a revision range of this repository",
+            hint="Use a branch (main), a range (v1.0..main) or leave it out.",
+        )
     commits = []
     for chunk in proc.stdout.split("\x01")[1:]:
         head, _, body = chunk.partition("\n")
@@ -44,16 +57,37 @@ def parents(root: Path, sha: str) -> list[str]:
 
 
 def changed_paths(root: Path, old: str, new: str) -> list[str]:
-    out = git(root, "-c", "core.quotepath=off", "diff-tree", "-r", "--no-commit-id",
-              "--name-only", "--no-renames", "-z", old, new).stdout
+    out = git(
+        root,
+        "-c",
+        "core.quotepath=off",
+        "diff-tree",
+        "-r",
+        "--no-commit-id",
+        "--name-only",
+        "--no-renames",
+        "-z",
+        old,
+        new,
+    ).stdout
     return [p for p in out.split("\0") if p]
 
 
 def diff(root: Path, old: str, new: str, paths: list[str]) -> str:
     if not paths:
         return ""
-    return git(root, "diff", "--binary", "--no-color", "--no-ext-diff", "--no-renames", old, new,
-               "--", *paths).stdout
+    return git(
+        root,
+        "diff",
+        "--binary",
+        "--no-color",
+        "--no-ext-diff",
+        "--no-renames",
+        old,
+        new,
+        "--",
+        *paths,
+    ).stdout
 
 
 def message(root: Path, sha: str) -> str:

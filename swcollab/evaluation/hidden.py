@@ -66,20 +66,26 @@ def detect(root: Path, config: TestConfig, checkout: Path | None = None) -> Test
     return detect_test_command(root, config.command, checkout=checkout)
 
 
-def probe(root: Path, command: TestCommand, config: TestConfig, *, files: Sequence[str],
-          ids: Sequence[str] | None = None) -> Probe:
+def probe(
+    root: Path,
+    command: TestCommand,
+    config: TestConfig,
+    *,
+    files: Sequence[str],
+    ids: Sequence[str] | None = None,
+) -> Probe:
     """Statuses of ``ids`` (or of every test found in ``files``) in the worktree ``root``."""
     from ..sandbox import run_tests
 
     if not command.is_pytest:
         return _probe_by_file(root, command, config, files)
-    run = run_tests(root, command, timeout=config.timeout, selection=list(files),
-                    isolation=config.isolation)
+    run = run_tests(
+        root, command, timeout=config.timeout, selection=list(files), isolation=config.isolation
+    )
     if run.timed_out:
         return Probe({}, f"the tests timed out after {config.timeout:g} s", command.display)
     if run.exit_code is None:
-        return Probe({}, "the test command could not start: " + _clip(run.output),
-                     command.display)
+        return Probe({}, "the test command could not start: " + _clip(run.output), command.display)
     if not run.results:
         why = "ran no test" if run.exit_code == PYTEST_NO_TESTS else "errored"
         return Probe({}, f"the test command {why}: " + _clip(run.output), command.display)
@@ -92,18 +98,21 @@ def probe(root: Path, command: TestCommand, config: TestConfig, *, files: Sequen
     return Probe(statuses, None, command.display)
 
 
-def _probe_by_file(root: Path, command: TestCommand, config: TestConfig,
-                   files: Sequence[str]) -> Probe:
+def _probe_by_file(
+    root: Path, command: TestCommand, config: TestConfig, files: Sequence[str]
+) -> Probe:
     """Runners without per-test reports: each test file is one test, judged by exit code."""
     from ..sandbox import run_tests
 
     statuses: dict[str, str] = {}
     for file in files:
-        run = run_tests(root, command, timeout=config.timeout, selection=[file],
-                        isolation=config.isolation)
+        run = run_tests(
+            root, command, timeout=config.timeout, selection=[file], isolation=config.isolation
+        )
         if run.timed_out or run.exit_code is None:
-            return Probe({}, f"the test command failed on {file}: " + _clip(run.output),
-                         command.display)
+            return Probe(
+                {}, f"the test command failed on {file}: " + _clip(run.output), command.display
+            )
         statuses[file] = "passed" if run.exit_code == 0 else "failed"
     return Probe(statuses, None, command.display)
 
@@ -135,8 +144,9 @@ def check_task(repo_root: Path, task: EvalTask, config: TestConfig) -> str | Non
         return "the test command errors on the base: " + found.error
     passing = [i for i in task.fail_to_pass if found.statuses.get(i) == "passed"]
     if passing:
-        return (f"{len(passing)} FAIL_TO_PASS test(s) already pass on the base: "
-                + ", ".join(passing[:3]))
+        return f"{len(passing)} FAIL_TO_PASS test(s) already pass on the base: " + ", ".join(
+            passing[:3]
+        )
     return None
 
 
@@ -154,8 +164,10 @@ def judge(repo_root: Path, task: EvalTask, diff: str, config: TestConfig) -> Jud
         gitops.restore_paths(tree.path, task.base_commit, task.hidden_test_files)
         problem = gitops.apply_patch(tree.path, task.test_patch)
         if problem:
-            return Judgement(False, note="the hidden tests do not apply on the result: "
-                             + problem.splitlines()[0])
+            return Judgement(
+                False,
+                note="the hidden tests do not apply on the result: " + problem.splitlines()[0],
+            )
         command = detect(tree.path, config, repo_root)
         if command is None:
             return Judgement(False, note="no test command")
@@ -164,6 +176,9 @@ def judge(repo_root: Path, task: EvalTask, diff: str, config: TestConfig) -> Jud
     if found.error:
         return Judgement(False, note=found.error)
     failing = tuple(i for i in ids if found.statuses.get(i) != "passed")
-    return Judgement(not failing, failing, "" if not failing else
-                     f"{len(failing)} of {len(ids)} hidden test(s) did not pass",
-                     dict(found.statuses))
+    return Judgement(
+        not failing,
+        failing,
+        "" if not failing else f"{len(failing)} of {len(ids)} hidden test(s) did not pass",
+        dict(found.statuses),
+    )

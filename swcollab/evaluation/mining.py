@@ -61,11 +61,13 @@ def classify(root: Path, sha: str) -> tuple[str, list[str], list[str]] | Skip:
     return classify_changes(sha, parents, changed)
 
 
-def classify_changes(sha: str, parents: list[str], changed: list[str]
-                     ) -> tuple[str, list[str], list[str]] | Skip:
+def classify_changes(
+    sha: str, parents: list[str], changed: list[str]
+) -> tuple[str, list[str], list[str]] | Skip:
     if len(parents) != 1:
-        return Skip(sha, "mine", "root commit: no parent to start from" if not parents
-                    else "merge commit")
+        return Skip(
+            sha, "mine", "root commit: no parent to start from" if not parents else "merge commit"
+        )
     tests = [p for p in changed if _is_test(p)]
     others = [p for p in changed if not _is_test(p)]
     if not tests:
@@ -75,8 +77,13 @@ def classify_changes(sha: str, parents: list[str], changed: list[str]
     return parents[0], tests, others
 
 
-def mine_commit(root: Path, sha: str, config: TestConfig, repo_name: str,
-                shape: tuple[str, list[str], list[str]] | Skip | None = None) -> EvalTask | Skip:
+def mine_commit(
+    root: Path,
+    sha: str,
+    config: TestConfig,
+    repo_name: str,
+    shape: tuple[str, list[str], list[str]] | Skip | None = None,
+) -> EvalTask | Skip:
     """One commit into a task (running its test changes on the parent and at the commit)."""
     from ..errors import SwcError
     from ..sandbox import Worktree
@@ -113,11 +120,17 @@ def mine_commit(root: Path, sha: str, config: TestConfig, repo_name: str,
     if not fail_to_pass:
         return Skip(sha, "mine", "no test goes from failing to passing")
     return EvalTask(
-        instance_id=f"{repo_name.rsplit('/', 1)[-1]}-{sha[:12]}", repo=repo_name,
-        base_commit=parent, problem_statement=gitops.message(root, sha), patch=gold,
-        test_patch=test_patch, fail_to_pass=tuple(fail_to_pass),
-        pass_to_pass=tuple(pass_to_pass), created_at=gitops.commit_date(root, sha),
-        source="history", extra={"fix_commit": sha},
+        instance_id=f"{repo_name.rsplit('/', 1)[-1]}-{sha[:12]}",
+        repo=repo_name,
+        base_commit=parent,
+        problem_statement=gitops.message(root, sha),
+        patch=gold,
+        test_patch=test_patch,
+        fail_to_pass=tuple(fail_to_pass),
+        pass_to_pass=tuple(pass_to_pass),
+        created_at=gitops.commit_date(root, sha),
+        source="history",
+        extra={"fix_commit": sha},
     )
 
 

@@ -28,8 +28,10 @@ def outcome_json(outcome: EvalOutcome) -> dict[str, Any]:
         "dry_run": outcome.dry_run,
         "tasks": len(outcome.tasks),
         "task_ids": [t.instance_id for t in outcome.tasks],
-        "combinations": [{"strategy": c.strategy, "weak_model": c.weak_key,
-                          "strong_model": c.strong_key} for c in outcome.combos],
+        "combinations": [
+            {"strategy": c.strategy, "weak_model": c.weak_key, "strong_model": c.strong_key}
+            for c in outcome.combos
+        ],
         "runs_to_do": outcome.todo,
         "runs_reused": outcome.reused,
         "worst_case_usd": outcome.worst_case_usd,
@@ -69,8 +71,10 @@ def print_table(rows: list[ComboRow]) -> None:
 
 def print_dry_run(outcome: EvalOutcome) -> None:
     console = out_console()
-    console.print(f"{len(outcome.tasks)} task(s) x {len(outcome.combos)} combination(s): "
-                  f"{outcome.todo} run(s) to do, {outcome.reused} already done.")
+    console.print(
+        f"{len(outcome.tasks)} task(s) x {len(outcome.combos)} combination(s): "
+        f"{outcome.todo} run(s) to do, {outcome.reused} already done."
+    )
     for combo in outcome.combos:
         console.print(f"  {combo.label}")
     console.print(f"Worst-case cost: {money(outcome.worst_case_usd)} (nothing was spent).")
@@ -88,23 +92,35 @@ def print_skips(skips: list[Skip]) -> None:
 
 def print_footer(outcome: EvalOutcome) -> None:
     console = err_console()
-    console.print(f"{len(outcome.tasks)} task(s), {outcome.todo} run(s) done now, "
-                  f"{outcome.reused} reused; spent {money(outcome.spent_usd)}.")
+    console.print(
+        f"{len(outcome.tasks)} task(s), {outcome.todo} run(s) done now, "
+        f"{outcome.reused} reused; spent {money(outcome.spent_usd)}."
+    )
     if outcome.stopped == "budget":
-        console.print("The eval's budget ran out: runs not started are left for the next "
-                      "`swc eval` with a larger --budget.")
+        console.print(
+            "The eval's budget ran out: runs not started are left for the next "
+            "`swc eval` with a larger --budget."
+        )
 
 
-def write_files(rows: list[ComboRow], records: list[RunRecord], skips: list[Skip], *,
-                csv_path: Path | None, markdown_path: Path | None,
-                chart_prefix: Path | None, title: str = "swc eval") -> list[Path]:
+def write_files(
+    rows: list[ComboRow],
+    records: list[RunRecord],
+    skips: list[Skip],
+    *,
+    csv_path: Path | None,
+    markdown_path: Path | None,
+    chart_prefix: Path | None,
+    title: str = "swc eval",
+) -> list[Path]:
     written: list[Path] = []
     if csv_path is not None:
         csv_path.write_text(to_csv(rows), encoding="utf-8")
         written.append(csv_path)
     if markdown_path is not None:
-        markdown_path.write_text(markdown_report(rows, records, skips, title=title),
-                                 encoding="utf-8")
+        markdown_path.write_text(
+            markdown_report(rows, records, skips, title=title), encoding="utf-8"
+        )
         written.append(markdown_path)
     if chart_prefix is not None:
         from .chart import draw_chart
@@ -117,5 +133,12 @@ def print_task(task_id: str, records: list[RunRecord]) -> None:
     out_console().print(task_view(task_id, records), markup=False, highlight=False)
 
 
-__all__ = ["outcome_json", "print_dry_run", "print_json", "print_skips", "print_table",
-           "print_task", "write_files"]
+__all__ = [
+    "outcome_json",
+    "print_dry_run",
+    "print_json",
+    "print_skips",
+    "print_table",
+    "print_task",
+    "write_files",
+]

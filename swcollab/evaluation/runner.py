@@ -59,9 +59,15 @@ def run_key(task: EvalTask, combo: Combination, version: str) -> tuple[str, str,
     return (task.instance_id, *combo.key, version)
 
 
-def check_tasks(setup: EvalSetup, tasks: list[EvalTask], store: EvalStore, *, jobs: int = 1,
-                trusted: frozenset[str] = frozenset(), on_progress: Progress = _quiet
-                ) -> tuple[list[EvalTask], list[Skip]]:
+def check_tasks(
+    setup: EvalSetup,
+    tasks: list[EvalTask],
+    store: EvalStore,
+    *,
+    jobs: int = 1,
+    trusted: frozenset[str] = frozenset(),
+    on_progress: Progress = _quiet,
+) -> tuple[list[EvalTask], list[Skip]]:
     """Tasks usable here, and a ``Skip`` for each that is not (checked once, then cached)."""
     key = f"{setup.tests.command or 'detected'}|{setup.tests.timeout:g}"
     usable: list[EvalTask] = []
@@ -94,8 +100,9 @@ def check_tasks(setup: EvalSetup, tasks: list[EvalTask], store: EvalStore, *, jo
     return usable, skips
 
 
-def pending(tasks: list[EvalTask], combos: list[Combination], store: EvalStore, version: str,
-            *, rerun: bool) -> tuple[list[tuple[EvalTask, Combination]], int]:
+def pending(
+    tasks: list[EvalTask], combos: list[Combination], store: EvalStore, version: str, *, rerun: bool
+) -> tuple[list[tuple[EvalTask, Combination]], int]:
     """The runs still to do, and how many finished ones are reused."""
     todo: list[tuple[EvalTask, Combination]] = []
     reused = 0
@@ -109,9 +116,15 @@ def pending(tasks: list[EvalTask], combos: list[Combination], store: EvalStore, 
     return todo, reused
 
 
-def execute(setup: EvalSetup, todo: list[tuple[EvalTask, Combination]], control: EvalControl,
-            *, jobs: int, on_record: Callable[[RunRecord], None],
-            on_progress: Progress = _quiet) -> None:
+def execute(
+    setup: EvalSetup,
+    todo: list[tuple[EvalTask, Combination]],
+    control: EvalControl,
+    *,
+    jobs: int,
+    on_record: Callable[[RunRecord], None],
+    on_progress: Progress = _quiet,
+) -> None:
     """Run ``todo`` (``jobs`` at a time); ``on_record`` is called in this thread for each."""
 
     def one(item: tuple[EvalTask, Combination]) -> RunRecord | None:
@@ -127,8 +140,9 @@ def execute(setup: EvalSetup, todo: list[tuple[EvalTask, Combination]], control:
             on_record(record)
 
 
-def parallel(items: Iterable[T], fn: Callable[[T], R], jobs: int, control: EvalControl
-             ) -> Iterator[R]:
+def parallel(
+    items: Iterable[T], fn: Callable[[T], R], jobs: int, control: EvalControl
+) -> Iterator[R]:
     """``fn`` over ``items``, ``jobs`` at a time, results yielded in this thread.
 
     With one job everything runs in this thread (signals and Ctrl-C as usual). On Ctrl-C
@@ -173,8 +187,10 @@ def _run_state(repo: RepoPaths) -> Iterator[RepoPaths]:
     tags = repo.state_dir / "tags.db"
     if tags.is_file():
         try:
-            with closing(sqlite3.connect(f"file:{tags}?mode=ro", uri=True)) as src, \
-                    closing(sqlite3.connect(state / "tags.db")) as dst:
+            with (
+                closing(sqlite3.connect(f"file:{tags}?mode=ro", uri=True)) as src,
+                closing(sqlite3.connect(state / "tags.db")) as dst,
+            ):
                 src.backup(dst)
         except sqlite3.Error:
             (state / "tags.db").unlink(missing_ok=True)  # a cache: the run rebuilds it
@@ -189,12 +205,14 @@ def _fix_task(task: EvalTask) -> Task:
     from ..gitout import slugify
     from ..task import Task
 
-    return Task(kind="prompt", title=task.title, text=task.problem_statement,
-                slug=slugify(task.instance_id))
+    return Task(
+        kind="prompt", title=task.title, text=task.problem_statement, slug=slugify(task.instance_id)
+    )
 
 
-def run_one(setup: EvalSetup, task: EvalTask, combo: Combination, control: EvalControl
-            ) -> RunRecord:
+def run_one(
+    setup: EvalSetup, task: EvalTask, combo: Combination, control: EvalControl
+) -> RunRecord:
     """One run through the engine, then the hidden tests on its diff."""
     from ..engine import FixRequest
     from ..engine.fix import run_fix
@@ -203,39 +221,79 @@ def run_one(setup: EvalSetup, task: EvalTask, combo: Combination, control: EvalC
     settings = combo.settings_for(setup.settings)
     budget = RunBudget(settings.budget, control)
     started = time.monotonic()
-    base = dict(task_id=task.instance_id, strategy=combo.strategy, weak_model=combo.weak_key,
-                strong_model=combo.strong_key, swc_version=setup.version)
+    base = dict(
+        task_id=task.instance_id,
+        strategy=combo.strategy,
+        weak_model=combo.weak_key,
+        strong_model=combo.strong_key,
+        swc_version=setup.version,
+    )
     with _run_state(setup.repo) as run_repo:
-        request = FixRequest(task=_fix_task(task), repo=run_repo, settings=settings,
-                             base=task.base_commit, include_tests=False, leave_branch=False)
+        request = FixRequest(
+            task=_fix_task(task),
+            repo=run_repo,
+            settings=settings,
+            base=task.base_commit,
+            include_tests=False,
+            leave_branch=False,
+        )
         try:
             result = run_fix(request, budget=budget)
         except Interrupted:
             control.stopping.set()
-            return RunRecord(**base, status=STATUS_STOPPED, verdict=VERDICT_INTERRUPTED,
-                             resolved=False, cost_usd=budget.spent, calls_weak=0,
-                             calls_strong=0, winner_tier=None,
-                             duration_s=time.monotonic() - started, judge_s=0.0, diff="",
-                             note="interrupted", failing=(), error="interrupted")
+            return RunRecord(
+                **base,
+                status=STATUS_STOPPED,
+                verdict=VERDICT_INTERRUPTED,
+                resolved=False,
+                cost_usd=budget.spent,
+                calls_weak=0,
+                calls_strong=0,
+                winner_tier=None,
+                duration_s=time.monotonic() - started,
+                judge_s=0.0,
+                diff="",
+                note="interrupted",
+                failing=(),
+                error="interrupted",
+            )
         except FATAL:
             raise
         except SwcError as exc:
-            return RunRecord(**base, status=STATUS_DONE, verdict=VERDICT_ERROR, resolved=False,
-                             cost_usd=budget.spent, calls_weak=0, calls_strong=0,
-                             winner_tier=None, duration_s=time.monotonic() - started,
-                             judge_s=0.0, diff="", note="the run failed: " + exc.message,
-                             failing=(), error=exc.message)
+            return RunRecord(
+                **base,
+                status=STATUS_DONE,
+                verdict=VERDICT_ERROR,
+                resolved=False,
+                cost_usd=budget.spent,
+                calls_weak=0,
+                calls_strong=0,
+                winner_tier=None,
+                duration_s=time.monotonic() - started,
+                judge_s=0.0,
+                diff="",
+                note="the run failed: " + exc.message,
+                failing=(),
+                error=exc.message,
+            )
     winner = result.winner
     diff = winner.diff if winner is not None else ""
     judged_at = time.monotonic()
     judgement = judge(setup.repo.root, task, diff, setup.tests)
     stopped = result.verdict == VERDICT_BUDGET and budget.hit_eval_cap
     return RunRecord(
-        **base, status=STATUS_STOPPED if stopped else STATUS_DONE, verdict=result.verdict,
-        resolved=judgement.resolved, cost_usd=result.cost_usd,
+        **base,
+        status=STATUS_STOPPED if stopped else STATUS_DONE,
+        verdict=result.verdict,
+        resolved=judgement.resolved,
+        cost_usd=result.cost_usd,
         calls_weak=result.calls_by_tier.get("weak", 0),
         calls_strong=result.calls_by_tier.get("strong", 0),
         winner_tier=winner.tier if winner is not None else None,
-        duration_s=result.duration_s, judge_s=time.monotonic() - judged_at, diff=diff,
-        note=judgement.note, failing=judgement.failing, error=result.error,
+        duration_s=result.duration_s,
+        judge_s=time.monotonic() - judged_at,
+        diff=diff,
+        note=judgement.note,
+        failing=judgement.failing,
+        error=result.error,
     )

@@ -106,8 +106,7 @@ class RunRecord:
 
     @property
     def key(self) -> tuple[str, str, str, str, str]:
-        return (self.task_id, self.strategy, self.weak_model, self.strong_model,
-                self.swc_version)
+        return (self.task_id, self.strategy, self.weak_model, self.strong_model, self.swc_version)
 
     @property
     def weak_alone(self) -> bool:
@@ -149,7 +148,8 @@ class EvalStore:
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO tasks (task_id, data, added_at) VALUES (?, ?, ?)",
-                [(t.instance_id, json.dumps(t.to_json()), _now()) for t in tasks])
+                [(t.instance_id, json.dumps(t.to_json()), _now()) for t in tasks],
+            )
 
     def tasks(self) -> list[EvalTask]:
         rows = self.conn.execute("SELECT data FROM tasks ORDER BY task_id").fetchall()
@@ -163,7 +163,8 @@ class EvalStore:
         with self.conn:
             self.conn.executemany(
                 "INSERT OR REPLACE INTO skips (key, stage, reason) VALUES (?, ?, ?)",
-                [(s.key, s.stage, s.reason) for s in skips])
+                [(s.key, s.stage, s.reason) for s in skips],
+            )
 
     def skips(self) -> list[Skip]:
         rows = self.conn.execute("SELECT key, stage, reason FROM skips ORDER BY stage, key")
@@ -171,18 +172,21 @@ class EvalStore:
 
     # -- caches of test-time work -----------------------------------------------------
     def checked(self, task_id: str, key: str) -> tuple[bool, str | None]:
-        row = self.conn.execute("SELECT problem FROM checks WHERE task_id = ? AND key = ?",
-                                (task_id, key)).fetchone()
+        row = self.conn.execute(
+            "SELECT problem FROM checks WHERE task_id = ? AND key = ?", (task_id, key)
+        ).fetchone()
         return (row is not None, row["problem"] if row else None)
 
     def remember_check(self, task_id: str, key: str, problem: str | None) -> None:
         with self.conn:
-            self.conn.execute("INSERT OR REPLACE INTO checks VALUES (?, ?, ?)",
-                              (task_id, key, problem))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO checks VALUES (?, ?, ?)", (task_id, key, problem)
+            )
 
     def mined(self, sha: str, key: str) -> EvalTask | Skip | None:
-        row = self.conn.execute("SELECT task, reason FROM mined WHERE sha = ? AND key = ?",
-                                (sha, key)).fetchone()
+        row = self.conn.execute(
+            "SELECT task, reason FROM mined WHERE sha = ? AND key = ?", (sha, key)
+        ).fetchone()
         if row is None:
             return None
         if row["task"]:
@@ -193,14 +197,17 @@ class EvalStore:
         task = json.dumps(outcome.to_json()) if isinstance(outcome, EvalTask) else None
         reason = outcome.reason if isinstance(outcome, Skip) else None
         with self.conn:
-            self.conn.execute("INSERT OR REPLACE INTO mined VALUES (?, ?, ?, ?)",
-                              (sha, key, task, reason))
+            self.conn.execute(
+                "INSERT OR REPLACE INTO mined VALUES (?, ?, ?, ?)", (sha, key, task, reason)
+            )
 
     # -- results ----------------------------------------------------------------------
     def result(self, key: tuple[str, str, str, str, str]) -> RunRecord | None:
         row = self.conn.execute(
             "SELECT * FROM results WHERE task_id = ? AND strategy = ? AND weak_model = ? "
-            "AND strong_model = ? AND swc_version = ?", key).fetchone()
+            "AND strong_model = ? AND swc_version = ?",
+            key,
+        ).fetchone()
         return _record(row) if row else None
 
     def save_result(self, record: RunRecord) -> None:
@@ -211,8 +218,10 @@ class EvalStore:
         names = ", ".join(_COLUMNS)
         marks = ", ".join("?" for _ in _COLUMNS)
         with self.conn:
-            self.conn.execute(f"INSERT OR REPLACE INTO results ({names}) VALUES ({marks})",
-                              [data[n] for n in _COLUMNS])
+            self.conn.execute(
+                f"INSERT OR REPLACE INTO results ({names}) VALUES ({marks})",
+                [data[n] for n in _COLUMNS],
+            )
 
     def results(self, *, status: str | None = STATUS_DONE) -> list[RunRecord]:
         sql = "SELECT * FROM results"
@@ -220,8 +229,9 @@ class EvalStore:
         if status is not None:
             sql += " WHERE status = ?"
             args = (status,)
-        rows = self.conn.execute(sql + " ORDER BY task_id, strategy, weak_model, strong_model",
-                                 args).fetchall()
+        rows = self.conn.execute(
+            sql + " ORDER BY task_id, strategy, weak_model, strong_model", args
+        ).fetchall()
         return [_record(r) for r in rows]
 
     # -- merging shards -----------------------------------------------------------------
@@ -244,8 +254,7 @@ class EvalStore:
                 for row in source.conn.execute("SELECT * FROM checks"):
                     self.conn.execute("INSERT OR IGNORE INTO checks VALUES (?, ?, ?)", tuple(row))
                 for row in source.conn.execute("SELECT * FROM mined"):
-                    self.conn.execute("INSERT OR IGNORE INTO mined VALUES (?, ?, ?, ?)",
-                                      tuple(row))
+                    self.conn.execute("INSERT OR IGNORE INTO mined VALUES (?, ?, ?, ?)", tuple(row))
             return added
         finally:
             source.close()

@@ -17,8 +17,18 @@ from .combos import combo_label
 from .store import RunRecord
 from .tasks import Skip
 
-HEADERS = ("combination", "tasks", "resolved", "resolved %", "total cost", "cost / resolved",
-           "weak alone", "strong calls", "median time", "saved vs strong")
+HEADERS = (
+    "combination",
+    "tasks",
+    "resolved",
+    "resolved %",
+    "total cost",
+    "cost / resolved",
+    "weak alone",
+    "strong calls",
+    "median time",
+    "saved vs strong",
+)
 
 
 @dataclass(frozen=True)
@@ -61,30 +71,42 @@ class ComboRow:
 
     def as_json(self) -> dict:
         return {
-            "strategy": self.strategy, "weak_model": self.weak, "strong_model": self.strong,
-            "swc_version": self.version, "tasks": self.tasks, "resolved": self.resolved,
-            "resolve_rate": self.rate, "cost_usd": self.cost_usd,
+            "strategy": self.strategy,
+            "weak_model": self.weak,
+            "strong_model": self.strong,
+            "swc_version": self.version,
+            "tasks": self.tasks,
+            "resolved": self.resolved,
+            "resolve_rate": self.rate,
+            "cost_usd": self.cost_usd,
             "cost_per_resolved_usd": self.cost_per_resolved,
-            "weak_alone": self.weak_alone, "weak_alone_share": self.weak_alone_share,
-            "strong_calls": self.strong_calls, "median_wall_s": self.median_s,
-            "saved_vs_strong_usd": self.saved_usd, "saved_vs_strong_share": self.saved_share,
+            "weak_alone": self.weak_alone,
+            "weak_alone_share": self.weak_alone_share,
+            "strong_calls": self.strong_calls,
+            "median_wall_s": self.median_s,
+            "saved_vs_strong_usd": self.saved_usd,
+            "saved_vs_strong_share": self.saved_share,
             "strong_cost_same_tasks_usd": self.strong_cost_usd,
             "compared_tasks": self.compared_tasks,
         }
 
 
-def summarize(records: Iterable[RunRecord], task_ids: set[str] | None = None
-              ) -> list[ComboRow]:
+def summarize(records: Iterable[RunRecord], task_ids: set[str] | None = None) -> list[ComboRow]:
     """One row per combination over ``records`` (restricted to ``task_ids`` when given)."""
     groups: dict[tuple[str, str, str, str], list[RunRecord]] = defaultdict(list)
     for record in records:
         if task_ids is None or record.task_id in task_ids:
-            groups[(record.strategy, record.weak_model, record.strong_model,
-                    record.swc_version)].append(record)
+            groups[
+                (record.strategy, record.weak_model, record.strong_model, record.swc_version)
+            ].append(record)
     rows = []
     for (strategy, weak, strong, version), group in sorted(groups.items()):
         row = ComboRow(
-            strategy, weak, strong, version, tasks=len(group),
+            strategy,
+            weak,
+            strong,
+            version,
+            tasks=len(group),
             resolved=sum(r.resolved for r in group),
             cost_usd=sum(r.cost_usd for r in group),
             weak_alone=sum(r.weak_alone for r in group),
@@ -95,8 +117,9 @@ def summarize(records: Iterable[RunRecord], task_ids: set[str] | None = None
     return rows
 
 
-def _with_saving(row: ComboRow, group: list[RunRecord],
-                 groups: dict[tuple[str, str, str, str], list[RunRecord]]) -> ComboRow:
+def _with_saving(
+    row: ComboRow, group: list[RunRecord], groups: dict[tuple[str, str, str, str], list[RunRecord]]
+) -> ComboRow:
     """Cost saved against the ``strong`` strategy with the same strong model, same tasks."""
     if row.strategy == "strong":
         return row
@@ -109,8 +132,7 @@ def _with_saving(row: ComboRow, group: list[RunRecord],
         return row
     theirs = sum(strong_cost[r.task_id] for r in shared)
     ours = sum(r.cost_usd for r in shared)
-    return replace(row, saved_usd=theirs - ours, strong_cost_usd=theirs,
-                   compared_tasks=len(shared))
+    return replace(row, saved_usd=theirs - ours, strong_cost_usd=theirs, compared_tasks=len(shared))
 
 
 def money(value: float | None) -> str:
@@ -126,13 +148,28 @@ def display_rows(rows: list[ComboRow]) -> list[list[str]]:
     out = []
     for row in rows:
         label = row.label + (f" swc {row.version}" if many_versions else "")
-        saved = "-" if row.saved_usd is None else (
-            f"{money(row.saved_usd)} ({percent(row.saved_share)}, {row.compared_tasks} "
-            f"task{'s' if row.compared_tasks != 1 else ''})")
-        out.append([label, str(row.tasks), str(row.resolved), percent(row.rate),
-                    money(row.cost_usd), money(row.cost_per_resolved),
-                    percent(row.weak_alone_share), str(row.strong_calls),
-                    f"{row.median_s:.1f}s", saved])
+        saved = (
+            "-"
+            if row.saved_usd is None
+            else (
+                f"{money(row.saved_usd)} ({percent(row.saved_share)}, {row.compared_tasks} "
+                f"task{'s' if row.compared_tasks != 1 else ''})"
+            )
+        )
+        out.append(
+            [
+                label,
+                str(row.tasks),
+                str(row.resolved),
+                percent(row.rate),
+                money(row.cost_usd),
+                money(row.cost_per_resolved),
+                percent(row.weak_alone_share),
+                str(row.strong_calls),
+                f"{row.median_s:.1f}s",
+                saved,
+            ]
+        )
     return out
 
 
@@ -164,13 +201,17 @@ def task_view(task_id: str, records: list[RunRecord], *, diffs: bool = True) -> 
     mine = [r for r in records if r.task_id == task_id]
     if not mine:
         return "\n".join([*lines, "No run of this task is recorded.", ""])
-    lines += ["| combination | resolved | verdict | cost | calls weak/strong | note |",
-              "|---|---|---|---|---|---|"]
+    lines += [
+        "| combination | resolved | verdict | cost | calls weak/strong | note |",
+        "|---|---|---|---|---|---|",
+    ]
     for r in mine:
         note = (r.note or "").replace("|", "\\|").replace("\n", " ")
-        lines.append(f"| {combo_label(r.strategy, r.weak_model, r.strong_model)} | "
-                     f"{'yes' if r.resolved else 'no'} | {r.verdict} | {money(r.cost_usd)} | "
-                     f"{r.calls_weak}/{r.calls_strong} | {note} |")
+        lines.append(
+            f"| {combo_label(r.strategy, r.weak_model, r.strong_model)} | "
+            f"{'yes' if r.resolved else 'no'} | {r.verdict} | {money(r.cost_usd)} | "
+            f"{r.calls_weak}/{r.calls_strong} | {note} |"
+        )
     lines.append("")
     if diffs:
         for r in mine:
@@ -178,19 +219,32 @@ def task_view(task_id: str, records: list[RunRecord], *, diffs: bool = True) -> 
                 continue
             label = combo_label(r.strategy, r.weak_model, r.strong_model)
             fence = "````" if "```" in r.diff else "```"
-            lines += [f"<details><summary>diff of {label}</summary>", "",
-                      f"{fence}diff", r.diff.rstrip("\n"), fence, "", "</details>", ""]
+            lines += [
+                f"<details><summary>diff of {label}</summary>",
+                "",
+                f"{fence}diff",
+                r.diff.rstrip("\n"),
+                fence,
+                "",
+                "</details>",
+                "",
+            ]
     return "\n".join(lines)
 
 
-def markdown_report(rows: list[ComboRow], records: list[RunRecord], skips: list[Skip],
-                    *, title: str = "swc eval") -> str:
+def markdown_report(
+    rows: list[ComboRow], records: list[RunRecord], skips: list[Skip], *, title: str = "swc eval"
+) -> str:
     task_ids = sorted({r.task_id for r in records})
     lines = [f"# {title}", "", markdown_table(rows), ""]
     counts = skip_counts(skips)
     if counts:
-        lines += [f"Skipped: {sum(n for _, _, n in counts)}.", "",
-                  "| stage | reason | count |", "|---|---|---|"]
+        lines += [
+            f"Skipped: {sum(n for _, _, n in counts)}.",
+            "",
+            "| stage | reason | count |",
+            "|---|---|---|",
+        ]
         lines += [f"| {stage} | {reason} | {n} |" for stage, reason, n in counts]
         lines.append("")
     lines += ["## Per task", ""]

@@ -137,15 +137,23 @@ def read_jsonl(path: Path) -> tuple[list[EvalTask], list[Skip]]:
             try:
                 task = task_from_json(json.loads(line))
             except json.JSONDecodeError as exc:
-                skips.append(Skip(where, "load", f"line {number}: not valid JSON ({exc.msg} "
-                                  f"at column {exc.colno})"))
+                skips.append(
+                    Skip(
+                        where,
+                        "load",
+                        f"line {number}: not valid JSON ({exc.msg} at column {exc.colno})",
+                    )
+                )
                 continue
             except TaskError as exc:
                 skips.append(Skip(where, "load", f"line {number}: {exc}"))
                 continue
             if task.instance_id in seen:
-                skips.append(Skip(where, "load", f"line {number}: duplicate instance_id "
-                                  f"{task.instance_id!r}"))
+                skips.append(
+                    Skip(
+                        where, "load", f"line {number}: duplicate instance_id {task.instance_id!r}"
+                    )
+                )
                 continue
             seen.add(task.instance_id)
             tasks.append(task)

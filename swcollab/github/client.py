@@ -68,8 +68,10 @@ class GitHubClient:
         env = os.environ if environ is None else environ
         self.api_url = (api_url or env.get("GITHUB_API_URL") or PUBLIC_API_URL).rstrip("/")
         if not self.api_url.startswith(("https://", "http://")):
-            raise ConfigError(f"the GitHub API URL must start with https:// (got "
-                              f"{self.api_url!r}; check GITHUB_API_URL)")
+            raise ConfigError(
+                f"the GitHub API URL must start with https:// (got "
+                f"{self.api_url!r}; check GITHUB_API_URL)"
+            )
         self.token_source: str | None = "the given token" if token else None
         if token is None:
             for name in TOKEN_VARS:
@@ -124,20 +126,25 @@ class GitHubClient:
         return str(branch)
 
     def create_pull_request(
-        self, owner: str, repo: str, *, head: str, base: str, title: str, body: str,
+        self,
+        owner: str,
+        repo: str,
+        *,
+        head: str,
+        base: str,
+        title: str,
+        body: str,
         draft: bool = True,
     ) -> str:
         """Open a pull request from ``head`` into ``base``; returns its web URL."""
         call = _Call(
             what=f"opening a pull request {head} -> {base} in {owner}/{repo}",
             not_found=(
-                f"repository {owner}/{repo} not found, or the token cannot open pull "
-                "requests in it"
+                f"repository {owner}/{repo} not found, or the token cannot open pull requests in it"
             ),
             needs="'pull-requests: write' (and 'contents: write' to push the branch)",
         )
-        payload = {"title": title, "head": head, "base": base,
-                   "body": _clip(body), "draft": draft}
+        payload = {"title": title, "head": head, "base": base, "body": _clip(body), "draft": draft}
         data = self._json("POST", f"/repos/{owner}/{repo}/pulls", call, payload)
         return str(data.get("html_url") or "")
 
@@ -148,8 +155,9 @@ class GitHubClient:
             not_found=f"issue #{number} not found in {owner}/{repo} (or the token cannot see it)",
             needs="'issues: write'",
         )
-        data = self._json("POST", f"/repos/{owner}/{repo}/issues/{number}/comments", call,
-                          {"body": _clip(body)})
+        data = self._json(
+            "POST", f"/repos/{owner}/{repo}/issues/{number}/comments", call, {"body": _clip(body)}
+        )
         return str(data.get("html_url") or "")
 
     def close(self) -> None:
@@ -178,8 +186,7 @@ class GitHubClient:
                 headers["Authorization"] = f"Bearer {self._token}"
             # GitHub answers 301 for renamed repositories and transferred issues. httpx
             # drops the Authorization header when a redirect leaves the host.
-            self._http = httpx.Client(headers=headers, timeout=self._timeout,
-                                      follow_redirects=True)
+            self._http = httpx.Client(headers=headers, timeout=self._timeout, follow_redirects=True)
         return self._http
 
     def _comments(self, path: str, call: _Call) -> tuple[Comment, ...]:
@@ -191,12 +198,17 @@ class GitHubClient:
             response = self._send("GET", url, call)
             page = _decode(response, self.api_url, call)
             if not isinstance(page, list):
-                raise GitHubError(f"unexpected answer from the GitHub API at {self.api_url} "
-                                  f"while {call.what} (comments)")
+                raise GitHubError(
+                    f"unexpected answer from the GitHub API at {self.api_url} "
+                    f"while {call.what} (comments)"
+                )
             for item in page:
                 user = item.get("user") or {}
-                found.append(Comment(author=str(user.get("login") or "ghost"),
-                                     body=str(item.get("body") or "")))
+                found.append(
+                    Comment(
+                        author=str(user.get("login") or "ghost"), body=str(item.get("body") or "")
+                    )
+                )
             url = self._next_page(response)
         return tuple(found)
 
@@ -211,8 +223,9 @@ class GitHubClient:
         response = self._send(method, f"{self.api_url}{path}", call, payload)
         data = _decode(response, self.api_url, call)
         if not isinstance(data, dict):
-            raise GitHubError(f"unexpected answer from the GitHub API at {self.api_url} "
-                              f"while {call.what}")
+            raise GitHubError(
+                f"unexpected answer from the GitHub API at {self.api_url} while {call.what}"
+            )
         return data
 
     def _send(self, method: str, url: str, call: _Call, payload: Any = None) -> httpx.Response:
@@ -248,12 +261,16 @@ class GitHubClient:
                     f"(401 {message or 'Bad credentials'}) while {call.what}; check that it "
                     "is valid and not expired"
                 )
-            return GitHubError(f"GitHub requires authentication (401) while {call.what}; "
-                               "set GITHUB_TOKEN or GH_TOKEN")
+            return GitHubError(
+                f"GitHub requires authentication (401) while {call.what}; "
+                "set GITHUB_TOKEN or GH_TOKEN"
+            )
         if status == 403:
             who = self.token_source or "anonymous access"
-            return GitHubError(f"GitHub refused {who} (403 {message or 'Forbidden'}) while "
-                               f"{call.what}; it needs {call.needs}")
+            return GitHubError(
+                f"GitHub refused {who} (403 {message or 'Forbidden'}) while "
+                f"{call.what}; it needs {call.needs}"
+            )
         if status == 404:
             return GitHubError(call.not_found)
         detail = f": {message}" if message else ""
@@ -264,8 +281,10 @@ def _decode(response: httpx.Response, api_url: str, call: _Call) -> Any:
     try:
         return response.json()
     except ValueError:
-        raise GitHubError(f"the GitHub API at {api_url} did not answer with JSON while "
-                          f"{call.what}; check GITHUB_API_URL") from None
+        raise GitHubError(
+            f"the GitHub API at {api_url} did not answer with JSON while "
+            f"{call.what}; check GITHUB_API_URL"
+        ) from None
 
 
 def _label_name(label: Any) -> str:

@@ -80,8 +80,9 @@ def parse_issue_ref(
         owner, repo = default_repo
         return IssueRef(owner, repo, number, api_url)
     if (match := _SHORT_RE.fullmatch(value)) and _valid_repo(_strip_git(match["repo"])):
-        return IssueRef(match["owner"], _strip_git(match["repo"]),
-                        _positive(match["number"], text), api_url)
+        return IssueRef(
+            match["owner"], _strip_git(match["repo"]), _positive(match["number"], text), api_url
+        )
     if value.lower().startswith(("https://", "http://")):
         return _parse_url(value, text)
     raise _bad_ref(text)
@@ -99,7 +100,7 @@ def _parse_url(value: str, text: str) -> IssueRef:
     host = parts.hostname if parts.port is None else f"{parts.hostname}:{parts.port}"
     api = api_url_for_host(host)
     if parts.scheme == "http":  # an Enterprise server without TLS (test rigs, intranets)
-        api = "http" + api[len("https"):]
+        api = "http" + api[len("https") :]
     return IssueRef(match["owner"], match["repo"], _positive(match["number"], text), api)
 
 

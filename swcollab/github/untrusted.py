@@ -80,7 +80,7 @@ def _comment_lines(comments: list) -> list[str]:
             lines += [f"[... {omitted} comments omitted ...]", ""]
         author = _LOGIN_RE.sub("", comment.author) or "ghost"
         body = clip(neutralise(comment.body), MAX_COMMENT_CHARS).strip()
-        lines += [f"<issue-comment author=\"{author}\">", body, "</issue-comment>", ""]
+        lines += [f'<issue-comment author="{author}">', body, "</issue-comment>", ""]
     return lines
 
 

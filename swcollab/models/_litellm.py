@@ -78,7 +78,7 @@ def provider_of(model: str, api_base: str | None = None) -> str | None:
 
 def route(spec: ModelSpec, environ: Mapping[str, str], local_base: str | None = None) -> Route:
     if is_local(spec.model):
-        name = spec.model[len("local/"):] or "local"
+        name = spec.model[len("local/") :] or "local"
         return Route(f"openai/{name}", local_base, KEYLESS_API_KEY, "openai")
     key = environ.get(spec.api_key_env) if spec.api_key_env else None
     provider = provider_of(spec.model, spec.api_base)
@@ -105,8 +105,15 @@ def provider_missing_keys(model: str, api_base: str | None) -> list[str]:
     return [str(k) for k in result.get("missing_keys", [])]
 
 
-def completion(route_: Route, messages: list[dict], *, temperature: float, max_tokens: int,
-               timeout: float, stream: bool) -> Any:
+def completion(
+    route_: Route,
+    messages: list[dict],
+    *,
+    temperature: float,
+    max_tokens: int,
+    timeout: float,
+    stream: bool,
+) -> Any:
     kwargs: dict[str, Any] = {
         "model": route_.model,
         "messages": messages,
@@ -216,8 +223,14 @@ def context_window(model: str) -> int | None:
 def is_transient(exc: BaseException) -> bool:
     """Rate limits, time-outs, connection failures and 5xx are worth another try."""
     lib = litellm()
-    transient = (lib.RateLimitError, lib.Timeout, lib.InternalServerError,
-                 lib.ServiceUnavailableError, lib.BadGatewayError, lib.APIConnectionError)
+    transient = (
+        lib.RateLimitError,
+        lib.Timeout,
+        lib.InternalServerError,
+        lib.ServiceUnavailableError,
+        lib.BadGatewayError,
+        lib.APIConnectionError,
+    )
     if isinstance(exc, transient):
         return True
     status = getattr(exc, "status_code", None)
@@ -242,9 +255,9 @@ def is_provider_error(exc: BaseException) -> bool:
     import openai
 
     lib = litellm()
-    return isinstance(exc, (openai.OpenAIError, lib.exceptions.APIError,
-                            lib.exceptions.OpenAIError)) or type(exc).__module__.startswith(
-        "litellm")
+    return isinstance(
+        exc, (openai.OpenAIError, lib.exceptions.APIError, lib.exceptions.OpenAIError)
+    ) or type(exc).__module__.startswith("litellm")
 
 
 def provider_message(exc: BaseException) -> str:

@@ -55,10 +55,18 @@ OUTCOME_INTERRUPTED = "interrupted"
 class ModelClient:
     """The one door to the models of a run (see module docstring for what a call does)."""
 
-    def __init__(self, settings: Settings, *, budget: Budget, ledger: Ledger | None = None,
-                 run_id: str | None = None, on_event: Callable[[ModelEvent], None] | None = None,
-                 environ: Mapping[str, str] | None = None, backoff: Backoff | None = None,
-                 model: Model | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        budget: Budget,
+        ledger: Ledger | None = None,
+        run_id: str | None = None,
+        on_event: Callable[[ModelEvent], None] | None = None,
+        environ: Mapping[str, str] | None = None,
+        backoff: Backoff | None = None,
+        model: Model | None = None,
+    ) -> None:
         self.settings = settings
         self.model = model  # None: the providers, through litellm
         self.budget = budget
@@ -83,10 +91,13 @@ class ModelClient:
                 spec = spec_from_tier(self.settings.tier(tier), self.settings)
                 self._specs[tier] = spec
                 if spec.is_default:
-                    self._warn(spec, f"no model is configured for the {tier} tier: using the "
-                               f"offline {DEFAULT_LOCAL_MODEL} (tiny: fine for trying swc, "
-                               "not for real bugs). Set SWC_WEAK_MODEL / SWC_STRONG_MODEL or "
-                               "weak = \"...\" / strong = \"...\" in .swc.toml.")
+                    self._warn(
+                        spec,
+                        f"no model is configured for the {tier} tier: using the "
+                        f"offline {DEFAULT_LOCAL_MODEL} (tiny: fine for trying swc, "
+                        "not for real bugs). Set SWC_WEAK_MODEL / SWC_STRONG_MODEL or "
+                        'weak = "..." / strong = "..." in .swc.toml.',
+                    )
             return self._specs[tier]
 
     def specs(self) -> dict[str, ModelSpec]:
@@ -107,8 +118,9 @@ class ModelClient:
             for var in self._missing_vars(spec):
                 needed_by.setdefault(var, []).append(f"the {name} model {spec.model}")
         if needed_by:
-            missing = "; ".join(f"{var} (needed by {' and '.join(users)})"
-                                for var, users in needed_by.items())
+            missing = "; ".join(
+                f"{var} (needed by {' and '.join(users)})" for var, users in needed_by.items()
+            )
             exports = " ".join(f"{var}=..." for var in needed_by)
             raise MissingCredentials(
                 f"missing credentials: {missing}",
@@ -167,9 +179,16 @@ class ModelClient:
 
     # -- calls --------------------------------------------------------------------------
 
-    def complete(self, tier: str, messages: list[dict], *, purpose: str,
-                 temperature: float | None = None, max_tokens: int | None = None,
-                 stream: bool = False) -> Reply:
+    def complete(
+        self,
+        tier: str,
+        messages: list[dict],
+        *,
+        purpose: str,
+        temperature: float | None = None,
+        max_tokens: int | None = None,
+        stream: bool = False,
+    ) -> Reply:
         checkpoint()  # a Ctrl-C that was swallowed somewhere still stops before paid work
         spec = self.spec(tier)
         route = self._route(spec)
@@ -182,28 +201,41 @@ class ModelClient:
         try:
             self.budget.reserve(worst, f"the {tier} model's {purpose} call")
         except BudgetExhausted as exc:
-            self._record(spec, purpose, None, 0.0, facts, outcome=OUTCOME_REFUSED,
-                         detail=exc.message)
+            self._record(
+                spec, purpose, None, 0.0, facts, outcome=OUTCOME_REFUSED, detail=exc.message
+            )
             self._emit(EVENT_REFUSED, spec, text=exc.message, purpose=purpose)
             raise
         if not known:
-            self._warn(spec, f"no price is known for {spec.model} ({tier} tier): its calls are "
-                       f"counted as $0 and the budget cannot limit them. Set "
-                       f"{tier}.input_cost_per_mtok and {tier}.output_cost_per_mtok.")
+            self._warn(
+                spec,
+                f"no price is known for {spec.model} ({tier} tier): its calls are "
+                f"counted as $0 and the budget cannot limit them. Set "
+                f"{tier}.input_cost_per_mtok and {tier}.output_cost_per_mtok.",
+            )
         started = time.monotonic()
         got: lib.Collected | None = None
         outcome, detail = OUTCOME_ERROR, None
         cost = 0.0
         try:
             got, attempts = self._call_with_retries(
-                spec, route, messages, purpose=purpose, max_tokens=limit, stream=stream,
-                temperature=spec.temperature if temperature is None else temperature)
+                spec,
+                route,
+                messages,
+                purpose=purpose,
+                max_tokens=limit,
+                stream=stream,
+                temperature=spec.temperature if temperature is None else temperature,
+            )
             self._fill_usage(got, route, prompt_est, limit)
             cost = got.prompt_tokens * prompt_price + got.completion_tokens * completion_price
-            self.budget.ratios.observe(spec.model, reported_prompt=got.prompt_tokens,
-                                       estimated_prompt=prompt_est,
-                                       reported_completion=got.completion_tokens or 0,
-                                       max_tokens=limit)
+            self.budget.ratios.observe(
+                spec.model,
+                reported_prompt=got.prompt_tokens,
+                estimated_prompt=prompt_est,
+                reported_completion=got.completion_tokens or 0,
+                max_tokens=limit,
+            )
             outcome = OUTCOME_OK
             detail = f"{attempts} attempts" if attempts > 1 else None
         except KeyboardInterrupt:
@@ -218,25 +250,49 @@ class ModelClient:
         finally:
             latency = time.monotonic() - started
             self.budget.settle(worst, cost)
-            self._record(spec, purpose, got, cost, facts, outcome=outcome, detail=detail,
-                         latency=latency, known=known)
+            self._record(
+                spec,
+                purpose,
+                got,
+                cost,
+                facts,
+                outcome=outcome,
+                detail=detail,
+                latency=latency,
+                known=known,
+            )
             self._emit(EVENT_DONE, spec, text=outcome, purpose=purpose)
         assert got is not None and got.prompt_tokens is not None
-        return Reply(text=_encodable(got.text), prompt_tokens=got.prompt_tokens,
-                     completion_tokens=got.completion_tokens or 0, cost_usd=cost,
-                     cost_known=known, latency_s=latency, model=spec.model, tier=tier,
-                     finish_reason=got.finish_reason)
+        return Reply(
+            text=_encodable(got.text),
+            prompt_tokens=got.prompt_tokens,
+            completion_tokens=got.completion_tokens or 0,
+            cost_usd=cost,
+            cost_known=known,
+            latency_s=latency,
+            model=spec.model,
+            tier=tier,
+            finish_reason=got.finish_reason,
+        )
 
-    def worst_case(self, spec: ModelSpec, route: lib.Route, messages: list[dict],
-                   prompt_est: int, max_tokens: int) -> WorstCase:
+    def worst_case(
+        self,
+        spec: ModelSpec,
+        route: lib.Route,
+        messages: list[dict],
+        prompt_est: int,
+        max_tokens: int,
+    ) -> WorstCase:
         """The most tokens the provider could report for this call (see ``budget``)."""
         self._seed_ratios(spec.model)
         ratios = self.budget.ratios
-        size = sum(len(str(m.get("content") or "").encode("utf-8", "replace"))
-                   for m in messages)
+        size = sum(len(str(m.get("content") or "").encode("utf-8", "replace")) for m in messages)
         return worst_case_tokens(
-            estimate=prompt_est, prompt_bytes=size, messages=len(messages),
-            max_tokens=max_tokens, seen_prompt_ratio=ratios.prompt_ratio(spec.model),
+            estimate=prompt_est,
+            prompt_bytes=size,
+            messages=len(messages),
+            max_tokens=max_tokens,
+            seen_prompt_ratio=ratios.prompt_ratio(spec.model),
             seen_completion_ratio=ratios.completion_ratio(spec.model),
             context_window=None if is_local(spec.model) else lib.context_window(route.model),
         )
@@ -259,8 +315,9 @@ class ModelClient:
             limit = min(limit, max(_LOCAL_MIN_REPLY, LOCAL_N_CTX - prompt_est - 8))
         return limit
 
-    def _fill_usage(self, got: lib.Collected, route: lib.Route, prompt_est: int,
-                    max_tokens: int) -> None:
+    def _fill_usage(
+        self, got: lib.Collected, route: lib.Route, prompt_est: int, max_tokens: int
+    ) -> None:
         """Providers that report no usage are charged by our own count."""
         if got.prompt_tokens is None or got.prompt_tokens < 0:  # none, or nonsense
             got.prompt_tokens = prompt_est
@@ -268,15 +325,29 @@ class ModelClient:
             # the provider stopped at max_tokens, whatever our tokenizer makes of the text
             got.completion_tokens = min(max_tokens, lib.token_count(route.model, text=got.text))
 
-    def _call_with_retries(self, spec: ModelSpec, route: lib.Route, messages: list[dict], *,
-                           purpose: str, temperature: float, max_tokens: int, stream: bool
-                           ) -> tuple[lib.Collected, int]:
+    def _call_with_retries(
+        self,
+        spec: ModelSpec,
+        route: lib.Route,
+        messages: list[dict],
+        *,
+        purpose: str,
+        temperature: float,
+        max_tokens: int,
+        stream: bool,
+    ) -> tuple[lib.Collected, int]:
         attempt = 0
         while True:
             try:
-                return self._call_once(spec, route, messages, purpose=purpose,
-                                       temperature=temperature, max_tokens=max_tokens,
-                                       stream=stream), attempt + 1
+                return self._call_once(
+                    spec,
+                    route,
+                    messages,
+                    purpose=purpose,
+                    temperature=temperature,
+                    max_tokens=max_tokens,
+                    stream=stream,
+                ), attempt + 1
             except Exception as exc:
                 if isinstance(exc, SwcError) or not lib.is_provider_error(exc):
                     raise
@@ -289,15 +360,30 @@ class ModelClient:
                 self.sleep(delay)
                 attempt += 1
 
-    def _call_once(self, spec: ModelSpec, route: lib.Route, messages: list[dict], *,
-                   purpose: str, temperature: float, max_tokens: int, stream: bool
-                   ) -> lib.Collected:
+    def _call_once(
+        self,
+        spec: ModelSpec,
+        route: lib.Route,
+        messages: list[dict],
+        *,
+        purpose: str,
+        temperature: float,
+        max_tokens: int,
+        stream: bool,
+    ) -> lib.Collected:
         if self.model is not None:
-            got = self.model.complete(spec, messages, purpose=purpose, temperature=temperature,
-                                      max_tokens=max_tokens)
+            got = self.model.complete(
+                spec, messages, purpose=purpose, temperature=temperature, max_tokens=max_tokens
+            )
             return _collected(got, spec.model)
-        response = lib.completion(route, messages, temperature=temperature,
-                                  max_tokens=max_tokens, timeout=spec.timeout, stream=stream)
+        response = lib.completion(
+            route,
+            messages,
+            temperature=temperature,
+            max_tokens=max_tokens,
+            timeout=spec.timeout,
+            stream=stream,
+        )
         if not stream:
             return lib.collect(response)
         got = lib.Collected()
@@ -319,19 +405,25 @@ class ModelClient:
         with self._lock:  # both tiers may name the same file: one server serves both
             server = self._servers.get(str(gguf))
             if server is None:
-                alias = spec.model[len("local/"):]
+                alias = spec.model[len("local/") :]
                 server = LocalServer.for_gguf(gguf, alias)
                 self._servers[str(gguf)] = server
-                self._emit(EVENT_SERVER, spec, text=f"starting the local model server for "
-                           f"{spec.model} on {server.base_url}")
+                self._emit(
+                    EVENT_SERVER,
+                    spec,
+                    text=f"starting the local model server for {spec.model} on {server.base_url}",
+                )
                 started = time.monotonic()
                 try:
                     server.start()
                 except BaseException:
                     del self._servers[str(gguf)]
                     raise
-                self._emit(EVENT_SERVER, spec, text=f"local model server ready in "
-                           f"{time.monotonic() - started:.1f}s")
+                self._emit(
+                    EVENT_SERVER,
+                    spec,
+                    text=f"local model server ready in {time.monotonic() - started:.1f}s",
+                )
             return server
 
     def _check_server(self, spec: ModelSpec) -> None:
@@ -374,20 +466,40 @@ class ModelClient:
             self.warnings.append(message)
         self._emit(EVENT_WARNING, spec, text=message)
 
-    def _record(self, spec: ModelSpec, purpose: str, got: lib.Collected | None, cost: float,
-                facts: _CallFacts, *, outcome: str, detail: str | None, latency: float = 0.0,
-                known: bool = True) -> None:
+    def _record(
+        self,
+        spec: ModelSpec,
+        purpose: str,
+        got: lib.Collected | None,
+        cost: float,
+        facts: _CallFacts,
+        *,
+        outcome: str,
+        detail: str | None,
+        latency: float = 0.0,
+        known: bool = True,
+    ) -> None:
         if self.ledger is None:
             return
         prompt = (got.prompt_tokens or 0) if got else 0
         completion = (got.completion_tokens or 0) if got else 0
         self.ledger.record_call(
-            self.run_id, tier=spec.tier, model=spec.model, purpose=purpose,
-            prompt_tokens=prompt, completion_tokens=completion, cost_usd=cost,
-            cost_known=known, latency_s=latency, outcome=outcome, detail=detail,
+            self.run_id,
+            tier=spec.tier,
+            model=spec.model,
+            purpose=purpose,
+            prompt_tokens=prompt,
+            completion_tokens=completion,
+            cost_usd=cost,
+            cost_known=known,
+            latency_s=latency,
+            outcome=outcome,
+            detail=detail,
             strong_cost_usd=self._strong_cost(prompt, completion),
-            prompt_estimate=facts.prompt_estimate, max_tokens=facts.max_tokens,
-            reserved_usd=facts.reserved_usd, prompt_hash=facts.prompt_hash,
+            prompt_estimate=facts.prompt_estimate,
+            max_tokens=facts.max_tokens,
+            reserved_usd=facts.reserved_usd,
+            prompt_hash=facts.prompt_hash,
         )
 
     def _strong_cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
@@ -412,8 +524,9 @@ class _CallFacts:
 
 
 def _collected(got: Completion, model: str) -> lib.Collected:
-    return lib.Collected(got.text, got.prompt_tokens, got.completion_tokens, got.finish_reason,
-                         model)
+    return lib.Collected(
+        got.text, got.prompt_tokens, got.completion_tokens, got.finish_reason, model
+    )
 
 
 _SURROGATES = re.compile("[\ud800-\udfff]")

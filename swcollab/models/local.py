@@ -47,7 +47,7 @@ SIGILL_FIX = (
     "llama-cpp-python was compiled for instructions this CPU does not have (it was built "
     "natively, e.g. on a machine advertising AMX). Rebuild it portably:\n"
     "  pip cache remove llama_cpp_python\n"
-    "  CMAKE_ARGS=\"-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON\" "
+    '  CMAKE_ARGS="-DGGML_NATIVE=OFF -DGGML_AVX2=ON -DGGML_FMA=ON -DGGML_F16C=ON" '
     "pip install --force-reinstall --no-cache-dir 'llama-cpp-python[server]'"
 )
 
@@ -83,7 +83,7 @@ def gguf_for(model: str) -> Path:
     """The GGUF file a ``local/...`` model name stands for."""
     if model == DEFAULT_LOCAL_MODEL:
         return smollm2_gguf()
-    rest = model[len(LOCAL_PREFIX):]
+    rest = model[len(LOCAL_PREFIX) :]
     if not rest.endswith(".gguf"):
         raise ConfigError(
             f"unknown local model {model!r}: use {DEFAULT_LOCAL_MODEL} or local/PATH.gguf"
@@ -103,21 +103,38 @@ def free_port() -> int:
 
 def watched_module_command(module: str, args: Sequence[str]) -> list[str]:
     """``python -m module args`` that also ends when this process is killed outright."""
-    return [sys.executable, "-m", "swcollab.models._watchdog", str(os.getpid()), module,
-            *args]
+    return [sys.executable, "-m", "swcollab.models._watchdog", str(os.getpid()), module, *args]
 
 
 def llama_server_command(gguf: Path, port: int, alias: str) -> list[str]:
-    return watched_module_command("llama_cpp.server", [
-        "--model", str(gguf), "--model_alias", alias, "--host", "127.0.0.1",
-        "--port", str(port), "--n_ctx", str(LOCAL_N_CTX)])
+    return watched_module_command(
+        "llama_cpp.server",
+        [
+            "--model",
+            str(gguf),
+            "--model_alias",
+            alias,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(port),
+            "--n_ctx",
+            str(LOCAL_N_CTX),
+        ],
+    )
 
 
 class LocalServer:
     """One OpenAI-compatible server process; ``start`` waits until ``/v1/models`` answers."""
 
-    def __init__(self, command: Sequence[str], port: int, *, name: str,
-                 start_timeout: float = START_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        command: Sequence[str],
+        port: int,
+        *,
+        name: str,
+        start_timeout: float = START_TIMEOUT_S,
+    ) -> None:
         self.command = list(command)
         self.port = port
         self.name = name
@@ -147,8 +164,11 @@ class LocalServer:
                 return
             with self.log_path.open("wb") as log:
                 self.process = subprocess.Popen(
-                    self.command, stdin=subprocess.DEVNULL, stdout=log,
-                    stderr=subprocess.STDOUT, start_new_session=True,
+                    self.command,
+                    stdin=subprocess.DEVNULL,
+                    stdout=log,
+                    stderr=subprocess.STDOUT,
+                    start_new_session=True,
                 )
             _LIVE.add(self)
         try:

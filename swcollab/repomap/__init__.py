@@ -54,6 +54,12 @@ def build_repo_map(
     from .builder import build
 
     return build(
-        Path(repo_root), focus, tokens=tokens, model=model, max_file_size=max_file_size,
-        state_dir=state_dir, paths=paths, branch_base=branch_base,
+        Path(repo_root),
+        focus,
+        tokens=tokens,
+        model=model,
+        max_file_size=max_file_size,
+        state_dir=state_dir,
+        paths=paths,
+        branch_base=branch_base,
     )

@@ -76,8 +76,15 @@ class _Run:
 
 
 def build(
-    root: Path, focus: Focus, *, tokens: int, model: str | None, max_file_size: int,
-    state_dir: Path | None, paths: Sequence[str] | None, branch_base: str | None,
+    root: Path,
+    focus: Focus,
+    *,
+    tokens: int,
+    model: str | None,
+    max_file_size: int,
+    state_dir: Path | None,
+    paths: Sequence[str] | None,
+    branch_base: str | None,
 ) -> RepoMap:
     if tokens <= 0:
         raise UsageError(f"the token budget must be a positive number, not {tokens}")
@@ -96,12 +103,14 @@ def build(
         if cache.warning:
             run.warnings.append(cache.warning)
         try:
-            result, mapped, skipped = _with_cache(top, listing, cache, run, focus, extra,
-                                                  tokens, model)
+            result, mapped, skipped = _with_cache(
+                top, listing, cache, run, focus, extra, tokens, model
+            )
         except sqlite3.DatabaseError as exc:
             cache = _rebuilt(cache, db_path, exc, run)
-            result, mapped, skipped = _with_cache(top, listing, cache, run, focus, extra,
-                                                  tokens, model)
+            result, mapped, skipped = _with_cache(
+                top, listing, cache, run, focus, extra, tokens, model
+            )
         try:
             cache.maintain(top)
         except sqlite3.DatabaseError as exc:  # pruning is housekeeping: never fatal
@@ -119,15 +128,21 @@ def build(
         skipped=dict(skipped),
     )
     if not mapped.paths:
-        run.warnings.append("no supported source files to map (tracked files: "
-                            f"{listing.tracked})")
-    return RepoMap(text=text, tokens=used, files=files, stats=stats,
-                   warnings=tuple(run.warnings), shown=shown)
+        run.warnings.append(f"no supported source files to map (tracked files: {listing.tracked})")
+    return RepoMap(
+        text=text, tokens=used, files=files, stats=stats, warnings=tuple(run.warnings), shown=shown
+    )
 
 
 def _with_cache(
-    top: Path, listing: Listing, cache: TagCache, run: _Run, focus: Focus,
-    extra: Sequence[str], tokens: int, model: str | None,
+    top: Path,
+    listing: Listing,
+    cache: TagCache,
+    run: _Run,
+    focus: Focus,
+    extra: Sequence[str],
+    tokens: int,
+    model: str | None,
 ) -> tuple[tuple[str, int, tuple[RankedFile, ...], tuple[str, ...], int], _Mapped, Counter[str]]:
     mapped, skipped = _collect(top, listing, cache, run)
     with run.stage("graph"):
@@ -147,7 +162,8 @@ def _graph(mapped: _Mapped, cache: TagCache) -> Graph:
         except (ValueError, EOFError, TypeError, KeyError):
             pass  # damaged: rebuilt below
     stored = cache.load_references(
-        mapped.blob_ids[i] for i in range(len(mapped.paths)) if i not in mapped.fresh)
+        mapped.blob_ids[i] for i in range(len(mapped.paths)) if i not in mapped.fresh
+    )
     names: list[list[str]] = []
     references: list[dict[str, int]] = []
     for i, blob_id in enumerate(mapped.blob_ids):
@@ -273,7 +289,7 @@ def _focus_indices(paths: Sequence[str], wanted: Sequence[str], root: Path) -> l
     for raw in wanted:
         path = normalize_path(raw)
         if path.startswith(prefix):
-            path = path[len(prefix):]
+            path = path[len(prefix) :]
         hit = index.get(path)
         if hit is None:
             matches = [p for p in paths if p.endswith("/" + path) or path.endswith("/" + p)]
@@ -284,9 +300,7 @@ def _focus_indices(paths: Sequence[str], wanted: Sequence[str], root: Path) -> l
     return found
 
 
-def _lexical_scores(
-    mapped: _Mapped, terms: set[str], cache: TagCache
-) -> dict[int, float]:
+def _lexical_scores(mapped: _Mapped, terms: set[str], cache: TagCache) -> dict[int, float]:
     if not terms or not mapped.paths:
         return {}
     by_blob: dict[int, list[int]] = {}
@@ -305,8 +319,15 @@ def _lexical_scores(
 
 
 def _rank_and_render(
-    top: Path, mapped: _Mapped, graph: Graph, focus: Focus, extra_files: Sequence[str],
-    cache: TagCache, run: _Run, budget: int, model: str | None,
+    top: Path,
+    mapped: _Mapped,
+    graph: Graph,
+    focus: Focus,
+    extra_files: Sequence[str],
+    cache: TagCache,
+    run: _Run,
+    budget: int,
+    model: str | None,
 ) -> tuple[str, int, tuple[RankedFile, ...], tuple[str, ...]]:
     focus_files = _focus_indices(mapped.paths, [*focus.files, *extra_files], top)
     terms = lexical.query_terms(" ".join([focus.text, *focus.identifiers]))
@@ -314,8 +335,13 @@ def _rank_and_render(
     with run.stage("lexical"):
         scores = _lexical_scores(mapped, terms, cache)
     with run.stage("rank"):
-        data = RankInput(graph=graph, focus_files=set(focus_files),
-                         mentioned=set(focus.identifiers), lexical=scores, query_terms=terms)
+        data = RankInput(
+            graph=graph,
+            focus_files=set(focus_files),
+            mentioned=set(focus.identifiers),
+            lexical=scores,
+            query_terms=terms,
+        )
         ranking = rank(data)
     with run.stage("render"):
         order = sorted(range(len(mapped.paths)), key=lambda i: -ranking.file_scores[i])
@@ -331,13 +357,19 @@ def _rank_and_render(
             for position, f in enumerate(candidates):
                 if f not in def_scores:
                     def_scores[f] = definition_scores(
-                        graph.file_names[f], ranking.file_scores[f], ranking, data,
-                        match_words=position < FIRST_CANDIDATES)
+                        graph.file_names[f],
+                        ranking.file_scores[f],
+                        ranking,
+                        data,
+                        match_words=position < FIRST_CANDIDATES,
+                    )
             threshold = ranking.file_scores[order[limit]] if limit < len(order) else -1.0
-            items = [it for it in _items(candidates, ranking, def_scores, focus_files)
-                     if it.score >= threshold]
-            mapped.load_definitions(sorted({it.file for it in items if it.definition >= 0}),
-                                    cache)
+            items = [
+                it
+                for it in _items(candidates, ranking, def_scores, focus_files)
+                if it.score >= threshold
+            ]
+            mapped.load_definitions(sorted({it.file for it in items if it.definition >= 0}), cache)
             text, used, n = fit(items, mapped.paths, mapped.loaded, budget, count)
             if n < len(items) or limit >= len(order):
                 break
@@ -348,7 +380,9 @@ def _rank_and_render(
 
 
 def _items(
-    candidates: Sequence[int], ranking: Ranking, def_scores: Mapping[int, list[float]],
+    candidates: Sequence[int],
+    ranking: Ranking,
+    def_scores: Mapping[int, list[float]],
     focus_files: Sequence[int],
 ) -> list[Item]:
     """Paths and definitions, best first; the files the task names come first."""
@@ -363,8 +397,12 @@ def _items(
 
 
 def _ranked_files(
-    order: Sequence[int], ranking: Ranking, definitions: Mapping[int, list[Definition]],
-    def_scores: Mapping[int, list[float]], mapped: _Mapped, shown: Sequence[Item],
+    order: Sequence[int],
+    ranking: Ranking,
+    definitions: Mapping[int, list[Definition]],
+    def_scores: Mapping[int, list[float]],
+    mapped: _Mapped,
+    shown: Sequence[Item],
 ) -> tuple[RankedFile, ...]:
     picked: dict[int, list[int]] = {}
     for item in shown:

@@ -50,8 +50,7 @@ def m001_tags(conn: sqlite3.Connection) -> None:
 def m002_graphs(conn: sqlite3.Connection) -> None:
     # The reference graph of a whole tree of blobs (graph.py), so warm runs skip its build.
     conn.execute(
-        "CREATE TABLE graphs (key TEXT PRIMARY KEY, data BLOB NOT NULL,"
-        " used_at REAL NOT NULL)"
+        "CREATE TABLE graphs (key TEXT PRIMARY KEY, data BLOB NOT NULL, used_at REAL NOT NULL)"
     )
 
 
@@ -149,7 +148,8 @@ class TagCache:
             )
             self.conn.execute(
                 "DELETE FROM graphs WHERE key NOT IN"
-                " (SELECT key FROM graphs ORDER BY used_at DESC LIMIT ?)", (GRAPHS_KEPT,),
+                " (SELECT key FROM graphs ORDER BY used_at DESC LIMIT ?)",
+                (GRAPHS_KEPT,),
             )
 
     def _touch(self, ids: Sequence[int], day: int) -> None:
@@ -173,7 +173,7 @@ class TagCache:
         for start in range(0, len(items), _WRITE_BATCH):
             with self._transaction():
                 term_rows = []
-                for sha, language, version, tags in items[start:start + _WRITE_BATCH]:
+                for sha, language, version, tags in items[start : start + _WRITE_BATCH]:
                     blob_id = self._store_blob(sha, language, version, tags, day)
                     ids[(sha, language, version)] = blob_id
                     term_rows.extend((term, blob_id, tf) for term, tf in tags.terms.items())
@@ -184,18 +184,23 @@ class TagCache:
                 )
         return ids
 
-    def _store_blob(
-        self, sha: str, language: str, version: str, tags: FileTags, day: int
-    ) -> int:
+    def _store_blob(self, sha: str, language: str, version: str, tags: FileTags, day: int) -> int:
         row = self.conn.execute(
             "INSERT INTO blobs (sha, language, version, status, names, defs, refs, doc_len,"
             " last_used) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)"
             " ON CONFLICT (sha, language, version) DO UPDATE SET last_used = excluded.last_used"
             " RETURNING id",
-            (sha, language, version, tags.status,
-             marshal.dumps([d.name for d in tags.definitions]),
-             encode_definitions(tags.definitions), marshal.dumps(tags.references),
-             sum(tags.terms.values()), day),
+            (
+                sha,
+                language,
+                version,
+                tags.status,
+                marshal.dumps([d.name for d in tags.definitions]),
+                encode_definitions(tags.definitions),
+                marshal.dumps(tags.references),
+                sum(tags.terms.values()),
+                day,
+            ),
         ).fetchone()
         return int(row[0])
 
@@ -227,7 +232,7 @@ class TagCache:
         doomed += [r[0] for r in alive if r[1] in missing]
         with self._transaction():
             for start in range(0, len(doomed), 500):
-                chunk = json.dumps(doomed[start:start + 500])
+                chunk = json.dumps(doomed[start : start + 500])
                 self.conn.execute(
                     "DELETE FROM terms WHERE blob_id IN (SELECT value FROM json_each(?))", (chunk,)
                 )
@@ -260,8 +265,13 @@ class _Transaction:
 def _missing_objects(repo_root: Path, shas: Sequence[str]) -> set[str]:
     if not shas:
         return set()
-    proc = run_git(["cat-file", "--batch-check"], repo_root, check=False, binary=True,
-                   input=("\n".join(shas) + "\n").encode())
+    proc = run_git(
+        ["cat-file", "--batch-check"],
+        repo_root,
+        check=False,
+        binary=True,
+        input=("\n".join(shas) + "\n").encode(),
+    )
     if proc.returncode != 0:
         return set()  # cannot tell: keep everything
     lines = proc.stdout.splitlines()

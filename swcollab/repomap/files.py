@@ -25,13 +25,35 @@ MODE_SUBMODULE = "160000"
 MODE_SYMLINK = "120000"
 
 # Directory names that hold other people's code or build output.
-VENDORED_DIRS = frozenset({
-    "node_modules", "vendor", "vendored", "_vendor", "third_party", "third-party",
-    "thirdparty", "bower_components", "site-packages", ".venv", "venv", "__pycache__",
-})
+VENDORED_DIRS = frozenset(
+    {
+        "node_modules",
+        "vendor",
+        "vendored",
+        "_vendor",
+        "third_party",
+        "third-party",
+        "thirdparty",
+        "bower_components",
+        "site-packages",
+        ".venv",
+        "venv",
+        "__pycache__",
+    }
+)
 GENERATED_SUFFIXES = (
-    ".min.js", ".min.mjs", "_pb2.py", "_pb2.pyi", "_pb2_grpc.py", ".pb.go", ".pb.cc", ".pb.h",
-    ".generated.ts", ".generated.js", "_generated.go", ".bundle.js",
+    ".min.js",
+    ".min.mjs",
+    "_pb2.py",
+    "_pb2.pyi",
+    "_pb2_grpc.py",
+    ".pb.go",
+    ".pb.cc",
+    ".pb.h",
+    ".generated.ts",
+    ".generated.js",
+    "_generated.go",
+    ".bundle.js",
 )
 LINGUIST_ATTRIBUTES = ("linguist-generated", "linguist-vendored")
 
@@ -52,8 +74,9 @@ class Listing:
 
 
 def _git(args: list[str], root: Path, stdin: str | None = None) -> bytes:
-    proc = run_git(args, root, input=stdin.encode() if stdin is not None else None,
-                   binary=True, check=False)
+    proc = run_git(
+        args, root, input=stdin.encode() if stdin is not None else None, binary=True, check=False
+    )
     if proc.returncode != 0:
         message = proc.stderr.decode("utf-8", "replace").strip()
         raise EnvironmentProblem(f"git {' '.join(args)} failed: {message}")
@@ -186,8 +209,9 @@ def _modified(proc: subprocess.Popen[bytes]) -> set[str]:
 
 
 def _linguist_excluded(root: Path, paths: list[str]) -> set[str]:
-    out = _git(["check-attr", "-z", "--stdin", *LINGUIST_ATTRIBUTES], root,
-               stdin="\0".join(paths) + "\0")
+    out = _git(
+        ["check-attr", "-z", "--stdin", *LINGUIST_ATTRIBUTES], root, stdin="\0".join(paths) + "\0"
+    )
     fields = out.split(b"\0")
     excluded = set()
     for i in range(0, len(fields) - 2, 3):

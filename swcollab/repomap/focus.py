@@ -14,7 +14,8 @@ from .records import Focus
 _EXTENSIONS = sorted(
     {ext.lstrip(".") for ext in EXTENSION_LANGUAGES}
     | {"md", "rst", "txt", "toml", "cfg", "ini", "yaml", "yml", "json", "html", "css", "sh"},
-    key=len, reverse=True,
+    key=len,
+    reverse=True,
 )
 _PATH = re.compile(
     r"(?<![\w/.-])(?:file://)?((?:[A-Za-z]:)?[\w.@~+-]*(?:[/\\][\w.@+-]+)*\.(?:"
@@ -41,11 +42,36 @@ _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 
 MIN_IDENTIFIER_LEN = 3
 # Words that look like identifiers in prose or tracebacks but name nothing in the code.
-_NOT_IDENTIFIERS = frozenset({
-    "module", "lambda", "listcomp", "genexpr", "dictcomp", "setcomp", "self", "cls", "None",
-    "True", "False", "null", "undefined", "Traceback", "Error", "Exception", "main",
-    "http", "https", "www", "com", "org", "github", "e.g", "i.e", "etc",
-})
+_NOT_IDENTIFIERS = frozenset(
+    {
+        "module",
+        "lambda",
+        "listcomp",
+        "genexpr",
+        "dictcomp",
+        "setcomp",
+        "self",
+        "cls",
+        "None",
+        "True",
+        "False",
+        "null",
+        "undefined",
+        "Traceback",
+        "Error",
+        "Exception",
+        "main",
+        "http",
+        "https",
+        "www",
+        "com",
+        "org",
+        "github",
+        "e.g",
+        "i.e",
+        "etc",
+    }
+)
 
 
 def focus_from_text(text: str, *, extra_files: Sequence[str] = ()) -> Focus:
@@ -67,7 +93,7 @@ def focus_from_text(text: str, *, extra_files: Sequence[str] = ()) -> Focus:
 def normalize_path(path: str) -> str:
     path = path.strip().replace("\\", "/")
     if path.startswith("file://"):
-        path = path[len("file://"):]
+        path = path[len("file://") :]
     while path.startswith("./"):
         path = path[2:]
     return path

@@ -27,8 +27,11 @@ MAX_NAME_DEFINERS = 40  # defined in more files than this: no evidence at all (_
 _SPECIFIC = re.compile(r"[a-z0-9]_[a-z0-9]|[a-z0-9][A-Z]")
 # Stored arrays; the edges are expanded from them on load (cheaper than storing them).
 _ARRAYS = (
-    ("definer_lengths", "int64"), ("definer_files", "int64"),
-    ("use_files", "int64"), ("use_names", "int64"), ("use_values", "float64"),
+    ("definer_lengths", "int64"),
+    ("definer_files", "int64"),
+    ("use_files", "int64"),
+    ("use_names", "int64"),
+    ("use_values", "float64"),
 )
 
 
@@ -71,11 +74,14 @@ class Graph:
         if col is None:
             return []
         start = int(self.definer_lengths[:col].sum())
-        return self.definer_files[start:start + int(self.definer_lengths[col])].tolist()
+        return self.definer_files[start : start + int(self.definer_lengths[col])].tolist()
 
     def to_bytes(self) -> bytes:
-        doc: dict[str, Any] = {"n": self.n_files, "names": self.names,
-                               "file_names": self.file_names}
+        doc: dict[str, Any] = {
+            "n": self.n_files,
+            "names": self.names,
+            "file_names": self.file_names,
+        }
         for attr, _dtype in _ARRAYS:
             doc[attr] = getattr(self, attr).tobytes()
         return marshal.dumps(doc)
@@ -86,9 +92,16 @@ class Graph:
 
         doc = marshal.loads(raw)
         arrays = {attr: np.frombuffer(doc[attr], dtype=dtype) for attr, dtype in _ARRAYS}
-        graph = cls(n_files=doc["n"], names=doc["names"], file_names=doc["file_names"],
-                    edge_source=None, edge_target=None, edge_names=None, edge_weights=None,
-                    **arrays)
+        graph = cls(
+            n_files=doc["n"],
+            names=doc["names"],
+            file_names=doc["file_names"],
+            edge_source=None,
+            edge_target=None,
+            edge_names=None,
+            edge_weights=None,
+            **arrays,
+        )
         _expand_edges(graph)
         return graph
 
@@ -126,14 +139,21 @@ def build_graph(
     weights = np.array([static_name_weight(n, len(f)) for n, f in definers.items()])
     use_names = np.array(cols, dtype=np.int64)
     use_values = np.sqrt(np.array(counts, dtype=np.float64)) * (
-        weights[use_names] if len(use_names) else 0.0)
+        weights[use_names] if len(use_names) else 0.0
+    )
     graph = Graph(
-        n_files=len(file_names), names=names, file_names=[list(n) for n in file_names],
+        n_files=len(file_names),
+        names=names,
+        file_names=[list(n) for n in file_names],
         definer_lengths=lengths,
         definer_files=np.array([f for files in definers.values() for f in files], dtype=np.int64),
-        use_files=np.array(rows, dtype=np.int64), use_names=use_names,
+        use_files=np.array(rows, dtype=np.int64),
+        use_names=use_names,
         use_values=np.asarray(use_values, dtype=np.float64),
-        edge_source=None, edge_target=None, edge_names=None, edge_weights=None,
+        edge_source=None,
+        edge_target=None,
+        edge_names=None,
+        edge_weights=None,
     )
     _expand_edges(graph)
     return graph
@@ -149,8 +169,11 @@ def _expand_edges(graph: Graph) -> None:
     source = np.repeat(graph.use_files, repeats)
     # Position of each expanded edge within its name's list of defining files.
     offsets = np.arange(len(source)) - np.repeat(np.cumsum(repeats) - repeats, repeats)
-    target = (graph.definer_files[np.repeat(starts[graph.use_names], repeats) + offsets]
-              if len(source) else source)
+    target = (
+        graph.definer_files[np.repeat(starts[graph.use_names], repeats) + offsets]
+        if len(source)
+        else source
+    )
     keep = source != target
     graph.edge_source = source[keep]
     graph.edge_target = target[keep]

@@ -59,8 +59,7 @@ def split_identifier(word: str) -> tuple[str, ...]:
     """Search terms of one identifier: its lower-cased parts, plus the whole when compound."""
     parts = [p.lower() for chunk in word.split("_") for p in _CAMEL_PART.findall(chunk)]
     terms = [
-        _stem(p) for p in parts
-        if MIN_TERM_LEN <= len(p) <= MAX_TERM_LEN and p not in STOPWORDS
+        _stem(p) for p in parts if MIN_TERM_LEN <= len(p) <= MAX_TERM_LEN and p not in STOPWORDS
     ]
     whole = word.strip("_").lower()
     if len(parts) > 1 and MIN_TERM_LEN <= len(whole) <= MAX_TERM_LEN:
@@ -92,8 +91,10 @@ def compound_terms(text: str) -> set[str]:
     "block reference" where code writes ``idtracking`` or ``BlockReference``."""
     words = [w.lower() for w in _PROSE_WORD.findall(text)]
     return {
-        a + b for a, b in itertools.pairwise(words)
-        if a not in STOPWORDS and b not in STOPWORDS
+        a + b
+        for a, b in itertools.pairwise(words)
+        if a not in STOPWORDS
+        and b not in STOPWORDS
         and 2 * MIN_TERM_LEN <= len(a + b) <= MAX_TERM_LEN
     }
 
@@ -103,8 +104,11 @@ def path_terms(path: str) -> set[str]:
 
 
 def bm25(
-    postings: Mapping[str, Mapping[int, int]], doc_lengths: list[int], *,
-    k1: float = BM25_K1, b: float = BM25_B,
+    postings: Mapping[str, Mapping[int, int]],
+    doc_lengths: list[int],
+    *,
+    k1: float = BM25_K1,
+    b: float = BM25_B,
 ) -> dict[int, float]:
     """BM25 score of each document having at least one query term.
 

@@ -37,6 +37,7 @@ DAMPING = 0.85
 MAX_ITERATIONS = 100
 TOLERANCE = 1.0e-6
 
+
 @dataclass
 class RankInput:
     graph: Graph
@@ -70,12 +71,15 @@ def rank(data: RankInput) -> Ranking:
     use_values = graph.use_values
     if mentioned:
         edge_weights = edge_weights * np.where(
-            np.isin(graph.edge_names, mentioned), MENTIONED_NAME_WEIGHT, 1.0)
+            np.isin(graph.edge_names, mentioned), MENTIONED_NAME_WEIGHT, 1.0
+        )
         use_values = use_values * np.where(
-            np.isin(graph.use_names, mentioned), MENTIONED_NAME_WEIGHT, 1.0)
+            np.isin(graph.use_names, mentioned), MENTIONED_NAME_WEIGHT, 1.0
+        )
     personalization = _personalization(data, n)
-    pagerank = pagerank_edges(n, graph.edge_source, graph.edge_target, edge_weights,
-                              personalization)
+    pagerank = pagerank_edges(
+        n, graph.edge_source, graph.edge_target, edge_weights, personalization
+    )
     lexical = np.zeros(n)
     for index, score in data.lexical.items():
         lexical[index] = score
@@ -136,14 +140,19 @@ def _demand(graph: Graph, use_values: Any, pagerank: Any) -> dict[str, float]:
     n = len(pagerank)
     out = np.bincount(graph.use_files, weights=use_values, minlength=n)
     share = np.divide(pagerank, out, out=np.zeros(n), where=out != 0)
-    demand = np.bincount(graph.use_names, weights=share[graph.use_files] * use_values,
-                         minlength=len(graph.names))
+    demand = np.bincount(
+        graph.use_names, weights=share[graph.use_files] * use_values, minlength=len(graph.names)
+    )
     return {graph.names[i]: float(demand[i]) for i in np.nonzero(demand)[0]}
 
 
 def definition_scores(
-    names: Sequence[str], file_score: float, ranking: Ranking, data: RankInput,
-    *, match_words: bool = True,
+    names: Sequence[str],
+    file_score: float,
+    ranking: Ranking,
+    data: RankInput,
+    *,
+    match_words: bool = True,
 ) -> list[float]:
     """Spread one file's score over its definitions, by how much ranked files use them.
 

@@ -70,8 +70,12 @@ class RepoMap:
                     "score": f.score,
                     "definitions": [
                         {
-                            "name": d.name, "kind": d.kind, "line": d.line,
-                            "end_line": d.end_line, "signature": d.signature, "score": d.score,
+                            "name": d.name,
+                            "kind": d.kind,
+                            "line": d.line,
+                            "end_line": d.end_line,
+                            "signature": d.signature,
+                            "score": d.score,
                         }
                         for d in f.definitions
                     ],

@@ -26,7 +26,15 @@ EXTRACTOR_VERSION = "4"
 # When two patterns capture the same definition, the more specific kind wins
 # (a function inside a class body is a method).
 KIND_PRIORITY = (
-    "method", "class", "interface", "enum", "type", "module", "function", "constant", "variable",
+    "method",
+    "class",
+    "interface",
+    "enum",
+    "type",
+    "module",
+    "function",
+    "constant",
+    "variable",
 )
 _PRIORITY = {kind: rank for rank, kind in enumerate(KIND_PRIORITY)}
 
@@ -84,8 +92,9 @@ def _queries(language: str) -> tuple[Any, Any]:
     definitions = Query(treesitter.get_language(language), source)
     references = Query(treesitter.get_language(language), source)
     for index in range(definitions.pattern_count):
-        text = raw[definitions.start_byte_for_pattern(index):
-                   definitions.end_byte_for_pattern(index)]
+        text = raw[
+            definitions.start_byte_for_pattern(index) : definitions.end_byte_for_pattern(index)
+        ]
         if b"@name.definition." in text:
             references.disable_pattern(index)
         else:
@@ -127,7 +136,7 @@ def _definitions(
         for capture, nodes in captures.items():
             if not capture.startswith("name.definition."):
                 continue
-            kind = capture[len("name.definition."):]
+            kind = capture[len("name.definition.") :]
             outer = captures.get(f"definition.{kind}")
             for name_node in nodes:
                 node = outer[0] if outer else name_node
@@ -142,14 +151,16 @@ def _definitions(
         if not name:
             continue
         name_starts.add(name_node.start_byte)
-        definitions.append(Definition(
-            name=name,
-            kind=kind,
-            line=node.start_point[0] + 1,
-            end_line=node.end_point[0] + 1,
-            indent=_indent(source, node.start_byte),
-            signature=_signature(node, source),
-        ))
+        definitions.append(
+            Definition(
+                name=name,
+                kind=kind,
+                line=node.start_point[0] + 1,
+                end_line=node.end_point[0] + 1,
+                indent=_indent(source, node.start_byte),
+                signature=_signature(node, source),
+            )
+        )
     definitions.sort(key=lambda d: (d.line, d.indent, d.name))
     return definitions, name_starts
 
@@ -165,9 +176,7 @@ def _references(
     for start in name_starts:  # a defined name is not also a use of itself
         spans.pop(start, None)
     counts = Counter(source[start:end] for start, end in spans.items())
-    return {
-        raw.decode("utf-8", errors="replace"): count for raw, count in counts.items() if raw
-    }
+    return {raw.decode("utf-8", errors="replace"): count for raw, count in counts.items() if raw}
 
 
 def _text(node: Any) -> str:
@@ -195,7 +204,7 @@ def _signature(node: Any, source: bytes) -> str:
     if end is None:
         end = source.find(b"\n", node.start_byte)
         end = node.end_byte if end < 0 else min(end, node.end_byte)
-    head = source[node.start_byte:end].decode("utf-8", errors="replace")
+    head = source[node.start_byte : end].decode("utf-8", errors="replace")
     lines = [line.strip() for line in head.splitlines()[:SIGNATURE_MAX_LINES]]
     text = _SPACES.sub(" ", " ".join(line for line in lines if line)).strip()
     # Parameters one per line read best joined as one would write them on one line.

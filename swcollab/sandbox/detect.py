@@ -15,10 +15,24 @@ from ..errors import ConfigError
 from .pyenv import PythonEnv, env_python, find_python_env
 
 # Directories never searched for tests: dependencies, build output, environments.
-_SKIP_DIRS = frozenset({
-    ".git", "node_modules", "venv", ".venv", "env", ".tox", ".nox", "build", "dist",
-    "site-packages", "__pycache__", "target", ".mypy_cache", ".pytest_cache",
-})
+_SKIP_DIRS = frozenset(
+    {
+        ".git",
+        "node_modules",
+        "venv",
+        ".venv",
+        "env",
+        ".tox",
+        ".nox",
+        "build",
+        "dist",
+        "site-packages",
+        "__pycache__",
+        "target",
+        ".mypy_cache",
+        ".pytest_cache",
+    }
+)
 _TEST_DIRS = ("tests", "test", "testing")
 _MAX_FILES_SCANNED = 20_000
 # npm init writes this script; running it only prints an error.
@@ -94,8 +108,9 @@ def detect_test_command(
     reason = _python_tests_reason(root)
     if reason is not None:
         python_env = find_python_env(checkout, environ)
-        return TestCommand((python_env.python, "-m", "pytest"), f"detected: pytest ({reason})",
-                           python_env)
+        return TestCommand(
+            (python_env.python, "-m", "pytest"), f"detected: pytest ({reason})", python_env
+        )
     for detector in (_detect_npm, _detect_go, _detect_cargo):
         found = detector(root)
         if found is not None:
@@ -106,15 +121,15 @@ def detect_test_command(
 _PYTHON_NAME = re.compile(r"^python(\d+(\.\d+)?)?(\.exe)?$")
 
 
-def _configured_env(command: TestCommand, root: Path, checkout: Path,
-                    environ: Mapping[str, str] | None) -> TestCommand:
+def _configured_env(
+    command: TestCommand, root: Path, checkout: Path, environ: Mapping[str, str] | None
+) -> TestCommand:
     """A configured command with its program resolved and the project's environment."""
     argv = resolve_program(command.argv, root, checkout)
     program = Path(argv[0])
     if _PYTHON_NAME.match(program.name) and program.is_absolute():
         return replace(command, argv=argv, python_env=_named_python(program, checkout))
-    if not (is_pytest_argv(argv) or _PYTHON_NAME.match(program.name)
-            or is_python_project(root)):
+    if not (is_pytest_argv(argv) or _PYTHON_NAME.match(program.name) or is_python_project(root)):
         return replace(command, argv=argv)
     # ``pytest``, ``python -m pytest``, ``make test`` in a Python project: the project's
     # environment comes first on PATH, as if it were activated
@@ -137,19 +152,27 @@ def _named_python(program: Path, checkout: Path) -> PythonEnv:
     from .pyenv import editable_paths
 
     prefix = program.parent.parent if program.parent.name in ("bin", "Scripts") else None
-    is_env = prefix is not None and ((prefix / "pyvenv.cfg").is_file()
-                                     or (prefix / "conda-meta").is_dir())
+    is_env = prefix is not None and (
+        (prefix / "pyvenv.cfg").is_file() or (prefix / "conda-meta").is_dir()
+    )
     if not is_env or prefix is None or env_python(prefix) is None:
         return PythonEnv(str(program), "test_cmd", "named in test_cmd")
-    return PythonEnv(str(program), "test_cmd", "named in test_cmd", prefix=str(prefix),
-                     editable_paths=editable_paths(prefix, checkout))
+    return PythonEnv(
+        str(program),
+        "test_cmd",
+        "named in test_cmd",
+        prefix=str(prefix),
+        editable_paths=editable_paths(prefix, checkout),
+    )
 
 
 def is_python_project(root: Path) -> bool:
     """A Python project: packaging files, a Python file at the top, or Python tests."""
     root = Path(root)
-    if any((root / name).exists() for name in
-           ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "pytest.ini")):
+    if any(
+        (root / name).exists()
+        for name in ("pyproject.toml", "setup.py", "setup.cfg", "tox.ini", "pytest.ini")
+    ):
         return True
     return any(root.glob("*.py")) or _python_tests_reason(root) is not None
 

@@ -23,19 +23,72 @@ SECRET_NAME_PATTERN = re.compile(
 # Providers and services whose every variable is dropped, secret-looking or not: their
 # endpoints and account ids are no business of a test either.
 PROVIDER_PREFIXES = (
-    "OPENAI_", "ANTHROPIC_", "AWS_", "GITHUB_", "GH_", "GITLAB_", "AZURE_", "GOOGLE_",
-    "GCLOUD_", "GCP_", "CLOUDSDK_", "VERTEX", "GEMINI_", "HF_", "HUGGINGFACE", "COHERE_",
-    "CO_API", "MISTRAL_", "GROQ_", "TOGETHER_", "DEEPSEEK_", "OPENROUTER_", "LITELLM_",
-    "XAI_", "FIREWORKS_", "REPLICATE_", "PERPLEXITY", "VOYAGE_", "NVIDIA_", "DATABRICKS_",
-    "CLOUDFLARE_", "CF_", "DIGITALOCEAN_", "HEROKU_", "OLLAMA_", "SWC_", "NPM_CONFIG__AUTH",
+    "OPENAI_",
+    "ANTHROPIC_",
+    "AWS_",
+    "GITHUB_",
+    "GH_",
+    "GITLAB_",
+    "AZURE_",
+    "GOOGLE_",
+    "GCLOUD_",
+    "GCP_",
+    "CLOUDSDK_",
+    "VERTEX",
+    "GEMINI_",
+    "HF_",
+    "HUGGINGFACE",
+    "COHERE_",
+    "CO_API",
+    "MISTRAL_",
+    "GROQ_",
+    "TOGETHER_",
+    "DEEPSEEK_",
+    "OPENROUTER_",
+    "LITELLM_",
+    "XAI_",
+    "FIREWORKS_",
+    "REPLICATE_",
+    "PERPLEXITY",
+    "VOYAGE_",
+    "NVIDIA_",
+    "DATABRICKS_",
+    "CLOUDFLARE_",
+    "CF_",
+    "DIGITALOCEAN_",
+    "HEROKU_",
+    "OLLAMA_",
+    "SWC_",
+    "NPM_CONFIG__AUTH",
 )
 
 # Always kept, whatever the rules above say (none of them matches today; this pins it).
-SAFE_NAMES = frozenset({
-    "PATH", "HOME", "USER", "LOGNAME", "SHELL", "LANG", "LANGUAGE", "TERM", "TZ", "TMPDIR",
-    "VIRTUAL_ENV", "CONDA_PREFIX", "PYTHONPATH", "PYTHONHOME", "GOPATH", "GOROOT",
-    "GOCACHE", "GOFLAGS", "CARGO_HOME", "RUSTUP_HOME", "NODE_PATH", "JAVA_HOME",
-})
+SAFE_NAMES = frozenset(
+    {
+        "PATH",
+        "HOME",
+        "USER",
+        "LOGNAME",
+        "SHELL",
+        "LANG",
+        "LANGUAGE",
+        "TERM",
+        "TZ",
+        "TMPDIR",
+        "VIRTUAL_ENV",
+        "CONDA_PREFIX",
+        "PYTHONPATH",
+        "PYTHONHOME",
+        "GOPATH",
+        "GOROOT",
+        "GOCACHE",
+        "GOFLAGS",
+        "CARGO_HOME",
+        "RUSTUP_HOME",
+        "NODE_PATH",
+        "JAVA_HOME",
+    }
+)
 
 # scheme://user:password@host in any value (a DATABASE_URL, a pip index with a login).
 _URL_WITH_PASSWORD = re.compile(r"[a-z][a-z0-9+.-]*://[^/\s:@]+:[^/\s@]+@", re.IGNORECASE)
@@ -80,7 +133,8 @@ def masked_values(environ: Mapping[str, str] | None = None) -> tuple[str, ...]:
         for name, value in source.items()
         if name.upper() not in GIT_LOCATION_VARS
         and (is_secret_name(name) or _URL_WITH_PASSWORD.search(value))
-        and len(value.strip()) >= MASK_MIN_LENGTH and value not in kept
+        and len(value.strip()) >= MASK_MIN_LENGTH
+        and value not in kept
     }
     return tuple(sorted(values, key=len, reverse=True))
 

@@ -35,7 +35,7 @@ class TestResult:
 
     @property
     def error_kind(self) -> str | None:
-        """"syntax", "import" or "other" for errors and failures; None otherwise."""
+        """ "syntax", "import" or "other" for errors and failures; None otherwise."""
         if self.status not in ("error", "failed"):
             return None
         if "SyntaxError" in self.message or "IndentationError" in self.message:
@@ -74,7 +74,8 @@ class TestRun:
         if exact:
             return _worst(r.status for r in exact)
         inside = [
-            r for r in self.results
+            r
+            for r in self.results
             if r.file == key or r.test_id.startswith((key + "::", key + "["))
         ]
         if inside:
@@ -159,7 +160,7 @@ def _class_parts(classname: str, file: str) -> list[str]:
     if file and classname == module:
         return []
     if file and classname.startswith(module + "."):
-        return classname[len(module) + 1:].split(".")
+        return classname[len(module) + 1 :].split(".")
     return []
 
 

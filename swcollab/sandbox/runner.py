@@ -92,8 +92,14 @@ def _masked(run: TestRun) -> TestRun:
     return replace(run, output=mask_secrets(run.output, values), results=results)
 
 
-def _run_once(root: Path, command: TestCommand, chosen: Sequence[str], timeout: float,
-              isolation: Isolation, sandbox: SandboxInfo | None) -> TestRun:
+def _run_once(
+    root: Path,
+    command: TestCommand,
+    chosen: Sequence[str],
+    timeout: float,
+    isolation: Isolation,
+    sandbox: SandboxInfo | None,
+) -> TestRun:
     # In a swc worktree, the run's files live in its holder (outside the tree), so a
     # killed swc leaves nothing that prune_stale_worktrees does not remove.
     holder = holder_of(root)
@@ -111,21 +117,37 @@ def _run_once(root: Path, command: TestCommand, chosen: Sequence[str], timeout: 
         if shutil.which(argv[0], path=env.get("PATH")) is None:
             # 127, as a shell says "command not found"
             output = f"[swc: cannot run {argv[0]}: {os.strerror(errno.ENOENT)}]\n"
-            return TestRun(EXIT_CANNOT_RUN, False, output, 0.0, (), argv,
-                           sandboxed=sandbox is not None)
+            return TestRun(
+                EXIT_CANNOT_RUN, False, output, 0.0, (), argv, sandboxed=sandbox is not None
+            )
         readable = command.python_env.site_paths if command.python_env is not None else ()
-        exit_code, timed_out, output = _sandboxed(argv, root, env, timeout, run_dir, holder,
-                                                  isolation, sandbox, readable)
+        exit_code, timed_out, output = _sandboxed(
+            argv, root, env, timeout, run_dir, holder, isolation, sandbox, readable
+        )
         results = parse_junit(junit, root) if junit is not None else ()
-    return TestRun(exit_code, timed_out, output, 0.0, results, argv,
-                   network_isolated=sandbox is not None and not isolation.network,
-                   sandboxed=sandbox is not None)
+    return TestRun(
+        exit_code,
+        timed_out,
+        output,
+        0.0,
+        results,
+        argv,
+        network_isolated=sandbox is not None and not isolation.network,
+        sandboxed=sandbox is not None,
+    )
 
 
-def _sandboxed(argv: Sequence[str], root: Path, env: dict[str, str], timeout: float,
-               run_dir: Path, holder: Path | None, isolation: Isolation,
-               sandbox: SandboxInfo | None, readable: Sequence[str] = ()
-               ) -> tuple[int | None, bool, str]:
+def _sandboxed(
+    argv: Sequence[str],
+    root: Path,
+    env: dict[str, str],
+    timeout: float,
+    run_dir: Path,
+    holder: Path | None,
+    isolation: Isolation,
+    sandbox: SandboxInfo | None,
+    readable: Sequence[str] = (),
+) -> tuple[int | None, bool, str]:
     """Execute ``argv`` in the sandbox (or bare, when it is off). A sandbox that fails to
     set up is tried once more (a socket it was told to cover may have just gone), then
     is an error: its failure must not pass for a test result."""
@@ -134,20 +156,26 @@ def _sandboxed(argv: Sequence[str], root: Path, env: dict[str, str], timeout: fl
     from .layout import build_layout
 
     for attempt in (1, 2):
-        layout = build_layout(root, run_dir, env, argv0=argv[0], network=isolation.network,
-                              readable=[Path(p) for p in readable])
+        layout = build_layout(
+            root,
+            run_dir,
+            env,
+            argv0=argv[0],
+            network=isolation.network,
+            readable=[Path(p) for p in readable],
+        )
         wrapped, inner_env = wrap_command(sandbox, layout, argv, env)
         status_fd = _status_pipe() if _reports_status(sandbox) else None
         if status_fd is not None:
             wrapped = [wrapped[0], "--json-status-fd", str(status_fd[1]), *wrapped[1:]]
-        result = _execute(wrapped, root, inner_env, timeout, run_dir / "output", holder,
-                          status_fd)
+        result = _execute(wrapped, root, inner_env, timeout, run_dir / "output", holder, status_fd)
         if status_fd is None or _child_started(status_fd[0]):
             return result
         if attempt == 2:
-            raise SandboxUnavailable("the sandbox could not start the test command: "
-                                     + result[2].strip()[-500:],
-                                     hint="Run `swc doctor` to check the sandbox here.")
+            raise SandboxUnavailable(
+                "the sandbox could not start the test command: " + result[2].strip()[-500:],
+                hint="Run `swc doctor` to check the sandbox here.",
+            )
     raise AssertionError("unreachable")
 
 
@@ -193,7 +221,7 @@ def _not_found_ids(output: str, root: Path, chosen: Sequence[str]) -> list[str]:
     reported = set()
     for line in output.splitlines():
         if line.startswith("ERROR: not found: "):
-            reported.add(line[len("ERROR: not found: "):].strip())
+            reported.add(line[len("ERROR: not found: ") :].strip())
     return [s for s in chosen if s in reported or str(root / s) in reported]
 
 
@@ -296,8 +324,14 @@ def _execute(
     with out_path.open("wb") as out:
         try:
             proc = subprocess.Popen(
-                list(argv), cwd=cwd, env=env, stdin=subprocess.DEVNULL, stdout=out,
-                stderr=subprocess.STDOUT, start_new_session=True, pass_fds=passed,
+                list(argv),
+                cwd=cwd,
+                env=env,
+                stdin=subprocess.DEVNULL,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+                pass_fds=passed,
             )
         except OSError as exc:
             why = exc.strerror or exc

@@ -67,8 +67,10 @@ class Worktree:
             with deferred_interrupts():
                 self._holder = _make_holder(self.repo_root, temp_dir)
                 self.path = self._holder / TREE_NAME
-                run_git(["worktree", "add", "--detach", "--quiet", str(self.path),
-                         self.base_sha], self.repo_root)
+                run_git(
+                    ["worktree", "add", "--detach", "--quiet", str(self.path), self.base_sha],
+                    self.repo_root,
+                )
         except BaseException:
             self.remove()
             raise
@@ -95,13 +97,25 @@ class Worktree:
     def diff(self) -> str:
         """Unified diff (binary-safe) of everything changed vs the base, new files included."""
         tree = stage_tree(self.path)
-        return run_git(["diff", "--binary", "--no-color", "--no-ext-diff", self.base_sha, tree],
-                       self.path).stdout
+        return run_git(
+            ["diff", "--binary", "--no-color", "--no-ext-diff", self.base_sha, tree], self.path
+        ).stdout
 
     def changed_files(self) -> list[str]:
         tree = stage_tree(self.path)
-        out = run_git(["-c", "core.quotepath=off", "diff", "--name-only", "--no-renames", "-z",
-                       self.base_sha, tree], self.path).stdout
+        out = run_git(
+            [
+                "-c",
+                "core.quotepath=off",
+                "diff",
+                "--name-only",
+                "--no-renames",
+                "-z",
+                self.base_sha,
+                tree,
+            ],
+            self.path,
+        ).stdout
         return [name for name in out.split("\0") if name]
 
     def reset(self) -> None:
@@ -125,8 +139,9 @@ class Worktree:
             return
         tree = holder / TREE_NAME
         if tree.exists():
-            done = run_git(["worktree", "remove", "--force", "--force", str(tree)],
-                           self.repo_root, check=False)
+            done = run_git(
+                ["worktree", "remove", "--force", "--force", str(tree)], self.repo_root, check=False
+            )
             if done.returncode != 0:
                 shutil.rmtree(tree, ignore_errors=True)
                 run_git(["worktree", "prune"], self.repo_root, check=False)
@@ -145,8 +160,10 @@ def work_base(repo_root: Path, base: str, include_dirty: bool) -> tuple[str, lis
     """
     sha = commit_sha(repo_root, base)
     if sha is None:
-        raise UsageError(f"base {base!r} is not a commit of {repo_root}",
-                         hint="A repository needs at least one commit for swc to work on.")
+        raise UsageError(
+            f"base {base!r} is not a commit of {repo_root}",
+            hint="A repository needs at least one commit for swc to work on.",
+        )
     dirty = _dirty_paths(repo_root)
     if not dirty:
         return sha, []
@@ -158,8 +175,10 @@ def work_base(repo_root: Path, base: str, include_dirty: bool) -> tuple[str, lis
         ]
     head = git_out(["rev-parse", "--verify", "HEAD^{commit}"], repo_root)
     if head != sha:
-        raise UsageError("--include-dirty needs the base to be HEAD, where your "
-                         f"uncommitted changes belong (base was {base!r})")
+        raise UsageError(
+            "--include-dirty needs the base to be HEAD, where your "
+            f"uncommitted changes belong (base was {base!r})"
+        )
     return _snapshot_dirty(repo_root, head), []
 
 
@@ -171,16 +190,31 @@ SWC_OWN_PATHS = (".swc.toml", ".swc")
 def _dirty_paths(repo_root: Path) -> list[str]:
     """Paths with uncommitted changes, untracked (not ignored) files included."""
     own = [f":(top,exclude,literal){p}" for p in SWC_OWN_PATHS]
-    out = run_git(["status", "--porcelain=v1", "-z", "--untracked-files=normal",
-                   "--ignore-submodules=dirty", "--", ":/", *own], repo_root).stdout
+    out = run_git(
+        [
+            "status",
+            "--porcelain=v1",
+            "-z",
+            "--untracked-files=normal",
+            "--ignore-submodules=dirty",
+            "--",
+            ":/",
+            *own,
+        ],
+        repo_root,
+    ).stdout
     return [entry[3:] for entry in out.split("\0") if len(entry) > 3 and entry[2] == " "]
 
 
 def _snapshot_dirty(repo_root: Path, head: str) -> str:
     """A commit (on no ref) of the working tree as it is: HEAD plus uncommitted changes."""
     tree = stage_tree(repo_root, exclude=SWC_OWN_PATHS)
-    return commit_tree(repo_root, tree, head, "swc: uncommitted changes carried from the "
-                       "working tree (--include-dirty)")
+    return commit_tree(
+        repo_root,
+        tree,
+        head,
+        "swc: uncommitted changes carried from the working tree (--include-dirty)",
+    )
 
 
 # -- holders, markers and pruning ------------------------------------------------------

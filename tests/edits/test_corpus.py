@@ -61,7 +61,9 @@ def test_case(case: Path, tmp_path: Path) -> None:
     answer = (case / "answer.md").read_bytes().decode("utf-8")
 
     result = apply_answer(
-        repo, answer, edit_format=spec.get("edit_format", "search-replace"),
+        repo,
+        answer,
+        edit_format=spec.get("edit_format", "search-replace"),
         files=spec.get("files", []),
     )
 

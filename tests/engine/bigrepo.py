@@ -87,9 +87,13 @@ def make_big_repo(root: Path) -> Path:
     (root / "billing" / "rounding.py").write_text(SMALL)
     (root / "tests" / "test_rounding.py").write_text(
         "from billing.rounding import round_cents\n\n\n"
-        "def test_round():\n    assert round_cents(1.234) == 1.23\n")
+        "def test_round():\n    assert round_cents(1.234) == 1.23\n"
+    )
     (root / "pyproject.toml").write_text('[project]\nname = "billing"\nversion = "0"\n')
-    for args in (["init", "-q", "-b", "main"], ["add", "-A"],
-                 ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "initial"]):
+    for args in (
+        ["init", "-q", "-b", "main"],
+        ["add", "-A"],
+        ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "initial"],
+    ):
         subprocess.run(["git", *args], cwd=root, check=True, capture_output=True)
     return root

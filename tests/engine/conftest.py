@@ -29,14 +29,14 @@ def mul(a, b):
     return a * b
 '''
 
-EXISTING_TEST = '''from calc.ops import mul
+EXISTING_TEST = """from calc.ops import mul
 
 
 def test_mul():
     assert mul(2, 3) == 6
-'''
+"""
 
-GOOD_TEST = '''tests/test_swc_add.py
+GOOD_TEST = """tests/test_swc_add.py
 ```python
 from calc.ops import add
 
@@ -44,18 +44,18 @@ from calc.ops import add
 def test_add_sums():
     assert add(2, 3) == 5
 ```
-'''
+"""
 
-PASSING_TEST = '''```python
+PASSING_TEST = """```python
 from calc.ops import mul
 
 
 def test_mul_again():
     assert mul(2, 2) == 4
 ```
-'''
+"""
 
-GOOD_PATCH = '''The bug is the minus sign.
+GOOD_PATCH = """The bug is the minus sign.
 
 calc/ops.py
 ```python
@@ -65,9 +65,9 @@ calc/ops.py
     return a + b
 >>>>>>> REPLACE
 ```
-'''
+"""
 
-WRONG_PATCH = '''calc/ops.py
+WRONG_PATCH = """calc/ops.py
 ```python
 <<<<<<< SEARCH
     return a - b
@@ -75,9 +75,9 @@ WRONG_PATCH = '''calc/ops.py
     return a * b
 >>>>>>> REPLACE
 ```
-'''
+"""
 
-MALFORMED_PATCH = '''calc/ops.py
+MALFORMED_PATCH = """calc/ops.py
 ```python
 <<<<<<< SEARCH
     return a minus b
@@ -85,12 +85,13 @@ MALFORMED_PATCH = '''calc/ops.py
     return a + b
 >>>>>>> REPLACE
 ```
-'''
+"""
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
 
 
 @pytest.fixture
@@ -125,10 +126,12 @@ def purpose_of(body: dict) -> str:
         return "tests"
     if is_plan_request(body):
         return "plan"
-    for words, purpose in (("Decide who should fix this task", "route"),
-                           ("Write a brief of this repository", "brief"),
-                           ("No test could decide", "judge"),
-                           ("passes the tests written for the task", "pick")):
+    for words, purpose in (
+        ("Decide who should fix this task", "route"),
+        ("Write a brief of this repository", "brief"),
+        ("No test could decide", "judge"),
+        ("passes the tests written for the task", "pick"),
+    ):
         if words in text:
             return purpose
     return "patch"
@@ -154,13 +157,21 @@ class Script:
     calls: list[tuple[str, str]] = field(default_factory=list)  # (tier, kind)
 
     def __post_init__(self) -> None:
-        self.model = FakeModel({
-            "weak:tests": self.weak_tests, "mid:tests": self.mid_tests,
-            "strong:tests": self.strong_tests, "weak:patch": self.weak_patches,
-            "mid:patch": self.mid_patches, "strong:patch": self.strong_patches,
-            "plan": self.plan, "route": self.route, "brief": self.brief,
-            "judge": self.judge, "pick": self.judge,
-        })
+        self.model = FakeModel(
+            {
+                "weak:tests": self.weak_tests,
+                "mid:tests": self.mid_tests,
+                "strong:tests": self.strong_tests,
+                "weak:patch": self.weak_patches,
+                "mid:patch": self.mid_patches,
+                "strong:patch": self.strong_patches,
+                "plan": self.plan,
+                "route": self.route,
+                "brief": self.brief,
+                "judge": self.judge,
+                "pick": self.judge,
+            }
+        )
 
     def answer(self, body: dict) -> str:
         model = str(body.get("model"))
@@ -174,11 +185,11 @@ class Script:
 
 
 @pytest.fixture
-def models(fake_llm: FakeOpenAI, project: Path, monkeypatch: pytest.MonkeyPatch
-           ) -> Callable[..., Script]:
+def models(
+    fake_llm: FakeOpenAI, project: Path, monkeypatch: pytest.MonkeyPatch
+) -> Callable[..., Script]:
     """Configure both tiers against the loopback server; returns a function making a Script."""
-    configure_fake_tiers(monkeypatch, project.parent / "xdg", fake_llm.base_url,
-                         weak_candidates=2)
+    configure_fake_tiers(monkeypatch, project.parent / "xdg", fake_llm.base_url, weak_candidates=2)
 
     def make(**kwargs: object) -> Script:
         script = Script(**kwargs)  # type: ignore[arg-type]

@@ -23,8 +23,9 @@ def big(tmp_path: Path, fake_llm, monkeypatch) -> Path:
 
 
 def swc(repo: Path, *args: str, stdin: str | None = None):
-    return CliRunner().invoke(cli, ["--repo", str(repo), *args], input=stdin,
-                              catch_exceptions=False)
+    return CliRunner().invoke(
+        cli, ["--repo", str(repo), *args], input=stdin, catch_exceptions=False
+    )
 
 
 def test_context_prints_the_prompt_with_the_code_to_change_and_calls_no_model(big, fake_llm):
@@ -69,7 +70,8 @@ def test_saved_test_output_is_the_task_and_its_frames_pull_code_in(big, tmp_path
     output.write_text(
         "FAILED tests/test_invoice.py::test_discount - AssertionError: 81 != 90\n"
         "Traceback (most recent call last):\n"
-        f'  File "{big}/billing/invoice.py", line {number}, in apply_discount\n')
+        f'  File "{big}/billing/invoice.py", line {number}, in apply_discount\n'
+    )
     result = swc(big, "context", "--test-output", str(output), "--json")
     assert result.exit_code == 0, result.stderr
     view = json.loads(result.stdout)
@@ -82,14 +84,17 @@ def test_saved_test_output_is_the_task_and_its_frames_pull_code_in(big, tmp_path
     assert f"{number}│" in json.loads(piped.stdout)["messages"][1]["content"]
 
 
-@pytest.mark.parametrize("args, needle", [
-    ((), "exactly one of"),
-    (("--prompt", "x", "--prompt-file", "y"), "exactly one of"),
-    (("--test-output", "/nonexistent/out.txt"), "no such file"),
-    (("--prompt", "x", "--tier", "nope"), "no such tier"),
-    (("--prompt", "x", "--base", "no-such-ref"), "no such commit"),
-    (("--prompt", "x", "--context-tokens", "0"), "0"),
-])
+@pytest.mark.parametrize(
+    "args, needle",
+    [
+        ((), "exactly one of"),
+        (("--prompt", "x", "--prompt-file", "y"), "exactly one of"),
+        (("--test-output", "/nonexistent/out.txt"), "no such file"),
+        (("--prompt", "x", "--tier", "nope"), "no such tier"),
+        (("--prompt", "x", "--base", "no-such-ref"), "no such commit"),
+        (("--prompt", "x", "--context-tokens", "0"), "0"),
+    ],
+)
 def test_bad_input_is_a_usage_error(big, args, needle):
     result = swc(big, "context", *args)
     assert result.exit_code == 2, result.output
@@ -111,9 +116,12 @@ def test_a_run_saves_the_prompt_it_sent(project, models, fake_llm):
     run = swc(project, "fix", "--prompt", "add(2, 3) returns -1 instead of 5", "--json")
     assert run.exit_code == 0, run.stderr
     doc = json.loads(run.stdout)
-    patch_requests = [b for b in fake_llm.requests
-                      if "SEARCH" in b["messages"][-1]["content"]
-                      and "reproduce the problem" not in b["messages"][-1]["content"]]
+    patch_requests = [
+        b
+        for b in fake_llm.requests
+        if "SEARCH" in b["messages"][-1]["content"]
+        and "reproduce the problem" not in b["messages"][-1]["content"]
+    ]
     shown = swc(project, "runs", "show", doc["run_id"], "--context", "--json")
     assert shown.exit_code == 0, shown.stderr
     view = json.loads(shown.stdout)

@@ -20,8 +20,11 @@ PROMPT = "add(2, 3) returns -1 instead of 5: the sum is wrong"
 
 def fix(project: Path, *args: str) -> tuple[int, dict, str]:
     runner = CliRunner()
-    result = runner.invoke(cli, ["--repo", str(project), "fix", "--prompt", PROMPT, "--json",
-                                 *args], catch_exceptions=False)
+    result = runner.invoke(
+        cli,
+        ["--repo", str(project), "fix", "--prompt", PROMPT, "--json", *args],
+        catch_exceptions=False,
+    )
     document = json.loads(result.stdout) if result.stdout.strip() else {}
     return result.exit_code, document, result.stderr
 
@@ -35,8 +38,11 @@ def ops_on(project: Path, branch: str) -> str:
 
 
 def worktrees(project: Path) -> list[str]:
-    return [line for line in git(project, "worktree", "list", "--porcelain").splitlines()
-            if line.startswith("worktree ")]
+    return [
+        line
+        for line in git(project, "worktree", "list", "--porcelain").splitlines()
+        if line.startswith("worktree ")
+    ]
 
 
 def ledger_runs(project: Path) -> list[sqlite3.Row]:
@@ -92,17 +98,24 @@ def test_budget_runs_out_between_tiers(project, models):
 
 def test_dirty_working_tree_untouched(project, models):
     models()
-    (project / "calc" / "ops.py").write_text((project / "calc" / "ops.py").read_text()
-                                             + "\n# local edit\n")
+    (project / "calc" / "ops.py").write_text(
+        (project / "calc" / "ops.py").read_text() + "\n# local edit\n"
+    )
     (project / "notes.txt").write_text("untracked\n")
     git(project, "add", "notes.txt")
-    before = (git(project, "status", "--porcelain"), git(project, "ls-files", "-s"),
-              (project / "calc" / "ops.py").read_text())
+    before = (
+        git(project, "status", "--porcelain"),
+        git(project, "ls-files", "-s"),
+        (project / "calc" / "ops.py").read_text(),
+    )
     code, doc, err = fix(project)
     assert code == 0
     assert "uncommitted changes" in err and "are not included" in err
-    after = (git(project, "status", "--porcelain"), git(project, "ls-files", "-s"),
-             (project / "calc" / "ops.py").read_text())
+    after = (
+        git(project, "status", "--porcelain"),
+        git(project, "ls-files", "-s"),
+        (project / "calc" / "ops.py").read_text(),
+    )
     assert before == after
     assert "# local edit" not in ops_on(project, doc["branch"])
 
@@ -165,18 +178,25 @@ def test_human_output_names_branch(project, models):
     result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--prompt", PROMPT])
     assert result.exit_code == 0
     assert "git diff HEAD...swc/" in result.stdout
-    subprocess.run(["git", "rev-parse", "--verify", "swc/add-2-3-returns-1-instead-of-5"],
-                   cwd=project, check=False)
+    subprocess.run(
+        ["git", "rev-parse", "--verify", "swc/add-2-3-returns-1-instead-of-5"],
+        cwd=project,
+        check=False,
+    )
 
 
 def test_from_failing_tests(project, models, fake_llm):
     script = models()
     (project / "tests" / "test_add.py").write_text(
-        "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n")
+        "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
+    )
     git(project, "add", "-A")
     git(project, "commit", "-qm", "a failing test")
-    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--from-failing-tests",
-                                      "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["--repo", str(project), "fix", "--from-failing-tests", "--json"],
+        catch_exceptions=False,
+    )
     doc = json.loads(result.stdout)
     assert result.exit_code == 0, doc
     assert doc["tests"]["user"] == ["tests/test_add.py::test_add"]
@@ -194,8 +214,9 @@ def test_from_failing_tests_when_all_pass(project, models):
 
 def test_prompt_file_from_stdin(project, models):
     models()
-    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--prompt-file", "-",
-                                      "--json"], input=PROMPT + "\n")
+    result = CliRunner().invoke(
+        cli, ["--repo", str(project), "fix", "--prompt-file", "-", "--json"], input=PROMPT + "\n"
+    )
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout)["task"]["title"] == PROMPT
 

@@ -26,22 +26,36 @@ def published(project: Path, bare: Path, fake_github: FakeGitHub) -> Path:  # no
     git(project, "remote", "add", "origin", "git@github.com:octo/calc.git")
     git(project, "config", "remote.origin.pushurl", str(bare))
     git(project, "push", "-q", str(bare), "main")
-    fake_github.add_issue("octo", "calc", 42, title="add() returns the wrong sum",
-                          body="add(2, 3) returns -1 instead of 5.",
-                          comments=[("maintainer", "Confirmed on main.")])
+    fake_github.add_issue(
+        "octo",
+        "calc",
+        42,
+        title="add() returns the wrong sum",
+        body="add(2, 3) returns -1 instead of 5.",
+        comments=[("maintainer", "Confirmed on main.")],
+    )
     fake_github.link_remote("octo", "calc", bare)
     return project
 
 
 def run(project: Path, *args: str) -> tuple[int, dict, str]:
-    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--json", *args],
-                                catch_exceptions=False)
-    return result.exit_code, (json.loads(result.stdout) if result.stdout.strip() else {}), \
-        result.stderr
+    result = CliRunner().invoke(
+        cli, ["--repo", str(project), "fix", "--json", *args], catch_exceptions=False
+    )
+    return (
+        result.exit_code,
+        (json.loads(result.stdout) if result.stdout.strip() else {}),
+        result.stderr,
+    )
 
 
-def test_issue_fixed_pushed_and_draft_pr(published, bare, models, fake_github,  # noqa: F811
-                                         fake_llm):
+def test_issue_fixed_pushed_and_draft_pr(
+    published,
+    bare,
+    models,
+    fake_github,  # noqa: F811
+    fake_llm,
+):
     models()
     code, doc, _ = run(published, "--issue", "42", "--push", "--pr", "--comment")
     assert code == 0, doc

@@ -22,10 +22,16 @@ def repo(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 def context_for(repo: Path, text: str, *, budget: int = 8000, output: str = ""):
-    task = task_from_prompt(text) if not output else task_from_failing_tests(
-        output, ("tests/test_invoice.py::test_discount",), command="pytest")
-    context, _warnings = build_context(repo, task, map_tokens=1024, context_tokens=budget,
-                                       state_dir=repo / ".git" / "swc")
+    task = (
+        task_from_prompt(text)
+        if not output
+        else task_from_failing_tests(
+            output, ("tests/test_invoice.py::test_discount",), command="pytest"
+        )
+    )
+    context, _warnings = build_context(
+        repo, task, map_tokens=1024, context_tokens=budget, state_dir=repo / ".git" / "swc"
+    )
     return context
 
 
@@ -42,8 +48,12 @@ def test_the_method_to_change_is_shown_with_its_class_and_imports(repo):
     lines = numbered(invoice.text)
     # the lines to change, the class header and the imports are there, each exactly as in
     # the file (nothing is cut inside a line or a block)
-    for needle in ("total -= total * self.discount_rate", "class Invoice:",
-                   "def apply_discount(self)", "from decimal import Decimal"):
+    for needle in (
+        "total -= total * self.discount_rate",
+        "class Invoice:",
+        "def apply_discount(self)",
+        "from decimal import Decimal",
+    ):
         number = line_of(big_source(), needle)
         assert lines.get(number) == source[number - 1], needle
     assert all(text == source[n - 1] for n, text in lines.items())
@@ -58,19 +68,23 @@ def test_empty_init_takes_no_slot_and_a_small_file_is_whole(repo):
     assert "billing/__init__.py" not in paths
     rounding = next(f for f in context.files if f.path == "billing/rounding.py")
     assert rounding.whole and rounding.text == (repo / "billing/rounding.py").read_text().rstrip(
-        "\n")
+        "\n"
+    )
 
 
-@pytest.mark.parametrize("where", ["{repo}/billing/invoice.py",
-                                   "/usr/lib/python3.12/site-packages/billing/invoice.py"])
+@pytest.mark.parametrize(
+    "where", ["{repo}/billing/invoice.py", "/usr/lib/python3.12/site-packages/billing/invoice.py"]
+)
 def test_a_stack_frame_pulls_its_span_in(repo, where):
     source = big_source().split("\n")
     anchor = line_of(big_source(), "class Register73:")  # far down, named nowhere in the task
     target = anchor + next(k for k, line in enumerate(source[anchor:]) if "tally +=" in line) + 1
     assert "self.tally += amount" in source[target - 1]
-    output = ("Traceback (most recent call last):\n"
-              f'  File "{where.format(repo=repo)}", line {target}, in bump\n'
-              "TypeError: unsupported operand\n")
+    output = (
+        "Traceback (most recent call last):\n"
+        f'  File "{where.format(repo=repo)}", line {target}, in bump\n'
+        "TypeError: unsupported operand\n"
+    )
     context = context_for(repo, "", output=output, budget=2000)
     invoice = next(f for f in context.files if f.path == "billing/invoice.py")
     assert numbered(invoice.text).get(target) == source[target - 1]
@@ -95,12 +109,13 @@ def test_an_answer_copied_from_the_shown_spans_applies(repo, tmp_path):
     shown = invoice.text.split("\n")
     header = next(line for line in shown if line.endswith("│class Invoice:"))
     start = next(k for k, line in enumerate(shown) if "def apply_discount" in line)
-    body = shown[start:start + 6]
+    body = shown[start : start + 6]
     search = "\n".join([header, "   …", *body])
-    replace = search.replace(
-        next(line for line in body if "discount_rate" in line) + "\n", "", 1)
-    answer = f"billing/invoice.py\n```python\n<<<<<<< SEARCH\n{search}\n=======\n{replace}\n" \
-             ">>>>>>> REPLACE\n```\n"
+    replace = search.replace(next(line for line in body if "discount_rate" in line) + "\n", "", 1)
+    answer = (
+        f"billing/invoice.py\n```python\n<<<<<<< SEARCH\n{search}\n=======\n{replace}\n"
+        ">>>>>>> REPLACE\n```\n"
+    )
     work = tmp_path / "work"
     shutil.copytree(repo, work)
     subprocess.run(["git", "checkout", "-q", "."], cwd=work, check=True)
@@ -108,5 +123,4 @@ def test_an_answer_copied_from_the_shown_spans_applies(repo, tmp_path):
     assert result.ok, result.feedback()
     after = (work / "billing/invoice.py").read_text()
     assert after.count("total -= total * self.discount_rate") == 1
-    assert after == big_source().replace(
-        "        total -= total * self.discount_rate\n", "", 1)
+    assert after == big_source().replace("        total -= total * self.discount_rate\n", "", 1)

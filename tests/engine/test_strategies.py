@@ -14,8 +14,11 @@ from swcollab.cli import cli
 
 
 def weak_patch_prompts(fake_llm) -> list[str]:
-    return [p for p in fake_llm.prompts("openai/weak-model")
-            if "SEARCH" in p and "reproduce the problem" not in p]
+    return [
+        p
+        for p in fake_llm.prompts("openai/weak-model")
+        if "SEARCH" in p and "reproduce the problem" not in p
+    ]
 
 
 def calls(project: Path, purpose: str | None = None) -> list[sqlite3.Row]:
@@ -76,8 +79,9 @@ def test_stats_by_strategy(project, models):
     models()
     fix(project)
     fix(project, "--strategy", "strong")
-    result = CliRunner().invoke(cli, ["--repo", str(project), "stats", "--by", "strategy",
-                                      "--json"])
+    result = CliRunner().invoke(
+        cli, ["--repo", str(project), "stats", "--by", "strategy", "--json"]
+    )
     assert result.exit_code == 0, result.output
     rows = json.loads(result.stdout)
     text = json.dumps(rows)

@@ -401,8 +401,11 @@ def test_a_declared_change_to_a_test_the_user_named_is_refused(project, models):
 def test_from_failing_tests_with_a_missing_dependency_is_exit_3(project, models, fake_llm):
     models()
     commit(project, {"calc/__init__.py": "import markupsafe_is_not_installed\n"})
-    result = CliRunner().invoke(cli, ["--repo", str(project), "fix", "--from-failing-tests",
-                                      "--json"], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        ["--repo", str(project), "fix", "--from-failing-tests", "--json"],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 3, result.stderr
     assert "No module named 'markupsafe_is_not_installed'" in result.stderr
     assert fake_llm.requests == []

@@ -36,45 +36,60 @@ def sub(a, b):
     return a - b
 '''
 
-BASE_TEST = '''from calc.ops import sub
+BASE_TEST = """from calc.ops import sub
 
 
 def test_sub():
     assert sub(5, 3) == 2
-'''
+"""
 
 # The hidden tests: names the models must never see.
 HIDDEN = {
-    "alpha": ("tests/test_ops.py", "test_hidden_add_sums",
-              "from calc.ops import add\n\n\ndef test_hidden_add_sums():\n"
-              "    assert add(2, 3) == 5\n"),
-    "bravo": ("tests/test_mul.py", "test_hidden_mul_product",
-              "from calc.ops import mul\n\n\ndef test_hidden_mul_product():\n"
-              "    assert mul(3, 4) == 12\n"),
-    "charlie": ("tests/test_neg.py", "test_hidden_neg_flips",
-                "from calc.ops import neg\n\n\ndef test_hidden_neg_flips():\n"
-                "    assert neg(4) == -4\n"),
+    "alpha": (
+        "tests/test_ops.py",
+        "test_hidden_add_sums",
+        "from calc.ops import add\n\n\ndef test_hidden_add_sums():\n    assert add(2, 3) == 5\n",
+    ),
+    "bravo": (
+        "tests/test_mul.py",
+        "test_hidden_mul_product",
+        "from calc.ops import mul\n\n\ndef test_hidden_mul_product():\n"
+        "    assert mul(3, 4) == 12\n",
+    ),
+    "charlie": (
+        "tests/test_neg.py",
+        "test_hidden_neg_flips",
+        "from calc.ops import neg\n\n\ndef test_hidden_neg_flips():\n    assert neg(4) == -4\n",
+    ),
 }
-FIXES = {"alpha": ("    return a - b\n\n\ndef mul", "    return a + b\n\n\ndef mul"),
-         "bravo": ("    return a ** b", "    return a * b"),
-         "charlie": ("    return +x", "    return -x")}
-MESSAGES = {"alpha": "add() subtracts instead of adding [task-alpha]",
-            "bravo": "mul() raises to a power instead of multiplying [task-bravo]",
-            "charlie": "neg() does not flip the sign [task-charlie]"}
+FIXES = {
+    "alpha": ("    return a - b\n\n\ndef mul", "    return a + b\n\n\ndef mul"),
+    "bravo": ("    return a ** b", "    return a * b"),
+    "charlie": ("    return +x", "    return -x"),
+}
+MESSAGES = {
+    "alpha": "add() subtracts instead of adding [task-alpha]",
+    "bravo": "mul() raises to a power instead of multiplying [task-bravo]",
+    "charlie": "neg() does not flip the sign [task-charlie]",
+}
 # What a model answers: the bug line, the right line, a wrong line.
 _MUL = "\n\n\ndef mul(a, b):"
-PATCH_LINES = {"alpha": ("    return a - b" + _MUL, "    return a + b" + _MUL,
-                         "    return a * b" + _MUL),
-               "bravo": ("    return a ** b", "    return a * b", "    return a - b"),
-               "charlie": ("    return +x", "    return -x", "    return x * 2")}
-REPRO = {"alpha": "from calc.ops import add\n\n\ndef test_swc_add():\n    assert add(1, 1) == 2\n",
-         "bravo": "from calc.ops import mul\n\n\ndef test_swc_mul():\n    assert mul(2, 5) == 10\n",
-         "charlie": "from calc.ops import neg\n\n\ndef test_swc_neg():\n    assert neg(1) == -1\n"}
+PATCH_LINES = {
+    "alpha": ("    return a - b" + _MUL, "    return a + b" + _MUL, "    return a * b" + _MUL),
+    "bravo": ("    return a ** b", "    return a * b", "    return a - b"),
+    "charlie": ("    return +x", "    return -x", "    return x * 2"),
+}
+REPRO = {
+    "alpha": "from calc.ops import add\n\n\ndef test_swc_add():\n    assert add(1, 1) == 2\n",
+    "bravo": "from calc.ops import mul\n\n\ndef test_swc_mul():\n    assert mul(2, 5) == 10\n",
+    "charlie": "from calc.ops import neg\n\n\ndef test_swc_neg():\n    assert neg(1) == -1\n",
+}
 
 
 def git(root: Path, *args: str) -> str:
-    return subprocess.run(["git", *args], cwd=root, check=True, capture_output=True,
-                          text=True).stdout
+    return subprocess.run(
+        ["git", *args], cwd=root, check=True, capture_output=True, text=True
+    ).stdout
 
 
 def _commit(root: Path, message: str) -> str:
@@ -112,7 +127,8 @@ def make_history(root: Path, extra: dict[str, str] | None = None) -> dict[str, s
             _commit(root, "docs: a readme")
         if name == "bravo":
             (root / "tests" / "test_more.py").write_text(
-                "from calc.ops import sub\n\n\ndef test_sub_zero():\n    assert sub(1, 1) == 0\n")
+                "from calc.ops import sub\n\n\ndef test_sub_zero():\n    assert sub(1, 1) == 0\n"
+            )
             _commit(root, "tests: one more")
     return shas
 
@@ -133,8 +149,10 @@ def task_of(text: str) -> str | None:
 
 def _patch(name: str, right: bool) -> str:
     search, good, bad = PATCH_LINES[name]
-    return (f"calc/ops.py\n```python\n<<<<<<< SEARCH\n{search}\n=======\n"
-            f"{good if right else bad}\n>>>>>>> REPLACE\n```\n")
+    return (
+        f"calc/ops.py\n```python\n<<<<<<< SEARCH\n{search}\n=======\n"
+        f"{good if right else bad}\n>>>>>>> REPLACE\n```\n"
+    )
 
 
 @dataclass
@@ -162,8 +180,11 @@ class Models:
 
     def cost(self, tier: str | None = None) -> float:
         prices = {"weak": (1.0, 2.0), "strong": (10.0, 40.0)}
-        return sum((p * prices[t][0] + c * prices[t][1]) / 1e6
-                   for t, _k, _n, p, c in self.calls if tier is None or t == tier)
+        return sum(
+            (p * prices[t][0] + c * prices[t][1]) / 1e6
+            for t, _k, _n, p, c in self.calls
+            if tier is None or t == tier
+        )
 
 
 @pytest.fixture

@@ -15,8 +15,7 @@ from tests.evaluation.conftest import HIDDEN, Models, git, task_of
 
 
 def swc(root: Path, *args: str) -> tuple[int, dict, str]:
-    result = CliRunner().invoke(cli, ["--repo", str(root), "eval", *args],
-                                catch_exceptions=False)
+    result = CliRunner().invoke(cli, ["--repo", str(root), "eval", *args], catch_exceptions=False)
     try:
         document = json.loads(result.stdout) if result.stdout.strip() else {}
     except json.JSONDecodeError:
@@ -31,9 +30,18 @@ def table(document: dict) -> dict[str, dict]:
 def test_mining_finds_the_three_fixes(history, tmp_path):
     root, shas = history
     saved = tmp_path / "tasks.jsonl"
-    code, doc, err = swc(root, "--from-history", "--save", str(saved), "--dry-run", "--json",
-                         "--test-cmd", f"{sys.executable} -m pytest -q",
-                         "--pairs", "weak=openai/w,strong=openai/s")
+    code, doc, err = swc(
+        root,
+        "--from-history",
+        "--save",
+        str(saved),
+        "--dry-run",
+        "--json",
+        "--test-cmd",
+        f"{sys.executable} -m pytest -q",
+        "--pairs",
+        "weak=openai/w,strong=openai/s",
+    )
     assert code == 0, err
     lines = [json.loads(line) for line in saved.read_text().splitlines()]
     by_commit = {t["fix_commit"]: t for t in lines}
@@ -60,8 +68,9 @@ def test_table_matches_the_scripted_models(history, models: Models, fake_llm, tm
     strong_calls: dict[str, int] = {}
     for strategy in ("weak", "strong", "cascade"):
         before = len(models.calls)
-        code, doc, err = swc(root, "--from-history", "--strategies", strategy, "--db", str(db),
-                             "--json")
+        code, doc, err = swc(
+            root, "--from-history", "--strategies", strategy, "--db", str(db), "--json"
+        )
         assert code == 0, err
         calls = models.calls[before:]
         spent[strategy] = Models(calls=calls).cost()
@@ -70,15 +79,28 @@ def test_table_matches_the_scripted_models(history, models: Models, fake_llm, tm
 
     requests = len(fake_llm.requests)
     markdown = tmp_path / "report.md"
-    code, doc, _ = swc(root, "--from-history", "--strategies", "weak,strong,cascade",
-                       "--db", str(db), "--json", "--markdown", str(markdown),
-                       "--csv", str(tmp_path / "t.csv"))
+    code, doc, _ = swc(
+        root,
+        "--from-history",
+        "--strategies",
+        "weak,strong,cascade",
+        "--db",
+        str(db),
+        "--json",
+        "--markdown",
+        str(markdown),
+        "--csv",
+        str(tmp_path / "t.csv"),
+    )
     assert code == 0
     assert len(fake_llm.requests) == requests, "a repeated eval must reuse the results"
     assert doc["runs_reused"] == 9 and doc["runs_to_do"] == 0
     rows = table(doc)
-    assert (rows["weak"]["resolved"], rows["strong"]["resolved"],
-            rows["cascade"]["resolved"]) == (1, 3, 3)
+    assert (rows["weak"]["resolved"], rows["strong"]["resolved"], rows["cascade"]["resolved"]) == (
+        1,
+        3,
+        3,
+    )
     assert rows["weak"]["resolve_rate"] == pytest.approx(1 / 3)
     for strategy, row in rows.items():
         assert row["tasks"] == 3
@@ -89,7 +111,8 @@ def test_table_matches_the_scripted_models(history, models: Models, fake_llm, tm
     assert rows["cascade"]["cost_per_resolved_usd"] == pytest.approx(spent["cascade"] / 3)
     assert rows["weak"]["cost_per_resolved_usd"] == pytest.approx(spent["weak"])
     assert rows["cascade"]["saved_vs_strong_usd"] == pytest.approx(
-        spent["strong"] - spent["cascade"], rel=1e-9)
+        spent["strong"] - spent["cascade"], rel=1e-9
+    )
     assert rows["weak"]["weak_model"] == "openai/weak-model"
     assert rows["weak"]["strong_model"] == "-" and rows["strong"]["weak_model"] == "-"
 
@@ -101,7 +124,7 @@ def test_table_matches_the_scripted_models(history, models: Models, fake_llm, tm
     for prompt in prompts:
         name = task_of(prompt)
         assert name is not None
-        for later in order[order.index(name):]:
+        for later in order[order.index(name) :]:
             _path, test, text = HIDDEN[later]
             assert test not in prompt
             assert text.splitlines()[-1].strip() not in prompt
@@ -141,8 +164,7 @@ def test_resume_after_interrupt_does_not_repeat_work(history, models: Models, tm
     first_task = seen[0]
     models.on_request = None
     before = len(models.calls)
-    code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db),
-                         "--json")
+    code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db), "--json")
     assert code == 0, err
     assert doc["runs_reused"] == 1 and doc["runs_to_do"] == 2
     assert first_task not in {name for _t, _k, name, _p, _c in models.calls[before:]}
@@ -176,8 +198,7 @@ def test_a_swallowed_interrupt_still_stops_the_eval(history, models: Models, tmp
     assert "interrupted" in err
     assert len(seen) == 2  # stopped in the second task: the third never started
     models.on_request = None
-    code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db),
-                         "--json")
+    code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db), "--json")
     assert code == 0, err
     assert doc["runs_reused"] == 1 and doc["runs_to_do"] == 2
     assert git(root, "worktree", "list").count("\n") == 1
@@ -188,16 +209,29 @@ def test_two_shards_merged_equal_one_full_run(history, models: Models, tmp_path)
     shard_dbs = []
     for index in (1, 2):
         db = tmp_path / f"shard-{index}.db"
-        code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--shard",
-                             f"{index}/2", "--db", str(db), "--json", "-j", "2")
+        code, doc, err = swc(
+            root,
+            "--from-history",
+            "--strategies",
+            "weak",
+            "--shard",
+            f"{index}/2",
+            "--db",
+            str(db),
+            "--json",
+            "-j",
+            "2",
+        )
         assert code == 0, err
         assert doc["tasks"] == (2 if index == 1 else 1)
         shard_dbs.append(db)
-    code, merged, err = swc(root, "merge", *map(str, shard_dbs), "--into",
-                            str(tmp_path / "merged.db"), "--json")
+    code, merged, err = swc(
+        root, "merge", *map(str, shard_dbs), "--into", str(tmp_path / "merged.db"), "--json"
+    )
     assert code == 0, err
-    code, full, err = swc(root, "--from-history", "--strategies", "weak", "--db",
-                          str(tmp_path / "full.db"), "--json")
+    code, full, err = swc(
+        root, "--from-history", "--strategies", "weak", "--db", str(tmp_path / "full.db"), "--json"
+    )
     assert code == 0, err
 
     def comparable(rows: list[dict]) -> list[dict]:
@@ -210,13 +244,23 @@ def test_two_shards_merged_equal_one_full_run(history, models: Models, tmp_path)
 def test_eval_budget_is_never_overrun(history, models: Models, tmp_path):
     root, _ = history
     db = tmp_path / "eval.db"
-    code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db),
-                         "--budget", "0.0001", "--json")
+    code, doc, err = swc(
+        root,
+        "--from-history",
+        "--strategies",
+        "weak",
+        "--db",
+        str(db),
+        "--budget",
+        "0.0001",
+        "--json",
+    )
     assert code == 4, err
     assert doc["stopped"] == "budget"
     assert models.calls == [] and doc["spent_usd"] == 0.0
     assert doc["table"] == []  # the run cut short is not a result...
-    code, doc, err = swc(root, "--from-history", "--strategies", "weak", "--db", str(db),
-                         "--dry-run", "--json")
+    code, doc, err = swc(
+        root, "--from-history", "--strategies", "weak", "--db", str(db), "--dry-run", "--json"
+    )
     assert doc["runs_to_do"] == 3  # ...so the next eval does it
     assert 0 < doc["worst_case_usd"] <= 3 * 1.0

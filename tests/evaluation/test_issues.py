@@ -20,26 +20,53 @@ def test_issue_numbers():
 
 
 def test_mined_task_text_holds_the_issue_but_not_its_comments(
-        history, fake_github: FakeGitHub, tmp_path: Path):  # noqa: F811
+    history,
+    fake_github: FakeGitHub,  # noqa: F811 (the fixture imported above)
+    tmp_path: Path,
+):
     root, _ = history
     ops = root / "calc" / "ops.py"
     ops.write_text(ops.read_text() + "\n\ndef double(x):\n    return x + 1\n")
     git(root, "commit", "-qam", "add double")
     ops.write_text(ops.read_text().replace("return x + 1", "return x * 2"))
     (root / "tests" / "test_double.py").write_text(
-        "from calc.ops import double\n\n\ndef test_double():\n    assert double(3) == 6\n")
+        "from calc.ops import double\n\n\ndef test_double():\n    assert double(3) == 6\n"
+    )
     git(root, "add", "-A")
     git(root, "commit", "-qm", "double() is off (#7)")
     git(root, "remote", "add", "origin", "https://github.example/acme/calc.git")
-    fake_github.add_issue("acme", "calc", 7, title="double(3) gives 4",
-                          body="Expected 6, got 4 from double(3).",
-                          comments=[("dev", "Fixed in the commit that says: return x * 2")])
+    fake_github.add_issue(
+        "acme",
+        "calc",
+        7,
+        title="double(3) gives 4",
+        body="Expected 6, got 4 from double(3).",
+        comments=[("dev", "Fixed in the commit that says: return x * 2")],
+    )
     saved = tmp_path / "tasks.jsonl"
-    result = CliRunner().invoke(cli, [
-        "--repo", str(root), "eval", "--from-history", "--limit", "1", "--issues",
-        "--save", str(saved), "--dry-run", "--json", "--test-cmd",
-        f"{sys.executable} -m pytest -q", "--pairs", "weak=openai/w,strong=openai/s",
-        "--db", str(tmp_path / "e.db")], catch_exceptions=False)
+    result = CliRunner().invoke(
+        cli,
+        [
+            "--repo",
+            str(root),
+            "eval",
+            "--from-history",
+            "--limit",
+            "1",
+            "--issues",
+            "--save",
+            str(saved),
+            "--dry-run",
+            "--json",
+            "--test-cmd",
+            f"{sys.executable} -m pytest -q",
+            "--pairs",
+            "weak=openai/w,strong=openai/s",
+            "--db",
+            str(tmp_path / "e.db"),
+        ],
+        catch_exceptions=False,
+    )
     assert result.exit_code == 0, result.stderr
     task = json.loads(saved.read_text().splitlines()[0])
     text = task["problem_statement"]

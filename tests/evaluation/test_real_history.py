@@ -35,11 +35,13 @@ def test_mine_three_real_tasks(tmp_path: Path):
     assert any(s.reason == "changes no test files" for s in mined.skips)
     for task in mined.tasks:
         fix = task.extra["fix_commit"]
-        parent = subprocess.run(["git", "rev-parse", f"{fix}^"], cwd=root, check=True,
-                                capture_output=True, text=True).stdout.strip()
+        parent = subprocess.run(
+            ["git", "rev-parse", f"{fix}^"], cwd=root, check=True, capture_output=True, text=True
+        ).stdout.strip()
         assert task.base_commit == parent
         assert task.fail_to_pass and task.patch and task.test_patch
         assert all(t.split("::")[0] in task.hidden_test_files for t in task.fail_to_pass)
         assert not set(task.fail_to_pass) & set(task.pass_to_pass)
-        assert "tests/" not in "".join(line for line in task.patch.splitlines()
-                                       if line.startswith("diff --git"))
+        assert "tests/" not in "".join(
+            line for line in task.patch.splitlines() if line.startswith("diff --git")
+        )

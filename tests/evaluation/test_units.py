@@ -76,13 +76,28 @@ def test_stopping_refuses_the_next_call():
 
 
 def _row(strategy: str, cost: float, resolved: int) -> ComboRow:
-    return ComboRow(strategy, "w", "s", "0", tasks=10, resolved=resolved, cost_usd=cost,
-                    weak_alone=0, strong_calls=0, median_s=1.0)
+    return ComboRow(
+        strategy,
+        "w",
+        "s",
+        "0",
+        tasks=10,
+        resolved=resolved,
+        cost_usd=cost,
+        weak_alone=0,
+        strong_calls=0,
+        median_s=1.0,
+    )
 
 
 def test_pareto_frontier():
-    rows = [_row("weak", 1.0, 2), _row("cascade", 3.0, 6), _row("plan", 4.0, 5),
-            _row("strong", 9.0, 7), _row("route", 9.5, 7)]
+    rows = [
+        _row("weak", 1.0, 2),
+        _row("cascade", 3.0, 6),
+        _row("plan", 4.0, 5),
+        _row("strong", 9.0, 7),
+        _row("route", 9.5, 7),
+    ]
     assert [r.strategy for r in pareto_frontier(rows)] == ["weak", "cascade", "strong"]
 
 

@@ -72,16 +72,26 @@ class FakeGitHub:
 
     # -- scripting --------------------------------------------------------------------
 
-    def add_repo(self, owner: str, repo: str, *, default_branch: str = "main",
-                 private: bool = False) -> None:
+    def add_repo(
+        self, owner: str, repo: str, *, default_branch: str = "main", private: bool = False
+    ) -> None:
         self._repos[(owner, repo)] = {
-            "full_name": f"{owner}/{repo}", "default_branch": default_branch,
-            "private": private, "html_url": f"{WEB}/{owner}/{repo}",
+            "full_name": f"{owner}/{repo}",
+            "default_branch": default_branch,
+            "private": private,
+            "html_url": f"{WEB}/{owner}/{repo}",
         }
 
     def add_issue(
-        self, owner: str, repo: str, number: int, *, title: str = "An issue", body: str = "",
-        labels: tuple[str, ...] = (), comments: list[tuple[str, str]] | tuple = (),
+        self,
+        owner: str,
+        repo: str,
+        number: int,
+        *,
+        title: str = "An issue",
+        body: str = "",
+        labels: tuple[str, ...] = (),
+        comments: list[tuple[str, str]] | tuple = (),
         pull_request: bool = False,
     ) -> None:
         """An issue (or, with ``pull_request``, a pull request) with ``(author, body)`` comments."""
@@ -89,9 +99,14 @@ class FakeGitHub:
             self.add_repo(owner, repo)
         api = f"{self.url}/repos/{owner}/{repo}/issues/{number}"
         issue: dict[str, Any] = {
-            "number": number, "title": title, "body": body, "state": "open",
-            "labels": [{"name": name} for name in labels], "comments": len(comments),
-            "url": api, "html_url": f"{WEB}/{owner}/{repo}/issues/{number}",
+            "number": number,
+            "title": title,
+            "body": body,
+            "state": "open",
+            "labels": [{"name": name} for name in labels],
+            "comments": len(comments),
+            "url": api,
+            "html_url": f"{WEB}/{owner}/{repo}/issues/{number}",
             "user": {"login": "reporter"},
         }
         if pull_request:
@@ -107,27 +122,56 @@ class FakeGitHub:
         """Pull requests into ``owner/repo`` need their head branch pushed to ``bare_repo``."""
         self._remotes[(owner, repo)] = bare_repo
 
-    def fail(self, method: str, path_regex: str, status: int, body: Any = None, *,
-             headers: dict[str, str] | None = None, times: int | None = None) -> None:
+    def fail(
+        self,
+        method: str,
+        path_regex: str,
+        status: int,
+        body: Any = None,
+        *,
+        headers: dict[str, str] | None = None,
+        times: int | None = None,
+    ) -> None:
         """Answer ``method`` on paths matching ``path_regex`` (no /api/v3) with ``status``."""
-        self._failures.append(_Failure(method.upper(), re.compile(path_regex), status,
-                                       body if body is not None else {"message": "failure"},
-                                       headers or {}, times))
+        self._failures.append(
+            _Failure(
+                method.upper(),
+                re.compile(path_regex),
+                status,
+                body if body is not None else {"message": "failure"},
+                headers or {},
+                times,
+            )
+        )
 
     def rate_limit(self, reset_epoch: int) -> None:
         """Every request from now on is refused as GitHub does when the limit is spent."""
-        self.fail("GET", ".*", 403, {"message": "API rate limit exceeded for 127.0.0.1."},
-                  headers={"X-RateLimit-Limit": "60", "X-RateLimit-Remaining": "0",
-                           "X-RateLimit-Reset": str(reset_epoch)})
-        self.fail("POST", ".*", 403, {"message": "API rate limit exceeded."},
-                  headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset_epoch)})
+        self.fail(
+            "GET",
+            ".*",
+            403,
+            {"message": "API rate limit exceeded for 127.0.0.1."},
+            headers={
+                "X-RateLimit-Limit": "60",
+                "X-RateLimit-Remaining": "0",
+                "X-RateLimit-Reset": str(reset_epoch),
+            },
+        )
+        self.fail(
+            "POST",
+            ".*",
+            403,
+            {"message": "API rate limit exceeded."},
+            headers={"X-RateLimit-Remaining": "0", "X-RateLimit-Reset": str(reset_epoch)},
+        )
 
     # -- serving ----------------------------------------------------------------------
 
-    def handle(self, method: str, raw_path: str, headers: dict[str, str],
-               body: Any) -> tuple[int, Any, dict[str, str]]:
+    def handle(
+        self, method: str, raw_path: str, headers: dict[str, str], body: Any
+    ) -> tuple[int, Any, dict[str, str]]:
         parts = urlsplit(raw_path)
-        path = parts.path[len(PREFIX):] if parts.path.startswith(PREFIX) else parts.path
+        path = parts.path[len(PREFIX) :] if parts.path.startswith(PREFIX) else parts.path
         query = {k: v[-1] for k, v in parse_qs(parts.query).items()}
         with self._lock:
             self.requests.append(Recorded(method, path, query, headers, body))
@@ -149,8 +193,9 @@ class FakeGitHub:
                 return failure
         return None
 
-    def _route(self, method: str, path: str, query: dict[str, str], body: Any, *,
-               authenticated: bool) -> tuple[int, Any, dict[str, str]]:
+    def _route(
+        self, method: str, path: str, query: dict[str, str], body: Any, *, authenticated: bool
+    ) -> tuple[int, Any, dict[str, str]]:
         match = re.fullmatch(r"/repos/([^/]+)/([^/]+)(/.*)?", path)
         if match is None:
             return 404, {"message": "Not Found"}, {}
@@ -176,8 +221,9 @@ class FakeGitHub:
             return self._post_comment(key, body)
         return 404, {"message": "Not Found"}, {}
 
-    def _comment_page(self, key: tuple[str, str, int],
-                      query: dict[str, str]) -> tuple[int, Any, dict[str, str]]:
+    def _comment_page(
+        self, key: tuple[str, str, int], query: dict[str, str]
+    ) -> tuple[int, Any, dict[str, str]]:
         per_page = min(int(query.get("per_page", "30")), 100)
         page = int(query.get("page", "1"))
         items = self._comments[key]
@@ -186,46 +232,76 @@ class FakeGitHub:
         last = max(1, -(-len(items) // per_page))
         if page < last:
             base = f"{self.url}/repos/{key[0]}/{key[1]}/issues/{key[2]}/comments"
-            headers["Link"] = (f'<{base}?per_page={per_page}&page={page + 1}>; rel="next", '
-                               f'<{base}?per_page={per_page}&page={last}>; rel="last"')
-        return 200, items[start:start + per_page], headers
+            headers["Link"] = (
+                f'<{base}?per_page={per_page}&page={page + 1}>; rel="next", '
+                f'<{base}?per_page={per_page}&page={last}>; rel="last"'
+            )
+        return 200, items[start : start + per_page], headers
 
     def _create_pull(self, owner: str, repo: str, body: Any) -> tuple[int, Any, dict[str, str]]:
         if not isinstance(body, dict) or not body.get("head") or not body.get("base"):
             return 422, {"message": "Validation Failed"}, {}
         bare = self._remotes.get((owner, repo))
         if bare is not None and not _has_branch(bare, body["head"]):
-            return 422, {"message": "Validation Failed",
-                         "errors": [{"field": "head", "code": "invalid"}]}, {}
+            return (
+                422,
+                {"message": "Validation Failed", "errors": [{"field": "head", "code": "invalid"}]},
+                {},
+            )
         if any(p["head"] == body["head"] and p["owner"] == owner for p in self.pulls):
-            return 422, {"message": "Validation Failed", "errors": [
-                {"message": f"A pull request already exists for {owner}:{body['head']}."}]}, {}
+            return (
+                422,
+                {
+                    "message": "Validation Failed",
+                    "errors": [
+                        {"message": f"A pull request already exists for {owner}:{body['head']}."}
+                    ],
+                },
+                {},
+            )
         number = 1000 + len(self.pulls) + 1
         self.pulls.append({"owner": owner, "repo": repo, **body})
-        return 201, {"number": number, "draft": bool(body.get("draft")),
-                     "html_url": f"{WEB}/{owner}/{repo}/pull/{number}"}, {}
+        return (
+            201,
+            {
+                "number": number,
+                "draft": bool(body.get("draft")),
+                "html_url": f"{WEB}/{owner}/{repo}/pull/{number}",
+            },
+            {},
+        )
 
     def _post_comment(self, key: tuple[str, str, int], body: Any) -> tuple[int, Any, dict]:
         if not isinstance(body, dict) or not body.get("body"):
             return 422, {"message": "Validation Failed"}, {}
-        self.posted_comments.append({"owner": key[0], "repo": key[1], "number": key[2],
-                                     "body": body["body"]})
+        self.posted_comments.append(
+            {"owner": key[0], "repo": key[1], "number": key[2], "body": body["body"]}
+        )
         comment_id = 5000 + len(self.posted_comments)
-        return 201, {"id": comment_id, "html_url": f"{WEB}/{key[0]}/{key[1]}/issues/"
-                                                   f"{key[2]}#issuecomment-{comment_id}"}, {}
+        return (
+            201,
+            {
+                "id": comment_id,
+                "html_url": f"{WEB}/{key[0]}/{key[1]}/issues/{key[2]}#issuecomment-{comment_id}",
+            },
+            {},
+        )
 
 
 def _bearer(headers: dict[str, str]) -> str | None:
     value = headers.get("authorization", "")
     for scheme in ("Bearer ", "token "):
         if value.startswith(scheme):
-            return value[len(scheme):]
+            return value[len(scheme) :]
     return None
 
 
 def _has_branch(bare: Path, branch: str) -> bool:
-    proc = subprocess.run(["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
-                          cwd=bare, capture_output=True)
+    proc = subprocess.run(
+        ["git", "rev-parse", "--verify", "--quiet", f"refs/heads/{branch}"],
+        cwd=bare,
+        capture_output=True,
+    )
     return proc.returncode == 0
 
 
@@ -274,8 +350,9 @@ def start_fake_github() -> tuple[FakeGitHub, _Server]:
     server = _Server(("127.0.0.1", 0), _Handler)
     server.fake = fake
     fake.url = f"http://127.0.0.1:{server.server_address[1]}{PREFIX}"
-    threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                     daemon=True).start()
+    threading.Thread(
+        target=server.serve_forever, kwargs={"poll_interval": 0.02}, daemon=True
+    ).start()
     return fake, server
 
 

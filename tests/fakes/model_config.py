@@ -14,12 +14,15 @@ import pytest
 KEY_VARIABLE = "SWC_FAKE_KEY"
 
 
-def configure_fake_tiers(monkeypatch: pytest.MonkeyPatch, config_home: Path, base_url: str,
-                         *, weak_candidates: int) -> None:
+def configure_fake_tiers(
+    monkeypatch: pytest.MonkeyPatch, config_home: Path, base_url: str, *, weak_candidates: int
+) -> None:
     monkeypatch.setenv(KEY_VARIABLE, "sk-test")
     tiers = ""
-    for tier, prices, candidates in (("weak", (1.0, 2.0), weak_candidates),
-                                     ("strong", (10.0, 40.0), 1)):
+    for tier, prices, candidates in (
+        ("weak", (1.0, 2.0), weak_candidates),
+        ("strong", (10.0, 40.0), 1),
+    ):
         tiers += f'''
 [{tier}]
 model = "openai/{tier}-model"

@@ -64,8 +64,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
 
     def do_GET(self) -> None:
         if self.path.rstrip("/").endswith("/models"):
-            data = [{"id": name, "object": "model", "owned_by": "fake"}
-                    for name in ("fake-model",)]
+            data = [{"id": name, "object": "model", "owned_by": "fake"} for name in ("fake-model",)]
             self._send_json(200, {"object": "list", "data": data})
         else:
             self._send_json(404, _error_body(404, f"no route {self.path}"))
@@ -100,24 +99,42 @@ class _RequestHandler(BaseHTTPRequestHandler):
             self._send_json(reply.status, _error_body(reply.status, reply.content), reply.headers)
             return
         content = reply.content or ""
-        prompt_tokens = (reply.prompt_tokens if reply.prompt_tokens is not None
-                         else word_count(request_text(body)))
-        completion_tokens = (reply.completion_tokens if reply.completion_tokens is not None
-                             else word_count(content))
-        usage = {"prompt_tokens": prompt_tokens, "completion_tokens": completion_tokens,
-                 "total_tokens": prompt_tokens + completion_tokens}
+        prompt_tokens = (
+            reply.prompt_tokens
+            if reply.prompt_tokens is not None
+            else word_count(request_text(body))
+        )
+        completion_tokens = (
+            reply.completion_tokens if reply.completion_tokens is not None else word_count(content)
+        )
+        usage = {
+            "prompt_tokens": prompt_tokens,
+            "completion_tokens": completion_tokens,
+            "total_tokens": prompt_tokens + completion_tokens,
+        }
         model = str(body.get("model", "fake-model"))
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._stream(model, content, usage if include_usage else None, reply)
             return
-        self._send_json(200, {
-            "id": "chatcmpl-fake", "object": "chat.completion", "created": int(time.time()),
-            "model": model,
-            "choices": [{"index": 0, "finish_reason": reply.finish_reason,
-                         "message": {"role": "assistant", "content": content}}],
-            "usage": usage,
-        }, reply.headers)
+        self._send_json(
+            200,
+            {
+                "id": "chatcmpl-fake",
+                "object": "chat.completion",
+                "created": int(time.time()),
+                "model": model,
+                "choices": [
+                    {
+                        "index": 0,
+                        "finish_reason": reply.finish_reason,
+                        "message": {"role": "assistant", "content": content},
+                    }
+                ],
+                "usage": usage,
+            },
+            reply.headers,
+        )
 
     def _stream(self, model: str, content: str, usage: dict | None, reply: FakeResponse) -> None:
         self.send_response(200)
@@ -125,15 +142,19 @@ class _RequestHandler(BaseHTTPRequestHandler):
         for name, value in reply.headers.items():
             self.send_header(name, value)
         self.end_headers()
-        base = {"id": "chatcmpl-fake", "object": "chat.completion.chunk",
-                "created": int(time.time()), "model": model}
+        base = {
+            "id": "chatcmpl-fake",
+            "object": "chat.completion.chunk",
+            "created": int(time.time()),
+            "model": model,
+        }
         pieces = [{"role": "assistant", "content": ""}]
         pieces += [{"content": part} for part in _split_keep_spaces(content)]
         for delta in pieces:
-            self._event({**base, "choices": [{"index": 0, "delta": delta,
-                                              "finish_reason": None}]})
-        self._event({**base, "choices": [{"index": 0, "delta": {},
-                                          "finish_reason": reply.finish_reason}]})
+            self._event({**base, "choices": [{"index": 0, "delta": delta, "finish_reason": None}]})
+        self._event(
+            {**base, "choices": [{"index": 0, "delta": {}, "finish_reason": reply.finish_reason}]}
+        )
         if usage is not None:
             self._event({**base, "choices": [], "usage": usage})
         self.wfile.write(b"data: [DONE]\n\n")
@@ -171,10 +192,19 @@ def _split_keep_spaces(text: str) -> list[str]:
 
 
 def _error_body(status: int, message: str | None) -> dict:
-    kinds = {400: "invalid_request_error", 401: "authentication_error", 404: "not_found_error",
-             429: "rate_limit_error"}
-    return {"error": {"message": message or f"fake server error {status}",
-                      "type": kinds.get(status, "server_error"), "code": str(status)}}
+    kinds = {
+        400: "invalid_request_error",
+        401: "authentication_error",
+        404: "not_found_error",
+        429: "rate_limit_error",
+    }
+    return {
+        "error": {
+            "message": message or f"fake server error {status}",
+            "type": kinds.get(status, "server_error"),
+            "code": str(status),
+        }
+    }
 
 
 class FakeOpenAI:
@@ -191,9 +221,12 @@ class FakeOpenAI:
         self.port = self._server.server_address[1]
         self.base_url = f"http://{host}:{self.port}/v1"
         # stop() waits for the serving loop's next poll: 0.5 s by default, on every test
-        self._thread = threading.Thread(target=self._server.serve_forever,
-                                        kwargs={"poll_interval": 0.02},
-                                        name="fake-openai", daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": 0.02},
+            name="fake-openai",
+            daemon=True,
+        )
 
     def start(self) -> FakeOpenAI:
         self._thread.start()
@@ -213,8 +246,9 @@ class FakeOpenAI:
     def enqueue(self, *items: str | FakeResponse) -> None:
         with self._lock:
             for item in items:
-                self._queue.append(item if isinstance(item, FakeResponse)
-                                   else FakeResponse(content=item))
+                self._queue.append(
+                    item if isinstance(item, FakeResponse) else FakeResponse(content=item)
+                )
 
     def set_handler(self, fn: Handler | None) -> None:
         self._handler = fn

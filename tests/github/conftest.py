@@ -15,8 +15,9 @@ __all__ = ["fake_github"]
 
 
 @pytest.fixture(autouse=True)
-def _isolated_git(tmp_path_factory: pytest.TempPathFactory,
-                  monkeypatch: pytest.MonkeyPatch) -> None:
+def _isolated_git(
+    tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch
+) -> None:
     """No user or system git config, a fixed identity, no inherited repository location."""
     empty = tmp_path_factory.mktemp("gitconfig") / "config"
     empty.write_text("")
@@ -25,8 +26,14 @@ def _isolated_git(tmp_path_factory: pytest.TempPathFactory,
     for name in ("AUTHOR", "COMMITTER"):
         monkeypatch.setenv(f"GIT_{name}_NAME", "Test")
         monkeypatch.setenv(f"GIT_{name}_EMAIL", "test@example.com")
-    for name in ("GIT_DIR", "GIT_WORK_TREE", "GIT_INDEX_FILE", "SWC_HOOK_ACTIVE",
-                 "SWC_SKIP_HOOK", "SWC_TEST_CMD"):
+    for name in (
+        "GIT_DIR",
+        "GIT_WORK_TREE",
+        "GIT_INDEX_FILE",
+        "SWC_HOOK_ACTIVE",
+        "SWC_SKIP_HOOK",
+        "SWC_TEST_CMD",
+    ):
         monkeypatch.delenv(name, raising=False)
 
 

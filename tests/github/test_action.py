@@ -22,8 +22,15 @@ FIX_STEP = next(step for step in STEPS if step.get("id") == "fix")
 
 def test_composite_action_with_the_documented_inputs_and_outputs() -> None:
     assert ACTION["runs"]["using"] == "composite"
-    assert set(ACTION["inputs"]) >= {"weak-model", "strong-model", "budget", "strategy",
-                                     "issue-number", "test-cmd", "extra-args"}
+    assert set(ACTION["inputs"]) >= {
+        "weak-model",
+        "strong-model",
+        "budget",
+        "strategy",
+        "issue-number",
+        "test-cmd",
+        "extra-args",
+    }
     assert ACTION["inputs"]["issue-number"]["default"] == "${{ github.event.issue.number }}"
     assert {name: out["value"] for name, out in ACTION["outputs"].items()} == {
         "verdict": "${{ steps.fix.outputs.verdict }}",
@@ -32,8 +39,10 @@ def test_composite_action_with_the_documented_inputs_and_outputs() -> None:
         "pr-url": "${{ steps.fix.outputs.pr-url }}",
     }
     assert any(str(step.get("uses", "")).startswith("actions/setup-python@") for step in STEPS)
-    assert any('pip install' in step.get("run", "") and '"$GITHUB_ACTION_PATH"' in step["run"]
-               for step in STEPS)
+    assert any(
+        "pip install" in step.get("run", "") and '"$GITHUB_ACTION_PATH"' in step["run"]
+        for step in STEPS
+    )
 
 
 def test_no_expression_is_interpolated_into_a_script() -> None:
@@ -43,8 +52,16 @@ def test_no_expression_is_interpolated_into_a_script() -> None:
 
 def test_every_input_reaches_the_fix_step_through_env() -> None:
     values = " ".join(FIX_STEP["env"].values())
-    for name in ("issue-number", "weak-model", "strong-model", "budget", "strategy",
-                 "test-cmd", "extra-args", "github-token"):
+    for name in (
+        "issue-number",
+        "weak-model",
+        "strong-model",
+        "budget",
+        "strategy",
+        "test-cmd",
+        "extra-args",
+        "github-token",
+    ):
         assert f"inputs.{name} }}}}" in values, name
 
 
@@ -57,8 +74,18 @@ def test_flags_passed_by_the_action_exist_on_swc_fix() -> None:
 
     options = {opt for param in fix.params for opt in (*param.opts, *param.secondary_opts)}
     used = action_flags()
-    assert used >= {"--issue", "--push", "--pr", "--comment", "--json", "--weak", "--strong",
-                    "--budget", "--strategy", "--test-cmd"}
+    assert used >= {
+        "--issue",
+        "--push",
+        "--pr",
+        "--comment",
+        "--json",
+        "--weak",
+        "--strong",
+        "--budget",
+        "--strategy",
+        "--test-cmd",
+    }
     assert used - options == set()
 
 
@@ -72,9 +99,13 @@ print(os.environ.get("FAKE_SWC_JSON", ""))
 sys.exit(int(os.environ.get("FAKE_SWC_EXIT", "0")))
 """
 
-RESULT = {"verdict": "fixed", "branch": "swc/issue-42", "cost_usd": 0.0123,
-          "pr_url": "https://github.com/o/r/pull/7",
-          "report_markdown": "## swc: fixed #42\n\n| tier | attempts |\n|---|---|\n"}
+RESULT = {
+    "verdict": "fixed",
+    "branch": "swc/issue-42",
+    "cost_usd": 0.0123,
+    "pr_url": "https://github.com/o/r/pull/7",
+    "report_markdown": "## swc: fixed #42\n\n| tier | attempts |\n|---|---|\n",
+}
 
 
 @pytest.fixture
@@ -92,18 +123,28 @@ def runner(tmp_path: Path, make_repo):
         files = {name: tmp_path / name for name in ("output", "summary", "args")}
         for path in files.values():
             path.write_text("")
-        env = {"PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}", "HOME": str(tmp_path),
-               "RUNNER_TEMP": str(tmp_path), "GITHUB_OUTPUT": str(files["output"]),
-               "GITHUB_STEP_SUMMARY": str(files["summary"]),
-               "GIT_CONFIG_GLOBAL": os.environ["GIT_CONFIG_GLOBAL"],
-               "FAKE_SWC_ARGS": str(files["args"]), "FAKE_SWC_JSON": swc_json,
-               "FAKE_SWC_EXIT": str(swc_exit)}
+        env = {
+            "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
+            "HOME": str(tmp_path),
+            "RUNNER_TEMP": str(tmp_path),
+            "GITHUB_OUTPUT": str(files["output"]),
+            "GITHUB_STEP_SUMMARY": str(files["summary"]),
+            "GIT_CONFIG_GLOBAL": os.environ["GIT_CONFIG_GLOBAL"],
+            "FAKE_SWC_ARGS": str(files["args"]),
+            "FAKE_SWC_JSON": swc_json,
+            "FAKE_SWC_EXIT": str(swc_exit),
+        }
         # What GitHub does: the step's env with each ${{ inputs.x }} evaluated.
         for var, expression in FIX_STEP["env"].items():
             name = re.fullmatch(r"\$\{\{ inputs\.([a-z-]+) \}\}", expression)[1]
             env[var] = inputs.get(name, "")
-        proc = subprocess.run(["bash", "-e", "-o", "pipefail", "-c", FIX_STEP["run"]],
-                              cwd=workdir, env=env, capture_output=True, text=True)
+        proc = subprocess.run(
+            ["bash", "-e", "-o", "pipefail", "-c", FIX_STEP["run"]],
+            cwd=workdir,
+            env=env,
+            capture_output=True,
+            text=True,
+        )
         args = json.loads(files["args"].read_text() or "null")
         return proc, args, parse_outputs(files["output"].read_text()), files["summary"]
 
@@ -125,25 +166,52 @@ def parse_outputs(text: str) -> dict[str, str]:
 
 def test_script_passes_inputs_and_writes_outputs_and_summary(runner, tmp_path: Path) -> None:
     proc, args, outputs, summary = runner(
-        {"issue-number": "42", "weak-model": "openai/gpt-4o-mini", "budget": "0.5",
-         "strategy": "strong-first", "test-cmd": "pytest -x tests",
-         "extra-args": "--keep-failed --base $(touch pwned) *"},
-        swc_json=json.dumps(RESULT))
+        {
+            "issue-number": "42",
+            "weak-model": "openai/gpt-4o-mini",
+            "budget": "0.5",
+            "strategy": "strong-first",
+            "test-cmd": "pytest -x tests",
+            "extra-args": "--keep-failed --base $(touch pwned) *",
+        },
+        swc_json=json.dumps(RESULT),
+    )
     assert proc.returncode == 0, proc.stderr
-    assert args == ["fix", "--issue", "42", "--push", "--pr", "--comment", "--json",
-                    "--weak", "openai/gpt-4o-mini", "--budget", "0.5",
-                    "--strategy", "strong-first", "--test-cmd", "pytest -x tests",
-                    "--keep-failed", "--base", "$(touch", "pwned)", "*"]
+    assert args == [
+        "fix",
+        "--issue",
+        "42",
+        "--push",
+        "--pr",
+        "--comment",
+        "--json",
+        "--weak",
+        "openai/gpt-4o-mini",
+        "--budget",
+        "0.5",
+        "--strategy",
+        "strong-first",
+        "--test-cmd",
+        "pytest -x tests",
+        "--keep-failed",
+        "--base",
+        "$(touch",
+        "pwned)",
+        "*",
+    ]
     assert not list(tmp_path.rglob("pwned"))
-    assert outputs == {"verdict": "fixed", "branch": "swc/issue-42", "cost": "0.0123",
-                       "pr-url": "https://github.com/o/r/pull/7"}
+    assert outputs == {
+        "verdict": "fixed",
+        "branch": "swc/issue-42",
+        "cost": "0.0123",
+        "pr-url": "https://github.com/o/r/pull/7",
+    }
     assert summary.read_text() == RESULT["report_markdown"]
 
 
 def test_not_fixed_keeps_the_job_going_and_errors_fail_it(runner) -> None:
     not_fixed = {"verdict": "not_fixed", "branch": None, "cost_usd": 0.2, "pr_url": None}
-    proc, _, outputs, _ = runner({"issue-number": "5"}, swc_json=json.dumps(not_fixed),
-                                 swc_exit=1)
+    proc, _, outputs, _ = runner({"issue-number": "5"}, swc_json=json.dumps(not_fixed), swc_exit=1)
     assert proc.returncode == 0
     assert outputs == {"verdict": "not_fixed", "branch": "", "cost": "0.2", "pr-url": ""}
     proc, _, outputs, summary = runner({"issue-number": "5"}, swc_exit=3)

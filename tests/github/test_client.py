@@ -27,8 +27,15 @@ def fetch_error(ref: IssueRef = REF, **client_args) -> GitHubError:
 
 def test_reads_title_body_labels_and_all_comment_pages(fake_github: FakeGitHub) -> None:
     comments = [(f"user{i}", f"comment {i}") for i in range(250)]
-    fake_github.add_issue("octo", "app", 42, title="Crash on empty input",
-                          body="Steps:\n1. run it", labels=("bug", "swc"), comments=comments)
+    fake_github.add_issue(
+        "octo",
+        "app",
+        42,
+        title="Crash on empty input",
+        body="Steps:\n1. run it",
+        labels=("bug", "swc"),
+        comments=comments,
+    )
     with GitHubClient() as client:
         issue = client.get_issue(REF)
     assert issue.number == 42
@@ -51,8 +58,9 @@ def test_issue_without_comments_makes_one_request(fake_github: FakeGitHub) -> No
     assert len(fake_github.requests) == 1
 
 
-def test_token_from_github_token_or_gh_token(fake_github: FakeGitHub,
-                                             monkeypatch: pytest.MonkeyPatch) -> None:
+def test_token_from_github_token_or_gh_token(
+    fake_github: FakeGitHub, monkeypatch: pytest.MonkeyPatch
+) -> None:
     fake_github.require_token = "s3cret"
     fake_github.add_issue("octo", "app", 42)
     monkeypatch.setenv("GH_TOKEN", "s3cret")
@@ -95,8 +103,12 @@ def test_unauthenticated_401(fake_github: FakeGitHub) -> None:
 
 
 def test_forbidden_says_what_permission_is_needed(fake_github: FakeGitHub) -> None:
-    fake_github.fail("POST", r"/repos/octo/app/issues/42/comments", 403,
-                     {"message": "Resource not accessible by integration"})
+    fake_github.fail(
+        "POST",
+        r"/repos/octo/app/issues/42/comments",
+        403,
+        {"message": "Resource not accessible by integration"},
+    )
     with pytest.raises(GitHubError) as info, GitHubClient(token="t") as client:
         client.comment_on_issue("octo", "app", 42, "hello")
     assert "403 Resource not accessible by integration" in info.value.message
@@ -122,8 +134,9 @@ def test_429_is_a_rate_limit_too(fake_github: FakeGitHub) -> None:
 
 def test_server_error_is_one_line(fake_github: FakeGitHub) -> None:
     fake_github.fail("GET", ".*", 502, {"message": "Bad Gateway"})
-    assert "GitHub API error 502: Bad Gateway while reading issue octo/app#42" in \
-        fetch_error().message
+    assert (
+        "GitHub API error 502: Bad Gateway while reading issue octo/app#42" in fetch_error().message
+    )
 
 
 def test_connection_refused(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -150,9 +163,13 @@ def test_timeout(silent_server: str) -> None:
 
 def test_pagination_never_follows_a_link_to_another_host(fake_github: FakeGitHub) -> None:
     fake_github.add_issue("octo", "app", 42, comments=[("a", "first")])
-    fake_github.fail("GET", r"/repos/octo/app/issues/42/comments", 200,
-                     [{"user": {"login": "a"}, "body": "first"}],
-                     headers={"Link": '<http://evil.example/steal>; rel="next"'})
+    fake_github.fail(
+        "GET",
+        r"/repos/octo/app/issues/42/comments",
+        200,
+        [{"user": {"login": "a"}, "body": "first"}],
+        headers={"Link": '<http://evil.example/steal>; rel="next"'},
+    )
     with GitHubClient(token="t") as client:
         issue = client.get_issue(REF)
     assert [c.body for c in issue.comments] == ["first"]
@@ -162,16 +179,27 @@ def test_create_draft_pull_request_sends_the_report(fake_github: FakeGitHub) -> 
     fake_github.add_repo("octo", "app", default_branch="trunk")
     with GitHubClient(token="t") as client:
         base = client.default_branch("octo", "app")
-        url = client.create_pull_request("octo", "app", head="swc/issue-42", base=base,
-                                         title="Fix crash on empty input (#42)",
-                                         body="## swc report\nFixes #42")
+        url = client.create_pull_request(
+            "octo",
+            "app",
+            head="swc/issue-42",
+            base=base,
+            title="Fix crash on empty input (#42)",
+            body="## swc report\nFixes #42",
+        )
     assert base == "trunk"
     assert url.endswith("/octo/app/pull/1001")
-    assert fake_github.pulls == [{
-        "owner": "octo", "repo": "app", "title": "Fix crash on empty input (#42)",
-        "head": "swc/issue-42", "base": "trunk", "body": "## swc report\nFixes #42",
-        "draft": True,
-    }]
+    assert fake_github.pulls == [
+        {
+            "owner": "octo",
+            "repo": "app",
+            "title": "Fix crash on empty input (#42)",
+            "head": "swc/issue-42",
+            "base": "trunk",
+            "body": "## swc report\nFixes #42",
+            "draft": True,
+        }
+    ]
 
 
 def test_existing_pull_request_is_reported(fake_github: FakeGitHub) -> None:
@@ -179,8 +207,9 @@ def test_existing_pull_request_is_reported(fake_github: FakeGitHub) -> None:
     with GitHubClient(token="t") as client:
         client.create_pull_request("octo", "app", head="swc/x", base="main", title="t", body="b")
         with pytest.raises(GitHubError, match="A pull request already exists for octo:swc/x"):
-            client.create_pull_request("octo", "app", head="swc/x", base="main", title="t",
-                                       body="b")
+            client.create_pull_request(
+                "octo", "app", head="swc/x", base="main", title="t", body="b"
+            )
 
 
 def test_comment_on_issue(fake_github: FakeGitHub) -> None:
@@ -189,7 +218,8 @@ def test_comment_on_issue(fake_github: FakeGitHub) -> None:
         url = client.comment_on_issue("octo", "app", 42, "swc tried 3 patches ($0.02)")
     assert "#issuecomment-" in url
     assert fake_github.posted_comments == [
-        {"owner": "octo", "repo": "app", "number": 42, "body": "swc tried 3 patches ($0.02)"}]
+        {"owner": "octo", "repo": "app", "number": 42, "body": "swc tried 3 patches ($0.02)"}
+    ]
 
 
 def test_long_bodies_are_clipped_to_what_github_accepts(fake_github: FakeGitHub) -> None:
@@ -202,17 +232,23 @@ def test_long_bodies_are_clipped_to_what_github_accepts(fake_github: FakeGitHub)
 
 
 def test_missing_repository_for_pull_request(fake_github: FakeGitHub) -> None:
-    with pytest.raises(GitHubError, match="repository octo/gone not found"), \
-            GitHubClient(token="t") as client:
+    with (
+        pytest.raises(GitHubError, match="repository octo/gone not found"),
+        GitHubClient(token="t") as client,
+    ):
         client.create_pull_request("octo", "gone", head="a", base="b", title="t", body="b")
 
 
 def test_renamed_repository_redirect_is_followed(fake_github: FakeGitHub) -> None:
     fake_github.add_issue("octo", "new-name", 42, title="Moved along")
     target = f"{fake_github.url}/repos/octo/new-name/issues/42"
-    fake_github.fail("GET", r"/repos/octo/app/issues/42", 301,
-                     {"message": "Moved Permanently", "url": target},
-                     headers={"Location": target})
+    fake_github.fail(
+        "GET",
+        r"/repos/octo/app/issues/42",
+        301,
+        {"message": "Moved Permanently", "url": target},
+        headers={"Location": target},
+    )
     with GitHubClient(token="t") as client:
         assert client.get_issue(REF).title == "Moved along"
     assert fake_github.requests[-1].headers["authorization"] == "Bearer t"  # same host

@@ -18,8 +18,10 @@ from swcollab.hooks import ACTIVE_VAR, MARKER, run_hook
 from .helpers import commit, git
 
 # Reads what git gives a pre-push hook on stdin: the kept hook must still get it.
-ORIGINAL = ("#!/bin/sh\nread -r local_ref rest\necho \"original hook ran for $local_ref\" >&2\n"
-            "exit \"${ORIGINAL_EXIT:-0}\"\n")
+ORIGINAL = (
+    '#!/bin/sh\nread -r local_ref rest\necho "original hook ran for $local_ref" >&2\n'
+    'exit "${ORIGINAL_EXIT:-0}"\n'
+)
 
 
 def swc(repo: Path, *args: str) -> tuple[int, str, str]:
@@ -110,12 +112,16 @@ def pushable(make_repo, bare_remote: Path) -> Path:
 
 
 def push(repo: Path, **env: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(["git", "push", "origin", "main"], cwd=repo, capture_output=True,
-                          text=True, env={**os.environ, **env})
+    return subprocess.run(
+        ["git", "push", "origin", "main"],
+        cwd=repo,
+        capture_output=True,
+        text=True,
+        env={**os.environ, **env},
+    )
 
 
-def test_git_push_runs_the_original_hook_then_the_tests(pushable: Path,
-                                                        bare_remote: Path) -> None:
+def test_git_push_runs_the_original_hook_then_the_tests(pushable: Path, bare_remote: Path) -> None:
     write_hook(pushable / ".git" / "hooks" / "pre-push")
     (pushable / ".swc.toml").write_text('test_cmd = "true"\n')
     assert swc(pushable, "hook", "install")[0] == 0
@@ -136,8 +142,7 @@ def test_failing_original_hook_still_stops_the_push(pushable: Path, bare_remote:
     assert git(bare_remote, "for-each-ref") == ""
 
 
-def test_broken_configuration_does_not_block_the_push(pushable: Path,
-                                                      bare_remote: Path) -> None:
+def test_broken_configuration_does_not_block_the_push(pushable: Path, bare_remote: Path) -> None:
     (pushable / ".swc.toml").write_text("test_cmd = [unclosed\n")
     swc(pushable, "hook", "install")
     proc = push(pushable)
@@ -150,15 +155,23 @@ def wait_for_exit(pid: int) -> None:
     os.waitpid(pid, 0)  # the test process is its parent: this reaps it too
 
 
-FAKE_FIX = [sys.executable, "-c",
-            "import os; print('fix started; GIT_DIR=' + str(os.environ.get('GIT_DIR'))"
-            " + ' active=' + os.environ.get('SWC_HOOK_ACTIVE', ''))"]
+FAKE_FIX = [
+    sys.executable,
+    "-c",
+    "import os; print('fix started; GIT_DIR=' + str(os.environ.get('GIT_DIR'))"
+    " + ' active=' + os.environ.get('SWC_HOOK_ACTIVE', ''))",
+]
 
 
 def test_failing_tests_start_a_fix_in_the_background(make_repo) -> None:
     repo = require_repo(make_repo())
-    result = run_hook(repo, test_cmd="false", timeout=60, fix_argv=FAKE_FIX,
-                      environ={**os.environ, "GIT_DIR": ".git"})
+    result = run_hook(
+        repo,
+        test_cmd="false",
+        timeout=60,
+        fix_argv=FAKE_FIX,
+        environ={**os.environ, "GIT_DIR": ".git"},
+    )
     assert result.exit_code == 0 and result.passed is False
     assert result.pid is not None and result.log_path is not None
     wait_for_exit(result.pid)
@@ -206,8 +219,9 @@ def test_passing_tests_start_nothing(make_repo) -> None:
 
 def test_hook_started_by_swc_itself_does_nothing(make_repo) -> None:
     repo = require_repo(make_repo())
-    result = run_hook(repo, test_cmd="false", timeout=60, fix_argv=FAKE_FIX,
-                      environ={ACTIVE_VAR: "1"})
+    result = run_hook(
+        repo, test_cmd="false", timeout=60, fix_argv=FAKE_FIX, environ={ACTIVE_VAR: "1"}
+    )
     assert result.exit_code == 0 and result.passed is None and result.lines == []
 
 
@@ -233,12 +247,15 @@ def test_cli_choices_match_the_supported_hooks() -> None:
 
 @pytest.mark.parametrize(
     ("test_cmd", "said"),
-    [("no-such-test-runner --all", "the test command could not be started"),
-     ("sh -c 'exit 127'", "the test command could not be started"),
-     (f"{sys.executable} -m pytest", "pytest collected no tests")],
+    [
+        ("no-such-test-runner --all", "the test command could not be started"),
+        ("sh -c 'exit 127'", "the test command could not be started"),
+        (f"{sys.executable} -m pytest", "pytest collected no tests"),
+    ],
 )
-def test_a_test_command_that_cannot_judge_starts_no_fix(make_repo, test_cmd: str,
-                                                        said: str) -> None:
+def test_a_test_command_that_cannot_judge_starts_no_fix(
+    make_repo, test_cmd: str, said: str
+) -> None:
     repo = require_repo(make_repo())
     result = run_hook(repo, test_cmd=test_cmd, timeout=60, blocking=True, fix_argv=FAKE_FIX)
     assert result.exit_code == 0 and result.pid is None

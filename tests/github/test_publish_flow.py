@@ -26,11 +26,18 @@ def clone(make_repo, bare_remote: Path) -> Path:
     return repo
 
 
-def test_issue_to_draft_pull_request(fake_github: FakeGitHub, clone: Path,
-                                     bare_remote: Path) -> None:
-    fake_github.add_issue("octo", "app", 42, title="Crash on empty input",
-                          body="`parse('')` raises IndexError", labels=("swc",),
-                          comments=[("maintainer", "Confirmed on main.")])
+def test_issue_to_draft_pull_request(
+    fake_github: FakeGitHub, clone: Path, bare_remote: Path
+) -> None:
+    fake_github.add_issue(
+        "octo",
+        "app",
+        42,
+        title="Crash on empty input",
+        body="`parse('')` raises IndexError",
+        labels=("swc",),
+        comments=[("maintainer", "Confirmed on main.")],
+    )
     fake_github.link_remote("octo", "app", bare_remote)
     ref = resolve_issue_ref("42", clone)
     assert ref.api_url == fake_github.url  # GITHUB_API_URL, as in GitHub Actions
@@ -39,16 +46,20 @@ def test_issue_to_draft_pull_request(fake_github: FakeGitHub, clone: Path,
         assert "`parse('')` raises IndexError" in issue_task_text(issue)
         # Opening the PR before the branch is pushed fails: the fake checks the remote.
         with pytest.raises(GitHubError, match="422"):
-            client.create_pull_request("octo", "app", head="swc/issue-42", base="main",
-                                       title="Fix", body="report")
+            client.create_pull_request(
+                "octo", "app", head="swc/issue-42", base="main", title="Fix", body="report"
+            )
         push_branch(clone, "swc/issue-42")
-        url = client.create_pull_request("octo", "app", head="swc/issue-42",
-                                         base=client.default_branch("octo", "app"),
-                                         title="Fix: Crash on empty input",
-                                         body="Fixes #42\n\n## swc report")
+        url = client.create_pull_request(
+            "octo",
+            "app",
+            head="swc/issue-42",
+            base=client.default_branch("octo", "app"),
+            title="Fix: Crash on empty input",
+            body="Fixes #42\n\n## swc report",
+        )
         client.comment_on_issue("octo", "app", 42, "swc opened " + url)
-    assert git(bare_remote, "rev-parse", "swc/issue-42") == git(clone, "rev-parse",
-                                                                 "swc/issue-42")
+    assert git(bare_remote, "rev-parse", "swc/issue-42") == git(clone, "rev-parse", "swc/issue-42")
     assert fake_github.pulls[-1]["draft"] is True
     assert fake_github.pulls[-1]["body"].startswith("Fixes #42")
     assert fake_github.posted_comments[-1]["body"] == f"swc opened {url}"

@@ -39,8 +39,9 @@ def test_push_to_a_named_remote(repo_with_remote: Path, tmp_path: Path) -> None:
     assert git(other, "rev-parse", "refs/heads/swc/issue-1")
 
 
-def test_diverged_remote_branch_is_never_overwritten(repo_with_remote: Path,
-                                                     bare_remote: Path, tmp_path: Path) -> None:
+def test_diverged_remote_branch_is_never_overwritten(
+    repo_with_remote: Path, bare_remote: Path, tmp_path: Path
+) -> None:
     # Someone else pushed a different swc/issue-1 first.
     clone = tmp_path / "clone"
     git(tmp_path, "clone", "-q", str(bare_remote), str(clone))
@@ -89,9 +90,13 @@ def test_a_push_token_is_given_to_git_for_that_push_only(make_repo) -> None:
     git(repo, "config", "http.https://github.com/.extraheader", "AUTHORIZATION: basic OLD")
     config_before = (repo / ".git" / "config").read_text()
     env = token_env(repo, "origin", "ghs_push_token")
-    seen = subprocess.run(["git", "config", "--get-all", "http.https://github.com/.extraheader"],
-                          cwd=repo, env={**os.environ, **env}, capture_output=True,
-                          text=True).stdout.splitlines()
+    seen = subprocess.run(
+        ["git", "config", "--get-all", "http.https://github.com/.extraheader"],
+        cwd=repo,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+    ).stdout.splitlines()
     expected = base64.b64encode(b"x-access-token:ghs_push_token").decode()
     # git resets the list at the empty value: only our header is sent
     assert seen[-2:] == ["", f"AUTHORIZATION: basic {expected}"]

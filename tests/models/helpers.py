@@ -16,33 +16,64 @@ WEAK_PRICES = (1.0, 2.0)  # USD per million prompt / completion tokens
 STRONG_PRICES = (10.0, 40.0)
 
 
-def fake_settings(fake: FakeOpenAI, *, retries: int = 2, timeout: float = 30.0,
-                  weak: dict[str, Any] | None = None, strong: dict[str, Any] | None = None,
-                  ) -> Settings:
-    weak_tier = TierSettings("weak", model="openai/weak-model", api_base=fake.base_url,
-                             input_cost_per_mtok=WEAK_PRICES[0],
-                             output_cost_per_mtok=WEAK_PRICES[1], max_tokens=256)
-    strong_tier = TierSettings("strong", model="openai/strong-model", api_base=fake.base_url,
-                               input_cost_per_mtok=STRONG_PRICES[0],
-                               output_cost_per_mtok=STRONG_PRICES[1], max_tokens=256)
-    return Settings(weak=replace(weak_tier, **(weak or {})),
-                    strong=replace(strong_tier, **(strong or {})),
-                    retries=retries, request_timeout=timeout)
+def fake_settings(
+    fake: FakeOpenAI,
+    *,
+    retries: int = 2,
+    timeout: float = 30.0,
+    weak: dict[str, Any] | None = None,
+    strong: dict[str, Any] | None = None,
+) -> Settings:
+    weak_tier = TierSettings(
+        "weak",
+        model="openai/weak-model",
+        api_base=fake.base_url,
+        input_cost_per_mtok=WEAK_PRICES[0],
+        output_cost_per_mtok=WEAK_PRICES[1],
+        max_tokens=256,
+    )
+    strong_tier = TierSettings(
+        "strong",
+        model="openai/strong-model",
+        api_base=fake.base_url,
+        input_cost_per_mtok=STRONG_PRICES[0],
+        output_cost_per_mtok=STRONG_PRICES[1],
+        max_tokens=256,
+    )
+    return Settings(
+        weak=replace(weak_tier, **(weak or {})),
+        strong=replace(strong_tier, **(strong or {})),
+        retries=retries,
+        request_timeout=timeout,
+    )
 
 
 class Harness:
     """A client with a ledger run and an event log, as the engine sets one up."""
 
-    def __init__(self, settings: Settings, state_dir: Path, *, budget: float | None = None,
-                 environ: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        state_dir: Path,
+        *,
+        budget: float | None = None,
+        environ: dict[str, str] | None = None,
+    ) -> None:
         self.ledger = Ledger.open(state_dir)
-        self.run_id = self.ledger.start_run(task="t", strategy="cascade",
-                                            tiers={"weak": "w", "strong": "s"}, base="abc")
+        self.run_id = self.ledger.start_run(
+            task="t", strategy="cascade", tiers={"weak": "w", "strong": "s"}, base="abc"
+        )
         self.budget = Budget(budget)
         self.events: list[ModelEvent] = []
-        self.client = ModelClient(settings, budget=self.budget, ledger=self.ledger,
-                                  run_id=self.run_id, on_event=self.events.append,
-                                  environ=environ, backoff=FAST)
+        self.client = ModelClient(
+            settings,
+            budget=self.budget,
+            ledger=self.ledger,
+            run_id=self.run_id,
+            on_event=self.events.append,
+            environ=environ,
+            backoff=FAST,
+        )
 
     def calls(self) -> list[dict]:
         return self.ledger.calls(self.run_id)

@@ -29,8 +29,9 @@ def main() -> None:
     specs.SERVER_MODULES = ()  # the stand-in needs no llama_cpp
     local.llama_server_command = standin_command
     model = f"local/{gguf}"
-    settings = Settings(weak=TierSettings("weak", model=model),
-                        strong=TierSettings("strong", model=model))
+    settings = Settings(
+        weak=TierSettings("weak", model=model), strong=TierSettings("strong", model=model)
+    )
     client = ModelClient(settings, budget=Budget(0.0))
     reply = client.complete("weak", [{"role": "user", "content": "hello"}], purpose="test")
     client.complete("strong", [{"role": "user", "content": "hello"}], purpose="test")

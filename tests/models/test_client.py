@@ -29,8 +29,9 @@ def harness_for(tmp_path: Path) -> Iterator:
 
 def test_success_returns_text_tokens_cost_and_is_recorded(fake_llm: FakeOpenAI, harness_for):
     h = harness_for(fake_settings(fake_llm))
-    fake_llm.enqueue(FakeResponse(content="def add(a, b): return a + b", prompt_tokens=120,
-                                  completion_tokens=30))
+    fake_llm.enqueue(
+        FakeResponse(content="def add(a, b): return a + b", prompt_tokens=120, completion_tokens=30)
+    )
     reply = h.client.complete("weak", user("fix add please"), purpose="patch")
 
     assert reply.text == "def add(a, b): return a + b"
@@ -48,7 +49,8 @@ def test_success_returns_text_tokens_cost_and_is_recorded(fake_llm: FakeOpenAI, 
     assert (call["prompt_tokens"], call["completion_tokens"]) == (120, 30)
     assert call["cost_usd"] == pytest.approx(expected)
     assert call["strong_cost_usd"] == pytest.approx(
-        (120 * STRONG_PRICES[0] + 30 * STRONG_PRICES[1]) / 1e6)
+        (120 * STRONG_PRICES[0] + 30 * STRONG_PRICES[1]) / 1e6
+    )
     assert h.budget.spent == pytest.approx(expected)
 
 
@@ -62,8 +64,9 @@ def test_default_usage_is_what_the_fixture_counted(fake_llm: FakeOpenAI, harness
 
 def test_rate_limit_then_success(fake_llm: FakeOpenAI, harness_for):
     h = harness_for(fake_settings(fake_llm))
-    fake_llm.enqueue(FakeResponse(status=429, content="slow down", headers={"Retry-After": "5"}),
-                     "finally")
+    fake_llm.enqueue(
+        FakeResponse(status=429, content="slow down", headers={"Retry-After": "5"}), "finally"
+    )
     reply = h.client.complete("weak", user("hi"), purpose="tests")
     assert reply.text == "finally"
     assert len(fake_llm.requests) == 2
@@ -75,8 +78,7 @@ def test_rate_limit_then_success(fake_llm: FakeOpenAI, harness_for):
     assert call["outcome"] == "ok" and call["detail"] == "2 attempts"
 
 
-def test_server_error_every_time_gives_clear_error_after_retries(fake_llm: FakeOpenAI,
-                                                                   harness_for):
+def test_server_error_every_time_gives_clear_error_after_retries(fake_llm: FakeOpenAI, harness_for):
     h = harness_for(fake_settings(fake_llm, retries=2))
     fake_llm.set_handler(lambda body: FakeResponse(status=500, content="upstream exploded"))
     with pytest.raises(ModelError) as caught:
@@ -101,8 +103,9 @@ def test_client_error_is_not_retried(fake_llm: FakeOpenAI, harness_for):
 
 
 def test_authentication_error_names_the_key_variable(fake_llm: FakeOpenAI, harness_for):
-    h = harness_for(fake_settings(fake_llm, weak={"api_key_env": "MY_KEY"}),
-                    environ={"MY_KEY": "sk-wrong"})
+    h = harness_for(
+        fake_settings(fake_llm, weak={"api_key_env": "MY_KEY"}), environ={"MY_KEY": "sk-wrong"}
+    )
     fake_llm.enqueue(FakeResponse(status=401, content="invalid api key"))
     with pytest.raises(ModelError) as caught:
         h.client.complete("weak", user("hi"), purpose="patch")
@@ -172,8 +175,9 @@ def test_interrupt_mid_stream_is_recorded_and_propagates(fake_llm: FakeOpenAI, h
 
 
 def test_unknown_price_costs_zero_and_says_so_once(fake_llm: FakeOpenAI, harness_for):
-    h = harness_for(fake_settings(fake_llm, weak={"input_cost_per_mtok": None,
-                                                  "output_cost_per_mtok": None}))
+    h = harness_for(
+        fake_settings(fake_llm, weak={"input_cost_per_mtok": None, "output_cost_per_mtok": None})
+    )
     fake_llm.enqueue("one", "two")
     first = h.client.complete("weak", user("hi"), purpose="patch")
     h.client.complete("weak", user("hi again"), purpose="patch")
@@ -186,9 +190,16 @@ def test_unknown_price_costs_zero_and_says_so_once(fake_llm: FakeOpenAI, harness
 
 
 def test_known_model_is_priced_from_litellm(fake_llm: FakeOpenAI, harness_for):
-    h = harness_for(fake_settings(fake_llm, weak={"model": "gpt-4o-mini",
-                                                  "input_cost_per_mtok": None,
-                                                  "output_cost_per_mtok": None}))
+    h = harness_for(
+        fake_settings(
+            fake_llm,
+            weak={
+                "model": "gpt-4o-mini",
+                "input_cost_per_mtok": None,
+                "output_cost_per_mtok": None,
+            },
+        )
+    )
     prompt, completion = h.client.price("weak")
     assert prompt > 0 and completion > prompt  # litellm's map, offline
     fake_llm.enqueue(FakeResponse(content="x", prompt_tokens=1000, completion_tokens=100))
@@ -199,7 +210,8 @@ def test_known_model_is_priced_from_litellm(fake_llm: FakeOpenAI, harness_for):
 
 
 def test_keyless_openai_compatible_server_never_gets_the_openai_key(
-        fake_llm: FakeOpenAI, harness_for, monkeypatch):
+    fake_llm: FakeOpenAI, harness_for, monkeypatch
+):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-real-openai-key")
     h = harness_for(fake_settings(fake_llm, weak={"model": "my-vllm-model"}))
     h.client.check_credentials()

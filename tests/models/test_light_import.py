@@ -14,6 +14,7 @@ def test_models_layer_imports_nothing_heavy():
         "{'litellm', 'openai', 'httpx', 'llama_cpp', 'tiktoken'})\n"
         "print(','.join(heavy))\n"
     )
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
-                         check=True).stdout.strip()
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.strip()
     assert out == ""

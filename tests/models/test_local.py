@@ -46,8 +46,11 @@ def test_server_answers_and_stop_kills_its_whole_group():
 
 
 def test_early_exit_shows_the_log_tail():
-    server = LocalServer(python("print('cannot load model: bad magic'); raise SystemExit(7)"),
-                         free_port(), name="broken")
+    server = LocalServer(
+        python("print('cannot load model: bad magic'); raise SystemExit(7)"),
+        free_port(),
+        name="broken",
+    )
     with pytest.raises(EnvironmentProblem) as caught:
         server.start()
     assert "exited with code 7" in caught.value.message
@@ -55,8 +58,11 @@ def test_early_exit_shows_the_log_tail():
 
 
 def test_illegal_instruction_names_the_rebuild():
-    server = LocalServer(python("import os, signal; os.kill(os.getpid(), signal.SIGILL)"),
-                         free_port(), name="smollm2")
+    server = LocalServer(
+        python("import os, signal; os.kill(os.getpid(), signal.SIGILL)"),
+        free_port(),
+        name="smollm2",
+    )
     with pytest.raises(EnvironmentProblem) as caught:
         server.start()
     text = str(caught.value)
@@ -66,8 +72,12 @@ def test_illegal_instruction_names_the_rebuild():
 
 
 def test_a_server_that_never_answers_is_stopped():
-    server = LocalServer(python("import time; print('loading', flush=True); time.sleep(600)"),
-                         free_port(), name="mute", start_timeout=1.5)
+    server = LocalServer(
+        python("import time; print('loading', flush=True); time.sleep(600)"),
+        free_port(),
+        name="mute",
+        start_timeout=1.5,
+    )
     with pytest.raises(EnvironmentProblem, match="did not answer within 2s") as caught:
         server.start()
     assert "loading" in caught.value.message
@@ -78,13 +88,17 @@ def _run_standin(tmp_path: Path, mode: str) -> tuple[subprocess.Popen[str], list
     gguf = tmp_path / "tiny.gguf"
     gguf.write_bytes(b"GGUF")
     env = {**os.environ, "PYTHONPATH": str(HERE.parents[1])}
-    proc = subprocess.Popen([sys.executable, str(HERE / "standin_client.py"), str(gguf), mode],
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+    proc = subprocess.Popen(
+        [sys.executable, str(HERE / "standin_client.py"), str(gguf), mode],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env=env,
+    )
     assert proc.stdout is not None
     reply = proc.stdout.readline()
     pids_line = proc.stdout.readline()
-    assert reply.startswith("reply 'hi from "), reply + (proc.stderr.read() if proc.stderr
-                                                         else "")
+    assert reply.startswith("reply 'hi from "), reply + (proc.stderr.read() if proc.stderr else "")
     assert "cost 0.0" in reply  # local calls are free, even with a $0 budget
     pids = [int(p) for p in pids_line.split()[1:]]
     assert len(pids) == 1  # both tiers name the same file: one server

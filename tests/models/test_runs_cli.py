@@ -36,19 +36,30 @@ def state_dir(repo: Path) -> Path:
 def one_real_run(repo: Path, fake: FakeOpenAI) -> str:
     """A run whose calls went through ModelClient and the loopback server."""
     ledger = Ledger.open(state_dir(repo))
-    run_id = ledger.start_run(task="add() subtracts", strategy="cascade",
-                              tiers={"weak": "openai/weak-model", "strong": "openai/strong-model"},
-                              base="0123abc")
-    fake.enqueue(FakeResponse(content="weak draft", prompt_tokens=1000, completion_tokens=100),
-                 FakeResponse(content="strong fix", prompt_tokens=2000, completion_tokens=200))
-    client = ModelClient(fake_settings(fake), budget=Budget(1.0), ledger=ledger, run_id=run_id,
-                         backoff=FAST)
+    run_id = ledger.start_run(
+        task="add() subtracts",
+        strategy="cascade",
+        tiers={"weak": "openai/weak-model", "strong": "openai/strong-model"},
+        base="0123abc",
+    )
+    fake.enqueue(
+        FakeResponse(content="weak draft", prompt_tokens=1000, completion_tokens=100),
+        FakeResponse(content="strong fix", prompt_tokens=2000, completion_tokens=200),
+    )
+    client = ModelClient(
+        fake_settings(fake), budget=Budget(1.0), ledger=ledger, run_id=run_id, backoff=FAST
+    )
     with client:
         client.complete("weak", user("fix add"), purpose="patch")
         client.complete("strong", user("fix add again"), purpose="patch")
-    ledger.finish_run(run_id, verdict="fixed", branch="swc/add-subtracts",
-                      cost_usd=client.budget.spent, strong_only_cost_usd=None,
-                      report_path=None)
+    ledger.finish_run(
+        run_id,
+        verdict="fixed",
+        branch="swc/add-subtracts",
+        cost_usd=client.budget.spent,
+        strong_only_cost_usd=None,
+        report_path=None,
+    )
     ledger.close()
     return run_id
 
@@ -82,8 +93,7 @@ def test_runs_lists_and_shows_a_run_made_through_the_client(repo: Path, fake_llm
     document = json.loads(swc(repo, "runs", "show", run_id, "--json").stdout)
     assert [c["tier"] for c in document["calls"]] == ["weak", "strong"]
     assert document["run"] == row  # the same shape as in `swc runs --json`
-    assert document["run"]["strong_only_cost_usd"] == pytest.approx(
-        (3000 * 10 + 300 * 40) / 1e6)
+    assert document["run"]["strong_only_cost_usd"] == pytest.approx((3000 * 10 + 300 * 40) / 1e6)
 
 
 def test_show_unknown_run(repo: Path, fake_llm: FakeOpenAI):
@@ -94,16 +104,31 @@ def test_show_unknown_run(repo: Path, fake_llm: FakeOpenAI):
 
 def _seed(ledger: Ledger) -> None:
     """Three runs with known numbers: two fixed (one needing the strong tier), one not."""
+
     def run(strategy: str, verdict: str, calls: list[tuple[str, float, float]]) -> None:
         run_id = ledger.start_run(task=verdict, strategy=strategy, tiers={}, base="b")
         for tier, cost, strong_cost in calls:
-            ledger.record_call(run_id, tier=tier, model=f"m-{tier}", purpose="patch",
-                               prompt_tokens=10, completion_tokens=5, cost_usd=cost,
-                               cost_known=True, latency_s=1.0, outcome="ok",
-                               strong_cost_usd=strong_cost)
-        ledger.finish_run(run_id, verdict=verdict, branch=None,
-                          cost_usd=sum(c[1] for c in calls), strong_only_cost_usd=None,
-                          report_path=None)
+            ledger.record_call(
+                run_id,
+                tier=tier,
+                model=f"m-{tier}",
+                purpose="patch",
+                prompt_tokens=10,
+                completion_tokens=5,
+                cost_usd=cost,
+                cost_known=True,
+                latency_s=1.0,
+                outcome="ok",
+                strong_cost_usd=strong_cost,
+            )
+        ledger.finish_run(
+            run_id,
+            verdict=verdict,
+            branch=None,
+            cost_usd=sum(c[1] for c in calls),
+            strong_only_cost_usd=None,
+            report_path=None,
+        )
 
     run("cascade", "fixed", [("weak", 0.01, 0.10)])
     run("cascade", "fixed", [("weak", 0.01, 0.10), ("strong", 0.20, 0.20)])
@@ -134,7 +159,9 @@ def test_stats_by_strategy_and_model(repo: Path):
         _seed(ledger)
     rows = json.loads(swc(repo, "stats", "--by", "strategy", "--json").stdout)
     assert [(r["strategy"], r["runs"], r["fixed"]) for r in rows] == [
-        ("cascade", 2, 2), ("weak", 1, 0)]
+        ("cascade", 2, 2),
+        ("weak", 1, 0),
+    ]
     models = json.loads(swc(repo, "stats", "--by", "model", "--json").stdout)
     assert {m["model"]: m["calls"] for m in models} == {"m-weak": 3, "m-strong": 1}
     text = swc(repo, "stats", "--by", "strategy").stdout

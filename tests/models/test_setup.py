@@ -20,8 +20,10 @@ def tiers(weak: TierSettings, strong: TierSettings) -> Settings:
 
 
 def test_missing_provider_key_names_the_variable():
-    settings = tiers(TierSettings("weak", model="gpt-4o-mini"),
-                     TierSettings("strong", model="anthropic/claude-sonnet-4-5"))
+    settings = tiers(
+        TierSettings("weak", model="gpt-4o-mini"),
+        TierSettings("strong", model="anthropic/claude-sonnet-4-5"),
+    )
     with pytest.raises(MissingCredentials) as caught:
         client(settings).check_credentials()
     assert caught.value.exit_code == EXIT_ENVIRONMENT
@@ -32,35 +34,43 @@ def test_missing_provider_key_names_the_variable():
 
 
 def test_one_variable_for_both_tiers_is_named_once():
-    settings = tiers(TierSettings("weak", model="gpt-4o-mini"),
-                     TierSettings("strong", model="gpt-4o"))
+    settings = tiers(
+        TierSettings("weak", model="gpt-4o-mini"), TierSettings("strong", model="gpt-4o")
+    )
     with pytest.raises(MissingCredentials) as caught:
         client(settings).check_credentials()
-    assert caught.value.message == ("missing credentials: OPENAI_API_KEY (needed by the weak "
-                                    "model gpt-4o-mini and the strong model gpt-4o)")
+    assert caught.value.message == (
+        "missing credentials: OPENAI_API_KEY (needed by the weak "
+        "model gpt-4o-mini and the strong model gpt-4o)"
+    )
 
 
 def test_keys_present_pass(monkeypatch):
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
-    settings = tiers(TierSettings("weak", model="gpt-4o-mini"),
-                     TierSettings("strong", model="openai/gpt-4o", api_key_env="TEAM_KEY"))
+    settings = tiers(
+        TierSettings("weak", model="gpt-4o-mini"),
+        TierSettings("strong", model="openai/gpt-4o", api_key_env="TEAM_KEY"),
+    )
     client(settings, {"TEAM_KEY": "x"}).check_credentials()
     with pytest.raises(MissingCredentials, match="TEAM_KEY"):
         client(settings, {}).check_credentials()
 
 
 def test_only_the_tiers_asked_for_are_checked():
-    settings = tiers(TierSettings("weak", model="ollama/qwen2.5-coder:7b",
-                                  api_base="http://127.0.0.1:9"),
-                     TierSettings("strong", model="gpt-4o"))
+    settings = tiers(
+        TierSettings("weak", model="ollama/qwen2.5-coder:7b", api_base="http://127.0.0.1:9"),
+        TierSettings("strong", model="gpt-4o"),
+    )
     client(settings).check_credentials(["weak"])
     with pytest.raises(MissingCredentials):
         client(settings).check_credentials()
 
 
 def test_model_without_provider_is_a_config_error():
-    settings = tiers(TierSettings("weak", model="no-such-model-xyz"),
-                     TierSettings("strong", model="no-such-model-xyz"))
+    settings = tiers(
+        TierSettings("weak", model="no-such-model-xyz"),
+        TierSettings("strong", model="no-such-model-xyz"),
+    )
     with pytest.raises(ConfigError, match="cannot tell which provider"):
         client(settings).check_credentials()
 
@@ -71,8 +81,12 @@ def test_missing_extra_names_config_keys_and_the_extra(monkeypatch):
         client(Settings()).specs()
     assert caught.value.exit_code == EXIT_ENVIRONMENT
     text = str(caught.value)
-    for needle in ("SWC_WEAK_MODEL", "SWC_STRONG_MODEL", ".swc.toml",
-                   "pip install 'swcollab[local]'"):
+    for needle in (
+        "SWC_WEAK_MODEL",
+        "SWC_STRONG_MODEL",
+        ".swc.toml",
+        "pip install 'swcollab[local]'",
+    ):
         assert needle in text
 
 
@@ -80,15 +94,18 @@ def test_local_gguf_path_needs_the_extra_too(monkeypatch, tmp_path):
     gguf = tmp_path / "tiny.gguf"
     gguf.write_bytes(b"GGUF")
     monkeypatch.setattr(specs_mod, "SERVER_MODULES", ("llama_cpp_not_installed_here",))
-    settings = tiers(TierSettings("weak", model=f"local/{gguf}"),
-                     TierSettings("strong", model=f"local/{gguf}"))
+    settings = tiers(
+        TierSettings("weak", model=f"local/{gguf}"), TierSettings("strong", model=f"local/{gguf}")
+    )
     with pytest.raises(MissingExtra, match="pip install 'swcollab\\[local\\]'"):
         client(settings).check_credentials()
 
 
 def test_unknown_local_name_and_missing_file():
-    for model, message in (("local/llama9", "use local/smollm2 or local/PATH.gguf"),
-                           ("local/nowhere/x.gguf", "local model file not found")):
+    for model, message in (
+        ("local/llama9", "use local/smollm2 or local/PATH.gguf"),
+        ("local/nowhere/x.gguf", "local model file not found"),
+    ):
         settings = tiers(TierSettings("weak", model=model), TierSettings("strong", model=model))
         with pytest.raises(ConfigError, match=message):
             client(settings).check_credentials()
@@ -98,7 +115,8 @@ def test_spec_from_config_file(tmp_path):
     (tmp_path / ".swc.toml").write_text(
         'weak = "gpt-4o-mini"\nretries = 5\nrequest_timeout = 12\n'
         '[strong]\nmodel = "my-model"\napi_base = "http://127.0.0.1:1/v1"\n'
-        "input_cost_per_mtok = 3\noutput_cost_per_mtok = 15\n")
+        "input_cost_per_mtok = 3\noutput_cost_per_mtok = 15\n"
+    )
     settings = load_settings(tmp_path)
     weak = spec_from_tier(settings.weak, settings)
     strong = spec_from_tier(settings.strong, settings)
@@ -136,8 +154,11 @@ def test_swc_fix_stops_with_exit_3_naming_the_missing_key(tmp_path, monkeypatch)
     repo = tmp_path / "repo"
     repo.mkdir()
     (repo / "a.py").write_text("x = 1\n")
-    for args in (["init", "-q"], ["add", "."],
-                 ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init"]):
+    for args in (
+        ["init", "-q"],
+        ["add", "."],
+        ["-c", "user.email=t@t", "-c", "user.name=t", "commit", "-qm", "init"],
+    ):
         subprocess.run(["git", *args], cwd=repo, check=True)
     monkeypatch.setenv("SWC_WEAK_MODEL", "gpt-4o-mini")
     monkeypatch.setenv("SWC_STRONG_MODEL", "anthropic/claude-sonnet-4-5")

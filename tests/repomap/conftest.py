@@ -8,13 +8,22 @@ from pathlib import Path
 
 import pytest
 
-GIT_IDENTITY = ["-c", "user.name=swc test", "-c", "user.email=swc@example.invalid",
-                "-c", "commit.gpgsign=false", "-c", "protocol.file.allow=always"]
+GIT_IDENTITY = [
+    "-c",
+    "user.name=swc test",
+    "-c",
+    "user.email=swc@example.invalid",
+    "-c",
+    "commit.gpgsign=false",
+    "-c",
+    "protocol.file.allow=always",
+]
 
 
 def git(repo: Path, *args: str) -> str:
-    proc = subprocess.run(["git", *GIT_IDENTITY, *args], cwd=repo, capture_output=True,
-                          text=True, check=True)
+    proc = subprocess.run(
+        ["git", *GIT_IDENTITY, *args], cwd=repo, capture_output=True, text=True, check=True
+    )
     return proc.stdout
 
 
@@ -64,7 +73,7 @@ SHOP = {
     "shop/pricing.py": (
         "DISCOUNT_RATES = {'SUMMER': 0.1}\n\n\n"
         "def apply_discount_code(amount, code):\n"
-        "    \"\"\"Reduce the amount by the rate of a discount code.\"\"\"\n"
+        '    """Reduce the amount by the rate of a discount code."""\n'
         "    rate = DISCOUNT_RATES.get(code, 0)\n"
         "    return round(amount * (1 - rate), 2)\n"
     ),
@@ -76,7 +85,7 @@ SHOP = {
     "shop/shipping.py": (
         "from shop.cart import ShoppingCart\n\n\n"
         "def shipping_cost(cart: ShoppingCart, country: str) -> float:\n"
-        "    \"\"\"Flat rate per parcel, free above a threshold.\"\"\"\n"
+        '    """Flat rate per parcel, free above a threshold."""\n'
         "    return 0.0 if cart.total_price() > 50 else 4.99\n"
     ),
     "README.md": "# shop\n",

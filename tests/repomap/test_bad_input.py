@@ -51,11 +51,13 @@ def test_repository_without_supported_files(make_repo: MakeRepo) -> None:
 
 
 def test_binary_and_huge_files_are_left_out(make_repo: MakeRepo) -> None:
-    repo = make_repo({
-        "ok.py": "def visible_function():\n    pass\n",
-        "blob.py": b"\x00\x01binary\x00" * 100,
-        "huge.py": "def hidden_function():\n    pass\n" + "# padding\n" * 2000,
-    })
+    repo = make_repo(
+        {
+            "ok.py": "def visible_function():\n    pass\n",
+            "blob.py": b"\x00\x01binary\x00" * 100,
+            "huge.py": "def hidden_function():\n    pass\n" + "# padding\n" * 2000,
+        }
+    )
     result = build_repo_map(repo, Focus(), max_file_size=10_000)
     assert [f.path for f in result.files] == ["ok.py"]
     assert "visible_function" in result.text
@@ -71,16 +73,22 @@ def test_invalid_utf8_file_is_mapped(make_repo: MakeRepo) -> None:
 
 
 def test_file_with_syntax_errors_is_mapped(make_repo: MakeRepo) -> None:
-    repo = make_repo({"broken.py": "def first_ok():\n    pass\n\ndef (((:\n\nclass AfterError:\n"
-                                   "    def still_found(self):\n        pass\n"})
+    repo = make_repo(
+        {
+            "broken.py": "def first_ok():\n    pass\n\ndef (((:\n\nclass AfterError:\n"
+            "    def still_found(self):\n        pass\n"
+        }
+    )
     result = build_repo_map(repo, Focus())
     assert "def first_ok():" in result.text
     assert "class AfterError:" in result.text
 
 
 def test_symlinks_to_outside_are_never_followed(make_repo: MakeRepo) -> None:
-    repo = make_repo({"real.py": "def inside():\n    pass\n",
-                      "swapped.py": "def later_a_link():\n    pass\n"}, commit=False)
+    repo = make_repo(
+        {"real.py": "def inside():\n    pass\n", "swapped.py": "def later_a_link():\n    pass\n"},
+        commit=False,
+    )
     os.symlink("/etc", repo / "etc_link")
     os.symlink("/etc/hostname", repo / "hostname.py")
     git(repo, "add", "-A")
@@ -150,16 +158,18 @@ def test_corrupted_cache_database_is_rebuilt(make_repo: MakeRepo) -> None:
 
 
 def test_vendored_and_generated_files_are_left_out(make_repo: MakeRepo) -> None:
-    repo = make_repo({
-        "app/main.py": "def run_app():\n    pass\n",
-        "node_modules/lib/index.js": "function vendoredThing() {}\n",
-        "third_party/dep.py": "def vendored_helper():\n    pass\n",
-        "web/bundle.min.js": "function minified(){}\n",
-        "proto/api_pb2.py": "def generated_message():\n    pass\n",
-        "gen/schema.py": "def marked_generated():\n    pass\n",
-        "extern/copy.go": "package extern\nfunc Copied() {}\n",
-        ".gitattributes": "gen/** linguist-generated\nextern/** linguist-vendored=true\n",
-    })
+    repo = make_repo(
+        {
+            "app/main.py": "def run_app():\n    pass\n",
+            "node_modules/lib/index.js": "function vendoredThing() {}\n",
+            "third_party/dep.py": "def vendored_helper():\n    pass\n",
+            "web/bundle.min.js": "function minified(){}\n",
+            "proto/api_pb2.py": "def generated_message():\n    pass\n",
+            "gen/schema.py": "def marked_generated():\n    pass\n",
+            "extern/copy.go": "package extern\nfunc Copied() {}\n",
+            ".gitattributes": "gen/** linguist-generated\nextern/** linguist-vendored=true\n",
+        }
+    )
     result = build_repo_map(repo, Focus())
     assert [f.path for f in result.files] == ["app/main.py"]
     assert result.stats.skipped["vendored directory"] == 2

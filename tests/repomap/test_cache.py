@@ -55,14 +55,26 @@ def test_worktrees_share_the_cache_under_the_common_dir(
 
 
 def test_two_processes_at_once_do_not_corrupt_the_cache(make_repo: MakeRepo) -> None:
-    files = {f"pkg/mod{i}.py": f"def function_{i}(x):\n    return helper_{i}(x)\n\n"
-             f"def helper_{i}(y):\n    return y\n" for i in range(40)}
+    files = {
+        f"pkg/mod{i}.py": f"def function_{i}(x):\n    return helper_{i}(x)\n\n"
+        f"def helper_{i}(y):\n    return y\n"
+        for i in range(40)
+    }
     repo = make_repo(files)
-    script = ("import sys; from pathlib import Path; "
-              "from swcollab.repomap import Focus, build_repo_map; "
-              "m = build_repo_map(Path(sys.argv[1]), Focus()); print(len(m.files))")
-    procs = [subprocess.Popen([sys.executable, "-c", script, str(repo)], stdout=subprocess.PIPE,
-                              stderr=subprocess.PIPE, text=True) for _ in range(3)]
+    script = (
+        "import sys; from pathlib import Path; "
+        "from swcollab.repomap import Focus, build_repo_map; "
+        "m = build_repo_map(Path(sys.argv[1]), Focus()); print(len(m.files))"
+    )
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", script, str(repo)],
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(3)
+    ]
     outputs = [p.communicate(timeout=300) for p in procs]
     assert [p.returncode for p in procs] == [0, 0, 0], outputs
     assert [out.strip() for out, _err in outputs] == ["40", "40", "40"]

@@ -58,12 +58,14 @@ def test_map_restricted_to_paths_and_focus_from_a_file(make_repo: MakeRepo, tmp_
     repo = make_repo(files)
     task = tmp_path / "task.txt"
     task.write_text("the report is printed twice")
-    code, out, _err = swc("--repo", str(repo), "map", str(repo / "tools"), "--focus-file",
-                          str(task))
+    code, out, _err = swc(
+        "--repo", str(repo), "map", str(repo / "tools"), "--focus-file", str(task)
+    )
     assert code == 0
     assert out.strip() == "tools/report.py:\n1│def print_report():\n  …"
-    code, out, _err = swc("--repo", str(repo), "map", "--focus-file", "-",
-                          input="reserve units of stock")
+    code, out, _err = swc(
+        "--repo", str(repo), "map", "--focus-file", "-", input="reserve units of stock"
+    )
     assert out.startswith("shop/inventory.py:")
 
 
@@ -76,7 +78,14 @@ def test_map_tokens_limits_the_output(make_repo: MakeRepo) -> None:
 
 def test_map_on_this_repository() -> None:
     root = Path(__file__).resolve().parents[2]
-    code, out, err = swc("--repo", str(root), "map", "--tokens", "512", "--focus",
-                         "personalized pagerank of the repo map")
+    code, out, err = swc(
+        "--repo",
+        str(root),
+        "map",
+        "--tokens",
+        "512",
+        "--focus",
+        "personalized pagerank of the repo map",
+    )
     assert code == 0, err
     assert "swcollab/repomap/rank.py" in out

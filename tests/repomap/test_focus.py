@@ -36,16 +36,24 @@ def test_javascript_go_rust_and_java_frames() -> None:
     assert "src/stack.rs" in focus.files
     assert "com/example/bank/Account.java" in focus.files
     assert {"parseConfig", "Server", "handleRequest", "pop_item", "Account", "deposit"} <= set(
-        focus.identifiers)
+        focus.identifiers
+    )
 
 
 def test_prose_mentions_of_paths_and_identifiers() -> None:
-    text = ("The `ShoppingCart.total_price` method in shop/cart.py ignores codes; "
-            "apply_discount_code() should be called. See also HttpClient and getUserName.")
+    text = (
+        "The `ShoppingCart.total_price` method in shop/cart.py ignores codes; "
+        "apply_discount_code() should be called. See also HttpClient and getUserName."
+    )
     focus = focus_from_text(text, extra_files=["shop/pricing.py"])
     assert focus.files == ("shop/cart.py", "shop/pricing.py")
-    assert {"ShoppingCart", "total_price", "apply_discount_code", "HttpClient",
-            "getUserName"} <= set(focus.identifiers)
+    assert {
+        "ShoppingCart",
+        "total_price",
+        "apply_discount_code",
+        "HttpClient",
+        "getUserName",
+    } <= set(focus.identifiers)
     assert "the" not in focus.identifiers and "should" not in focus.identifiers
 
 

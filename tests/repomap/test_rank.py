@@ -26,8 +26,14 @@ def test_pagerank_matches_networkx_with_personalization_and_dangling_nodes() -> 
     for a, b, w in edges:
         old = graph.get_edge_data(a, b, {"weight": 0.0})["weight"]
         graph.add_edge(a, b, weight=old + w)
-    expected = nx.pagerank(graph, alpha=0.85, personalization=personalization,
-                           dangling=personalization, tol=1e-10, max_iter=1000)
+    expected = nx.pagerank(
+        graph,
+        alpha=0.85,
+        personalization=personalization,
+        dangling=personalization,
+        tol=1e-10,
+        max_iter=1000,
+    )
     source, target, weight = (np.array(col) for col in zip(*edges, strict=True))
     ours = pagerank_edges(n, source, target, weight, personalization)
     assert ours.sum() == pytest.approx(1.0)
@@ -43,8 +49,10 @@ def test_name_weights_favour_specific_names() -> None:
 
 def test_map_leans_toward_the_words_of_the_task(make_repo: MakeRepo) -> None:
     repo = make_repo(SHOP)
-    stock = build_repo_map(repo, focus_from_text("Reserving units of stock in the warehouse "
-                                                 "fails when the level is low"))
+    stock = build_repo_map(
+        repo,
+        focus_from_text("Reserving units of stock in the warehouse fails when the level is low"),
+    )
     assert stock.files[0].path == "shop/inventory.py"
     discount = build_repo_map(repo, focus_from_text("A discount code is applied twice"))
     assert discount.files[0].path == "shop/pricing.py"
@@ -52,27 +60,32 @@ def test_map_leans_toward_the_words_of_the_task(make_repo: MakeRepo) -> None:
 
 def test_named_files_come_first_even_when_unrelated(make_repo: MakeRepo) -> None:
     repo = make_repo(SHOP)
-    result = build_repo_map(repo, Focus(text="discount code", files=("shop/shipping.py",)),
-                            tokens=60)
+    result = build_repo_map(
+        repo, Focus(text="discount code", files=("shop/shipping.py",)), tokens=60
+    )
     assert result.shown[0] == "shop/shipping.py"
     assert result.text.startswith("shop/shipping.py")
 
 
 def test_stack_trace_frames_pull_their_files_in(make_repo: MakeRepo) -> None:
     repo = make_repo(SHOP)
-    trace = ('Traceback (most recent call last):\n'
-             f'  File "{repo}/shop/shipping.py", line 5, in shipping_cost\n'
-             '  File "/usr/lib/python3/site-packages/shop/cart.py", line 12, in total_price\n'
-             "TypeError: unsupported operand\n")
+    trace = (
+        "Traceback (most recent call last):\n"
+        f'  File "{repo}/shop/shipping.py", line 5, in shipping_cost\n'
+        '  File "/usr/lib/python3/site-packages/shop/cart.py", line 12, in total_price\n'
+        "TypeError: unsupported operand\n"
+    )
     result = build_repo_map(repo, focus_from_text(trace), tokens=80)
     assert result.shown[:2] == ("shop/shipping.py", "shop/cart.py")
 
 
 def test_definitions_are_spread_by_use(make_repo: MakeRepo) -> None:
     files = dict(SHOP)
-    files["shop/checkout.py"] = ("from shop.pricing import apply_discount_code\n\n"
-                                 "def checkout(amount):\n"
-                                 "    return apply_discount_code(amount, 'SUMMER')\n")
+    files["shop/checkout.py"] = (
+        "from shop.pricing import apply_discount_code\n\n"
+        "def checkout(amount):\n"
+        "    return apply_discount_code(amount, 'SUMMER')\n"
+    )
     repo = make_repo(files)
     result = build_repo_map(repo, Focus(), tokens=2048)
     pricing = next(f for f in result.files if f.path == "shop/pricing.py")

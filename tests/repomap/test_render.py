@@ -13,10 +13,12 @@ from .conftest import SHOP, MakeRepo
 def _many_files() -> dict[str, str]:
     files = {}
     for i in range(60):
-        body = "".join(f"    def method_{i}_{j}(self, value):\n        return value\n\n"
-                       for j in range(8))
-        files[f"pkg/module_{i}.py"] = (f"class Component{i}:\n{body}\n"
-                                       f"def use_{i}():\n    return Component{(i + 1) % 60}()\n")
+        body = "".join(
+            f"    def method_{i}_{j}(self, value):\n        return value\n\n" for j in range(8)
+        )
+        files[f"pkg/module_{i}.py"] = (
+            f"class Component{i}:\n{body}\ndef use_{i}():\n    return Component{(i + 1) % 60}()\n"
+        )
     return files
 
 

@@ -14,18 +14,35 @@ FIXTURES = Path(__file__).parent / "fixtures"
 # file -> definitions (name, kind, line) that must be found, and names it must use.
 EXPECTED = {
     "sample.py": (
-        {("MAX_RETRIES", "constant", 3), ("registry", "variable", 4), ("Greeter", "class", 7),
-         ("name", "method", 11), ("greet", "method", 14), ("format_greeting", "function", 18)},
+        {
+            ("MAX_RETRIES", "constant", 3),
+            ("registry", "variable", 4),
+            ("Greeter", "class", 7),
+            ("name", "method", 11),
+            ("greet", "method", 14),
+            ("format_greeting", "function", 18),
+        },
         {"Base", "format_greeting", "join"},
     ),
     "sample.js": (
-        {("DEFAULT_PORT", "constant", 3), ("Server", "class", 5), ("listen", "method", 9),
-         ("startServer", "function", 14), ("stopServer", "function", 18)},
+        {
+            ("DEFAULT_PORT", "constant", 3),
+            ("Server", "class", 5),
+            ("listen", "method", 9),
+            ("startServer", "function", 14),
+            ("stopServer", "function", 18),
+        },
         {"helper", "Server", "listen", "Base"},
     ),
     "sample.ts": (
-        {("Shape", "interface", 1), ("Point", "type", 5), ("Color", "enum", 7),
-         ("Circle", "class", 9), ("area", "method", 11), ("computeArea", "function", 16)},
+        {
+            ("Shape", "interface", 1),
+            ("Point", "type", 5),
+            ("Color", "enum", 7),
+            ("Circle", "class", 9),
+            ("area", "method", 11),
+            ("computeArea", "function", 16),
+        },
         {"computeArea", "Shape"},
     ),
     "sample.tsx": (
@@ -33,35 +50,68 @@ EXPECTED = {
         {"ButtonProps", "Label", "Button"},
     ),
     "sample.go": (
-        {("Pi2", "constant", 5), ("Shape", "interface", 7), ("Circle", "class", 11),
-         ("Meters", "type", 15), ("Area", "method", 17), ("NewCircle", "function", 21)},
+        {
+            ("Pi2", "constant", 5),
+            ("Shape", "interface", 7),
+            ("Circle", "class", 11),
+            ("Meters", "type", 15),
+            ("Area", "method", 17),
+            ("NewCircle", "function", 21),
+        },
         {"Circle", "Pi2", "Radius"},
     ),
     "sample.rs": (
-        {("MAX_SIZE", "constant", 3), ("Stack", "class", 5), ("Op", "enum", 9),
-         ("Shape", "interface", 11), ("push", "method", 16), ("make_stack", "function", 21),
-         ("inner", "module", 25)},
+        {
+            ("MAX_SIZE", "constant", 3),
+            ("Stack", "class", 5),
+            ("Op", "enum", 9),
+            ("Shape", "interface", 11),
+            ("push", "method", 16),
+            ("make_stack", "function", 21),
+            ("inner", "module", 25),
+        },
         {"Stack", "Vec", "push"},
     ),
     "Sample.java": (
-        {("Account", "class", 3), ("MAX_BALANCE", "constant", 4), ("deposit", "method", 12),
-         ("Auditable", "interface", 18), ("Currency", "enum", 22)},
+        {
+            ("Account", "class", 3),
+            ("MAX_BALANCE", "constant", 4),
+            ("deposit", "method", 12),
+            ("Auditable", "interface", 18),
+            ("Currency", "enum", 22),
+        },
         {"Validator", "check", "Comparable"},
     ),
     "sample.c": (
-        {("BUFFER_SIZE", "constant", 3), ("point", "class", 5), ("point_t", "type", 10),
-         ("color", "enum", 12), ("add_points", "function", 14), ("square", "function", 16),
-         ("format_point", "function", 20)},
+        {
+            ("BUFFER_SIZE", "constant", 3),
+            ("point", "class", 5),
+            ("point_t", "type", 10),
+            ("color", "enum", 12),
+            ("add_points", "function", 14),
+            ("square", "function", 16),
+            ("format_point", "function", 20),
+        },
         {"printf", "square", "point_t"},
     ),
     "sample.cpp": (
-        {("geo", "module", 3), ("Polygon", "class", 5), ("add_vertex", "method", 8),
-         ("area", "method", 13), ("Vertices", "type", 17)},
+        {
+            ("geo", "module", 3),
+            ("Polygon", "class", 5),
+            ("add_vertex", "method", 8),
+            ("area", "method", 13),
+            ("Vertices", "type", 17),
+        },
         {"compute_area", "push_back"},
     ),
     "sample.rb": (
-        {("Billing", "module", 1), ("TAX_RATE", "constant", 2), ("Invoice", "class", 4),
-         ("total", "method", 5), ("build", "method", 9)},
+        {
+            ("Billing", "module", 1),
+            ("TAX_RATE", "constant", 2),
+            ("Invoice", "class", 4),
+            ("total", "method", 5),
+            ("build", "method", 9),
+        },
         {"Document", "subtotal", "TAX_RATE"},
     ),
 }
@@ -112,8 +162,10 @@ def test_syntax_errors_still_yield_what_tree_sitter_recovers() -> None:
 
 
 def test_invalid_utf8_is_decoded_with_replacement() -> None:
-    source = (b"def caf\xe9_order():\n    return 1\n\n"
-              b"def with_default(x='\xff\xfe'):\n    pass\n\ndef fine_function():\n    pass\n")
+    source = (
+        b"def caf\xe9_order():\n    return 1\n\n"
+        b"def with_default(x='\xff\xfe'):\n    pass\n\ndef fine_function():\n    pass\n"
+    )
     tags = extract_tags("python", source)
     by_name = {d.name: d for d in tags.definitions}
     assert "fine_function" in by_name

@@ -13,7 +13,10 @@ from pathlib import Path
 
 def git(cwd: Path, *args: str, check: bool = True) -> str:
     proc = subprocess.run(
-        ["git", *args], cwd=cwd, capture_output=True, text=True,
+        ["git", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
         env={**os.environ, "GIT_OPTIONAL_LOCKS": "0"},
     )
     if check and proc.returncode != 0:
@@ -42,11 +45,20 @@ def file_hashes(root: Path) -> dict[str, str]:
 def repo_state(root: Path) -> dict[str, object]:
     """Everything swc promises never to change in the user's repository."""
     index = root / ".git" / "index"
-    refs = [line for line in git(root, "for-each-ref", "--format=%(refname) %(objectname)")
-            .splitlines() if not line.startswith("refs/heads/swc/")]
+    refs = [
+        line
+        for line in git(root, "for-each-ref", "--format=%(refname) %(objectname)").splitlines()
+        if not line.startswith("refs/heads/swc/")
+    ]
     return {
-        "status": git(root, "--no-optional-locks", "status", "--porcelain=v1",
-                      "--untracked-files=all", "--ignored"),
+        "status": git(
+            root,
+            "--no-optional-locks",
+            "status",
+            "--porcelain=v1",
+            "--untracked-files=all",
+            "--ignored",
+        ),
         "ls_files": git(root, "ls-files", "-s"),
         "index_sha256": hashlib.sha256(index.read_bytes()).hexdigest(),
         "index_mtime": index.stat().st_mtime_ns,
@@ -119,9 +131,10 @@ class HostServices:
         self.abstract.bind("\0" + self.abstract_name)
         self.abstract.listen(8)
         self._stop = threading.Event()
-        self._threads = [threading.Thread(target=self._serve, args=(s, kind), daemon=True)
-                         for s, kind in ((self.tcp, "tcp"), (self.unix, "unix"),
-                                         (self.abstract, "abstract"))]
+        self._threads = [
+            threading.Thread(target=self._serve, args=(s, kind), daemon=True)
+            for s, kind in ((self.tcp, "tcp"), (self.unix, "unix"), (self.abstract, "abstract"))
+        ]
         self._threads.append(threading.Thread(target=self._receive, daemon=True))
         for thread in self._threads:
             thread.start()

@@ -20,8 +20,10 @@ def test_python_project_without_an_environment_uses_this_interpreters_pytest(
     write(tmp_path, {"pyproject.toml": "[project]\nname='x'\n", "tests/test_x.py": ""})
     cmd = detect_test_command(tmp_path)
     assert cmd is not None
-    assert (cmd.argv, cmd.source) == ((sys.executable, "-m", "pytest"),
-                                      "detected: pytest (found tests/)")
+    assert (cmd.argv, cmd.source) == (
+        (sys.executable, "-m", "pytest"),
+        "detected: pytest (found tests/)",
+    )
     assert cmd.python_env is not None and cmd.python_env.fallback
     assert cmd.is_pytest
     assert cmd.display == f"{sys.executable} -m pytest  (detected: pytest (found tests/))"

@@ -33,12 +33,15 @@ MIXED = (
 @pytest.fixture(scope="module")
 def mixed_run(tmp_path_factory: pytest.TempPathFactory) -> TestRun:
     root = tmp_path_factory.mktemp("mixed")
-    write(root, {
-        "tests/test_mixed.py": MIXED,
-        "tests/test_syntax.py": "def test_x(:\n    pass\n",
-        "tests/test_import.py": "import no_such_module_xyz\n\ndef test_y():\n    pass\n",
-        "tests/test_fine.py": "def test_fine():\n    pass\n",
-    })
+    write(
+        root,
+        {
+            "tests/test_mixed.py": MIXED,
+            "tests/test_syntax.py": "def test_x(:\n    pass\n",
+            "tests/test_import.py": "import no_such_module_xyz\n\ndef test_y():\n    pass\n",
+            "tests/test_fine.py": "def test_fine():\n    pass\n",
+        },
+    )
     return run_tests(root, PYTEST, timeout=120)
 
 
@@ -92,20 +95,27 @@ def test_status_of_files_nodes_and_unknown_ids(mixed_run: TestRun):
 
 
 def test_xunit2_report_without_file_attribute(tmp_path: Path):
-    write(tmp_path, {"pkg/tests/test_a.py": "", "report.xml": (
-        '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">'
-        '<testcase classname="pkg.tests.test_a.TestK" name="test_one" time="0.1"/>'
-        '<testcase classname="pkg.tests.test_a" name="test_two" time="0.1">'
-        '<failure message="assert 0">boom</failure></testcase>'
-        '<testcase classname="pkg.tests.test_a" name="test_two" time="0.1">'
-        '<error message="failed on teardown">teardown boom</error></testcase>'
-        "</testsuite></testsuites>"
-    )})
+    write(
+        tmp_path,
+        {
+            "pkg/tests/test_a.py": "",
+            "report.xml": (
+                '<?xml version="1.0" encoding="utf-8"?><testsuites><testsuite name="pytest">'
+                '<testcase classname="pkg.tests.test_a.TestK" name="test_one" time="0.1"/>'
+                '<testcase classname="pkg.tests.test_a" name="test_two" time="0.1">'
+                '<failure message="assert 0">boom</failure></testcase>'
+                '<testcase classname="pkg.tests.test_a" name="test_two" time="0.1">'
+                '<error message="failed on teardown">teardown boom</error></testcase>'
+                "</testsuite></testsuites>"
+            ),
+        },
+    )
     results = parse_junit(tmp_path / "report.xml", tmp_path)
     assert results == (
         TestResult("pkg/tests/test_a.py::TestK::test_one", "passed", "", "pkg/tests/test_a.py"),
-        TestResult("pkg/tests/test_a.py::test_two", "error", "teardown boom",
-                   "pkg/tests/test_a.py"),
+        TestResult(
+            "pkg/tests/test_a.py::test_two", "error", "teardown boom", "pkg/tests/test_a.py"
+        ),
     )
 
 

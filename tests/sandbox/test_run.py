@@ -47,21 +47,40 @@ HARMLESS = {"KEEP_ME": "plain-value-1", "GIT_AUTHOR_NAME": "Someone", "LANG": "C
 
 
 def test_scrubbed_env_drops_secrets_and_keeps_the_basics():
-    env = scrubbed_env({**SECRETS, **HARMLESS, "PATH": "/bin", "HOME": "/root",
-                        "VIRTUAL_ENV": "/venv", "LC_ALL": "C", "GIT_DIR": "/elsewhere"})
-    assert env == {**HARMLESS, "PATH": "/bin", "HOME": "/root", "VIRTUAL_ENV": "/venv",
-                   "LC_ALL": "C"}
+    env = scrubbed_env(
+        {
+            **SECRETS,
+            **HARMLESS,
+            "PATH": "/bin",
+            "HOME": "/root",
+            "VIRTUAL_ENV": "/venv",
+            "LC_ALL": "C",
+            "GIT_DIR": "/elsewhere",
+        }
+    )
+    assert env == {
+        **HARMLESS,
+        "PATH": "/bin",
+        "HOME": "/root",
+        "VIRTUAL_ENV": "/venv",
+        "LC_ALL": "C",
+    }
 
 
 def test_a_test_printing_its_environment_sees_no_secret(tmp_path: Path, monkeypatch):
     for name, value in {**SECRETS, **HARMLESS}.items():
         monkeypatch.setenv(name, value)
-    write(tmp_path, {"test_env.py": (
-        "import os\n\n"
-        "def test_env():\n"
-        "    print(sorted(os.environ.items()))\n"
-        "    assert False, 'show the output'\n"
-    )})
+    write(
+        tmp_path,
+        {
+            "test_env.py": (
+                "import os\n\n"
+                "def test_env():\n"
+                "    print(sorted(os.environ.items()))\n"
+                "    assert False, 'show the output'\n"
+            )
+        },
+    )
     run = run_tests(tmp_path, PYTEST, timeout=120)
     assert run.sandboxed
     assert "KEEP_ME" in run.output and "plain-value-1" in run.output  # the print was seen
@@ -75,13 +94,18 @@ def test_a_test_printing_its_environment_sees_no_secret(tmp_path: Path, monkeypa
 def test_hanging_test_and_its_child_are_killed_at_the_time_limit(tmp_path: Path):
     marker = f"swc-hang-{os.getpid()}-{time.monotonic_ns()}"
     project = tmp_path / "project"
-    write(project, {"test_hang.py": (
-        "import subprocess, sys, time\n\n"
-        "def test_hang():\n"
-        "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)', "
-        f"{marker!r}])\n"
-        "    time.sleep(3600)\n"
-    )})
+    write(
+        project,
+        {
+            "test_hang.py": (
+                "import subprocess, sys, time\n\n"
+                "def test_hang():\n"
+                "    subprocess.Popen([sys.executable, '-c', 'import time; time.sleep(3600)', "
+                f"{marker!r}])\n"
+                "    time.sleep(3600)\n"
+            )
+        },
+    )
     run = run_tests(project, PYTEST, timeout=8)
     assert run.timed_out and run.exit_code is None and not run.passed
     assert "killed at its time limit of 8 s" in run.output
@@ -124,17 +148,22 @@ def loopback_server() -> Iterator[int]:
 
 
 def _network_project(root: Path, port: int) -> None:
-    write(root, {"test_net.py": (
-        "import socket\n\n"
-        "def test_connect():\n"
-        f"    with socket.create_connection(('127.0.0.1', {port}), timeout=5) as s:\n"
-        "        assert s.recv(100).startswith(b'hello')\n\n"
-        "def test_own_loopback_works():\n"
-        "    srv = socket.socket()\n"
-        "    srv.bind(('127.0.0.1', 0))\n"
-        "    srv.listen(1)\n"
-        "    socket.create_connection(srv.getsockname(), timeout=5).close()\n"
-    )})
+    write(
+        root,
+        {
+            "test_net.py": (
+                "import socket\n\n"
+                "def test_connect():\n"
+                f"    with socket.create_connection(('127.0.0.1', {port}), timeout=5) as s:\n"
+                "        assert s.recv(100).startswith(b'hello')\n\n"
+                "def test_own_loopback_works():\n"
+                "    srv = socket.socket()\n"
+                "    srv.bind(('127.0.0.1', 0))\n"
+                "    srv.listen(1)\n"
+                "    socket.create_connection(srv.getsockname(), timeout=5).close()\n"
+            )
+        },
+    )
 
 
 def test_network_connection_fails_inside_the_sandbox(tmp_path: Path, loopback_server: int):
@@ -146,10 +175,14 @@ def test_network_connection_fails_inside_the_sandbox(tmp_path: Path, loopback_se
     assert run.status_of("test_net.py::test_own_loopback_works") == "passed"
 
 
-@pytest.mark.parametrize("isolation", [Isolation(network=True), UNSANDBOXED],
-                         ids=["sandbox-sharing-network", "no-sandbox"])
+@pytest.mark.parametrize(
+    "isolation",
+    [Isolation(network=True), UNSANDBOXED],
+    ids=["sandbox-sharing-network", "no-sandbox"],
+)
 def test_without_network_isolation_the_same_connection_works(
-        tmp_path: Path, loopback_server: int, isolation: Isolation):
+    tmp_path: Path, loopback_server: int, isolation: Isolation
+):
     """The control for the test above: the server is reachable when not isolated."""
     _network_project(tmp_path, loopback_server)
     run = run_tests(tmp_path, PYTEST, timeout=120, isolation=isolation)
@@ -178,8 +211,13 @@ def test_without_bwrap_a_run_is_refused_naming_the_package(tmp_path: Path, monke
 
 def test_run_leaves_no_cache_or_bytecode_in_the_tree(tmp_path: Path):
     root = tmp_path / "repo"
-    write(root, {"mod.py": "X = 1\n", "tests/test_mod.py": "import mod\n\ndef test_x():\n"
-                 "    assert mod.X == 1\n"})
+    write(
+        root,
+        {
+            "mod.py": "X = 1\n",
+            "tests/test_mod.py": "import mod\n\ndef test_x():\n    assert mod.X == 1\n",
+        },
+    )
     git(root, "init", "-q")
     git(root, "add", "-A")
     git(root, "-c", "user.name=a", "-c", "user.email=a@b", "commit", "-qm", "init")
@@ -188,16 +226,20 @@ def test_run_leaves_no_cache_or_bytecode_in_the_tree(tmp_path: Path):
     assert git(root, "status", "--porcelain", "--ignored") == ""
 
 
-def test_worktree_code_shadows_the_same_package_elsewhere_on_the_path(tmp_path: Path,
-                                                                      monkeypatch):
+def test_worktree_code_shadows_the_same_package_elsewhere_on_the_path(tmp_path: Path, monkeypatch):
     """An editable install of the user's checkout must not hide the patched worktree."""
     elsewhere = tmp_path / "checkout"
     write(elsewhere, {"src/pkgx/__init__.py": "VALUE = 'from the checkout'\n"})
     monkeypatch.setenv("PYTHONPATH", str(elsewhere / "src"))
     work = tmp_path / "work"
-    write(work, {"src/pkgx/__init__.py": "VALUE = 'from the worktree'\n",
-                 "tests/test_v.py": "import pkgx\n\ndef test_v():\n"
-                 "    assert pkgx.VALUE == 'from the worktree'\n"})
+    write(
+        work,
+        {
+            "src/pkgx/__init__.py": "VALUE = 'from the worktree'\n",
+            "tests/test_v.py": "import pkgx\n\ndef test_v():\n"
+            "    assert pkgx.VALUE == 'from the worktree'\n",
+        },
+    )
     run = run_tests(work, PYTEST, timeout=120)
     assert run.passed, run.output
 
@@ -220,9 +262,13 @@ def test_missing_program_is_a_result_not_an_exception(tmp_path: Path, isolation:
 
 
 def test_selection_runs_only_the_named_tests(tmp_path: Path):
-    write(tmp_path, {"tests/test_a.py": "def test_one():\n    pass\n\n"
-                     "def test_two():\n    assert False\n",
-                     "tests/test_b.py": "def test_three():\n    assert False\n"})
+    write(
+        tmp_path,
+        {
+            "tests/test_a.py": "def test_one():\n    pass\n\ndef test_two():\n    assert False\n",
+            "tests/test_b.py": "def test_three():\n    assert False\n",
+        },
+    )
     run = run_tests(tmp_path, PYTEST, timeout=120, selection=["tests/test_a.py::test_one"])
     assert [r.test_id for r in run.results] == ["tests/test_a.py::test_one"]
     assert run.passed
@@ -233,9 +279,16 @@ def test_selection_runs_only_the_named_tests(tmp_path: Path):
 
 def test_selected_ids_that_do_not_exist_are_left_out(tmp_path: Path):
     write(tmp_path, {"tests/test_a.py": "def test_one():\n    pass\n"})
-    run = run_tests(tmp_path, PYTEST, timeout=120, selection=[
-        "tests/test_a.py::test_one", "tests/test_a.py::test_gone", "tests/test_gone.py",
-    ])
+    run = run_tests(
+        tmp_path,
+        PYTEST,
+        timeout=120,
+        selection=[
+            "tests/test_a.py::test_one",
+            "tests/test_a.py::test_gone",
+            "tests/test_gone.py",
+        ],
+    )
     assert run.passed and [r.test_id for r in run.results] == ["tests/test_a.py::test_one"]
     assert "not found, left out of the run: tests/test_gone.py" in run.output
     assert "not found, left out of the run: tests/test_a.py::test_gone" in run.output
@@ -260,9 +313,14 @@ def test_selection_for_go_and_cargo_names_packages_and_targets() -> None:
     from swcollab.sandbox import TestCommand
     from swcollab.sandbox.runner import command_argv
 
-    go = command_argv(TestCommand(("go", "test", "./..."), "detected"),
-                      ["pkg/swc_fix_weak_test.go", "main_test.go"], Path("/r"), None)
+    go = command_argv(
+        TestCommand(("go", "test", "./..."), "detected"),
+        ["pkg/swc_fix_weak_test.go", "main_test.go"],
+        Path("/r"),
+        None,
+    )
     assert go == ("go", "test", "./pkg", ".")
-    cargo = command_argv(TestCommand(("cargo", "test"), "detected"),
-                         ["tests/swc_fix_weak.rs"], Path("/r"), None)
+    cargo = command_argv(
+        TestCommand(("cargo", "test"), "detected"), ["tests/swc_fix_weak.rs"], Path("/r"), None
+    )
     assert cargo == ("cargo", "test", "--test", "swc_fix_weak")

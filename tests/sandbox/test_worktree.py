@@ -96,7 +96,10 @@ def start_attempt(repo: Path, tmp: Path, ready: Path) -> subprocess.Popen[str]:
     env = {**os.environ, "PYTHONPATH": str(REPO_ROOT)}
     proc = subprocess.Popen(
         [sys.executable, "-c", ATTEMPT_SCRIPT, str(repo), str(tmp), str(ready)],
-        env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     wait_for(ready, proc)
     return proc
@@ -238,8 +241,15 @@ def test_include_dirty_carries_staged_unstaged_and_untracked(make_repo, wt_tmp):
 def test_diff_changed_files_and_reset(make_repo, wt_tmp):
     repo = make_repo(PROJECT)
     with Worktree(repo, temp_dir=wt_tmp) as wt:
-        write(wt.path, {"calc.py": "def add(a, b):\n    return a + b\n", "new/mod.py": "Y = 2\n",
-                        "run.log": "ignored\n", "pkg/__pycache__/x.cpython-311.pyc": "junk"})
+        write(
+            wt.path,
+            {
+                "calc.py": "def add(a, b):\n    return a + b\n",
+                "new/mod.py": "Y = 2\n",
+                "run.log": "ignored\n",
+                "pkg/__pycache__/x.cpython-311.pyc": "junk",
+            },
+        )
         (wt.path / "docs/readme.txt").unlink()
         assert wt.changed_files() == ["calc.py", "docs/readme.txt", "new/mod.py"]
         diff = wt.diff()
