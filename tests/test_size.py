@@ -28,10 +28,6 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         78,
         "past the limit once formatted (was within it); split it",
     ),
-    ("lines", "cli/runs_cmd.py:_print_totals"): (
-        62,
-        "past the limit once formatted (was within it); split it",
-    ),
     ("lines", "config.py"): (
         602,
         "past the limit once formatted (was within it); split it",
@@ -44,12 +40,8 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         72,
         "past the limit once formatted (was within it); split it",
     ),
-    ("lines", "evaluation/evaluate.py:evaluate"): (
-        61,
-        "past the limit once formatted (was within it); split it",
-    ),
     ("lines", "evaluation/runner.py:run_one"): (
-        87,
+        73,
         "past the limit once formatted (was within it); split it",
     ),
     ("lines", "models/client.py"): (

@@ -272,6 +272,17 @@ def _print_totals(t: dict[str, Any]) -> None:
             f"needed in {t['strong_runs']} of {t['runs']} runs ({_pct(t['strong_pct'])})",
         ),
     ]
+    lines += _optional_total_lines(t)
+    console = out_console()
+    for label, value in lines:
+        console.print(f"{label:<12} {value}", markup=False, highlight=False)
+    if t["unpriced_calls"]:
+        console.print(_UNPRICED_NOTE, markup=False)
+
+
+def _optional_total_lines(t: dict[str, Any]) -> list[tuple[str, str]]:
+    """The totals that exist only for some ledgers: strong-only, brief, ratios, routing."""
+    lines: list[tuple[str, str]] = []
     if t["strong_only_usd"] is not None:
         lines.append(
             (
@@ -310,11 +321,7 @@ def _print_totals(t: dict[str, Any]) -> None:
                 f"router unusable {r['fallback']}",
             )
         )
-    console = out_console()
-    for label, value in lines:
-        console.print(f"{label:<12} {value}", markup=False, highlight=False)
-    if t["unpriced_calls"]:
-        console.print(_UNPRICED_NOTE, markup=False)
+    return lines
 
 
 def _print_groups(by: str, rows: list[dict[str, Any]]) -> None:

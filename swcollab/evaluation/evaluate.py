@@ -100,6 +100,37 @@ def load_tasks(
     return mined.tasks, mined.skips, mined.examined, True
 
 
+def _run_all(
+    setup: EvalSetup,
+    todo: list[tuple[EvalTask, Combination]],
+    options: EvalOptions,
+    store: EvalStore,
+    outcome: EvalOutcome,
+    on_progress: Progress,
+) -> None:
+    """Every pending run, each saved as it ends; the eval's budget and Ctrl-C stop them."""
+    control = EvalControl(options.budget)
+
+    def record(done: RunRecord) -> None:
+        store.save_result(done)
+        why = done.note or done.verdict
+        outcome_word = "resolved" if done.resolved else f"unresolved ({why})"
+        on_progress(
+            f"  {done.task_id} {done.strategy}: {outcome_word}, "
+            f"${done.cost_usd:.4f}, {done.duration_s:.0f}s"
+        )
+
+    execute(setup, todo, control, jobs=options.jobs, on_record=record, on_progress=on_progress)
+    outcome.spent_usd = control.budget.spent
+    if control.stopping.is_set():
+        raise Interrupted(
+            "the eval was interrupted; finished runs are saved and the "
+            "next `swc eval` resumes from there"
+        )
+    if control.budget_out.is_set():
+        outcome.stopped = "budget"
+
+
 def evaluate(
     repo: RepoPaths,
     settings: Settings,
@@ -138,26 +169,7 @@ def evaluate(
     outcome.todo = len(todo)
     outcome.worst_case_usd = worst_case(settings, todo, options.budget)
     if not options.dry_run and todo:
-        control = EvalControl(options.budget)
-
-        def record(done: RunRecord) -> None:
-            store.save_result(done)
-            why = done.note or done.verdict
-            outcome_word = "resolved" if done.resolved else f"unresolved ({why})"
-            on_progress(
-                f"  {done.task_id} {done.strategy}: {outcome_word}, "
-                f"${done.cost_usd:.4f}, {done.duration_s:.0f}s"
-            )
-
-        execute(setup, todo, control, jobs=options.jobs, on_record=record, on_progress=on_progress)
-        outcome.spent_usd = control.budget.spent
-        if control.stopping.is_set():
-            raise Interrupted(
-                "the eval was interrupted; finished runs are saved and the "
-                "next `swc eval` resumes from there"
-            )
-        if control.budget_out.is_set():
-            outcome.stopped = "budget"
+        _run_all(setup, todo, options, store, outcome, on_progress)
     outcome.records = scoped_records(store, tasks, combos)
     outcome.rows = summarize(outcome.records)
     return outcome

@@ -210,6 +210,34 @@ def _fix_task(task: EvalTask) -> Task:
     )
 
 
+def _unfinished(
+    base: dict[str, str],
+    budget: RunBudget,
+    started: float,
+    status: str,
+    verdict: str,
+    note: str,
+    error: str,
+) -> RunRecord:
+    """The record of a run that ended without a result (interrupted, or an error)."""
+    return RunRecord(
+        **base,
+        status=status,
+        verdict=verdict,
+        resolved=False,
+        cost_usd=budget.spent,
+        calls_weak=0,
+        calls_strong=0,
+        winner_tier=None,
+        duration_s=time.monotonic() - started,
+        judge_s=0.0,
+        diff="",
+        note=note,
+        failing=(),
+        error=error,
+    )
+
+
 def run_one(
     setup: EvalSetup, task: EvalTask, combo: Combination, control: EvalControl
 ) -> RunRecord:
@@ -241,40 +269,26 @@ def run_one(
             result = run_fix(request, budget=budget)
         except Interrupted:
             control.stopping.set()
-            return RunRecord(
-                **base,
-                status=STATUS_STOPPED,
-                verdict=VERDICT_INTERRUPTED,
-                resolved=False,
-                cost_usd=budget.spent,
-                calls_weak=0,
-                calls_strong=0,
-                winner_tier=None,
-                duration_s=time.monotonic() - started,
-                judge_s=0.0,
-                diff="",
-                note="interrupted",
-                failing=(),
-                error="interrupted",
+            return _unfinished(
+                base,
+                budget,
+                started,
+                STATUS_STOPPED,
+                VERDICT_INTERRUPTED,
+                "interrupted",
+                "interrupted",
             )
         except FATAL:
             raise
         except SwcError as exc:
-            return RunRecord(
-                **base,
-                status=STATUS_DONE,
-                verdict=VERDICT_ERROR,
-                resolved=False,
-                cost_usd=budget.spent,
-                calls_weak=0,
-                calls_strong=0,
-                winner_tier=None,
-                duration_s=time.monotonic() - started,
-                judge_s=0.0,
-                diff="",
-                note="the run failed: " + exc.message,
-                failing=(),
-                error=exc.message,
+            return _unfinished(
+                base,
+                budget,
+                started,
+                STATUS_DONE,
+                VERDICT_ERROR,
+                "the run failed: " + exc.message,
+                exc.message,
             )
     winner = result.winner
     diff = winner.diff if winner is not None else ""
