@@ -169,8 +169,39 @@ def _per_test(attempt: Attempt) -> list[str]:
 
 
 def render_markdown(result: RunResult) -> str:
-    task = result.task
-    out = [f"# swc run {result.run_id}: {task.title}", ""]
+    out = [f"# swc run {result.run_id}: {result.task.title}", ""]
+    out += _fact_lines(result)
+    if result.plan:
+        out += ["", "## Plan", ""]
+        out += [
+            f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
+            f"{p.edit_format} edits"
+            for p in result.plan
+        ]
+    out += ["", "## Tests", "", *_test_lines(result)]
+    if result.attempts:
+        out += ["", "## Attempts", "", *_attempt_rows(result.attempts)]
+    out += _failure_lines(result)
+    out += _chosen_lines(result)
+    if result.saved_diff:
+        out += [
+            "",
+            "## The accepted diff (no branch could hold it)",
+            "",
+            "```diff",
+            *result.saved_diff.splitlines(),
+            "```",
+        ]
+    if result.notes:
+        out += ["", "## Notes", "", *[f"- {n}" for n in result.notes]]
+    if result.warnings:
+        out += ["", "## Warnings", "", *[f"- {w}" for w in result.warnings]]
+    return "\n".join(out) + "\n"
+
+
+def _fact_lines(result: RunResult) -> list[str]:
+    """The report's first lines: test changes, the key lines, where and how it ran."""
+    out: list[str] = []
     out += test_change_lines(result)
     out += [f"- {line}" for line in key_lines(result)]
     out += [f"- Base: `{result.base_sha[:12]}`; test command: `{result.test_command or '-'}`"]
@@ -197,16 +228,12 @@ def render_markdown(result: RunResult) -> str:
         out += [f"- Stopped: {result.error}"]
     if result.saved_diff:
         out += [f"- No branch: {result.error}"]
-    if result.plan:
-        out += ["", "## Plan", ""]
-        out += [
-            f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
-            f"{p.edit_format} edits"
-            for p in result.plan
-        ]
-    out += ["", "## Tests", "", *_test_lines(result)]
-    if result.attempts:
-        out += ["", "## Attempts", "", *_attempt_rows(result.attempts)]
+    return out
+
+
+def _failure_lines(result: RunResult) -> list[str]:
+    """Why each candidate failed, for a run that fixed nothing."""
+    out: list[str] = []
     failed = [a for a in result.attempts if not a.accepted]
     if failed and result.verdict != VERDICT_FIXED:
         out += ["", "## Why the candidates failed", ""]
@@ -221,6 +248,12 @@ def render_markdown(result: RunResult) -> str:
                 or "no test passed"
             )
             out.append(f"- {a.tier} candidate {a.index}: {reason.splitlines()[0][:200]}")
+    return out
+
+
+def _chosen_lines(result: RunResult) -> list[str]:
+    """The chosen change: its per-test results, its diff, what it touches outside the code."""
+    out: list[str] = []
     if result.winner:
         out += ["", "## Chosen change", "", *_per_test(result.winner), ""]
         out += _diff_block(result)
@@ -231,20 +264,7 @@ def render_markdown(result: RunResult) -> str:
                 "Changes outside source and test files (review these with care): "
                 + ", ".join(f"`{p}`" for p in outside),
             ]
-    if result.saved_diff:
-        out += [
-            "",
-            "## The accepted diff (no branch could hold it)",
-            "",
-            "```diff",
-            *result.saved_diff.splitlines(),
-            "```",
-        ]
-    if result.notes:
-        out += ["", "## Notes", "", *[f"- {n}" for n in result.notes]]
-    if result.warnings:
-        out += ["", "## Warnings", "", *[f"- {w}" for w in result.warnings]]
-    return "\n".join(out) + "\n"
+    return out
 
 
 def shown_diff(result: RunResult) -> str:
