@@ -14,7 +14,6 @@ seen are joined (``string | null``). Run it from the repository root.
 
 from __future__ import annotations
 
-import argparse
 import json
 import os
 import subprocess
@@ -28,7 +27,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generated import ROOT, sync
+from generated import ROOT, generator_main
 
 sys.path.insert(0, str(ROOT))
 
@@ -377,17 +376,10 @@ BLOCKS = {"cli-help": cli_help, "json-shapes": json_shapes}
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale files")
-    parser.add_argument(
-        "files",
-        nargs="*",
-        type=Path,
-        help="default: " + ", ".join(str(f.relative_to(ROOT)) for f in FILES),
-    )
-    args = parser.parse_args(argv)
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    return sync(args.files or FILES, BLOCKS, check=args.check, command=COMMAND)
+    return generator_main(
+        argv, description=__doc__.splitlines()[0], files=FILES, blocks=BLOCKS, command=COMMAND
+    )
 
 
 if __name__ == "__main__":

@@ -11,14 +11,13 @@ and in the reference pages of docs/.
 
 from __future__ import annotations
 
-import argparse
 import sys
 from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from generated import ROOT, render, sync
+from generated import ROOT, generator_main, render
 
 from swcollab.config import KEYS, default_value
 from swcollab.errors import EXIT_CODE_TABLE
@@ -71,16 +70,9 @@ __all__ = ["BLOCKS", "FILES", "config_table", "exit_code_table", "main", "render
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--check", action="store_true", help="only report stale files")
-    parser.add_argument(
-        "files",
-        nargs="*",
-        type=Path,
-        help="default: " + ", ".join(str(f.relative_to(ROOT)) for f in FILES),
+    return generator_main(
+        argv, description=__doc__.splitlines()[0], files=FILES, blocks=BLOCKS, command=COMMAND
     )
-    args = parser.parse_args(argv)
-    return sync(args.files or FILES, BLOCKS, check=args.check, command=COMMAND)
 
 
 if __name__ == "__main__":

@@ -7,6 +7,7 @@ blocks and the files that hold them, and has a ``--check`` mode for the drift te
 
 from __future__ import annotations
 
+import argparse
 import re
 from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
@@ -64,3 +65,24 @@ def sync(
             path.write_text(wanted, encoding="utf-8")
             print(f"updated {path}")
     return status
+
+
+def generator_main(
+    argv: list[str] | None,
+    *,
+    description: str,
+    files: Sequence[Path],
+    blocks: Mapping[str, Callable[[], str]],
+    command: str,
+) -> int:
+    """The command line every generator shares: ``[--check] [files...]``."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--check", action="store_true", help="only report stale files")
+    parser.add_argument(
+        "files",
+        nargs="*",
+        type=Path,
+        help="default: " + ", ".join(str(f.relative_to(ROOT)) for f in files),
+    )
+    args = parser.parse_args(argv)
+    return sync(args.files or files, blocks, check=args.check, command=command)
