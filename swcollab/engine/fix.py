@@ -220,8 +220,10 @@ def _set_up(
 def _baseline(run: RunState, suite: TestSuite, base_root: Path, context: Context) -> TestSuite:
     """What the tests say on the base; ends the run (exit 3) when they cannot run."""
     from .baseline import run_baseline
+    from .existing_tests import select_existing_tests
 
-    suite, warnings = run_baseline(suite, base_root, context.ranked_paths, run.on_event)
+    existing = select_existing_tests(base_root, context, run.request.task.text)
+    suite, warnings = run_baseline(suite, base_root, existing, run.on_event)
     run.tests = suite
     run.warnings.extend(warnings)
     return suite
