@@ -178,7 +178,8 @@ def shown_definitions(root: Path, shown: ContextFile) -> list[str]:
     """Names of the definitions whose first line the context shows of ``shown``."""
     from ..repomap.builder import parse_file
 
-    tags = parse_file(root, shown.path, shown.language)
+    language = language_for_path(shown.path)
+    tags = parse_file(root, shown.path, language) if language else None
     if tags is None:
         return []
     return [
