@@ -45,8 +45,8 @@ PROVIDERS = {
 class BaselineClient(ModelClient):
     """The reservation rule before issue 16: our count x 1.15 + 16, max_tokens of output."""
 
-    def worst_case(self, spec, route, messages, prompt_est, max_tokens):  # type: ignore[no-untyped-def]
-        return WorstCase(math.ceil(prompt_est * 1.15) + 16, max_tokens)
+    def worst_case(self, spec, route, estimate, limit, prompt):  # type: ignore[no-untyped-def]
+        return WorstCase(math.ceil(estimate * 1.15) + 16, limit)
 
 
 def settings(base_url: str, max_tokens: int) -> Settings:

@@ -10,8 +10,6 @@ request, the heavy modules they imported (the answer should be "none").
 from __future__ import annotations
 
 import argparse
-import json
-import os
 import shutil
 import statistics
 import subprocess
@@ -19,36 +17,12 @@ import sys
 import time
 from pathlib import Path
 
-# Slow to import, and not needed to print help, a version or completions.
-HEAVY = (
-    "litellm",
-    "tree_sitter",
-    "tree_sitter_language_pack",
-    "git",
-    "networkx",
-    "scipy",
-    "numpy",
-    "httpx",
-    "openai",
-    "pydantic",
-    "jinja2",
-    "llama_cpp",
-    "rich",
-)
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
 
-# Runs the CLI in-process (its stdout goes to /dev/null) and writes the top-level modules
-# left in sys.modules to stderr after a marker.
-PROBE = """
-import json, sys
-sys.argv = ["swc", *json.loads(sys.argv[1])]
-from swcollab.cli import main
-try:
-    main()
-except SystemExit:
-    pass
-names = sorted({name.split(".")[0] for name in sys.modules})
-sys.stderr.write("\\nMODULES " + json.dumps(names) + "\\n")
-"""
+# The heavy modules, and the probe that lists what a command imported: the import test's
+# own (tests/test_imports.py), so the benchmark reports what the test guards.
+from tests.test_imports import FORBIDDEN, loaded_modules  # noqa: E402
 
 COMPLETION_ENV = {"_SWC_COMPLETE": "bash_complete", "COMP_WORDS": "swc config ", "COMP_CWORD": "2"}
 
@@ -72,18 +46,8 @@ def median_seconds(argv: list[str], runs: int) -> float:
 
 
 def heavy_imports(args: list[str], extra_env: dict[str, str] | None = None) -> list[str]:
-    env = {**os.environ, **(extra_env or {})}
-    proc = subprocess.run(
-        [sys.executable, "-c", PROBE, json.dumps(args)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-        check=True,
-    )
-    marker = proc.stderr.rindex("\nMODULES ")
-    loaded = set(json.loads(proc.stderr[marker + len("\nMODULES ") :]))
-    return [name for name in HEAVY if name in loaded]
+    loaded = loaded_modules(args, **(extra_env or {}))
+    return [name for name in FORBIDDEN if name in loaded]
 
 
 def main() -> int:

@@ -101,7 +101,7 @@ PROMPT = "add(2, 3) returns -1 instead of 5"
 
 # Objects whose keys are data (tier names, setting names), shown as one entry.
 MAPS = {
-    ("config show",): "setting",
+    ("config show", "settings"): "setting",
     ("fix", "calls_by_tier"): "tier",
     ("fix", "tokens"): "kind",
     ("context", "parts"): "part",

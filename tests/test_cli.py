@@ -148,7 +148,7 @@ def test_config_show_names_each_source(
 
     result = invoke("config", "show", "--json", cwd=repo)
     assert result.exit_code == 0, result.output
-    shown = json.loads(result.stdout)
+    shown = json.loads(result.stdout)["settings"]
     assert shown["strategy"] == {"value": "plan", "source": "user file", "env": "SWC_STRATEGY"}
     assert shown["retries"]["value"] == 7 and shown["retries"]["source"] == "repo file"
     assert shown["weak.model"] == {
@@ -163,7 +163,53 @@ def test_config_show_names_each_source(
 def test_config_show_json_prints_only_json_on_stdout(tmp_path: Path) -> None:
     proc = run_swc("config", "show", "--json", cwd=tmp_path)
     assert proc.returncode == 0
-    assert set(json.loads(proc.stdout)) == set(KEYS)
+    shown = json.loads(proc.stdout)
+    assert set(shown["settings"]) == set(KEYS)
+    assert shown["tests"] is None  # outside a repository: no test command to speak of
+    assert shown["sandbox"]["value"]
+
+
+def test_config_show_json_says_what_the_text_says_of_tests_and_sandbox(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The project's .venv runs its tests: --json names it, as the text does."""
+    from tests.fakes.venv import make_venv
+
+    repo = git_init(tmp_path / "repo")
+    (repo / "tests").mkdir()
+    (repo / "tests" / "test_a.py").write_text("def test_a():\n    pass\n")
+    python = make_venv(repo / ".venv")
+    monkeypatch.delenv("VIRTUAL_ENV", raising=False)
+    text = run_swc("config", "show", cwd=repo)
+    proc = run_swc("config", "show", "--json", cwd=repo)
+    assert proc.returncode == 0 and text.returncode == 0, proc.stderr + text.stderr
+    shown = json.loads(proc.stdout)
+    tests, sandbox = shown["tests"], shown["sandbox"]
+    assert tests["interpreter"]["python"] == str(python)
+    assert tests["interpreter"]["reason"] == "found .venv/ at the checkout root"
+    assert tests["command"].startswith(f"{python} -m pytest")
+    assert tests["problem"] is None
+    # the same facts in the same words as the text
+    assert f"test command: {tests['command']}\n" in text.stdout
+    assert f"test interpreter: {python} (found .venv/ at the checkout root)\n" in text.stdout
+    assert text.stdout.rstrip().endswith(f"sandbox: {sandbox['value']}")
+    assert sandbox["ok"] is True or sandbox["fix"]
+
+    monkeypatch.setenv("SWC_SANDBOX", "off")
+    off = json.loads(run_swc("config", "show", "--json", cwd=repo).stdout)["sandbox"]
+    assert off["ok"] is False
+    assert off["value"].startswith('OFF (sandbox = "off", from environment)')
+    assert off["fix"] == 'Remove sandbox = "off" to run them in the sandbox again.'
+
+
+def test_config_show_json_names_a_missing_test_command(tmp_path: Path) -> None:
+    repo = git_init(tmp_path / "repo")  # no tests, no test_cmd
+    shown = json.loads(run_swc("config", "show", "--json", cwd=repo).stdout)
+    assert shown["tests"] == {
+        "command": None,
+        "interpreter": None,
+        "problem": "none detected (set test_cmd)",
+    }
 
 
 def test_config_path_lists_user_and_repo_files(tmp_path: Path, isolated_env: Path) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -19,16 +20,24 @@ def config_group() -> None:
 @json_option
 @pass_app
 def config_show(app: AppContext, json_: bool) -> None:
-    """Print every setting, its value and where it came from.
+    """Print every setting, the test interpreter and the sandbox.
 
+    Each setting with its value and where it came from, then which command and
+    interpreter run the tests here, and why, and where model-written code runs.
     Sources, lowest precedence first: default, user file, repo file, environment, flag.
+    --json prints one object: "settings" (each key's value, source and environment
+    variable), "tests" (the test command and interpreter, as `swc fix --json`
+    shows them; null outside a repository) and "sandbox".
     """
     settings = app.settings(need_repo=False)
     table = settings_as_dict(settings)
+    repo = app.maybe_repo()
+    tests = test_environment(repo.root, settings) if repo is not None else None
+    sandbox = sandbox_view(settings)
     if json_:
         from ..output import print_json
 
-        print_json(table)
+        print_json({"settings": table, "tests": tests, "sandbox": sandbox})
         return
     rows = [("key", "value", "source", "environment variable")]
     rows += [
@@ -40,27 +49,37 @@ def config_show(app: AppContext, json_: bool) -> None:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         click.echo("  ".join([*cells, row[3]]))
     click.echo("")
-    repo = app.maybe_repo()
-    if repo is not None:
-        for line in test_environment_lines(repo.root, settings):
+    if tests is not None:
+        for line in test_environment_lines(tests):
             click.echo(line)
-    click.echo(sandbox_line(settings))
+    click.echo(sandbox_line(sandbox))
 
 
-def sandbox_line(settings: Settings) -> str:
+def sandbox_view(settings: Settings) -> dict[str, Any]:
     """Where model-written code runs with these settings (``swc doctor`` says more)."""
     from ..doctor import sandbox_fact
 
     fact = sandbox_fact(settings)
-    line = f"sandbox: {fact.value}"
-    return line if fact.ok else f"{line}\n  fix: {fact.hint}"
+    return {
+        "value": fact.value,
+        "ok": fact.ok,
+        "fix": None if fact.ok else fact.hint,
+        "details": fact.details,
+    }
 
 
-def test_environment_lines(root: Path, settings: Settings) -> list[str]:
-    """Which command runs the tests, with which interpreter, and why (after the table)."""
+def sandbox_line(sandbox: dict[str, Any]) -> str:
+    line = f"sandbox: {sandbox['value']}"
+    return f"{line}\n  fix: {sandbox['fix']}" if sandbox["fix"] else line
+
+
+def test_environment(root: Path, settings: Settings) -> dict[str, Any]:
+    """Which command runs the tests, with which interpreter and why (the shape of ``swc
+    fix --json``'s ``tests.command`` and ``tests.interpreter``); or why there is none."""
     from ..errors import SwcError
     from ..sandbox import detect_test_command
 
+    facts: dict[str, Any] = {"command": None, "interpreter": None, "problem": None}
     try:
         command = detect_test_command(
             root,
@@ -69,13 +88,22 @@ def test_environment_lines(root: Path, settings: Settings) -> list[str]:
             source=settings.sources.get("test_cmd", "config"),
         )
     except SwcError as exc:
-        return [f"test command: {exc.message}"]
+        return {**facts, "problem": exc.message}
     if command is None:
-        return ["test command: none detected (set test_cmd)"]
-    lines = [f"test command: {command.display}"]
-    if command.python_env is not None:
-        lines.append(f"test interpreter: {command.interpreter}")
-        lines += [f"  note: {note}" for note in command.python_env.notes]
+        return {**facts, "problem": "none detected (set test_cmd)"}
+    env = command.python_env
+    return {**facts, "command": command.display, "interpreter": env and env.as_dict()}
+
+
+def test_environment_lines(tests: dict[str, Any]) -> list[str]:
+    """The test facts as ``swc config show`` prints them after the table."""
+    if tests["command"] is None:
+        return [f"test command: {tests['problem']}"]
+    lines = [f"test command: {tests['command']}"]
+    interpreter = tests["interpreter"]
+    if interpreter is not None:
+        lines.append(f"test interpreter: {interpreter['python']} ({interpreter['reason']})")
+        lines += [f"  note: {note}" for note in interpreter["notes"]]
     return lines
 
 

@@ -34,7 +34,7 @@ from ..sandbox.diagnose import (
     missing_module,
     probe_argv,
 )
-from .testsuite import TestSuite, baseline_passing, select_existing_tests, status_in
+from .testsuite import TestSuite, baseline_passing, status_in
 from .types import Event, EventSink
 
 if TYPE_CHECKING:
@@ -45,9 +45,10 @@ _CANNOT_IMPORT = re.compile(r"cannot import name '(\w+)' from '([\w.]+)'")
 
 
 def run_baseline(
-    suite: TestSuite, base_root: Path, ranked_paths: Sequence[str], on_event: EventSink
+    suite: TestSuite, base_root: Path, existing: Sequence[str], on_event: EventSink
 ) -> tuple[TestSuite, list[str]]:
-    """``suite`` with its existing tests and what passes on the base; and warnings.
+    """``suite`` guarding the ``existing`` test files (but those the user named), with
+    what passes on the base; and warnings.
 
     Raises ``TestsCannotRun`` when the tests cannot run here, ``UsageError`` when a test
     the user named does not exist or already passes."""
@@ -55,11 +56,7 @@ def run_baseline(
 
     suite = replace(
         suite,
-        existing_files=tuple(
-            f
-            for f in select_existing_tests(base_root, ranked_paths)
-            if f not in suite.user_tests_files()
-        ),
+        existing_files=tuple(f for f in existing if f not in suite.user_tests_files()),
     )
     selection = [*suite.user_tests, *suite.existing_files]
     if not selection:

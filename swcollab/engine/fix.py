@@ -10,6 +10,7 @@ before it leaves.
 
 from __future__ import annotations
 
+import math
 import time
 from dataclasses import replace
 from typing import TYPE_CHECKING
@@ -24,7 +25,7 @@ from .record import close_run, interruption
 from .state import Ending, RunState, Setup, result_of
 from .strategies import walk_tiers
 from .testsuite import TestSuite
-from .tiers import plan_tiers, walk_for
+from .tiers import call_cost, first_prompt, plan_tiers, promised_usd, walk_for
 from .types import (
     VERDICT_BUDGET,
     VERDICT_ERROR,
@@ -178,8 +179,8 @@ def _execute(run: RunState, test_runner: TestRunner | None) -> None:
         # before the first model call: tests that cannot run here must not cost anything
         suite = _baseline(run, suite, base.path, context)
         run.preflight.wait()
-        _plan(run)
         context = _with_brief_and_examples(run, context)
+        _plan(run, context)
         walk_tiers(run, suite, base.path, context)
 
 
@@ -220,29 +221,51 @@ def _set_up(
 def _baseline(run: RunState, suite: TestSuite, base_root: Path, context: Context) -> TestSuite:
     """What the tests say on the base; ends the run (exit 3) when they cannot run."""
     from .baseline import run_baseline
+    from .existing_tests import select_existing_tests
 
-    suite, warnings = run_baseline(suite, base_root, context.ranked_paths, run.on_event)
+    existing = select_existing_tests(base_root, context, run.request.task.text)
+    suite, warnings = run_baseline(suite, base_root, existing, run.on_event)
     run.tests = suite
     run.warnings.extend(warnings)
     return suite
 
 
-def _plan(run: RunState) -> None:
-    """Candidates and tests per tier within the budget (prices need litellm: after the
-    preflight)."""
+def _plan(run: RunState, context: Context) -> None:
+    """Candidates and tests per tier within what is left of the budget, each call costed
+    as the budget will reserve it (prices need litellm: after the preflight)."""
     from dataclasses import asdict
 
     settings, client = run.request.settings, run.client
     specs = client.specs()
     run.small = {name: client.is_small(name) for name in specs}
+    task_text = run.request.task.text
+    costs = {
+        tier: call_cost(
+            client,
+            settings,
+            run.walk,
+            tier,
+            first_prompt(settings, run.walk, tier, context, task_text, run.small[tier]),
+        )
+        for tier in run.walk.tiers
+    }
     plans = plan_tiers(
         settings,
         settings.strategy,
         models={n: s.model for n, s in specs.items()},
-        prices={n: client.price(n) for n in specs},
+        costs=costs,
         small=run.small,
+        budget=run.budget.remaining(),
     )
     run.plans = {p.tier: p for p in plans}
+    left, needed = run.budget.remaining(), promised_usd(plans, run.walk)
+    if left is not None and needed > left:
+        enough = math.ceil((needed + settings.budget - left) * 100) / 100
+        run.warnings.append(
+            f"the plan's calls need up to ${needed:.4f} and the budget has ${left:.4f} "
+            f"left: one may be refused before the last tier's turn ends (--budget "
+            f"{enough:.2f} holds them all)"
+        )
     shown = ", ".join(
         f"{p.tier} {p.model}: {p.candidates} candidate(s), {p.tests} test(s), {p.edit_format}"
         for p in plans

@@ -16,10 +16,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..edits.paths import check_path
-from ..gitrepo import tracked_files
 from ..sandbox.runner import SandboxRunner
 from ..treesitter import language_for_path
-from .context import is_test_path
 from .types import (
     KIND_CHANGED,
     KIND_EXISTING,
@@ -35,7 +33,6 @@ if TYPE_CHECKING:
     from ..sandbox import Isolation, TestCommand, TestRun, TestRunner
     from .testchange import TestRules
 
-MAX_EXISTING_TEST_FILES = 8
 REASON_PASSES = "passes on the unpatched code, so it proves nothing"
 REASON_BROKEN = "syntax or import error in the test itself"
 REASON_SKIPPED = "skipped on the unpatched code"
@@ -340,32 +337,6 @@ def keep_only(text: str, path: str, kept_ids: Sequence[str]) -> str:
 
 
 # ---------------------------------------------------------------- existing tests
-
-
-def tracked_test_files(root: Path) -> list[str]:
-    return [p for p in tracked_files(root) if is_test_path(p) and language_for_path(p)]
-
-
-def select_existing_tests(root: Path, ranked_paths: Sequence[str], limit: int = 5) -> list[str]:
-    """Test files that import or name the top-ranked source files."""
-    sources = [p for p in ranked_paths if not is_test_path(p) and language_for_path(p)][:limit]
-    stems = {Path(p).stem for p in sources if Path(p).stem not in ("__init__", "index", "mod")}
-    if not stems:
-        return []
-    pattern = re.compile(r"\b(" + "|".join(re.escape(s) for s in sorted(stems)) + r")\b")
-    chosen: list[str] = []
-    for test_file in tracked_test_files(root):
-        if Path(test_file).name == "conftest.py":
-            continue
-        try:
-            text = (root / test_file).read_text(encoding="utf-8", errors="replace")
-        except OSError:
-            continue
-        if pattern.search(text):
-            chosen.append(test_file)
-        if len(chosen) >= MAX_EXISTING_TEST_FILES:
-            break
-    return chosen
 
 
 def baseline_passing(run: TestRun, files: Sequence[str]) -> frozenset[str]:

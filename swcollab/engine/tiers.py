@@ -1,20 +1,27 @@
 """Budget planning and the order of tiers for each strategy.
 
-The rule (documented in docs/guide/models.md, "Budget planning"): before the run,
-estimate each tier's worst-case cost per call (a full prompt plus ``max_tokens`` of output
-at the tier's prices). Reserve the strong tier's share first: its test-writing call plus
-one candidate (two under the ``strong`` strategy), each with one edit retry. What is left
-buys weak candidates, up to ``MAX_WEAK_CANDIDATES``; at least one candidate per tier
-always. Free tiers (local models, unknown prices) get the default counts. Counts set in
-the configuration win.
+The rule (documented in docs/guide/models.md, "Budget planning"): before the run, cost
+each tier's calls by the rule the budget holds by (``models.plan_costs.call_costs``, for
+a prompt the size of the tier's first patch prompt and what later ones carry): what the
+budget holds before a call, and what stays spent after it. Keep free the largest hold's
+excess over its charge, so the last call the plan counts still finds its worst case free:
+the plan promises no call the budget then refuses. Reserve the strong tier's share
+first: its test-writing call plus one candidate (two under the ``strong`` strategy), each
+with one edit retry. What is left buys weak candidates, up to ``MAX_WEAK_CANDIDATES``; at
+least one candidate per tier always. Free tiers (local models, unknown prices) get the
+default counts. Counts set in the configuration win.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ..config import Settings
-from .types import TierPlan, TierView
+from .types import Context, TierPlan, TierView
+
+if TYPE_CHECKING:
+    from ..models import ModelClient
 
 MAX_WEAK_CANDIDATES = 4
 MIN_BEST_OF_N = 2
@@ -22,7 +29,11 @@ DEFAULT_WEAK_CANDIDATES = 3
 DEFAULT_STRONG_CANDIDATES = 1
 DEFAULT_WEAK_TESTS = 3
 DEFAULT_STRONG_TESTS = 2
+# With no prompt to measure (``swc eval``'s estimate of a run), a full prompt is the map
+# and context budgets, this many tokens more, and this many bytes a token (more than code
+# and English prose take with tiktoken).
 PROMPT_OVERHEAD_TOKENS = 1500
+PLANNED_BYTES_PER_TOKEN = 4
 CALLS_PER_CANDIDATE = 2  # the draft and, at worst, one retry after a malformed edit
 TEST_CALLS_PER_TIER = 2  # test writing and its one retry
 
@@ -50,9 +61,69 @@ def walk_for(strategy: str, order: tuple[str, ...] = ("weak", "strong")) -> Tier
     return TierWalk(tuple(order), tuple(order), guidance=guidance, route=strategy == "route")
 
 
-def call_cost(settings: Settings, prices: tuple[float, float], max_tokens: int) -> float:
-    prompt_tokens = settings.map_tokens + settings.context_tokens + PROMPT_OVERHEAD_TOKENS
-    return prices[0] * prompt_tokens + prices[1] * max_tokens
+@dataclass(frozen=True)
+class CallCost:
+    """One call of a tier, in USD: what the budget holds before it is made (its worst
+    case), and what the plan counts as spent after it."""
+
+    held: float
+    charged: float
+
+
+def call_cost(
+    client: ModelClient, settings: Settings, walk: TierWalk, tier: str, first: list[dict[str, str]]
+) -> CallCost:
+    """``tier``'s calls costed by the budget's own rule (``plan_costs.call_costs``) for a
+    prompt the size of its first patch prompt, grown by what later prompts carry: one
+    reply of the tier (its tests, or its failed answer on a retry) and, after the first
+    tier, one reply of the tier before (its attempt)."""
+    from ..models.budget import message_bytes
+    from ..models.plan_costs import call_costs
+
+    position = walk.tiers.index(tier)
+    growth = settings.tier(tier).max_tokens
+    if position > 0:
+        growth += settings.tier(walk.tiers[position - 1]).max_tokens
+    tokens = client.estimate_tokens(tier, first)
+    grown = tokens + growth
+    held, charged = call_costs(
+        client,
+        tier,
+        prompt_tokens=grown,
+        prompt_bytes=message_bytes(first) * grown // max(tokens, 1),
+        messages=len(first),
+    )
+    return CallCost(held, charged)
+
+
+def first_prompt(
+    settings: Settings, walk: TierWalk, tier: str, context: Context, task_text: str, small: bool
+) -> list[dict[str, str]]:
+    """``tier``'s first patch prompt, as the run will build it (before any test is written)."""
+    from .attempts import may_change_tests, patch_messages, tier_context
+
+    view = tier_view(tier, walk.tiers.index(tier), walk, small=small)
+    return patch_messages(
+        edit_format=settings.tier(tier).edit_format or ("whole" if small else "search-replace"),
+        context=tier_context(context, view),
+        task_text=task_text,
+        tests=(),
+        prompts_dir=settings.prompts_dir,
+        small=small,
+        may_change_tests=may_change_tests(settings.test_changes, tier, small),
+    )
+
+
+def full_prompt_cost(client: ModelClient, settings: Settings, tier: str) -> CallCost:
+    """``call_cost`` for a prompt filled to the map and context budgets, when there is no
+    prompt to measure yet."""
+    from ..models.plan_costs import call_costs
+
+    tokens = settings.map_tokens + settings.context_tokens + PROMPT_OVERHEAD_TOKENS
+    held, charged = call_costs(
+        client, tier, prompt_tokens=tokens, prompt_bytes=tokens * PLANNED_BYTES_PER_TOKEN
+    )
+    return CallCost(held, charged)
 
 
 def plan_tiers(
@@ -60,13 +131,19 @@ def plan_tiers(
     strategy: str,
     *,
     models: dict[str, str],
-    prices: dict[str, tuple[float, float]],
+    costs: dict[str, CallCost],
     small: dict[str, bool],
+    budget: float | None = None,
 ) -> list[TierPlan]:
-    """k candidates and m tests per tier, within ``settings.budget``."""
+    """k candidates and m tests per tier, within ``budget`` (default: the settings').
+
+    ``costs``: each tier's cost of one call (``call_cost``). Every call must find its
+    worst case free when it is made: after the calls before it (what they charged), so
+    the calls' charges must leave the largest hold's excess over its charge."""
     walk = walk_for(strategy, settings.tier_names)
-    per_call = {t: call_cost(settings, prices[t], settings.tier(t).max_tokens) for t in walk.tiers}
-    remaining = settings.budget
+    per_call = {t: costs[t].charged for t in walk.tiers}
+    headroom = max(costs[t].held - costs[t].charged for t in walk.tiers)
+    remaining = (settings.budget if budget is None else budget) - headroom
     counts: dict[str, tuple[int, int]] = {}
     # The strong tier's share is reserved first, middle tiers next; weak takes what is left.
     for tier_name in sorted(walk.tiers, key=lambda t: (t == "weak", t != "strong")):
@@ -102,11 +179,28 @@ def plan_tiers(
                 k,
                 m,
                 edit_format,
-                per_call[tier_name],
+                costs[tier_name].held,
                 tier_view(tier_name, position, walk, small=small[tier_name]),
+                costs[tier_name].charged,
             )
         )
     return plans
+
+
+def promised_usd(plans: list[TierPlan], walk: TierWalk) -> float:
+    """What the plan's calls need free in the budget: every call's charge, and the largest
+    hold's excess over its charge (the last call still finds its worst case free)."""
+    if not plans:
+        return 0.0
+    charges = sum(
+        p.call_usd
+        * (
+            (TEST_CALLS_PER_TIER if p.tier in walk.test_writers else 0)
+            + CALLS_PER_CANDIDATE * p.candidates
+        )
+        for p in plans
+    )
+    return charges + max(p.worst_case_call_usd - p.call_usd for p in plans)
 
 
 def tier_view(tier: str, position: int, walk: TierWalk, *, small: bool) -> TierView:

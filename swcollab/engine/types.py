@@ -171,8 +171,9 @@ class TierPlan:
     candidates: int
     tests: int
     edit_format: str
-    worst_case_call_usd: float
+    worst_case_call_usd: float  # what the budget holds before each call
     view: TierView = TierView()
+    call_usd: float = 0.0  # what the plan counts as spent by each call
 
 
 @dataclass

@@ -128,7 +128,7 @@ def worst_case_run_usd(settings: Settings) -> float:
     from ..engine.tiers import (
         CALLS_PER_CANDIDATE,
         TEST_CALLS_PER_TIER,
-        call_cost,
+        full_prompt_cost,
         plan_tiers,
         walk_for,
     )
@@ -141,14 +141,12 @@ def worst_case_run_usd(settings: Settings) -> float:
             settings,
             settings.strategy,
             models={n: client.spec(n).model for n in names},
-            prices={n: client.price(n) for n in names},
+            costs={n: full_prompt_cost(client, settings, n) for n in names},
             small={n: client.is_small(n) for n in names},
         )
         pick = 0.0  # best-of-n: the picker's one call
         if walk.picker:
-            pick = call_cost(
-                settings, client.price(walk.picker), settings.tier(walk.picker).max_tokens
-            )
+            pick = full_prompt_cost(client, settings, walk.picker).held
     total = pick
     for plan in plans:
         test_calls = TEST_CALLS_PER_TIER * 2  # its own tests, and at worst another tier's

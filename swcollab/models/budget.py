@@ -79,6 +79,15 @@ def worst_case_tokens(
     return WorstCase(prompt, completion)
 
 
+# A prompt as the budget sizes it: its messages, or (UTF-8 bytes, messages) of one to come.
+PromptSize = list[dict] | tuple[int, int]
+
+
+def message_bytes(messages: list[dict]) -> int:
+    """The UTF-8 size of the messages' text (the prompt's bound with no history)."""
+    return sum(len(str(m.get("content") or "").encode("utf-8", "replace")) for m in messages)
+
+
 class TokenRatios:
     """Per model: the largest reported/estimated prompt ratio and reported/max_tokens ratio.
 

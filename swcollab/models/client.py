@@ -22,7 +22,7 @@ from ..config import Settings
 from ..errors import BudgetExhausted, ConfigError, MissingCredentials, ModelError, SwcError
 from ..interrupts import checkpoint
 from . import _litellm as lib
-from .budget import Budget, WorstCase, worst_case_tokens
+from .budget import Budget, PromptSize, WorstCase, message_bytes, worst_case_tokens
 from .retry import Backoff
 from .specs import DEFAULT_LOCAL_MODEL, is_local, is_small_model, spec_from_tier
 from .types import (
@@ -195,7 +195,7 @@ class ModelClient:
         prompt_est = self.estimate_tokens(tier, messages)
         limit = self._reply_limit(spec, max_tokens, prompt_est)
         prompt_price, completion_price, known = self._price(tier)
-        bound = self.worst_case(spec, route, messages, prompt_est, limit)
+        bound = self.worst_case(spec, route, prompt_est, limit, messages)
         worst = bound.cost(prompt_price, completion_price)
         facts = _CallFacts(prompt_est, limit, worst, prompt_hash(spec.model, messages))
         try:
@@ -276,22 +276,18 @@ class ModelClient:
         )
 
     def worst_case(
-        self,
-        spec: ModelSpec,
-        route: lib.Route,
-        messages: list[dict],
-        prompt_est: int,
-        max_tokens: int,
+        self, spec: ModelSpec, route: lib.Route, estimate: int, limit: int, prompt: PromptSize
     ) -> WorstCase:
-        """The most tokens the provider could report for this call (see ``budget``)."""
+        """The most tokens the provider could report for a call (see ``budget``) of a prompt
+        we count ``estimate`` tokens: its messages, or (bytes, messages) of one to come."""
+        size, count = (message_bytes(prompt), len(prompt)) if isinstance(prompt, list) else prompt
         self._seed_ratios(spec.model)
         ratios = self.budget.ratios
-        size = sum(len(str(m.get("content") or "").encode("utf-8", "replace")) for m in messages)
         return worst_case_tokens(
-            estimate=prompt_est,
+            estimate=estimate,
             prompt_bytes=size,
-            messages=len(messages),
-            max_tokens=max_tokens,
+            messages=count,
+            max_tokens=limit,
             seen_prompt_ratio=ratios.prompt_ratio(spec.model),
             seen_completion_ratio=ratios.completion_ratio(spec.model),
             context_window=None if is_local(spec.model) else lib.context_window(route.model),

@@ -19,7 +19,7 @@ from swcollab.engine.testsuite import (
     keep_only,
     parse_test_answer,
 )
-from swcollab.engine.tiers import plan_tiers, walk_for
+from swcollab.engine.tiers import CallCost, plan_tiers, walk_for
 from swcollab.engine.types import (
     Attempt,
     Context,
@@ -50,11 +50,15 @@ def plan(
     small: bool = False,
 ):
     s = settings(budget)
+
+    def cost(price: tuple[float, float]) -> CallCost:  # a 20,000-token prompt, 4,096 out
+        return CallCost(price[0] * 60_000 + price[1] * 4096, price[0] * 20_000 + price[1] * 4096)
+
     return plan_tiers(
         s,
         strategy,
         models={"weak": "w", "strong": "s"},
-        prices={"weak": prices, "strong": (1e-5, 4e-5)},
+        costs={"weak": cost(prices), "strong": cost((1e-5, 4e-5))},
         small={"weak": small, "strong": False},
     )
 
