@@ -73,7 +73,6 @@ SPLITS: dict[str, list[tuple[str, int, int]]] = {
 MAX_SOURCE_FILES = 3
 MAX_CHANGED_LINES = 40
 _HUNK = re.compile(r"^@@ -(\d+)(?:,(\d+))? \+(\d+)(?:,(\d+))? @@", re.M)
-_GUTTER = re.compile(r"^\s*(\d+)│")
 
 
 @dataclass
@@ -172,24 +171,15 @@ def _task(
 
 
 def shown_lines(context: Any, root: Path) -> dict[str, set[int]]:
-    """Line numbers each file shows: from the line-number gutter, or (a file shown
-    without one) the file's own lines the text holds from its start."""
+    """Line numbers each file shows (its ``ranges``, or all of a file shown whole), and
+    the signature lines of the repo map."""
     shown: dict[str, set[int]] = {}
     for file in context.files:
-        lines = set()
-        text_lines = file.text.split("\n")
-        numbered = [_GUTTER.match(line) for line in text_lines]
-        if any(numbered):
-            lines = {int(m.group(1)) for m in numbered if m}
-        else:
-            source = (root / file.path).read_text(encoding="utf-8", errors="replace")
-            original = source.split("\n")
-            for k, line in enumerate(text_lines):
-                if k < len(original) and original[k] == line:
-                    lines.add(k + 1)
-                else:
-                    break
-        shown.setdefault(file.path, set()).update(lines)
+        lines = shown.setdefault(file.path, set())
+        if file.whole:
+            lines.update(range(1, file.total_lines + 1))
+        for first, last in file.ranges:
+            lines.update(range(first, last + 1))
     _map_lines(context.repo_map, root, shown)
     return shown
 
