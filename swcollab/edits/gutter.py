@@ -1,10 +1,11 @@
 """What models copy from the context besides code: the line-number gutter and ``…``.
 
 A file shown in part reads ``412<TAB>    def foo`` with ``…`` where lines are left out
-(engine/spanview.py); the repo map prints `` 412│def foo``. Models copy both into SEARCH parts and code blocks. Pure functions
-on strings: ``strip_gutter`` removes a gutter that every line of a SEARCH part carries
-(numbers increasing, as we print them), and ``split_elided`` cuts a SEARCH/REPLACE pair
-at its ``…`` lines into pieces that are each matched on their own.
+(engine/spanview.py); the repo map prints `` 412│def foo``. Models copy both into SEARCH
+parts and code blocks. Pure functions on strings: ``strip_gutter`` removes a gutter that
+every line of a SEARCH part carries (numbers increasing, as we print them), and
+``split_elided`` cuts a SEARCH/REPLACE pair at its ``…`` lines into pieces that are each
+matched on their own.
 """
 
 from __future__ import annotations

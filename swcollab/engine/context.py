@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +22,7 @@ from .spanview import Packer, to_context_files
 from .types import Context, ContextFile
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..repomap import Focus, RepoMap
 
 # About the 1,500 of the older estimate it was chosen with on SmolLM2 (spanview's tokens).
@@ -28,6 +30,9 @@ SMALL_MODEL_FILE_TOKENS = 1200
 # A tiny model is shown only the blocks scoring at least this share of the best one.
 SMALL_MODEL_MIN_SHARE = 0.6
 TEST_OUTPUT_CHARS = 4000
+# Besides the map and the code, a patch prompt holds the instructions, the task, test
+# output, brief and examples: room a larger budget must leave in the model's window.
+PROMPT_ROOM_TOKENS = 8000
 # Weight of the earlier similar commits' votes beside the map's rank share (0..1).
 PAST_WEIGHT = 1.0
 
@@ -53,8 +58,12 @@ def build_context(
     state_dir: Path | None,
     model: str | None = None,
     max_file_size: int = 1_000_000,
+    other_budgets: Iterable[int] = (),
 ) -> tuple[Context, list[str]]:
-    """The map and the code most likely to change; returns warnings from the map as data."""
+    """The map and the code most likely to change; returns warnings from the map as data.
+
+    ``other_budgets``: the code is packed for each of these too (``Context.packs``), for
+    tiers shown more or less than ``context_tokens``."""
     from ..repomap import build_repo_map, focus_from_text
     from ..sandbox import clip_output
 
@@ -72,27 +81,50 @@ def build_context(
     named = list(resolve(focus.files, ranked, root).values())
     order = list(dict.fromkeys(named + ranked))
     past = past_changes(root, text, is_source_path)
-    files, small = select_code(root, repo_map, focus, text, context_tokens, past)
+    views = scored_views(root, repo_map, focus, text, past)
+    files, small = select_code(views, context_tokens)
+    packs = tuple(
+        (budget, tuple(to_context_files(Packer(views, budget).pack())))
+        for budget in sorted(set(other_budgets) - {context_tokens})
+    )
     context = Context(
         repo_map=repo_map.text,
         files=tuple(files),
         ranked_paths=tuple(order),
         test_output=clip_output(task.test_output, TEST_OUTPUT_CHARS) if task.test_output else "",
         small_files=tuple(small),
+        packs=packs,
     )
     return context, list(repo_map.warnings)
 
 
+def tier_budgets(
+    settings: Settings, tiers: Iterable[str], windows: Mapping[str, int | None]
+) -> dict[str, int]:
+    """Tokens of code each tier is shown (``Settings.context_tokens_for``); a default above
+    ``context_tokens`` (the weak tier's) is kept only where the model's window (``windows``,
+    None: unknown) is known to hold it beside the map and a reply."""
+    budgets = {}
+    for tier in tiers:
+        wanted = settings.context_tokens_for(tier)
+        if settings.tier(tier).context_tokens is None and wanted > settings.context_tokens:
+            window = windows.get(tier)
+            room = settings.map_tokens + PROMPT_ROOM_TOKENS + settings.tier(tier).max_tokens
+            if window is None or wanted + room > window:
+                wanted = settings.context_tokens
+        budgets[tier] = wanted
+    return budgets
+
+
+def wanted_budgets(settings: Settings, tiers: Iterable[str]) -> set[int]:
+    """The budgets the code may be packed for, before the models' windows are known."""
+    return {settings.context_tokens_for(tier) for tier in tiers}
+
+
 def select_code(
-    root: Path,
-    repo_map: RepoMap,
-    focus: Focus,
-    text: str,
-    budget: int,
-    past: PastChanges | None = None,
+    views: list[SourceView], budget: int
 ) -> tuple[list[ContextFile], list[ContextFile]]:
     """The spans shown to the model within ``budget`` tokens, and a tiny model's share."""
-    views = scored_views(root, repo_map, focus, text, past)
     files = to_context_files(Packer(views, budget).pack())
     small = to_context_files(
         Packer(

@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING
 from ..errors import BudgetExhausted, Interrupted, SwcError
 from ..interrupts import PauseSeam, checkpoint, deferred_interrupts
 from .branch import make_branch
-from .context import build_context
+from .context import build_context, tier_budgets, wanted_budgets
 from .intake import resolve_base, test_command_for
 from .preflight import Preflight
 from .record import close_run, interruption
@@ -173,6 +173,7 @@ def _execute(run: RunState, test_runner: TestRunner | None) -> None:
             context_tokens=settings.context_tokens,
             state_dir=request.repo.state_dir,
             max_file_size=settings.max_file_size,
+            other_budgets=wanted_budgets(settings, run.walk.tiers),
         )
         run.warnings.extend(warnings)
         # before the first model call: tests that cannot run here must not cost anything
@@ -241,6 +242,7 @@ def _plan(run: RunState) -> None:
         models={n: s.model for n, s in specs.items()},
         prices={n: client.price(n) for n in specs},
         small=run.small,
+        budgets=tier_budgets(settings, run.walk.tiers, {t: client.window(t) for t in specs}),
     )
     run.plans = {p.tier: p for p in plans}
     shown = ", ".join(

@@ -1,11 +1,12 @@
-"""Packing scored blocks into a token budget, and showing them the way the model reads them.
+"""Packing scored blocks into a token budget, and showing them the way the model reads
+them.
 
 A file shown in part keeps its line numbers in a gutter (``412<TAB>    def foo``, the way
-``cat -n`` prints them) and says ``…`` where lines are left out, as the repo map does; a file that fits is shown whole,
-as it is. Each file shown in part also shows its imports, and each block the first
-lines of the classes (and, for a piece of a long function, the function) around it, with
-``WINDOW`` lines either side. Nothing is ever cut at a character count: a block fits
-whole or waits for one that does.
+``cat -n`` prints them) and says ``…`` where lines are left out, as the repo map does; a
+file that fits is shown whole, as it is. Each file shown in part also shows its imports,
+and each block the first lines of the classes (and, for a piece of a long function, the
+function) around it, with ``WINDOW`` lines either side. Nothing is ever cut at a
+character count: a block fits whole or waits for one that does.
 """
 
 from __future__ import annotations

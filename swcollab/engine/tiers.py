@@ -11,6 +11,7 @@ the configuration win.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from ..config import Settings
@@ -50,9 +51,14 @@ def walk_for(strategy: str, order: tuple[str, ...] = ("weak", "strong")) -> Tier
     return TierWalk(tuple(order), tuple(order), guidance=guidance, route=strategy == "route")
 
 
-def call_cost(settings: Settings, prices: tuple[float, float], max_tokens: int) -> float:
-    prompt_tokens = settings.map_tokens + settings.context_tokens + PROMPT_OVERHEAD_TOKENS
-    return prices[0] * prompt_tokens + prices[1] * max_tokens
+def call_cost(
+    settings: Settings, prices: tuple[float, float], context_tokens: int = 0, *, tier: str
+) -> float:
+    """A call's worst case: a full prompt (the tier's code budget, ``context_tokens``, or
+    the run's) and a full reply of the tier's ``max_tokens``."""
+    code = context_tokens or settings.context_tokens
+    prompt_tokens = settings.map_tokens + code + PROMPT_OVERHEAD_TOKENS
+    return prices[0] * prompt_tokens + prices[1] * settings.tier(tier).max_tokens
 
 
 def plan_tiers(
@@ -62,10 +68,13 @@ def plan_tiers(
     models: dict[str, str],
     prices: dict[str, tuple[float, float]],
     small: dict[str, bool],
+    budgets: Mapping[str, int] | None = None,
 ) -> list[TierPlan]:
-    """k candidates and m tests per tier, within ``settings.budget``."""
+    """k candidates and m tests per tier, within ``settings.budget``; ``budgets``: the
+    tokens of code each tier is shown (default: ``context_tokens``)."""
     walk = walk_for(strategy, settings.tier_names)
-    per_call = {t: call_cost(settings, prices[t], settings.tier(t).max_tokens) for t in walk.tiers}
+    budgets = budgets or {}
+    per_call = {t: call_cost(settings, prices[t], budgets.get(t, 0), tier=t) for t in walk.tiers}
     remaining = settings.budget
     counts: dict[str, tuple[int, int]] = {}
     # The strong tier's share is reserved first, middle tiers next; weak takes what is left.
@@ -103,21 +112,30 @@ def plan_tiers(
                 m,
                 edit_format,
                 per_call[tier_name],
-                tier_view(tier_name, position, walk, small=small[tier_name]),
+                tier_view(tier_name, position, walk, small=small[tier_name], budgets=budgets),
             )
         )
     return plans
 
 
-def tier_view(tier: str, position: int, walk: TierWalk, *, small: bool) -> TierView:
+def tier_view(
+    tier: str,
+    position: int,
+    walk: TierWalk,
+    *,
+    small: bool,
+    budgets: Mapping[str, int] | None = None,
+) -> TierView:
     """What ``tier``'s patch prompt shows: the brief and the examples are there for the
     cheaper tiers (not the strong one), the strong model's guidance for the weak tier
     only, the previous tier's attempt for every tier after the first, and a tiny model
-    sees the best spans of one file instead of every file."""
+    sees the best spans of one file instead of every file; the code is packed for the
+    tier's ``budgets`` entry (none: the run's ``context_tokens``)."""
     return TierView(
         brief=tier != "strong",
         examples=tier != "strong",
         guidance=walk.guidance is not None and tier == "weak",
         previous=position > 0,
         trimmed=small,
+        context_tokens=(budgets or {}).get(tier, 0),
     )

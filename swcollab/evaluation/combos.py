@@ -125,6 +125,7 @@ def worst_case_run_usd(settings: Settings) -> float:
 
     The engine refuses any call that could overrun ``settings.budget``, so that caps it.
     """
+    from ..engine.context import tier_budgets
     from ..engine.tiers import (
         CALLS_PER_CANDIDATE,
         TEST_CALLS_PER_TIER,
@@ -143,12 +144,11 @@ def worst_case_run_usd(settings: Settings) -> float:
             models={n: client.spec(n).model for n in names},
             prices={n: client.price(n) for n in names},
             small={n: client.is_small(n) for n in names},
+            budgets=tier_budgets(settings, names, {n: client.window(n) for n in names}),
         )
         pick = 0.0  # best-of-n: the picker's one call
         if walk.picker:
-            pick = call_cost(
-                settings, client.price(walk.picker), settings.tier(walk.picker).max_tokens
-            )
+            pick = call_cost(settings, client.price(walk.picker), tier=walk.picker)
     total = pick
     for plan in plans:
         test_calls = TEST_CALLS_PER_TIER * 2  # its own tests, and at worst another tier's
