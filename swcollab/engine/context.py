@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -33,6 +34,8 @@ TEST_OUTPUT_CHARS = 4000
 # Besides the map and the code, a patch prompt holds the instructions, the task, test
 # output, brief and examples: room a larger budget must leave in the model's window.
 PROMPT_ROOM_TOKENS = 8000
+# A wide budget draws on one more candidate file for each this many tokens (past 12).
+TOKENS_PER_CANDIDATE = 2000
 # Weight of the earlier similar commits' votes beside the map's rank share (0..1).
 PAST_WEIGHT = 1.0
 
@@ -81,11 +84,13 @@ def build_context(
     named = list(resolve(focus.files, ranked, root).values())
     order = list(dict.fromkeys(named + ranked))
     past = past_changes(root, text, is_source_path)
-    views = scored_views(root, repo_map, focus, text, past)
-    files, small = select_code(views, context_tokens)
+    others = sorted(set(other_budgets) - {context_tokens})
+    widest = max([context_tokens, *others])
+    candidates = candidate_views(root, repo_map, focus, text, past, files=candidate_files(widest))
+    files, small = select_code(candidates.scored(context_tokens), context_tokens)
     packs = tuple(
-        (budget, tuple(to_context_files(Packer(views, budget).pack())))
-        for budget in sorted(set(other_budgets) - {context_tokens})
+        (budget, tuple(to_context_files(Packer(candidates.scored(budget), budget).pack())))
+        for budget in others
     )
     context = Context(
         repo_map=repo_map.text,
@@ -140,14 +145,45 @@ def select_code(
     return files, small
 
 
-def scored_views(
+def candidate_files(budget: int) -> int:
+    """How many files' blocks compete for ``budget`` tokens: ``MAX_FILES``, and more for a
+    wide budget (dev fixes shown at 64,000 tokens: 247 of 272 from 12 files, 256 from 30;
+    at 16,000 more files did worse: 212 from 30 against 217)."""
+    return max(MAX_FILES, budget // TOKENS_PER_CANDIDATE)
+
+
+@dataclass
+class Candidates:
+    """The candidate files cut into blocks, best first, and what scores their blocks."""
+
+    views: list[SourceView]
+    text: str
+    identifiers: tuple[str, ...]
+    frames: Mapping[str, set[int]]
+    map_definitions: Mapping[str, Mapping[str, float]]
+    past_terms: tuple[str, ...]
+
+    def scored(self, budget: int = 0) -> list[SourceView]:
+        """The candidates that compete for ``budget`` tokens (0: the usual ``MAX_FILES``),
+        their blocks scored among themselves (BM25 counts words over these blocks only)."""
+        views = self.views[: candidate_files(budget)]
+        score_blocks(
+            views, self.text, self.identifiers, self.frames, self.map_definitions, self.past_terms
+        )
+        return views
+
+
+def candidate_views(
     root: Path,
     repo_map: RepoMap,
     focus: Focus,
     text: str,
     past: PastChanges | None = None,
-) -> list[SourceView]:
-    """The candidate files cut into blocks, each block scored for the task.
+    *,
+    files: int = MAX_FILES,
+) -> Candidates:
+    """Up to ``files`` candidate files cut into blocks: those of the task's stack frames,
+    those it names, then by rank.
 
     ``past``: what the earlier commits most like the task changed (``history``): each
     file's share of their votes is blended into the map's file ranking, the words of their
@@ -170,7 +206,7 @@ def scored_views(
     by_share = sorted(ranked, key=lambda path: -shares[path])
     views: list[SourceView] = []
     for rel in dict.fromkeys([*frames, *sorted(named - set(frames)), *by_share]):
-        if len(views) >= MAX_FILES:
+        if len(views) >= files:
             break
         if is_test_path(rel):
             continue
@@ -182,8 +218,20 @@ def scored_views(
     map_definitions = {
         f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files if f.definitions
     }
-    score_blocks(views, text, focus.identifiers, frames, map_definitions, past.terms)
-    return views
+    return Candidates(
+        views, text, tuple(focus.identifiers), frames, map_definitions, tuple(past.terms)
+    )
+
+
+def scored_views(
+    root: Path,
+    repo_map: RepoMap,
+    focus: Focus,
+    text: str,
+    past: PastChanges | None = None,
+) -> list[SourceView]:
+    """The ``MAX_FILES`` candidate files cut into blocks, each block scored for the task."""
+    return candidate_views(root, repo_map, focus, text, past).scored()
 
 
 def trim_for_small_model(context: Context) -> Context:
