@@ -1,10 +1,11 @@
 """What models copy from the context besides code: the line-number gutter and ``…``.
 
-A file shown in part reads `` 412│    def foo`` with ``…`` where lines are left out
-(engine/spanview.py). Models copy both into SEARCH parts and code blocks. Pure functions
-on strings: ``strip_gutter`` removes a gutter that every line of a SEARCH part carries
-(numbers increasing, as we print them), and ``split_elided`` cuts a SEARCH/REPLACE pair
-at its ``…`` lines into pieces that are each matched on their own.
+A file shown in part reads ``412<TAB>    def foo`` with ``…`` where lines are left out
+(engine/spanview.py); the repo map prints `` 412│def foo``. Models copy both into SEARCH
+parts and code blocks. Pure functions on strings: ``strip_gutter`` removes a gutter that
+every line of a SEARCH part carries (numbers increasing, as we print them), and
+``split_elided`` cuts a SEARCH/REPLACE pair at its ``…`` lines into pieces that are each
+matched on their own.
 """
 
 from __future__ import annotations
@@ -12,8 +13,9 @@ from __future__ import annotations
 import itertools
 import re
 
-# ``412│`` as printed (right-aligned number, the box-drawing bar); ``412 |`` as retyped.
-GUTTER_RE = re.compile(r"^[ \t]*(\d+) ?[│|]")
+# ``412<TAB>`` as the code is printed, ``412│`` as the map prints it (right-aligned, the
+# box-drawing bar), ``412 |`` as retyped.
+GUTTER_RE = re.compile(r"^[ \t]*(\d+)(?: ?[│|]|\t)")
 # A new line the model marks with the bar but no number.
 BARE_BAR_RE = re.compile(r"^[ \t]*│")
 ELISION_RE = re.compile(r"^[ \t]*(…|⋮)[ \t]*$")
@@ -28,7 +30,7 @@ def is_elision(line: str) -> bool:
 
 
 def has_gutter(lines: list[str]) -> bool:
-    """Every non-blank line (but ``…`` lines) starts with a number and a bar, the numbers
+    """Every non-blank line (but ``…`` lines) starts with a number and a tab or bar, the numbers
     strictly increasing: the gutter of our context, not the file's own text."""
     numbers = []
     for line in lines:

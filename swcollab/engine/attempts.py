@@ -52,11 +52,15 @@ def context_vars(context: Context, task_text: str) -> dict[str, Any]:
 
 
 def tier_context(context: Context, view: TierView) -> Context:
-    """The context as a tier sees it (``view``): for a tiny model the best spans of one
-    file; without the brief or the examples where the view leaves them out."""
+    """The context as a tier sees it (``view``): the code packed for its budget, or for a
+    tiny model the best spans of one file; without the brief or the examples where the
+    view leaves them out."""
     from .context import trim_for_small_model
 
-    shown = trim_for_small_model(context) if view.trimmed else context
+    if view.trimmed:
+        shown = trim_for_small_model(context)
+    else:
+        shown = replace(context, files=context.files_for(view.context_tokens))
     if not view.brief:
         shown = replace(shown, brief="")
     if not view.examples:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -21,6 +23,7 @@ from .spanview import Packer, to_context_files
 from .types import Context, ContextFile
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..repomap import Focus, RepoMap
 
 # About the 1,500 of the older estimate it was chosen with on SmolLM2 (spanview's tokens).
@@ -28,6 +31,11 @@ SMALL_MODEL_FILE_TOKENS = 1200
 # A tiny model is shown only the blocks scoring at least this share of the best one.
 SMALL_MODEL_MIN_SHARE = 0.6
 TEST_OUTPUT_CHARS = 4000
+# Besides the map and the code, a patch prompt holds the instructions, the task, test
+# output, brief and examples: room a larger budget must leave in the model's window.
+PROMPT_ROOM_TOKENS = 8000
+# A wide budget draws on one more candidate file for each this many tokens (past 12).
+TOKENS_PER_CANDIDATE = 2000
 # Weight of the earlier similar commits' votes beside the map's rank share (0..1).
 PAST_WEIGHT = 1.0
 
@@ -53,8 +61,12 @@ def build_context(
     state_dir: Path | None,
     model: str | None = None,
     max_file_size: int = 1_000_000,
+    other_budgets: Iterable[int] = (),
 ) -> tuple[Context, list[str]]:
-    """The map and the code most likely to change; returns warnings from the map as data."""
+    """The map and the code most likely to change; returns warnings from the map as data.
+
+    ``other_budgets``: the code is packed for each of these too (``Context.packs``), for
+    tiers shown more or less than ``context_tokens``."""
     from ..repomap import build_repo_map, focus_from_text
     from ..sandbox import clip_output
 
@@ -72,27 +84,52 @@ def build_context(
     named = list(resolve(focus.files, ranked, root).values())
     order = list(dict.fromkeys(named + ranked))
     past = past_changes(root, text, is_source_path)
-    files, small = select_code(root, repo_map, focus, text, context_tokens, past)
+    others = sorted(set(other_budgets) - {context_tokens})
+    widest = max([context_tokens, *others])
+    candidates = candidate_views(root, repo_map, focus, text, past, files=candidate_files(widest))
+    files, small = select_code(candidates.scored(context_tokens), context_tokens)
+    packs = tuple(
+        (budget, tuple(to_context_files(Packer(candidates.scored(budget), budget).pack())))
+        for budget in others
+    )
     context = Context(
         repo_map=repo_map.text,
         files=tuple(files),
         ranked_paths=tuple(order),
         test_output=clip_output(task.test_output, TEST_OUTPUT_CHARS) if task.test_output else "",
         small_files=tuple(small),
+        packs=packs,
     )
     return context, list(repo_map.warnings)
 
 
+def tier_budgets(
+    settings: Settings, tiers: Iterable[str], windows: Mapping[str, int | None]
+) -> dict[str, int]:
+    """Tokens of code each tier is shown (``Settings.context_tokens_for``); a default above
+    ``context_tokens`` (the weak tier's) is kept only where the model's window (``windows``,
+    None: unknown) is known to hold it beside the map and a reply."""
+    budgets = {}
+    for tier in tiers:
+        wanted = settings.context_tokens_for(tier)
+        if settings.tier(tier).context_tokens is None and wanted > settings.context_tokens:
+            window = windows.get(tier)
+            room = settings.map_tokens + PROMPT_ROOM_TOKENS + settings.tier(tier).max_tokens
+            if window is None or wanted + room > window:
+                wanted = settings.context_tokens
+        budgets[tier] = wanted
+    return budgets
+
+
+def wanted_budgets(settings: Settings, tiers: Iterable[str]) -> set[int]:
+    """The budgets the code may be packed for, before the models' windows are known."""
+    return {settings.context_tokens_for(tier) for tier in tiers}
+
+
 def select_code(
-    root: Path,
-    repo_map: RepoMap,
-    focus: Focus,
-    text: str,
-    budget: int,
-    past: PastChanges | None = None,
+    views: list[SourceView], budget: int
 ) -> tuple[list[ContextFile], list[ContextFile]]:
     """The spans shown to the model within ``budget`` tokens, and a tiny model's share."""
-    views = scored_views(root, repo_map, focus, text, past)
     files = to_context_files(Packer(views, budget).pack())
     small = to_context_files(
         Packer(
@@ -108,14 +145,45 @@ def select_code(
     return files, small
 
 
-def scored_views(
+def candidate_files(budget: int) -> int:
+    """How many files' blocks compete for ``budget`` tokens: ``MAX_FILES``, and more for a
+    wide budget (dev fixes shown at 64,000 tokens: 247 of 272 from 12 files, 256 from 30;
+    at 16,000 more files did worse: 212 from 30 against 217)."""
+    return max(MAX_FILES, budget // TOKENS_PER_CANDIDATE)
+
+
+@dataclass
+class Candidates:
+    """The candidate files cut into blocks, best first, and what scores their blocks."""
+
+    views: list[SourceView]
+    text: str
+    identifiers: tuple[str, ...]
+    frames: Mapping[str, set[int]]
+    map_definitions: Mapping[str, Mapping[str, float]]
+    past_terms: tuple[str, ...]
+
+    def scored(self, budget: int = 0) -> list[SourceView]:
+        """The candidates that compete for ``budget`` tokens (0: the usual ``MAX_FILES``),
+        their blocks scored among themselves (BM25 counts words over these blocks only)."""
+        views = self.views[: candidate_files(budget)]
+        score_blocks(
+            views, self.text, self.identifiers, self.frames, self.map_definitions, self.past_terms
+        )
+        return views
+
+
+def candidate_views(
     root: Path,
     repo_map: RepoMap,
     focus: Focus,
     text: str,
     past: PastChanges | None = None,
-) -> list[SourceView]:
-    """The candidate files cut into blocks, each block scored for the task.
+    *,
+    files: int = MAX_FILES,
+) -> Candidates:
+    """Up to ``files`` candidate files cut into blocks: those of the task's stack frames,
+    those it names, then by rank.
 
     ``past``: what the earlier commits most like the task changed (``history``): each
     file's share of their votes is blended into the map's file ranking, the words of their
@@ -138,7 +206,7 @@ def scored_views(
     by_share = sorted(ranked, key=lambda path: -shares[path])
     views: list[SourceView] = []
     for rel in dict.fromkeys([*frames, *sorted(named - set(frames)), *by_share]):
-        if len(views) >= MAX_FILES:
+        if len(views) >= files:
             break
         if is_test_path(rel):
             continue
@@ -150,8 +218,20 @@ def scored_views(
     map_definitions = {
         f.path: {d.name: d.score for d in f.definitions} for f in repo_map.files if f.definitions
     }
-    score_blocks(views, text, focus.identifiers, frames, map_definitions, past.terms)
-    return views
+    return Candidates(
+        views, text, tuple(focus.identifiers), frames, map_definitions, tuple(past.terms)
+    )
+
+
+def scored_views(
+    root: Path,
+    repo_map: RepoMap,
+    focus: Focus,
+    text: str,
+    past: PastChanges | None = None,
+) -> list[SourceView]:
+    """The ``MAX_FILES`` candidate files cut into blocks, each block scored for the task."""
+    return candidate_views(root, repo_map, focus, text, past).scored()
 
 
 def trim_for_small_model(context: Context) -> Context:

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..errors import BudgetExhausted, Interrupted, SwcError
 from ..interrupts import PauseSeam, checkpoint, deferred_interrupts
 from .branch import make_branch
-from .context import build_context
+from .context import build_context, tier_budgets, wanted_budgets
 from .intake import resolve_base, test_command_for
 from .preflight import Preflight
 from .record import close_run, interruption
@@ -174,6 +174,7 @@ def _execute(run: RunState, test_runner: TestRunner | None) -> None:
             context_tokens=settings.context_tokens,
             state_dir=request.repo.state_dir,
             max_file_size=settings.max_file_size,
+            other_budgets=wanted_budgets(settings, run.walk.tiers),
         )
         run.warnings.extend(warnings)
         # before the first model call: tests that cannot run here must not cost anything
@@ -239,13 +240,14 @@ def _plan(run: RunState, context: Context) -> None:
     specs = client.specs()
     run.small = {name: client.is_small(name) for name in specs}
     task_text = run.request.task.text
+    budgets = tier_budgets(settings, run.walk.tiers, {t: client.window(t) for t in specs})
     costs = {
         tier: call_cost(
             client,
             settings,
             run.walk,
             tier,
-            first_prompt(settings, run.walk, tier, context, task_text, run.small[tier]),
+            first_prompt(settings, run.walk, tier, context, task_text, run.small[tier], budgets),
         )
         for tier in run.walk.tiers
     }
@@ -256,6 +258,7 @@ def _plan(run: RunState, context: Context) -> None:
         costs=costs,
         small=run.small,
         budget=run.budget.remaining(),
+        budgets=budgets,
     )
     run.plans = {p.tier: p for p in plans}
     left, needed = run.budget.remaining(), promised_usd(plans, run.walk)

@@ -130,7 +130,7 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     from ..models import Budget, ModelClient
     from ..sandbox import Worktree
     from .attempts import may_change_tests, patch_messages, tier_context
-    from .context import build_context
+    from .context import build_context, tier_budgets
     from .intake import resolve_base
     from .tiers import tier_view, walk_for
 
@@ -145,6 +145,7 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     client = ModelClient(settings, budget=Budget(settings.budget))
     small = client.is_small(name)
     edit_format = settings.tier(name).edit_format or ("whole" if small else "search-replace")
+    code_tokens = tier_budgets(settings, [name], {name: client.window(name)})[name]
     with Worktree(root, base_sha, include_dirty=request.include_dirty) as base:
         warnings = list(base.warnings)
         context, map_warnings = build_context(
@@ -154,11 +155,13 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
             context_tokens=settings.context_tokens,
             state_dir=request.repo.state_dir,
             max_file_size=settings.max_file_size,
+            other_budgets=[code_tokens],
         )
     warnings.extend(map_warnings)
     context, notes = _with_brief_and_examples(request, context, base_sha)
     position = walk.tiers.index(name) if name in walk.tiers else 0
-    shown = tier_context(context, tier_view(name, position, walk, small=small))
+    view = tier_view(name, position, walk, small=small, budgets={name: code_tokens})
+    shown = tier_context(context, view)
     messages = patch_messages(
         edit_format=edit_format,
         context=shown,

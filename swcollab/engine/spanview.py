@@ -1,11 +1,12 @@
-"""Packing scored blocks into a token budget, and showing them the way the model reads them.
+"""Packing scored blocks into a token budget, and showing them the way the model reads
+them.
 
-A file shown in part keeps its line numbers in a gutter (`` 412│    def foo``) and says
-``…`` where lines are left out, as the repo map does; a file that fits is shown whole,
-as it is. Each file shown in part also shows its imports, and each block the first
-lines of the classes (and, for a piece of a long function, the function) around it, with
-``WINDOW`` lines either side. Nothing is ever cut at a character count: a block fits
-whole or waits for one that does.
+A file shown in part keeps its line numbers in a gutter (``412<TAB>    def foo``, the way
+``cat -n`` prints them) and says ``…`` where lines are left out, as the repo map does; a
+file that fits is shown whole, as it is. Each file shown in part also shows its imports,
+and each block the first lines of the classes (and, for a piece of a long function, the
+function) around it, with ``WINDOW`` lines either side. Nothing is ever cut at a
+character count: a block fits whole or waits for one that does.
 """
 
 from __future__ import annotations
@@ -20,7 +21,10 @@ from ..repomap.render import ELISION
 from .spans import Block, SourceView
 from .types import ContextFile
 
-GUTTER_MARK = "│"
+# A tab after the number: gpt-4o's tokenizer counts the number alone (1 token up to 3
+# digits), where a padded `` 412│`` took 3-4; on a 16,000-token jinja context the same
+# spans cost 14 % fewer tokens (15,185 -> 13,033).
+GUTTER_MARK = "\t"
 WINDOW = 3  # lines shown either side of a block
 FILL_GAP = 2  # a hole of this many lines or fewer is shown rather than elided
 # A file is shown whole when it costs at most this share of the budget (and it fits), and
@@ -40,7 +44,6 @@ MAX_MISSES = 40
 # Rust. The map's estimate (every mark and run of spaces a piece) came out 1.26-1.34 x on
 # code: a budget of 8,000 held 6,646 real tokens on average (benchmarks/context.py).
 _CODE_PIECE = re.compile(r"[A-Za-z]+|[0-9]{1,3}|[^\x00-\x7f]|[!-/:-@\[-`{-~]{1,2}|\n")
-GUTTER_TOKENS = 3.0  # the line number and the bar (3.05 on o200k for 4-digit numbers)
 ELISION_TOKENS = 2.0
 
 
@@ -56,6 +59,11 @@ class Picked:
 
 def code_tokens(text: str) -> int:
     return len(_CODE_PIECE.findall(text))
+
+
+def gutter_tokens(number: int) -> int:
+    """Tokens of a line number and its tab: one for each 3 digits (o200k, cl100k)."""
+    return (len(str(number)) + 2) // 3
 
 
 def line_costs(view: SourceView) -> list[float]:
@@ -151,8 +159,7 @@ class Packer:
 
     def cost_of(self, view: SourceView, lines: set[int]) -> float:
         costs = self.costs[view.path]
-        gutter = GUTTER_TOKENS if self.gutter else 0.0
-        total = sum(costs[n - 1] + gutter for n in lines)
+        total = sum(costs[n - 1] + (gutter_tokens(n) if self.gutter else 0) for n in lines)
         return total + ELISION_TOKENS * len(runs(lines, len(view.lines), elisions=True))
 
 
@@ -199,18 +206,17 @@ def render(picked: Picked, *, gutter: bool = True) -> str:
         return "\n".join(view.lines)
     total = len(view.lines)
     shown = runs(picked.lines, total)
-    width = len(str(shown[-1][1])) if shown else 1
     out: list[str] = []
     nxt = 1
     for first, last in shown:
         if first > nxt:
-            out.append(f"{'':>{width}} {ELISION}" if gutter else ELISION)
+            out.append(ELISION)
         for n in range(first, last + 1):
             text = view.lines[n - 1]
-            out.append(f"{n:>{width}}{GUTTER_MARK}{text}" if gutter else text)
+            out.append(f"{n}{GUTTER_MARK}{text}" if gutter else text)
         nxt = last + 1
     if nxt <= total:
-        out.append(f"{'':>{width}} {ELISION}" if gutter else ELISION)
+        out.append(ELISION)
     return "\n".join(out)
 
 

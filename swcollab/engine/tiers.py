@@ -14,6 +14,7 @@ default counts. Counts set in the configuration win.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
@@ -97,12 +98,18 @@ def call_cost(
 
 
 def first_prompt(
-    settings: Settings, walk: TierWalk, tier: str, context: Context, task_text: str, small: bool
+    settings: Settings,
+    walk: TierWalk,
+    tier: str,
+    context: Context,
+    task_text: str,
+    small: bool,
+    budgets: Mapping[str, int] | None = None,
 ) -> list[dict[str, str]]:
     """``tier``'s first patch prompt, as the run will build it (before any test is written)."""
     from .attempts import may_change_tests, patch_messages, tier_context
 
-    view = tier_view(tier, walk.tiers.index(tier), walk, small=small)
+    view = tier_view(tier, walk.tiers.index(tier), walk, small=small, budgets=budgets)
     return patch_messages(
         edit_format=settings.tier(tier).edit_format or ("whole" if small else "search-replace"),
         context=tier_context(context, view),
@@ -114,12 +121,15 @@ def first_prompt(
     )
 
 
-def full_prompt_cost(client: ModelClient, settings: Settings, tier: str) -> CallCost:
-    """``call_cost`` for a prompt filled to the map and context budgets, when there is no
-    prompt to measure yet."""
+def full_prompt_cost(
+    client: ModelClient, settings: Settings, tier: str, context_tokens: int = 0
+) -> CallCost:
+    """``call_cost`` for a prompt filled to the map and the tier's code budget
+    (``context_tokens``, or the run's), when there is no prompt to measure yet."""
     from ..models.plan_costs import call_costs
 
-    tokens = settings.map_tokens + settings.context_tokens + PROMPT_OVERHEAD_TOKENS
+    code = context_tokens or settings.context_tokens
+    tokens = settings.map_tokens + code + PROMPT_OVERHEAD_TOKENS
     held, charged = call_costs(
         client, tier, prompt_tokens=tokens, prompt_bytes=tokens * PLANNED_BYTES_PER_TOKEN
     )
@@ -134,12 +144,14 @@ def plan_tiers(
     costs: dict[str, CallCost],
     small: dict[str, bool],
     budget: float | None = None,
+    budgets: Mapping[str, int] | None = None,
 ) -> list[TierPlan]:
     """k candidates and m tests per tier, within ``budget`` (default: the settings').
 
     ``costs``: each tier's cost of one call (``call_cost``). Every call must find its
     worst case free when it is made: after the calls before it (what they charged), so
-    the calls' charges must leave the largest hold's excess over its charge."""
+    the calls' charges must leave the largest hold's excess over its charge. ``budgets``:
+    the tokens of code each tier is shown (default: ``context_tokens``)."""
     walk = walk_for(strategy, settings.tier_names)
     per_call = {t: costs[t].charged for t in walk.tiers}
     headroom = max(costs[t].held - costs[t].charged for t in walk.tiers)
@@ -180,7 +192,7 @@ def plan_tiers(
                 m,
                 edit_format,
                 costs[tier_name].held,
-                tier_view(tier_name, position, walk, small=small[tier_name]),
+                tier_view(tier_name, position, walk, small=small[tier_name], budgets=budgets),
                 costs[tier_name].charged,
             )
         )
@@ -203,15 +215,24 @@ def promised_usd(plans: list[TierPlan], walk: TierWalk) -> float:
     return charges + max(p.worst_case_call_usd - p.call_usd for p in plans)
 
 
-def tier_view(tier: str, position: int, walk: TierWalk, *, small: bool) -> TierView:
+def tier_view(
+    tier: str,
+    position: int,
+    walk: TierWalk,
+    *,
+    small: bool,
+    budgets: Mapping[str, int] | None = None,
+) -> TierView:
     """What ``tier``'s patch prompt shows: the brief and the examples are there for the
     cheaper tiers (not the strong one), the strong model's guidance for the weak tier
     only, the previous tier's attempt for every tier after the first, and a tiny model
-    sees the best spans of one file instead of every file."""
+    sees the best spans of one file instead of every file; the code is packed for the
+    tier's ``budgets`` entry (none: the run's ``context_tokens``)."""
     return TierView(
         brief=tier != "strong",
         examples=tier != "strong",
         guidance=walk.guidance is not None and tier == "weak",
         previous=position > 0,
         trimmed=small,
+        context_tokens=(budgets or {}).get(tier, 0),
     )

@@ -73,6 +73,12 @@ class Context:
     examples: tuple[dict[str, str], ...] = ()
     # What a tiny local model is shown instead of ``files``: the best span(s) of one file.
     small_files: tuple[ContextFile, ...] = ()
+    # The code packed for other budgets (a tier's own ``context_tokens``), by budget.
+    packs: tuple[tuple[int, tuple[ContextFile, ...]], ...] = ()
+
+    def files_for(self, budget: int) -> tuple[ContextFile, ...]:
+        """The code packed for ``budget`` tokens (``files`` when it was not packed)."""
+        return dict(self.packs).get(budget, self.files)
 
 
 @dataclass(frozen=True)
@@ -162,6 +168,7 @@ class TierView:
     guidance: bool = False  # the strong model's plan or FAQ (strategies plan, faq)
     previous: bool = False  # what the tier before it tried, and why it failed
     trimmed: bool = False  # a tiny model's cut: the best spans of one file
+    context_tokens: int = 0  # the budget its code was packed for (0: the run's default)
 
 
 @dataclass(frozen=True)

@@ -125,6 +125,7 @@ def worst_case_run_usd(settings: Settings) -> float:
 
     The engine refuses any call that could overrun ``settings.budget``, so that caps it.
     """
+    from ..engine.context import tier_budgets
     from ..engine.tiers import (
         CALLS_PER_CANDIDATE,
         TEST_CALLS_PER_TIER,
@@ -137,12 +138,14 @@ def worst_case_run_usd(settings: Settings) -> float:
     walk = walk_for(settings.strategy, settings.tier_names)
     with ModelClient(settings, budget=Budget(None)) as client:
         names = ("weak", "strong")
+        budgets = tier_budgets(settings, names, {n: client.window(n) for n in names})
         plans = plan_tiers(
             settings,
             settings.strategy,
             models={n: client.spec(n).model for n in names},
-            costs={n: full_prompt_cost(client, settings, n) for n in names},
+            costs={n: full_prompt_cost(client, settings, n, budgets[n]) for n in names},
             small={n: client.is_small(n) for n in names},
+            budgets=budgets,
         )
         pick = 0.0  # best-of-n: the picker's one call
         if walk.picker:

@@ -174,6 +174,13 @@ class ModelClient:
         spec = self.spec(tier)
         return lib.token_count(lib.route(spec, self.environ).model, messages=messages)
 
+    def window(self, tier: str) -> int | None:
+        """The most prompt tokens the tier's model takes (None: local, or not in the map)."""
+        spec = self.spec(tier)
+        if is_local(spec.model):
+            return None
+        return lib.context_window(lib.route(spec, self.environ).model)
+
     def is_small(self, tier: str) -> bool:
         return is_small_model(self.spec(tier).model)
 

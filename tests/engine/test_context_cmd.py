@@ -34,7 +34,7 @@ def test_context_prints_the_prompt_with_the_code_to_change_and_calls_no_model(bi
     out = result.stdout
     assert out.startswith("──── system ────") and "──── user ────" in out
     number = line_of(big_source(), "total -= total * self.discount_rate")
-    assert f"{number}│        total -= total * self.discount_rate" in out
+    assert f"{number}\t        total -= total * self.discount_rate" in out
     assert "prompt tokens" in result.stderr and "billing/invoice.py: lines" in result.stderr
     assert fake_llm.requests == []
 
@@ -77,11 +77,11 @@ def test_saved_test_output_is_the_task_and_its_frames_pull_code_in(big, tmp_path
     view = json.loads(result.stdout)
     user = view["messages"][1]["content"]
     assert "tests/test_invoice.py::test_discount" in user
-    assert f"{number}│" in user
+    assert f"{number}\t" in user
     # the same from standard input
     piped = swc(big, "context", "--test-output", "-", "--json", stdin=output.read_text())
     assert piped.exit_code == 0, piped.stderr
-    assert f"{number}│" in json.loads(piped.stdout)["messages"][1]["content"]
+    assert f"{number}\t" in json.loads(piped.stdout)["messages"][1]["content"]
 
 
 @pytest.mark.parametrize(

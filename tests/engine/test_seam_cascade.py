@@ -98,6 +98,7 @@ def test_the_result_owns_its_tests_and_the_report_says_what_happened(project: Pa
         "guidance": False,
         "previous": True,
         "trimmed": False,
+        "context_tokens": 16000,
     }
     markdown = render_markdown(result)
     assert "calc/ops.py" in markdown and result.branch in markdown

@@ -12,7 +12,7 @@ from swcollab.edits import apply_answer
 from swcollab.engine.context import build_context, trim_for_small_model
 from swcollab.task import task_from_failing_tests, task_from_prompt
 
-GUTTER = re.compile(r"^\s*(\d+)│(.*)$")
+GUTTER = re.compile(r"^(\d+)\t(.*)$")
 TASK = "Invoice.apply_discount takes the discount off twice: a 10% discount on 100 gives 81"
 
 
@@ -96,7 +96,7 @@ def test_a_tiny_model_gets_the_best_span_not_the_head(repo):
     text = small.files[0].text
     assert "total -= total * self.discount_rate" in text
     assert '"""Billing: invoices' not in text  # not the file's head
-    assert "│" not in text  # no line numbers for a tiny model to copy
+    assert not re.search(r"^\d+\t", text, re.M)  # no line numbers for a tiny model to copy
 
 
 def test_an_answer_copied_from_the_shown_spans_applies(repo, tmp_path):
@@ -107,7 +107,7 @@ def test_an_answer_copied_from_the_shown_spans_applies(repo, tmp_path):
 
     invoice = next(f for f in context_for(repo, TASK).files if f.path == "billing/invoice.py")
     shown = invoice.text.split("\n")
-    header = next(line for line in shown if line.endswith("│class Invoice:"))
+    header = next(line for line in shown if line.endswith("\tclass Invoice:"))
     start = next(k for k, line in enumerate(shown) if "def apply_discount" in line)
     body = shown[start : start + 6]
     search = "\n".join([header, "   …", *body])

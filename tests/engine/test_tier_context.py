@@ -1,0 +1,101 @@
+"""How much code each tier is shown: the weak tier more by default (its calls are cheap),
+only where its model's window is known to take it; a tier's own ``context_tokens`` and
+the global one as the user sets them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from engine.bigrepo import make_big_repo
+from engine.seam import fake_settings, fix
+from swcollab.cli import cli
+from swcollab.config import (
+    DEFAULT_CONTEXT_TOKENS,
+    WEAK_CONTEXT_TOKENS,
+    Settings,
+    TierSettings,
+    load_settings,
+)
+from swcollab.engine.context import tier_budgets
+from swcollab.models.fake import FakeModel
+from tests.fakes.model_config import configure_fake_tiers
+
+TASK = "Invoice.apply_discount takes the discount off twice: a 10% discount on 100 gives 81"
+TIERS = ("weak", "strong")
+
+
+def test_the_weak_tier_is_shown_more_where_its_window_takes_it() -> None:
+    settings = Settings()
+    assert tier_budgets(settings, TIERS, {"weak": 128_000, "strong": 128_000}) == {
+        "weak": WEAK_CONTEXT_TOKENS,
+        "strong": DEFAULT_CONTEXT_TOKENS,
+    }
+    # unknown window (a local server, a model litellm does not list), or too small
+    for window in (None, 32_000, WEAK_CONTEXT_TOKENS):
+        assert tier_budgets(settings, TIERS, {"weak": window})["weak"] == DEFAULT_CONTEXT_TOKENS
+
+
+def test_what_the_user_sets_wins_over_the_defaults(tmp_path: Path) -> None:
+    (tmp_path / ".swc.toml").write_text("context_tokens = 8000\n")
+    chosen = load_settings(tmp_path, environ={"XDG_CONFIG_HOME": str(tmp_path / "none")})
+    assert tier_budgets(chosen, TIERS, {"weak": 128_000}) == {"weak": 8000, "strong": 8000}
+    # the default value written out is still the user's choice
+    (tmp_path / ".swc.toml").write_text(f"context_tokens = {DEFAULT_CONTEXT_TOKENS}\n")
+    same = load_settings(tmp_path, environ={"XDG_CONFIG_HOME": str(tmp_path / "none")})
+    assert same.context_tokens_for("weak") == DEFAULT_CONTEXT_TOKENS
+    # a tier's own value is taken as given, window known or not
+    own = Settings(weak=TierSettings("weak", context_tokens=3000))
+    assert tier_budgets(own, TIERS, {"weak": None}) == {"weak": 3000, "strong": 16_000}
+
+
+def test_the_plan_says_what_each_tier_is_shown_and_prices_it(project: Path) -> None:
+    """A weak model litellm lists (window 128,000) is planned and priced at 64,000 tokens
+    of code; the strong tier, unlisted, at the run's 16,000."""
+    listed = TierSettings(
+        "weak",
+        model="openai/gpt-4o-mini",
+        api_base="http://127.0.0.1:9/v1",
+        input_cost_per_mtok=1.0,
+        output_cost_per_mtok=2.0,
+        candidates=1,
+        tests=1,
+    )
+    answers = {"tests": "def test_nothing():\n    pass\n", "patch": "no change"}
+    wide = fix(project, FakeModel(answers), settings=fake_settings(weak=listed))
+    narrow = fix(project, FakeModel(answers))
+    [weak, strong] = wide.plan
+    assert (weak.view.context_tokens, strong.view.context_tokens) == (64_000, 16_000)
+    assert narrow.plan[0].view.context_tokens == 16_000
+    assert weak.worst_case_call_usd > narrow.plan[0].worst_case_call_usd
+
+
+@pytest.fixture
+def big(tmp_path: Path, fake_llm, monkeypatch) -> Path:
+    configure_fake_tiers(monkeypatch, tmp_path / "xdg", fake_llm.base_url, weak_candidates=1)
+    return make_big_repo(tmp_path / "repo")
+
+
+def shown(repo: Path, *args: str, env: dict[str, str]) -> dict:
+    result = CliRunner().invoke(
+        cli, ["--repo", str(repo), "context", "--prompt", TASK, "--json", *args], env=env
+    )
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_swc_context_shows_each_tier_its_own_budget(big: Path, fake_llm) -> None:
+    """The 32,000-token file to change: whole for a weak tier given 40,000 tokens, its
+    best spans for the strong tier's 400."""
+    env = {"SWC_CONTEXT_TOKENS": "400", "SWC_WEAK_CONTEXT_TOKENS": "40000"}
+    weak = shown(big, env=env)
+    strong = shown(big, "--tier", "strong", env=env)
+    [weak_file] = [f for f in weak["files"] if f["path"] == "billing/invoice.py"]
+    [strong_file] = [f for f in strong["files"] if f["path"] == "billing/invoice.py"]
+    assert weak_file["whole"] and weak_file["tokens"] > 30_000
+    assert not strong_file["whole"] and sum(f["tokens"] for f in strong["files"]) <= 400
+    assert weak["tokens"] > 30_000 > strong["tokens"]
+    assert fake_llm.requests == []
