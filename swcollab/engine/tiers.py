@@ -179,6 +179,19 @@ def plan_tiers(
         if walk.picker and not tier.candidates:
             k = max(k, MIN_BEST_OF_N)  # one candidate leaves nothing to pick from
         counts[tier_name] = (k, tests if writes else 0)
+    return _tier_plans(settings, walk, counts, models, costs, small, budgets)
+
+
+def _tier_plans(
+    settings: Settings,
+    walk: TierWalk,
+    counts: Mapping[str, tuple[int, int]],
+    models: Mapping[str, str],
+    costs: Mapping[str, CallCost],
+    small: Mapping[str, bool],
+    budgets: Mapping[str, int] | None,
+) -> list[TierPlan]:
+    """Each tier's plan in walking order, from its counts (candidates, tests)."""
     plans = []
     for position, tier_name in enumerate(walk.tiers):
         tier = settings.tier(tier_name)
