@@ -94,21 +94,28 @@ def git(root: Path, *args: str) -> str:
     ).stdout
 
 
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    root = tmp_path / "proj"
-    (root / "calc").mkdir(parents=True)
-    (root / "tests").mkdir()
-    (root / "calc" / "__init__.py").write_text("")
-    (root / "calc" / "ops.py").write_text(BUGGY_OPS)
-    (root / "tests" / "test_ops.py").write_text(EXISTING_TEST)
-    (root / "pyproject.toml").write_text('[project]\nname = "calc"\nversion = "0"\n')
+def commit_project(root: Path, files: dict[str, str]) -> Path:
+    """A git repository at ``root`` holding ``files`` in one commit on ``main``."""
+    for rel, text in files.items():
+        (root / rel).parent.mkdir(parents=True, exist_ok=True)
+        (root / rel).write_text(text)
     git(root, "init", "-q", "-b", "main")
     git(root, "config", "user.email", "dev@example.com")
     git(root, "config", "user.name", "Dev")
     git(root, "add", "-A")
     git(root, "commit", "-qm", "initial")
     return root
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    files = {
+        "calc/__init__.py": "",
+        "calc/ops.py": BUGGY_OPS,
+        "tests/test_ops.py": EXISTING_TEST,
+        "pyproject.toml": '[project]\nname = "calc"\nversion = "0"\n',
+    }
+    return commit_project(tmp_path / "proj", files)
 
 
 def is_tests_request(body: dict) -> bool:

@@ -14,7 +14,7 @@ from swcollab.engine.context import build_context
 from swcollab.engine.existing_tests import MAX_EXISTING_TEST_FILES, select_existing_tests
 from swcollab.models.fake import FakeModel
 from swcollab.task import task_from_prompt
-from tests.engine.conftest import git
+from tests.engine.conftest import commit_project, git
 from tests.engine.seam import fix
 
 PACKAGE = '''"""Markup that is safe to put in HTML."""
@@ -79,18 +79,6 @@ def test_striptags():
 }
 
 TASK = "escape() calls __html__ on str subclasses: escaping a str subclass gives wrong Markup"
-
-
-def commit_project(root: Path, files: dict[str, str]) -> Path:
-    for rel, text in files.items():
-        (root / rel).parent.mkdir(parents=True, exist_ok=True)
-        (root / rel).write_text(text)
-    git(root, "init", "-q", "-b", "main")
-    git(root, "config", "user.email", "dev@example.com")
-    git(root, "config", "user.name", "Dev")
-    git(root, "add", "-A")
-    git(root, "commit", "-qm", "initial")
-    return root
 
 
 def markup_project(tmp_path: Path) -> Path:
