@@ -368,7 +368,7 @@ _TIER_FIELDS = [
     (
         "context_tokens",
         int,
-        "Token budget of the code this tier is shown (default: context_tokens).",
+        "Code tokens shown to this tier (default: context_tokens; weak: 64000 if it fits).",
         True,
         _Within(1, MAX_TOKENS),
     ),
