@@ -3,12 +3,19 @@
 from __future__ import annotations
 
 import os
+import signal
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
 
 import pytest
 
 from tests.fakes.openai_server import FakeOpenAI
+
+# A test runner started in the background by a script (``.ci/run &``, ``nohup``) inherits
+# SIGINT ignored, and so would every process it starts: the Ctrl-C tests need it to
+# arrive, as it does for a user at a terminal.
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 # Environment variables that could make a test reach a real provider or read the
 # developer's own configuration.
