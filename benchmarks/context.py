@@ -2,9 +2,10 @@
 
 For each fix mined from a repository's history (the shape ``swc eval --from-history``
 mines: a non-merge commit changing test files and source files; its parent is the base,
-its message the task text), the weak tier's context is built at the base with the
-default budgets (``map_tokens``, ``context_tokens``), exactly as ``swc fix`` builds it,
-and the fix's source hunks are checked against what the context shows:
+its message the task text), the context is built at the base with the default budgets
+(``map_tokens``; the weak tier's 64,000 tokens of code, for a model whose window takes
+them, and the other tiers' 16,000), exactly as ``swc fix`` builds it, and the fix's
+source hunks are checked against what the context shows:
 
 - a hunk that removes or changes lines: every such line (old numbering) must be shown;
 - a pure addition: a line next to the insertion point must be shown (the model needs it
