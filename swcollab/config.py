@@ -3,9 +3,8 @@
 Precedence, lowest first: defaults < user file (``$XDG_CONFIG_HOME/swc/config.toml``) <
 repository file (``.swc.toml`` at the repo root, or ``[tool.swc]`` in ``pyproject.toml``)
 < environment (``SWC_*``) < command-line flags. Every key is declared once in ``KEYS``
-(``config_keys``);
-validation, ``swc config show`` and the table in docs/reference/configuration.md all
-read that declaration.
+(``config_keys``); validation, ``swc config show`` and the table in
+docs/reference/configuration.md all read that declaration.
 """
 
 from __future__ import annotations
