@@ -17,6 +17,7 @@ from ..repomap.render import estimate_tokens
 from .types import Context, FixRequest
 
 if TYPE_CHECKING:
+    from ..config import Settings
     from ..models import ModelClient
 
 RANKED_SHOWN = 20
@@ -36,16 +37,19 @@ def prompt_view(
     messages: list[dict[str, str]],
     context: Context,
     tokens: int,
+    code_budget: int = 0,
     notes: list[str] | None = None,
     warnings: list[str] | None = None,
 ) -> dict[str, Any]:
-    """The one JSON shape of a patch prompt (``swc context --json``, saved with a run)."""
+    """The one JSON shape of a patch prompt (``swc context --json``, saved with a run);
+    ``code_budget``: the tokens of code the tier may be shown (0: not known)."""
     return {
         "tier": tier,
         "model": model,
         "edit_format": edit_format,
         "small_model": small,
         "tokens": tokens,
+        "code_budget": code_budget or None,
         "parts": {
             "map": estimate_tokens(context.repo_map),
             "code": sum(f.tokens for f in context.files),
@@ -88,8 +92,9 @@ def summary(view: dict[str, Any]) -> list[str]:
     lines = [
         f"{view['tier']} tier ({view['model']}, {view['edit_format']} edits): "
         f"{view['tokens']:,} prompt tokens",
-        f"map ~{parts['map']:,} tokens; code ~{parts['code']:,} tokens in {len(files)} "
-        f"file(s), {in_part} shown in part"
+        f"map ~{parts['map']:,} tokens; code ~{parts['code']:,}"
+        + (f" of {view['code_budget']:,}" if view.get("code_budget") else "")
+        + f" tokens in {len(files)} file(s), {in_part} shown in part"
         + (f"; brief ~{parts['brief']:,}" if view["brief"] else "")
         + (
             f"; {len(view['examples'])} example(s) ~{parts['examples']:,}"
@@ -180,9 +185,18 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
         messages=messages,
         context=shown,
         tokens=_count(client, name, messages),
+        code_budget=shown_budget(settings, code_tokens, small),
         notes=notes,
         warnings=warnings,
     )
+
+
+def shown_budget(settings: Settings, code_tokens: int, small: bool) -> int:
+    """The tokens of code a tier may be shown: its budget, or a tiny model's share."""
+    from .context import SMALL_MODEL_FILE_TOKENS
+
+    budget = code_tokens or settings.context_tokens
+    return min(budget, SMALL_MODEL_FILE_TOKENS) if small else budget
 
 
 def _count(client: ModelClient, tier: str, messages: list[dict[str, str]]) -> int:

@@ -280,7 +280,7 @@ def _remember_prompt(
     run: RunState, tier: TierPlan, messages: list[dict[str, str]], context: Context
 ) -> None:
     """The first patch prompt of the run, for ``swc runs show ID --context``."""
-    from .preview import prompt_view, save_view
+    from .preview import prompt_view, save_view, shown_budget
 
     if run.context_path is not None:
         return
@@ -292,6 +292,9 @@ def _remember_prompt(
         messages=messages,
         context=context,
         tokens=run.client.estimate_tokens(tier.tier, messages),
+        code_budget=shown_budget(
+            run.request.settings, tier.view.context_tokens, run.small[tier.tier]
+        ),
     )
     try:
         run.context_path = str(save_view(run.request.repo.state_dir, run.run_id, view))

@@ -98,4 +98,5 @@ def test_swc_context_shows_each_tier_its_own_budget(big: Path, fake_llm) -> None
     assert weak_file["whole"] and weak_file["tokens"] > 30_000
     assert not strong_file["whole"] and sum(f["tokens"] for f in strong["files"]) <= 400
     assert weak["tokens"] > 30_000 > strong["tokens"]
+    assert (weak["code_budget"], strong["code_budget"]) == (40_000, 400)
     assert fake_llm.requests == []
