@@ -14,8 +14,14 @@ import itertools
 import re
 
 # ``412<TAB>`` as the code is printed, ``412│`` as the map prints it (right-aligned, the
-# box-drawing bar), ``412 |`` as retyped.
-GUTTER_RE = re.compile(r"^[ \t]*(\d+)(?: ?[│|]|\t)")
+# box-drawing bar), ``412 |`` as retyped. A model may also turn the tab into one space, or
+# drop it after the number of a blank line (``26``): the numbers, increasing on every line,
+# still tell our gutter from the file's own text.
+# The space form only at the line's start: indented code may begin with a number.
+GUTTER_RE = re.compile(r"^(?:[ \t]*(?P<n>\d+)(?: ?[│|]|\t|[ \t]*$)|(?P<m>\d+) )")
+# Only the bar is taken out of a code block a model writes for a whole file or definition:
+# a number and a tab also begin the rows of tab-separated data (an id column).
+BAR_GUTTER_RE = re.compile(r"^[ \t]*(?P<n>\d+) ?[│|]")
 # A new line the model marks with the bar but no number.
 BARE_BAR_RE = re.compile(r"^[ \t]*│")
 ELISION_RE = re.compile(r"^[ \t]*(…|⋮)[ \t]*$")
@@ -29,17 +35,17 @@ def is_elision(line: str) -> bool:
     return ELISION_RE.match(line) is not None
 
 
-def has_gutter(lines: list[str]) -> bool:
-    """Every non-blank line (but ``…`` lines) starts with a number and a tab or bar, the numbers
-    strictly increasing: the gutter of our context, not the file's own text."""
+def has_gutter(lines: list[str], pattern: re.Pattern[str] = GUTTER_RE) -> bool:
+    """Every non-blank line (but ``…`` lines) starts with a number and a tab or bar, the
+    numbers strictly increasing: the gutter of our context, not the file's own text."""
     numbers = []
     for line in lines:
         if not line.strip() or is_elision(line):
             continue
-        match = GUTTER_RE.match(line)
+        match = pattern.match(line)
         if match is None:
             return False
-        numbers.append(int(match.group(1)))
+        numbers.append(int(match.group("n") or match.group("m")))
     return bool(numbers) and all(b > a for a, b in itertools.pairwise(numbers))
 
 
@@ -98,5 +104,6 @@ def split_elided(search: str, replace: str) -> list[tuple[str, str]] | str:
 
 
 def strip_code_gutter(lines: list[str]) -> list[str]:
-    """A code block's lines without our gutter, when every line carries it."""
-    return without_gutter(lines) if has_gutter(lines) else lines
+    """A code block's lines without our gutter, when every line carries it (the bar form
+    only: see ``BAR_GUTTER_RE``)."""
+    return without_gutter(lines) if has_gutter(lines, BAR_GUTTER_RE) else lines

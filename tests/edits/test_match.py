@@ -82,3 +82,26 @@ def test_tabs_are_reindented_with_tabs() -> None:
     text = "func f() {\n\tx := 1\n\treturn x\n}\n"
     result = replace_text(text, "x := 1\nreturn x\n", "x := 2\nreturn x\n")
     assert isinstance(result, Replaced) and "\tx := 2\n\treturn x\n" in result.text
+
+
+SOURCE = "class Cart:\n    def remove(self, quantity):\n\n        self.quantity -= quantity\n"
+
+
+def test_line_numbers_copied_with_a_bare_number_on_a_blank_line_are_dropped() -> None:
+    """The context prints a blank line as ``26<TAB>``; a model keeps only ``26``."""
+    search = "25\t    def remove(self, quantity):\n26\n27\t        self.quantity -= quantity"
+    replace = "25\t    def remove(self, quantity):\n26\n27\t        self.quantity -= 2 * quantity"
+    done = replace_text(SOURCE, search, replace)
+    assert isinstance(done, Replaced) and done.how == "line-numbers"
+    assert done.text == SOURCE.replace("-= quantity", "-= 2 * quantity")
+
+
+def test_line_numbers_whose_tab_became_a_space_are_dropped_and_code_kept() -> None:
+    search = "25     def remove(self, quantity):\n26 \n27         self.quantity -= quantity"
+    replace = (
+        "25     def remove(self, quantity):\n26 \n"
+        "27         self.quantity -= quantity\n        0 if quantity else 1"
+    )
+    done = replace_text(SOURCE, search, replace)
+    assert isinstance(done, Replaced) and done.how == "line-numbers"
+    assert "25" not in done.text and "        0 if quantity else 1\n" in done.text

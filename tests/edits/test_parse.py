@@ -148,3 +148,11 @@ def test_path_is_not_taken_from_the_previous_code_block() -> None:
     first = "a.py\n```python\ndef f():\n    return 'x'\n# lib/b.py\n```\n"
     answer = first + "```python\ndef g():\n    pass\n```\n"
     assert [b.path for b in parse_answer(answer)] == ["a.py", None]
+
+
+def test_a_whole_file_of_tab_separated_rows_keeps_its_first_column() -> None:
+    """A number and a tab begin our context's lines and also a TSV's id column: only the
+    bar form is taken out of a whole-file block."""
+    answer = "The ages file:\n\ndata/ages.tsv\n```\n1\talice\t30\n2\tbob\t26\n3\tcarol\t41\n```\n"
+    [block] = parse_answer(answer)
+    assert block.replace == "1\talice\t30\n2\tbob\t26\n3\tcarol\t41\n"
