@@ -39,6 +39,12 @@ SOURCE_USER = "user file"
 SOURCE_REPO = "repo file"
 SOURCE_ENV = "environment"
 SOURCE_FLAG = "flag"
+# The layers a value may come from, lowest precedence first.
+LAYERS = (SOURCE_DEFAULT, SOURCE_USER, SOURCE_REPO, SOURCE_ENV, SOURCE_FLAG)
+
+
+def layer_rank(source: str) -> int:
+    return LAYERS.index(source) if source in LAYERS else 0
 
 
 DEFAULT_CONTEXT_TOKENS = 16_000
@@ -93,17 +99,18 @@ class Settings:
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
 
     def context_tokens_for(self, tier: str) -> int:
-        """Tokens of code shown to ``tier``: its own ``context_tokens``; else the global
-        one when it was set; else ``WEAK_CONTEXT_TOKENS`` for the weak tier, whose calls
-        are cheap (the engine keeps that only where the model's window is known to take
-        it), and the global default for the others."""
+        """Tokens of code shown to ``tier``: its own ``context_tokens``, unless the global
+        one was set at a later layer (``--context-tokens`` beats a file's
+        ``weak.context_tokens``); else the global one when it was set; else
+        ``WEAK_CONTEXT_TOKENS`` for the weak tier, whose calls are cheap (the engine keeps
+        that only where the model's window is known to take it), and the global default
+        for the others."""
         own = self.tier(tier).context_tokens
-        if own is not None:
+        own_layer = layer_rank(self.sources.get(f"{tier}.context_tokens", SOURCE_DEFAULT))
+        global_layer = layer_rank(self.sources.get("context_tokens", SOURCE_DEFAULT))
+        if own is not None and own_layer >= global_layer:
             return own
-        global_set = (
-            self.sources.get("context_tokens", SOURCE_DEFAULT) != SOURCE_DEFAULT
-            or self.context_tokens != DEFAULT_CONTEXT_TOKENS
-        )
+        global_set = global_layer > 0 or self.context_tokens != DEFAULT_CONTEXT_TOKENS
         if tier == "weak" and not global_set:
             return WEAK_CONTEXT_TOKENS
         return self.context_tokens

@@ -260,7 +260,8 @@ _TIER_FIELDS = [
     (
         "context_tokens",
         int,
-        "Code tokens shown to this tier (default: context_tokens; weak: 64000 if it fits).",
+        "Code tokens shown to this tier (default: context_tokens; the weak tier's: 64000 "
+        "where its model's window takes them).",
         True,
         _Within(1, MAX_TOKENS),
     ),

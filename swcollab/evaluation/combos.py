@@ -137,7 +137,7 @@ def worst_case_run_usd(settings: Settings) -> float:
 
     walk = walk_for(settings.strategy, settings.tier_names)
     with ModelClient(settings, budget=Budget(None)) as client:
-        names = ("weak", "strong")
+        names = settings.tier_names
         budgets = tier_budgets(settings, names, {n: client.window(n) for n in names})
         plans = plan_tiers(
             settings,

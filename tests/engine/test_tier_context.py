@@ -100,3 +100,20 @@ def test_swc_context_shows_each_tier_its_own_budget(big: Path, fake_llm) -> None
     assert weak["tokens"] > 30_000 > strong["tokens"]
     assert (weak["code_budget"], strong["code_budget"]) == (40_000, 400)
     assert fake_llm.requests == []
+
+
+def test_a_later_layer_s_global_budget_beats_a_tier_s_own(tmp_path: Path) -> None:
+    """``--context-tokens`` (a flag) wins over ``weak.context_tokens`` in a file, as flags
+    win over files; a tier's own value set at the same or a later layer wins."""
+    (tmp_path / ".swc.toml").write_text("[weak]\ncontext_tokens = 40000\n")
+    quiet = {"XDG_CONFIG_HOME": str(tmp_path / "none")}
+    flagged = load_settings(tmp_path, environ=quiet, flags={"context_tokens": 8000})
+    assert flagged.context_tokens_for("weak") == 8000
+    from_env = load_settings(tmp_path, environ={**quiet, "SWC_CONTEXT_TOKENS": "9000"})
+    assert from_env.context_tokens_for("weak") == 9000
+    (tmp_path / ".swc.toml").write_text("context_tokens = 8000\n[weak]\ncontext_tokens = 40000\n")
+    same_file = load_settings(tmp_path, environ=quiet)
+    assert (same_file.context_tokens_for("weak"), same_file.context_tokens_for("strong")) == (
+        40000,
+        8000,
+    )

@@ -128,3 +128,24 @@ def test_hidden_tests_run_in_the_sandbox(tmp_path) -> None:
     command = TestCommand((sys.executable, "-m", "pytest", "-q"), "test")
     found = probe(tmp_path, command, TestConfig(timeout=120), files=["test_where.py"])
     assert found.statuses == {"test_where.py::test_in_the_sandbox": "passed"}, found
+
+
+def test_the_worst_case_of_a_three_tier_cascade_prices_the_middle_tier() -> None:
+    """``tier_order = "weak,mid,strong"``: the dry run's estimate once ended in KeyError."""
+    from swcollab.config import Settings, TierSettings
+    from swcollab.evaluation.combos import worst_case_run_usd
+
+    def priced(name: str, price: float) -> TierSettings:
+        return TierSettings(
+            name, model=f"openai/{name}-x", input_cost_per_mtok=price, output_cost_per_mtok=price
+        )
+
+    two = Settings(weak=priced("weak", 1.0), strong=priced("strong", 10.0), budget=100.0)
+    three = Settings(
+        weak=two.weak,
+        strong=two.strong,
+        extra_tiers=(priced("mid", 5.0),),
+        tier_order="weak,mid,strong",
+        budget=100.0,
+    )
+    assert worst_case_run_usd(three) > worst_case_run_usd(two) > 0
