@@ -117,3 +117,20 @@ def test_a_later_layer_s_global_budget_beats_a_tier_s_own(tmp_path: Path) -> Non
         40000,
         8000,
     )
+
+
+def test_the_plan_prices_the_weak_tier_with_the_code_it_is_shown(tmp_path: Path) -> None:
+    """On a repository whose file to change is 32,000 tokens, a weak tier shown 40,000
+    tokens of code is priced at its real first prompt, not at the run's 400."""
+    from dataclasses import replace
+
+    repo = make_big_repo(tmp_path / "repo")
+    answers = {"tests": "def test_nothing():\n    pass\n", "patch": "no change"}
+    narrow = fake_settings(context_tokens=400)
+    wide = replace(narrow, weak=replace(narrow.weak, context_tokens=40_000))
+    [weak_wide, strong_wide] = fix(repo, FakeModel(answers), task=TASK, settings=wide).plan
+    [weak_narrow, strong_narrow] = fix(repo, FakeModel(answers), task=TASK, settings=narrow).plan
+    assert weak_wide.view.context_tokens == 40_000
+    # the prompt's price alone: 40,000 tokens of code at $1 a million, against 400
+    assert weak_wide.call_usd - weak_narrow.call_usd > 0.025
+    assert strong_wide.call_usd == pytest.approx(strong_narrow.call_usd, rel=0.05)
