@@ -121,6 +121,25 @@ def tier_budgets(
     return budgets
 
 
+def window_warnings(
+    budgets: Mapping[str, int], settings: Settings, windows: Mapping[str, int | None]
+) -> list[str]:
+    """A tier whose code budget, beside the map and a reply, is more than its model's
+    known window takes: the provider would cut or refuse the prompt."""
+    warnings = []
+    for tier, budget in budgets.items():
+        window = windows.get(tier)
+        room = settings.map_tokens + PROMPT_ROOM_TOKENS + settings.tier(tier).max_tokens
+        if window is not None and budget + room > window:
+            most = f" (at most {window - room:,})" if window > room else ""
+            warnings.append(
+                f"the {tier} tier is shown up to {budget:,} tokens of code, but its model "
+                f"takes {window:,} tokens in all and the map, a reply and the rest of the "
+                f"prompt about {room:,}: set {tier}.context_tokens lower{most}"
+            )
+    return warnings
+
+
 def wanted_budgets(settings: Settings, tiers: Iterable[str]) -> set[int]:
     """The budgets the code may be packed for, before the models' windows are known."""
     return {settings.context_tokens_for(tier) for tier in tiers}

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING
 from ..errors import BudgetExhausted, Interrupted, SwcError
 from ..interrupts import PauseSeam, checkpoint, deferred_interrupts
 from .branch import make_branch
-from .context import build_context, tier_budgets, wanted_budgets
+from .context import build_context, tier_budgets, wanted_budgets, window_warnings
 from .intake import resolve_base, test_command_for
 from .preflight import Preflight
 from .record import close_run, interruption
@@ -240,7 +240,9 @@ def _plan(run: RunState, context: Context) -> None:
     specs = client.specs()
     run.small = {name: client.is_small(name) for name in specs}
     task_text = run.request.task.text
-    budgets = tier_budgets(settings, run.walk.tiers, {t: client.window(t) for t in specs})
+    windows = {t: client.window(t) for t in specs}
+    budgets = tier_budgets(settings, run.walk.tiers, windows)
+    run.warnings.extend(window_warnings(budgets, settings, windows))
     costs = {
         tier: call_cost(
             client,

@@ -135,7 +135,7 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     from ..models import Budget, ModelClient
     from ..sandbox import Worktree
     from .attempts import may_change_tests, patch_messages, tier_context
-    from .context import build_context, tier_budgets
+    from .context import build_context, tier_budgets, window_warnings
     from .intake import resolve_base
     from .tiers import tier_view, walk_for
 
@@ -150,7 +150,8 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     client = ModelClient(settings, budget=Budget(settings.budget))
     small = client.is_small(name)
     edit_format = settings.tier(name).edit_format or ("whole" if small else "search-replace")
-    code_tokens = tier_budgets(settings, [name], {name: client.window(name)})[name]
+    windows = {name: client.window(name)}
+    code_tokens = tier_budgets(settings, [name], windows)[name]
     with Worktree(root, base_sha, include_dirty=request.include_dirty) as base:
         warnings = list(base.warnings)
         context, map_warnings = build_context(
@@ -163,6 +164,7 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
             other_budgets=[code_tokens],
         )
     warnings.extend(map_warnings)
+    warnings.extend(window_warnings({name: code_tokens}, settings, windows))
     context, notes = _with_brief_and_examples(request, context, base_sha)
     position = walk.tiers.index(name) if name in walk.tiers else 0
     view = tier_view(name, position, walk, small=small, budgets={name: code_tokens})

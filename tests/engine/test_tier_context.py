@@ -134,3 +134,11 @@ def test_the_plan_prices_the_weak_tier_with_the_code_it_is_shown(tmp_path: Path)
     # the prompt's price alone: 40,000 tokens of code at $1 a million, against 400
     assert weak_wide.call_usd - weak_narrow.call_usd > 0.025
     assert strong_wide.call_usd == pytest.approx(strong_narrow.call_usd, rel=0.05)
+
+
+def test_a_budget_beyond_the_model_s_window_is_warned_about(big: Path, fake_llm) -> None:
+    env = {"SWC_WEAK_MODEL": "openai/gpt-4o-mini", "SWC_WEAK_CONTEXT_TOKENS": "200000"}
+    view = shown(big, env=env)
+    [warning] = [w for w in view["warnings"] if "weak.context_tokens" in w]
+    assert "128,000" in warning and "at most 113,856" in warning
+    assert not [w for w in shown(big, env={"SWC_WEAK_MODEL": "openai/gpt-4o-mini"})["warnings"]]
