@@ -131,7 +131,6 @@ def load_view(state_dir: Path, run_id: str) -> dict[str, Any] | None:
 
 def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     """The patch prompt ``tier`` (default: the strategy's first drafting tier) would get."""
-    from ..errors import UsageError
     from ..models import Budget, ModelClient
     from ..sandbox import Worktree
     from .attempts import may_change_tests, patch_messages, tier_context
@@ -141,11 +140,7 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
 
     settings, root = request.settings, request.repo.root
     walk = walk_for(settings.strategy, settings.tier_names)
-    name = tier or walk.tiers[0]
-    if name not in settings.tier_names:
-        raise UsageError(
-            f"--tier {name}: no such tier; the tiers are " + ", ".join(settings.tier_names)
-        )
+    name = _known_tier(settings, tier or walk.tiers[0])
     base_sha = resolve_base(root, request.base)
     client = ModelClient(settings, budget=Budget(settings.budget))
     small = client.is_small(name)
@@ -191,6 +186,16 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
         notes=notes,
         warnings=warnings,
     )
+
+
+def _known_tier(settings: Settings, name: str) -> str:
+    from ..errors import UsageError
+
+    if name not in settings.tier_names:
+        raise UsageError(
+            f"--tier {name}: no such tier; the tiers are " + ", ".join(settings.tier_names)
+        )
+    return name
 
 
 def shown_budget(settings: Settings, code_tokens: int, small: bool) -> int:
