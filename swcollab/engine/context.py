@@ -103,6 +103,12 @@ def build_context(
     return context, list(repo_map.warnings)
 
 
+def prompt_room(settings: Settings, tier: str) -> int:
+    """Tokens of a patch prompt besides the code, and the reply: what a code budget must
+    leave free in the model's window."""
+    return settings.map_tokens + PROMPT_ROOM_TOKENS + settings.tier(tier).max_tokens
+
+
 def tier_budgets(
     settings: Settings, tiers: Iterable[str], windows: Mapping[str, int | None]
 ) -> dict[str, int]:
@@ -114,8 +120,7 @@ def tier_budgets(
         wanted = settings.context_tokens_for(tier)
         if settings.tier(tier).context_tokens is None and wanted > settings.context_tokens:
             window = windows.get(tier)
-            room = settings.map_tokens + PROMPT_ROOM_TOKENS + settings.tier(tier).max_tokens
-            if window is None or wanted + room > window:
+            if window is None or wanted + prompt_room(settings, tier) > window:
                 wanted = settings.context_tokens
         budgets[tier] = wanted
     return budgets
@@ -129,7 +134,7 @@ def window_warnings(
     warnings = []
     for tier, budget in budgets.items():
         window = windows.get(tier)
-        room = settings.map_tokens + PROMPT_ROOM_TOKENS + settings.tier(tier).max_tokens
+        room = prompt_room(settings, tier)
         if window is not None and budget + room > window:
             most = f" (at most {window - room:,})" if window > room else ""
             warnings.append(

@@ -177,9 +177,7 @@ class ModelClient:
     def window(self, tier: str) -> int | None:
         """The most prompt tokens the tier's model takes (None: local, or not in the map)."""
         spec = self.spec(tier)
-        if is_local(spec.model):
-            return None
-        return lib.context_window(lib.route(spec, self.environ).model)
+        return _window(spec, lib.route(spec, self.environ))
 
     def is_small(self, tier: str) -> bool:
         return is_small_model(self.spec(tier).model)
@@ -297,7 +295,7 @@ class ModelClient:
             max_tokens=limit,
             seen_prompt_ratio=ratios.prompt_ratio(spec.model),
             seen_completion_ratio=ratios.completion_ratio(spec.model),
-            context_window=None if is_local(spec.model) else lib.context_window(route.model),
+            context_window=_window(spec, route),
         )
 
     def _seed_ratios(self, model: str) -> None:
@@ -561,3 +559,8 @@ def _model_error(spec: ModelSpec, exc: BaseException, message: str, attempts: in
     elif status == 404:
         hint = f"Check the model name {spec.model!r} and the tier's api_base."
     return ModelError(f"the {spec.tier} model {spec.model} failed{tries}: {message}", hint=hint)
+
+
+def _window(spec: ModelSpec, route: lib.Route) -> int | None:
+    """A model's prompt window from litellm's map; none for a local model (its server's)."""
+    return None if is_local(spec.model) else lib.context_window(route.model)
