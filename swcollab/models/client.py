@@ -157,6 +157,8 @@ class ModelClient:
         if self.model is not None:
             return bool(getattr(self.model, "takes_samples", False))
         spec = self.spec(tier)
+        if is_local(spec.model):
+            return False  # llama.cpp's server drops n: one answer a request
         return lib.takes_samples(lib.route(spec, self.environ))
 
     def estimate_tokens(self, tier: str, messages: list[dict]) -> int:

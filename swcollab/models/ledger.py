@@ -288,7 +288,11 @@ class Ledger:
         (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.cost_known = 0
             AND c.outcome = 'ok') AS unpriced_calls,
         (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.tier = 'strong'
-            AND c.outcome != 'refused') AS strong_calls
+            AND c.outcome != 'refused') AS strong_calls,
+        (SELECT COALESCE(SUM(c.cached_tokens), 0) FROM calls c WHERE c.run_id = r.id)
+            AS cached_tokens,
+        (SELECT COALESCE(SUM(COALESCE(c.uncached_cost_usd, c.cost_usd) - c.cost_usd), 0)
+            FROM calls c WHERE c.run_id = r.id) AS cache_saving_usd
     """
 
     def runs(self, limit: int = 20) -> list[dict]:
