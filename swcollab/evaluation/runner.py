@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..config import Settings
-from ..errors import ConfigError, Interrupted, MissingCredentials, MissingExtra, SwcError
+from ..errors import (
+    ConfigError,
+    Interrupted,
+    LedgerError,
+    MissingCredentials,
+    MissingExtra,
+    SwcError,
+)
 from ..gitrepo import RepoPaths
 from ..interrupts import checkpoint
 from .budget import EvalControl, RunBudget
@@ -33,6 +40,7 @@ from .store import STATUS_DONE, STATUS_STOPPED, EvalStore, RunRecord
 from .tasks import EvalTask, Skip
 
 if TYPE_CHECKING:
+    from ..engine.types import RunResult
     from ..task import Task
 
 # Errors that would end every run the same way: stop the eval instead of recording each.
@@ -194,11 +202,44 @@ def _run_state(repo: RepoPaths) -> Iterator[RepoPaths]:
                 src.backup(dst)
         except sqlite3.Error:
             (state / "tags.db").unlink(missing_ok=True)  # a cache: the run rebuilds it
+    _seed_flaky(repo.state_dir, state)
     try:
         # state_dir is common_dir / "swc": the engine's ledger and caches land in holder.
         yield RepoPaths(root=repo.root, common_dir=holder)
     finally:
         shutil.rmtree(holder, ignore_errors=True)
+
+
+def _seed_flaky(source: Path, state: Path) -> None:
+    """The repository's known flaky tests, in a run's own ledger: they judge no candidate
+    of the run, as in ``swc fix``. What a run learns is not prompt material, so unlike
+    the rest of its state it goes back to the repository (``_keep_flaky``)."""
+    from ..models.ledger import Ledger
+
+    try:
+        if Ledger.exists(source):
+            with Ledger.open(source) as ledger:
+                rows = ledger.flaky_tests()
+            if rows:
+                with Ledger.open(state) as ledger:
+                    ledger.remember_flaky(rows)
+    except LedgerError:
+        return  # a damaged ledger only costs the re-runs; swc fix there names the damage
+
+
+def _keep_flaky(repo: RepoPaths, result: RunResult) -> None:
+    """The tests a run found flaky, remembered by the repository's ledger."""
+    from ..engine.flaky import ledger_rows
+    from ..models.ledger import Ledger
+
+    rows = ledger_rows(result.flaky_tests, result.run_id, result.base_sha)
+    if not rows:
+        return
+    try:
+        with Ledger.open(repo.state_dir) as ledger:
+            ledger.remember_flaky(rows)
+    except LedgerError:
+        return
 
 
 def _fix_task(task: EvalTask) -> Task:
@@ -290,6 +331,7 @@ def run_one(
                 "the run failed: " + exc.message,
                 exc.message,
             )
+    _keep_flaky(setup.repo, result)
     winner = result.winner
     diff = winner.diff if winner is not None else ""
     judged_at = time.monotonic()
