@@ -179,7 +179,11 @@ def _test_lines(result: RunResult) -> list[str]:
 
 def flaky_line(test: FlakyTest) -> str:
     """One flaky test: its counts, why it is flaky, where it was found."""
-    found = f"known from run {test.run_id}" if test.earlier else "found in this run, remembered"
+    found = (
+        f"known from run {test.run_id}"
+        if test.earlier
+        else "found in this run, remembered for later runs"
+    )
     return f"`{test.test_id}`: {test.counts()} ({test.why}); {found}"
 
 
