@@ -1,10 +1,10 @@
 """``swc fix`` end to end on a project whose suite has a flaky test: real pytest in the
 sandbox, scripted loopback models.
 
-The flake is deterministic: ``test_no_call_recorded_yet`` depends on what ran before it
-in the same pytest process (a common kind of flaky test). It passes on the base, where
-no test before it calls ``add()``, fails on a candidate, where the reproduction test
-calls ``add()`` first, and passes when run again alone.
+The flake is deterministic: one case of the parametrized ``test_no_call_recorded_yet``
+depends on what ran before it in the same pytest process (a common kind of flaky test).
+It passes on the base, where no test before it calls ``add()``, fails on a candidate,
+where the reproduction test calls ``add()`` first, and passes when run again alone.
 """
 
 from __future__ import annotations
@@ -33,14 +33,18 @@ def mul(a, b):
     return a * b
 '''
 
-ORDER_DEPENDENT_TEST = """from calc import ops
+ORDER_DEPENDENT_TEST = """import pytest
+
+from calc import ops
 
 
-def test_no_call_recorded_yet():
-    assert ops.CALLS == []
+@pytest.mark.parametrize("case", [0, 1, 2])
+def test_no_call_recorded_yet(case):
+    if case == 1:
+        assert ops.CALLS == []
 """
 
-FLAKY = "tests/test_ops_calls.py::test_no_call_recorded_yet"
+FLAKY = "tests/test_ops_calls.py::test_no_call_recorded_yet[1]"  # one case of three
 PROMPT = "add(2, 3) returns -1 instead of 5: the sum is wrong"
 
 
@@ -75,6 +79,11 @@ def test_the_weak_fix_is_accepted_despite_a_flaky_test_named_in_the_report(proje
     assert flaky["test_id"] == FLAKY and flaky["found_by"] == doc["run_id"]
     assert flaky["candidate_runs"] > flaky["candidate_failures"] >= 1
     assert flaky["why"].startswith("passed on a re-run on the candidate")
+    judged = {t["test_id"]: t for t in doc["winner"]["tests"]}
+    assert judged[FLAKY]["kind"] == "flaky" and not judged[FLAKY]["required"]
+    for case in ("0", "2"):  # the other cases of the same test still guard
+        other = judged[FLAKY.replace("[1]", f"[{case}]")]
+        assert other["kind"] == "existing" and other["status"] == "passed"
     assert FLAKY in doc["report_markdown"].split("## Flaky tests")[1]
     assert "1 flaky test(s) not guarded" in doc["report_markdown"]
 
