@@ -40,7 +40,6 @@ from .store import STATUS_DONE, STATUS_STOPPED, EvalStore, RunRecord
 from .tasks import EvalTask, Skip
 
 if TYPE_CHECKING:
-    from ..engine.types import RunResult
     from ..task import Task
 
 # Errors that would end every run the same way: stop the eval instead of recording each.
@@ -202,44 +201,34 @@ def _run_state(repo: RepoPaths) -> Iterator[RepoPaths]:
                 src.backup(dst)
         except sqlite3.Error:
             (state / "tags.db").unlink(missing_ok=True)  # a cache: the run rebuilds it
-    _seed_flaky(repo.state_dir, state)
+    known = _copy_flaky(repo.state_dir, state)
     try:
         # state_dir is common_dir / "swc": the engine's ledger and caches land in holder.
         yield RepoPaths(root=repo.root, common_dir=holder)
     finally:
+        _copy_flaky(state, repo.state_dir, leave=known)
         shutil.rmtree(holder, ignore_errors=True)
 
 
-def _seed_flaky(source: Path, state: Path) -> None:
-    """The repository's known flaky tests, in a run's own ledger: they judge no candidate
-    of the run, as in ``swc fix``. What a run learns is not prompt material, so unlike
-    the rest of its state it goes back to the repository (``_keep_flaky``)."""
+def _copy_flaky(source: Path, target: Path, leave: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Copy the flaky tests ``source``'s ledger knows (but those in ``leave``) into
+    ``target``'s; returns the ids ``source`` knows. A run starts with the repository's
+    list, so they judge no candidate of it, as in ``swc fix``; what the run finds goes
+    back (it is not prompt material, unlike the rest of a run's state)."""
     from ..models.ledger import Ledger
 
     try:
-        if Ledger.exists(source):
-            with Ledger.open(source) as ledger:
-                rows = ledger.flaky_tests()
-            if rows:
-                with Ledger.open(state) as ledger:
-                    ledger.remember_flaky(rows)
+        if not Ledger.exists(source):
+            return frozenset()
+        with Ledger.open(source) as ledger:
+            rows = ledger.flaky_tests()
+        new = [row for row in rows if row["test_id"] not in leave]
+        if new:
+            with Ledger.open(target) as ledger:
+                ledger.remember_flaky(new)
     except LedgerError:
-        return  # a damaged ledger only costs the re-runs; swc fix there names the damage
-
-
-def _keep_flaky(repo: RepoPaths, result: RunResult) -> None:
-    """The tests a run found flaky, remembered by the repository's ledger."""
-    from ..engine.flaky import ledger_rows
-    from ..models.ledger import Ledger
-
-    rows = ledger_rows(result.flaky_tests, result.run_id, result.base_sha)
-    if not rows:
-        return
-    try:
-        with Ledger.open(repo.state_dir) as ledger:
-            ledger.remember_flaky(rows)
-    except LedgerError:
-        return
+        return frozenset()  # a damaged ledger costs re-runs only; swc fix there names it
+    return frozenset(row["test_id"] for row in rows)
 
 
 def _fix_task(task: EvalTask) -> Task:
@@ -331,7 +320,6 @@ def run_one(
                 "the run failed: " + exc.message,
                 exc.message,
             )
-    _keep_flaky(setup.repo, result)
     winner = result.winner
     diff = winner.diff if winner is not None else ""
     judged_at = time.monotonic()
