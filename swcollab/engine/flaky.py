@@ -31,7 +31,6 @@ if TYPE_CHECKING:
     from ..sandbox import TestRun
     from .testsuite import TestSuite
 
-FLAKY_DETECT = "detect"
 FLAKY_OFF = "off"
 # Re-runs on each side at most; a side stops as soon as every suspect is shown flaky.
 RERUNS = 3
