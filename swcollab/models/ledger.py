@@ -3,7 +3,8 @@
 One row a run (task, strategy, tiers, base commit, times, verdict, branch, cost) and one
 row a model call (tier, model, purpose, tokens, cost, latency, outcome). Calls also keep
 what the same tokens would have cost at the strong tier's prices, so ``swc stats`` can
-say what sending everything to the strong model would have cost.
+say what sending everything to the strong model would have cost. And one row a test
+found flaky in this repository (``flaky_tests``): it judges no candidate of later runs.
 """
 
 from __future__ import annotations
