@@ -97,6 +97,7 @@ class Settings:
     sandbox: str = "on"
     allow_config_edits: bool = False
     test_changes: str = "strong"
+    flaky_tests: str = "detect"
     tier_order: str = "weak,strong"
     extra_tiers: tuple[TierSettings, ...] = ()
     # key ("budget", "weak.model") -> where its value came from

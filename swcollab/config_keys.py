@@ -17,6 +17,7 @@ JUDGES = ("consistency", "strong")
 ROUTERS = ("weak", "strong")
 SANDBOX_MODES = ("on", "off")
 TEST_CHANGE_MODES = ("strong", "none", "all")
+FLAKY_MODES = ("detect", "off")
 
 
 @dataclass(frozen=True)
@@ -207,6 +208,14 @@ _TOP_KEYS = [
         "Which tier may change an existing test, when its patch says "
         "why (TEST CHANGE: ...) and its reproduction tests pass: strong, none or all.",
         check=_one_of(TEST_CHANGE_MODES),
+    ),
+    Key(
+        "flaky_tests",
+        str,
+        "detect: a guarded test that fails on a candidate runs again there and on the base; "
+        "a flaky one (it passes on a re-run, or fails on the base) judges no candidate and "
+        "is remembered for later runs (swc runs flaky). off: every guarded test judges.",
+        check=_one_of(FLAKY_MODES),
     ),
     Key(
         "tier_order",

@@ -14,6 +14,7 @@ from .engine.types import (
     VERDICT_NOT_FIXED,
     VERDICT_UNVERIFIED,
     Attempt,
+    FlakyTest,
     RunResult,
     TestChange,
 )
@@ -84,7 +85,8 @@ def key_lines(result: RunResult) -> list[str]:
         ),
         f"Tests: {tests} generated reproduction test(s) kept, "
         f"{len(result.discarded_tests)} discarded, {len(result.user_tests)} given, "
-        f"{len(result.existing_tests)} existing test file(s) guarded",
+        f"{len(result.existing_tests)} existing test file(s) guarded"
+        + (f"; {len(result.flaky_tests)} flaky test(s) not guarded" if result.flaky_tests else ""),
         f"Cost: {_money(result.cost_usd)} in {result.calls} call(s), "
         f"{result.prompt_tokens + result.completion_tokens} tokens{cache_text(result)}; "
         f"{saving_line(result)}",
@@ -175,6 +177,31 @@ def _test_lines(result: RunResult) -> list[str]:
     return lines or ["- none"]
 
 
+def flaky_line(test: FlakyTest) -> str:
+    """One flaky test: its counts, why it is flaky, where it was found."""
+    found = (
+        f"known from run {test.run_id}"
+        if test.earlier
+        else "found in this run, remembered for later runs"
+    )
+    return f"`{test.test_id}`: {test.counts()} ({test.why}); {found}"
+
+
+def flaky_lines(result: RunResult) -> list[str]:
+    if not result.flaky_tests:
+        return []
+    return [
+        "",
+        "## Flaky tests (not guarded)",
+        "",
+        "These existing tests passed on the base but are flaky, so they judged no "
+        "candidate; the ledger remembers them for later runs (`swc runs flaky` lists "
+        "them, `swc runs flaky --clear` guards them again):",
+        "",
+        *[f"- {flaky_line(t)}" for t in result.flaky_tests],
+    ]
+
+
 def _per_test(attempt: Attempt) -> list[str]:
     return [f"- `{o.test_id}` ({o.kind}): {o.status}" for o in attempt.outcomes]
 
@@ -190,6 +217,7 @@ def render_markdown(result: RunResult) -> str:
             for p in result.plan
         ]
     out += ["", "## Tests", "", *_test_lines(result)]
+    out += flaky_lines(result)
     if result.attempts:
         out += ["", "## Attempts", "", *_attempt_rows(result.attempts)]
     out += _failure_lines(result)
@@ -369,6 +397,7 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
             "user": list(result.user_tests),
             "existing": list(result.existing_tests),
         },
+        "flaky_tests": [_flaky_json(t, result.run_id) for t in result.flaky_tests],
         "cost_usd": round(result.cost_usd, 6),
         "strong_only_cost_usd": round(result.strong_only_cost_usd, 6),
         "tokens": {
@@ -404,6 +433,19 @@ def _attempt_json(a: Attempt) -> dict[str, Any]:
         "tests": [o.__dict__ for o in a.outcomes],
         "test_changes": [_change_json(c) for c in a.test_changes],
         "reverted_tests": list(a.reverted_tests),
+    }
+
+
+def _flaky_json(test: FlakyTest, run_id: str) -> dict[str, Any]:
+    return {
+        "test_id": test.test_id,
+        "why": test.why,
+        "candidate_runs": test.candidate_runs,
+        "candidate_failures": test.candidate_failures,
+        "base_runs": test.base_runs,
+        "base_failures": test.base_failures,
+        "earlier": test.earlier,
+        "found_by": test.run_id or run_id,
     }
 
 

@@ -9,7 +9,7 @@ from ..errors import EXIT_ENVIRONMENT, Interrupted, SwcError
 from ..gitrepo import RepoPaths
 from ..interrupts import checkpoint
 from ..output import err_console, error, print_json, warn
-from ..report import exit_code_for, key_lines, result_as_json
+from ..report import exit_code_for, flaky_line, key_lines, result_as_json
 from ..task import check_user_tests
 from .common import AppContext
 from .context_body import show
@@ -152,6 +152,12 @@ def _render(result: RunResult, *, json_: bool) -> None:
     for change in result.winner.test_changes if result.winner else ():
         console.print(
             f"changed test: {change.test} ({change.kind}): {change.reason}",
+            markup=False,
+            highlight=False,
+        )
+    for test in result.flaky_tests:
+        console.print(
+            f"flaky, not guarded: {flaky_line(test)}".replace("`", ""),
             markup=False,
             highlight=False,
         )

@@ -71,7 +71,8 @@ def _table(headers: list[str], rows: list[list[str]], flexible: tuple[str, ...] 
 @pass_app
 @click.pass_context
 def runs_group(ctx: click.Context, app: AppContext, limit: int, json_: bool) -> None:
-    """List recent runs: verdict, cost, branch. `swc runs show ID` shows one with its calls."""
+    """List recent runs: verdict, cost, branch. `swc runs show ID` shows one with its calls;
+    `swc runs flaky` the tests found flaky."""
     if ctx.invoked_subcommand is not None:
         return
     ledger = _open_ledger(app)
@@ -244,6 +245,72 @@ def _cache_text(cached_tokens: int, saving_usd: float) -> str:
     return (
         f"{cached_tokens} prompt tokens from the providers' caches, {money(saving_usd)} "
         "less than uncached"
+    )
+
+
+@runs_group.command("flaky")
+@click.argument("test_ids", nargs=-1, metavar="[TEST_ID]...")
+@click.option(
+    "--clear",
+    is_flag=True,
+    help="Forget them (only the TEST_IDs given, if any): they guard candidates again.",
+)
+@json_option
+@pass_app
+def runs_flaky(app: AppContext, test_ids: tuple[str, ...], clear: bool, json_: bool) -> None:
+    """List the tests found flaky in this repository: they judge no candidate of later
+    runs (flaky_tests = "detect"). With --clear, forget them."""
+    from ..errors import UsageError
+    from ..output import print_json
+
+    if test_ids and not clear:
+        raise UsageError(
+            "test ids are only taken with --clear",
+            hint="`swc runs flaky` lists them; `swc runs flaky --clear ID` forgets one.",
+        )
+    ledger = _open_ledger(app)
+    rows = ledger.flaky_tests() if ledger else []
+    if clear:
+        unknown = sorted(set(test_ids) - {r["test_id"] for r in rows})
+        if unknown:
+            raise UsageError(
+                f"no flaky test {unknown[0]!r} is remembered in this repository",
+                hint="`swc runs flaky` lists them, by the ids their test runner gives them.",
+            )
+        forgotten = ledger.forget_flaky(test_ids) if ledger else 0
+        rows = [r for r in rows if test_ids and r["test_id"] not in test_ids]
+    if ledger:
+        ledger.close()
+    if json_:
+        print_json({"forgotten": forgotten, "flaky_tests": rows} if clear else rows)
+    elif clear:
+        click.echo(f"Forgot {forgotten} flaky test(s); they guard candidates again.")
+    elif not rows:
+        click.echo("No flaky test is remembered in this repository.")
+    else:
+        _print_flaky(rows)
+
+
+def _print_flaky(rows: list[dict[str, Any]]) -> None:
+    """One line a test, its id first and whole (to copy into ``--clear``)."""
+    from ..output import out_console
+
+    console = out_console()
+    for row in rows:
+        console.print(
+            f"{row['test_id']}  failed {row['candidate_failures']} of "
+            f"{row['candidate_runs']} run(s) on a candidate, {row['base_failures']} of "
+            f"{row['base_runs']} on the base; found {row['found_at'][:16].replace('T', ' ')}"
+            + (f" by run {row['run_id']}" if row["run_id"] else ""),
+            markup=False,
+            highlight=False,
+            soft_wrap=True,
+        )
+    console.print(
+        f"{len(rows)} flaky test(s) judge no candidate; `swc runs flaky --clear` guards "
+        "them again.",
+        markup=False,
+        highlight=False,
     )
 
 

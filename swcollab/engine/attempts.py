@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any
 
 from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
+from .flaky import find_flaky
 from .testchange import allowed_for, review_test_edits
 from .testsuite import TestSuite
 from .types import (
@@ -302,6 +303,12 @@ def _test(
     )
     run = suite.run(worktree.path, suite.selection(kept))
     outcomes, accepted = suite.evaluate(run, kept)
+    label = f"candidate {draft.index}"
+    # guarded tests alone failed: flaky ones, once shown so, judge no candidate
+    if not accepted and find_flaky(
+        suite, worktree.path, run, outcomes, on_event, label=label, tier=draft.tier.tier
+    ):
+        outcomes, accepted = suite.evaluate(run, kept)
     failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
     if accepted and any(c.kind == "config" for c in kept):
         failure = _judged_with_base_config(worktree.path, suite, kept)

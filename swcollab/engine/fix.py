@@ -199,6 +199,7 @@ def _set_up(
 ) -> TestSuite:
     """The test command and interpreter (``Setup``) and the run's first test suite."""
     from ..sandbox import SandboxRunner, sandbox_summary
+    from .flaky import flaky_tests_for
 
     request, settings = run.request, run.request.settings
     command = test_command_for(base.path, settings, checkout=request.repo.root)
@@ -224,6 +225,7 @@ def _set_up(
         test_change_mode=settings.test_changes,
         base_root=base.path,
         runner=test_runner or SandboxRunner(),
+        flaky=flaky_tests_for(settings.flaky_tests, run.ledger),
     )
     return run.tests
 

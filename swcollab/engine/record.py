@@ -76,13 +76,17 @@ def totals(result: RunResult, ledger: Ledger, client: ModelClient) -> dict[str, 
 
 
 def finish(result: RunResult, ledger: Ledger, state_dir: Path) -> RunResult:
-    """The result with its saved report; the run closed in the ledger."""
+    """The result with its saved report; the run closed in the ledger, which remembers
+    the tests it found flaky."""
     from ..report import save_report
 
     try:
         result = replace(result, report_path=str(save_report(result, state_dir)))
     except OSError as exc:
         result = replace(result, warnings=[*result.warnings, f"could not save the report: {exc}"])
+    from .flaky import ledger_rows
+
+    ledger.remember_flaky(ledger_rows(result.flaky_tests, result.run_id, result.base_sha))
     ledger.finish_run(
         result.run_id,
         verdict=result.verdict,

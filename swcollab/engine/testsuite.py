@@ -21,6 +21,7 @@ from ..treesitter import language_for_path
 from .types import (
     KIND_CHANGED,
     KIND_EXISTING,
+    KIND_FLAKY,
     KIND_REPRO,
     KIND_USER,
     DiscardedTest,
@@ -31,6 +32,7 @@ from .types import (
 
 if TYPE_CHECKING:
     from ..sandbox import Isolation, TestCommand, TestRun, TestRunner
+    from .flaky import FlakyTests
     from .testchange import TestRules
 
 REASON_PASSES = "passes on the unpatched code, so it proves nothing"
@@ -60,6 +62,9 @@ class TestSuite:
     test_change_mode: str = "strong"  # who may change existing tests (``test_changes``)
     base_root: Path | None = None  # the base's worktree, for tests first run later
     runner: TestRunner = field(default_factory=SandboxRunner, compare=False)
+    # the run's flaky tests (engine/flaky.py), one object for every suite of a run: a test
+    # found flaky on one candidate judges no later one. None: no detection, none excluded
+    flaky: FlakyTests | None = field(default=None, compare=False)
     # a cache, not state: what passes on the base in files first run after the baseline
     _base_passing: dict[str, frozenset[str]] = field(
         default_factory=dict, repr=False, compare=False
@@ -87,13 +92,18 @@ class TestSuite:
         )
 
     def run(
-        self, root: Path, selection: Sequence[str] = (), command: TestCommand | None = None
+        self,
+        root: Path,
+        selection: Sequence[str] = (),
+        command: TestCommand | None = None,
+        timeout: float | None = None,
     ) -> TestRun:
-        """One run of the test command (or ``command``) in ``root``, through the runner."""
+        """One run of the test command (or ``command``) in ``root``, through the runner,
+        within ``timeout`` seconds (default: the suite's)."""
         return self.runner.run(
             root,
             command or self.command,
-            timeout=self.timeout,
+            timeout=self.timeout if timeout is None else timeout,
             selection=selection,
             isolation=self.isolation,
         )
@@ -156,7 +166,7 @@ class TestSuite:
 
         With ``changed`` tests (declared and allowed), each changed or added test must
         pass, and so must every other test of its file that passed on the base; a
-        removed test is no longer required."""
+        removed test is no longer required. A flaky test is run and shown, not required."""
         outcomes: list[TestOutcome] = []
         for test_id in self.repro_ids:
             outcomes.append(TestOutcome(test_id, KIND_REPRO, status_in(run, test_id), True))
@@ -170,7 +180,10 @@ class TestSuite:
         for test_id in sorted(guarded):
             if any(test_id == r or test_id.startswith((r + "[", r + "::")) for r in removed):
                 continue
-            outcomes.append(TestOutcome(test_id, KIND_EXISTING, status_in(run, test_id), True))
+            if self.flaky is not None and self.flaky.excludes(test_id):
+                outcomes.append(TestOutcome(test_id, KIND_FLAKY, status_in(run, test_id), False))
+            else:
+                outcomes.append(TestOutcome(test_id, KIND_EXISTING, status_in(run, test_id), True))
         for change in changed:
             if change.test == change.path and change.path.endswith(".py"):
                 continue  # a helper module changed as a whole: its file's tests guard it

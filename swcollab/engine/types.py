@@ -21,6 +21,7 @@ KIND_REPRO = "repro"
 KIND_USER = "user"
 KIND_EXISTING = "existing"
 KIND_CHANGED = "changed"  # an existing test the candidate changed (TEST CHANGE)
+KIND_FLAKY = "flaky"  # an existing test found flaky: run, shown, never required
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class TestOutcome:
     __test__ = False  # not a pytest test class
 
     test_id: str
-    kind: str  # repro | user | existing | changed
+    kind: str  # repro | user | existing | changed | flaky
     status: str  # passed | failed | error | skipped | missing
     required: bool  # repro and user tests must pass; existing only if they passed on base
 
@@ -156,6 +157,40 @@ class Attempt:
             o.test_id
             for o in self.outcomes
             if o.kind == KIND_EXISTING and o.required and o.status != "passed"
+        )
+
+
+@dataclass(frozen=True)
+class FlakyTest:
+    """An existing test that passed on the base, failed on a candidate, and then passed on
+    a re-run there or failed on a re-run on the base: it judges no candidate. The counts
+    hold every run of it this run saw (the first ones included) and say why it is flaky;
+    ``earlier``: the ledger knew it when the run started (found by run ``run_id``)."""
+
+    __test__ = False
+
+    test_id: str
+    candidate_runs: int
+    candidate_failures: int
+    base_runs: int
+    base_failures: int
+    run_id: str = ""
+    earlier: bool = False
+
+    @property
+    def why(self) -> str:
+        """What showed it flaky: a pass on the candidate after a failure, a base failure."""
+        reasons = []
+        if self.candidate_failures < self.candidate_runs:
+            reasons.append("passed on a re-run on the candidate")
+        if self.base_failures:
+            reasons.append("failed on the base too")
+        return " and ".join(reasons) or "known flaky"
+
+    def counts(self) -> str:
+        return (
+            f"failed {self.candidate_failures} of {self.candidate_runs} run(s) on a candidate, "
+            f"{self.base_failures} of {self.base_runs} on the base"
         )
 
 
@@ -222,3 +257,5 @@ class RunResult:
     interpreter: dict[str, Any] = field(default_factory=dict)  # the Python tests ran with
     patch_path: str | None = None  # the accepted diff, when no branch could hold it
     saved_diff: str = ""  # that diff, for the report
+    # existing tests that judged no candidate: found flaky now, or known from earlier runs
+    flaky_tests: list[FlakyTest] = field(default_factory=list)
