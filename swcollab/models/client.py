@@ -24,7 +24,7 @@ from ..interrupts import checkpoint
 from . import _litellm as lib
 from .budget import Budget, PromptSize, WorstCase, message_bytes, worst_case_tokens
 from .retry import Backoff
-from .specs import DEFAULT_LOCAL_MODEL, is_local, is_small_model, spec_from_tier
+from .specs import DEFAULT_LOCAL_MODEL, is_local, is_small_model
 from .types import (
     EVENT_DONE,
     EVENT_REFUSED,
@@ -88,7 +88,7 @@ class ModelClient:
     def spec(self, tier: str) -> ModelSpec:
         with self._lock:
             if tier not in self._specs:
-                spec = spec_from_tier(self.settings.tier(tier), self.settings)
+                spec = lib.checked_spec(self.settings.tier(tier), self.settings)
                 self._specs[tier] = spec
                 if spec.is_default:
                     self._warn(
