@@ -5,8 +5,9 @@
 
 Two blocks, each between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers:
 ``config-table`` (every key of ``swcollab.config.KEYS`` with its environment variable,
-default and whether a repository's file sets it only once trusted) and ``exit-codes`` (``swcollab.errors.EXIT_CODE_TABLE``). They are in README.md
-and in the reference pages of docs/.
+default and whether a repository's file sets it only once trusted) and ``exit-codes``
+(``swcollab.errors.EXIT_CODE_TABLE``). They are in README.md and in the reference pages
+of docs/.
 """
 
 from __future__ import annotations

@@ -62,9 +62,10 @@ def read_regular(root: Path, rel: str, limit: int | None = None) -> bytes | None
         return None
     finally:
         os.close(fd)
+    if not stat.S_ISREG(os.fstat(file_fd).st_mode):
+        os.close(file_fd)
+        return None
     with os.fdopen(file_fd, "rb") as handle:
-        if not stat.S_ISREG(os.fstat(handle.fileno()).st_mode):
-            return None
         try:
             return handle.read() if limit is None else handle.read(limit)
         except OSError:
