@@ -31,6 +31,7 @@ from .trust import (
     RepoConfig,
     Untrusted,
     hold_back,
+    needs_trust,
     store_path,
     table_sha256,
     trust_requested,
@@ -270,7 +271,11 @@ def needing_trust(repo: RepoConfig, tier_names: tuple[str, ...]) -> dict[str, An
     """The keys of the repository's file that need trust, with the file's values."""
     keys = keys_for(tier_names)
     flat = _flatten(repo.table, repo.origin)
-    return {name: value for name, value in flat.items() if name in keys and keys[name].needs_trust}
+    return {
+        name: value
+        for name, value in flat.items()
+        if name in keys and needs_trust(keys[name], value)
+    }
 
 
 def _parse_env_value(key: Key, raw: str) -> Any:

@@ -224,7 +224,14 @@ _TOP_KEYS = [
 ]
 
 _TIER_FIELDS = [
-    ("model", str, "Model name for litellm (e.g. gpt-4o-mini) or local/smollm2.", True, None),
+    (
+        "model",
+        str,
+        "Model name for litellm (e.g. gpt-4o-mini) or local/smollm2 (a local/PATH.gguf from "
+        "a repository's file applies once trusted).",
+        True,
+        None,
+    ),
     ("api_base", str, "Base URL of the provider or OpenAI-compatible server.", True, None),
     (
         "api_key_env",

@@ -33,6 +33,7 @@ TRUST_VAR = "SWC_TRUST_REPO_CONFIG"
 TRUST_FLAG = "--trust-repo-config"
 STORE_NAME = "trusted.json"
 STORE_VERSION = 1
+LOCAL_MODEL_PREFIX = "local/"  # as models.specs.LOCAL_PREFIX (that module imports config)
 
 
 @dataclass(frozen=True)
@@ -165,13 +166,27 @@ def hold_back(
     needing = {
         name: value
         for name, value in repo_layer.items()
-        if keys[name].needs_trust and name not in later
+        if needs_trust(keys[name], value) and name not in later
     }
     if trusted or not needing or is_trusted(store, repo):
         return None
     for name in needing:
         del repo_layer[name]
     return Untrusted(repo.origin, str(repo.path), needing, was_trusted(store, repo))
+
+
+def needs_trust(key: Key, value: Any) -> bool:
+    """Whether ``value`` of ``key`` may come from a repository's file only once trusted:
+    the keys declared so, and a tier's model naming a GGUF file (``local/PATH.gguf``),
+    which swc loads into a llama.cpp server it starts outside the sandbox."""
+    if key.needs_trust:
+        return True
+    return (
+        key.name.endswith(".model")
+        and isinstance(value, str)
+        and value.startswith(LOCAL_MODEL_PREFIX)
+        and value.endswith(".gguf")
+    )
 
 
 def record(store: Path, config: RepoConfig, keys: list[str]) -> TrustEntry:
@@ -205,6 +220,7 @@ __all__ = [
     "hold_back",
     "is_trusted",
     "load_entries",
+    "needs_trust",
     "record",
     "revoke",
     "store_path",

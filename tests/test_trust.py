@@ -84,6 +84,18 @@ def test_an_untrusted_file_applies_only_its_harmless_keys(repo: Path) -> None:
     assert "`swc trust`" in message and "SWC_TRUST_REPO_CONFIG=1" in message
 
 
+def test_a_local_model_file_named_by_the_repository_needs_trust(repo: Path) -> None:
+    """swc would start llama.cpp on that file, outside the sandbox; a provider's model name
+    and the embedded model need no trust."""
+    (repo / ".swc.toml").write_text('weak = "local/models/x.gguf"\nstrong = "local/smollm2"\n')
+    settings = load_settings(repo, environ=env_of())
+    assert settings.untrusted is not None and list(settings.untrusted.values) == ["weak.model"]
+    assert settings.weak.model is None and settings.strong.model == "local/smollm2"
+    shown = json.loads(swc(repo, "trust", "--json").stdout)
+    assert shown["keys"] == {"weak.model": "local/models/x.gguf"}
+    assert load_settings(repo, environ=env_of()).weak.model == "local/models/x.gguf"
+
+
 def test_what_the_user_sets_beats_the_file_and_needs_no_trust(repo: Path) -> None:
     (repo / ".swc.toml").write_text('test_cmd = "make evil"\nsandbox = "off"\n')
     settings = load_settings(

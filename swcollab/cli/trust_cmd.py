@@ -16,7 +16,8 @@ TRUST_HELP = """Trust this repository's .swc.toml (or [tool.swc] in pyproject.to
 
 A repository file may set keys that decide where your prompts and API keys go or what
 runs outside the sandbox: test_cmd, sandbox, network_isolation, prompts_dir,
-allow_config_edits, test_changes and each tier's api_base and api_key_env. swc applies
+allow_config_edits, test_changes, each tier's api_base and api_key_env, and a tier's
+model naming a local GGUF file. swc applies
 them only once you trusted the file: until then swc fix, context, brief, eval and the hook
 stop, naming them. swc trust shows them and records the file's SHA-256 in your own
 configuration directory; a changed file needs trusting again. In CI, pass
