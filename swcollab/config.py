@@ -57,10 +57,12 @@ def layer_rank(source: str) -> int:
 
 
 DEFAULT_CONTEXT_TOKENS = 16_000
-# The weak tier's default (benchmarks/context.py: the changed lines of 92 % of held-out
-# real fixes are shown at 64,000 tokens, 77 % at 16,000); about $0.0096 a request at
-# gpt-4o-mini's price.
+# The most a cheaper tier is shown by default (benchmarks/context.py: the changed lines of
+# 92 % of held-out real fixes are shown at 64,000 tokens, 77 % at 16,000); how much of it
+# a tier gets follows its price (engine/context.py ``tier_budgets``).
 WEAK_CONTEXT_TOKENS = 64_000
+# A cheaper tier's patch prompt costs at most this share of the strong tier's.
+DEFAULT_CONTEXT_COST_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -75,6 +77,7 @@ class TierSettings:
     max_tokens: int = 4096
     input_cost_per_mtok: float | None = None
     output_cost_per_mtok: float | None = None
+    cached_input_cost_per_mtok: float | None = None
     edit_format: str | None = None
     candidates: int | None = None
     tests: int | None = None
@@ -91,6 +94,7 @@ class Settings:
     test_timeout: float = 300.0
     map_tokens: int = 2048
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
+    context_cost_share: float = DEFAULT_CONTEXT_COST_SHARE
     max_file_size: int = 1_000_000
     retries: int = 3
     request_timeout: float = 120.0
@@ -110,21 +114,30 @@ class Settings:
     untrusted: Untrusted | None = field(default=None, compare=False)
 
     def context_tokens_for(self, tier: str) -> int:
-        """Tokens of code shown to ``tier``: its own ``context_tokens``, unless the global
-        one was set at a later layer (``--context-tokens`` beats a file's
-        ``weak.context_tokens``); else the global one when it was set; else
-        ``WEAK_CONTEXT_TOKENS`` for the weak tier, whose calls are cheap (the engine keeps
-        that only where the model's window is known to take it), and the global default
-        for the others."""
+        """Tokens of code shown to ``tier`` at most: the user's choice
+        (``chosen_context_tokens``), else ``WEAK_CONTEXT_TOKENS`` for a tier cheaper than
+        the last (the engine lowers that to what its price buys, ``tier_budgets``), and
+        the global default for the last tier."""
+        chosen = self.chosen_context_tokens(tier)
+        if chosen is not None:
+            return chosen
+        if tier != self.tier_names[-1]:
+            return WEAK_CONTEXT_TOKENS
+        return self.context_tokens
+
+    def chosen_context_tokens(self, tier: str) -> int | None:
+        """The tokens of code the user chose for ``tier`` (None: none chosen): its own
+        ``context_tokens``, unless the global one was set at a later layer
+        (``--context-tokens`` beats a file's ``weak.context_tokens``); else the global one
+        when it was set."""
         own = self.tier(tier).context_tokens
         own_layer = layer_rank(self.sources.get(f"{tier}.context_tokens", SOURCE_DEFAULT))
         global_layer = layer_rank(self.sources.get("context_tokens", SOURCE_DEFAULT))
         if own is not None and own_layer >= global_layer:
             return own
-        global_set = global_layer > 0 or self.context_tokens != DEFAULT_CONTEXT_TOKENS
-        if tier == "weak" and not global_set:
-            return WEAK_CONTEXT_TOKENS
-        return self.context_tokens
+        if global_layer > 0 or self.context_tokens != DEFAULT_CONTEXT_TOKENS:
+            return self.context_tokens
+        return None
 
     @property
     def tier_names(self) -> tuple[str, ...]:

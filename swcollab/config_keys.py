@@ -141,9 +141,16 @@ _TOP_KEYS = [
     Key(
         "context_tokens",
         int,
-        "Token budget of the code shown beside the map (every tier; when unset the weak "
-        "tier gets 64000 where its model takes it, the others 16000).",
+        "Token budget of the code shown beside the map (every tier; when unset the strong "
+        "tier gets 16000 and a cheaper tier what context_cost_share buys, up to 64000).",
         check=_Within(1, MAX_TOKENS),
+    ),
+    Key(
+        "context_cost_share",
+        float,
+        "A cheaper tier's patch prompt may cost at most this share of the strong tier's: "
+        "its code budget follows from both models' prices (0.2: a fifth).",
+        check=_Within(0, 1, above_low=True),
     ),
     Key(
         "max_file_size",
@@ -264,6 +271,14 @@ _TIER_FIELDS = [
         _Within(0, MAX_USD),
     ),
     (
+        "cached_input_cost_per_mtok",
+        float,
+        "USD per million prompt tokens read from the provider's cache (default: the price "
+        "map's, else input_cost_per_mtok).",
+        True,
+        _Within(0, MAX_USD),
+    ),
+    (
         "edit_format",
         str,
         "search-replace or whole (default: whole for local/small models).",
@@ -287,8 +302,8 @@ _TIER_FIELDS = [
     (
         "context_tokens",
         int,
-        "Code tokens shown to this tier (default: context_tokens; the weak tier's: 64000 "
-        "where its model's window takes them).",
+        "Code tokens shown to this tier (default: context_tokens for the strong tier; a "
+        "cheaper tier's follows its price, see context_cost_share).",
         True,
         _Within(1, MAX_TOKENS),
     ),

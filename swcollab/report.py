@@ -61,6 +61,16 @@ def saving_line(result: RunResult) -> str:
     )
 
 
+def cache_text(result: RunResult) -> str:
+    """The prompt tokens the providers' caches served, and what that saved (or "")."""
+    if not result.cached_tokens:
+        return ""
+    return (
+        f" ({result.cached_tokens} prompt tokens from the provider's cache, "
+        f"{_money(result.cache_saving_usd)} less)"
+    )
+
+
 def key_lines(result: RunResult) -> list[str]:
     winner = result.winner
     tests = len([t for g in result.generated_tests for t in g.kept_ids])
@@ -76,7 +86,8 @@ def key_lines(result: RunResult) -> list[str]:
         f"{len(result.discarded_tests)} discarded, {len(result.user_tests)} given, "
         f"{len(result.existing_tests)} existing test file(s) guarded",
         f"Cost: {_money(result.cost_usd)} in {result.calls} call(s), "
-        f"{result.prompt_tokens + result.completion_tokens} tokens; {saving_line(result)}",
+        f"{result.prompt_tokens + result.completion_tokens} tokens{cache_text(result)}; "
+        f"{saving_line(result)}",
     ]
     return lines
 
@@ -360,7 +371,12 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
         },
         "cost_usd": round(result.cost_usd, 6),
         "strong_only_cost_usd": round(result.strong_only_cost_usd, 6),
-        "tokens": {"prompt": result.prompt_tokens, "completion": result.completion_tokens},
+        "tokens": {
+            "prompt": result.prompt_tokens,
+            "completion": result.completion_tokens,
+            "cached": result.cached_tokens,
+        },
+        "cache_saving_usd": round(result.cache_saving_usd, 6),
         "calls": result.calls,
         "calls_by_tier": result.calls_by_tier,
         "duration_s": round(result.duration_s, 2),

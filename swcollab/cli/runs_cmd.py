@@ -12,6 +12,10 @@ if TYPE_CHECKING:
     from ..models.ledger import Ledger
 
 _UNPRICED_NOTE = "* includes calls of a model with no known price, counted as $0"
+_SAMPLES_NOTE = (
+    "(a/n): one request asked for n answers to its prompt and got a; the prompt is "
+    "billed once, the completions are the answers' sum"
+)
 
 
 def _open_ledger(app: AppContext) -> Ledger | None:
@@ -181,6 +185,7 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
         ("branch", run["branch"] or "-"),
         ("cost", money(run["cost_usd"]) + ("" if run["cost_known"] else "*")),
         ("strong-only", money(run["strong_only_cost_usd"])),
+        ("cache", _cache_text(run["cached_tokens"], run["cache_saving_usd"])),
         ("report", run["report_path"] or "-"),
     ]
     for label, value in lines:
@@ -188,6 +193,17 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
     if not calls:
         console.print("\nNo model calls.", markup=False)
         return
+    table = _calls_table(calls)
+    console.print()
+    console.print(table)
+    if not all(c["cost_known"] for c in calls):
+        console.print(_UNPRICED_NOTE, markup=False)
+    if any(c["samples"] > 1 for c in calls):
+        console.print(_SAMPLES_NOTE, markup=False)
+
+
+def _calls_table(calls: list[dict[str, Any]]) -> Any:
+    """One row a model call: tier, model, purpose, tokens (cached, samples), cost, outcome."""
     lines = []
     for number, call in enumerate(calls, 1):
         cost = money(call["cost_usd"]) + ("" if call["cost_known"] else "*")
@@ -199,7 +215,9 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
                 call["model"],
                 call["purpose"],
                 str(call["prompt_tokens"]),
-                str(call["completion_tokens"]),
+                str(call["cached_tokens"] or 0),
+                str(call["completion_tokens"])
+                + (f" ({call['answers']}/{call['samples']})" if call["samples"] > 1 else ""),
                 cost,
                 f"{call['latency_s']:.1f}s",
                 " ".join(outcome.split()),
@@ -211,16 +229,22 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
         "model",
         "purpose",
         "prompt",
+        "cached",
         "completion",
         "cost",
         "latency",
         "outcome",
     ]
-    table = _table(headers, lines, flexible=("outcome",))
-    console.print()
-    console.print(table)
-    if not all(c["cost_known"] for c in calls):
-        console.print(_UNPRICED_NOTE, markup=False)
+    return _table(headers, lines, flexible=("outcome",))
+
+
+def _cache_text(cached_tokens: int, saving_usd: float) -> str:
+    if not cached_tokens:
+        return "- (no prompt token came from a provider's cache)"
+    return (
+        f"{cached_tokens} prompt tokens from the providers' caches, {money(saving_usd)} "
+        "less than uncached"
+    )
 
 
 @click.command("stats")
@@ -272,6 +296,7 @@ def _print_totals(t: dict[str, Any]) -> None:
             f"needed in {t['strong_runs']} of {t['runs']} runs ({_pct(t['strong_pct'])})",
         ),
     ]
+    lines.append(("cache", _cache_text(t["cached_tokens"], t["cache_saving_usd"])))
     lines += _optional_total_lines(t)
     console = out_console()
     for label, value in lines:
@@ -330,56 +355,65 @@ def _print_groups(by: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         click.echo("No runs recorded yet in this repository.")
         return
-    if by == "model":
-        headers = [
-            "model",
-            "tiers",
-            "calls",
-            "errors",
-            "refused",
-            "prompt",
-            "completion",
-            "max ratio",
-            "spend",
-            "latency",
+    table = _model_table(rows) if by == "model" else _strategy_table(rows)
+    out_console().print(table)
+
+
+def _model_table(rows: list[dict[str, Any]]) -> Any:
+    headers = [
+        "model",
+        "tiers",
+        "calls",
+        "errors",
+        "refused",
+        "prompt",
+        "cached",
+        "completion",
+        "max ratio",
+        "spend",
+        "latency",
+    ]
+    lines = [
+        [
+            r["model"],
+            r["tiers"],
+            str(r["calls"]),
+            str(r["errors"]),
+            str(r["refused"]),
+            str(r["prompt_tokens"]),
+            str(r["cached_tokens"] or 0),
+            str(r["completion_tokens"]),
+            "-" if r["max_prompt_ratio"] is None else f"{r['max_prompt_ratio']:.2f}x",
+            money(r["spend_usd"]) + ("*" if r["unpriced_calls"] else ""),
+            "-" if r["mean_latency_s"] is None else f"{r['mean_latency_s']:.1f}s",
         ]
-        lines = [
-            [
-                r["model"],
-                r["tiers"],
-                str(r["calls"]),
-                str(r["errors"]),
-                str(r["refused"]),
-                str(r["prompt_tokens"]),
-                str(r["completion_tokens"]),
-                "-" if r["max_prompt_ratio"] is None else f"{r['max_prompt_ratio']:.2f}x",
-                money(r["spend_usd"]) + ("*" if r["unpriced_calls"] else ""),
-                "-" if r["mean_latency_s"] is None else f"{r['mean_latency_s']:.1f}s",
-            ]
-            for r in rows
+        for r in rows
+    ]
+    return _table(headers, lines)
+
+
+def _strategy_table(rows: list[dict[str, Any]]) -> Any:
+    headers = [
+        "strategy",
+        "runs",
+        "fixed",
+        "spend",
+        "per fixed",
+        "strong needed",
+        "strong-only",
+        "saving",
+    ]
+    lines = [
+        [
+            r["strategy"],
+            str(r["runs"]),
+            f"{r['fixed']} ({_pct(r['fixed_pct'])})",
+            money(r["spend_usd"]),
+            money(r["cost_per_fixed_usd"]),
+            _pct(r["strong_pct"]),
+            money(r["strong_only_usd"]),
+            f"{money(r['saving_usd'])} ({_pct(r['saving_pct'])})",
         ]
-    else:
-        headers = [
-            "strategy",
-            "runs",
-            "fixed",
-            "spend",
-            "per fixed",
-            "strong needed",
-            "strong-only",
-            "saving",
-        ]
-        lines = [
-            [
-                r["strategy"],
-                str(r["runs"]),
-                f"{r['fixed']} ({_pct(r['fixed_pct'])})",
-                money(r["spend_usd"]),
-                money(r["cost_per_fixed_usd"]),
-                _pct(r["strong_pct"]),
-                money(r["strong_only_usd"]),
-                f"{money(r['saving_usd'])} ({_pct(r['saving_pct'])})",
-            ]
-            for r in rows
-        ]
-    out_console().print(_table(headers, lines))
+        for r in rows
+    ]
+    return _table(headers, lines)

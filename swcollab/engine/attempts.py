@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from ..edits.types import EditResult
     from ..models import ModelClient
     from ..sandbox import Worktree
+    from .sampling import SamplePool
 
 FAILURE_CHARS = 3000
 
@@ -125,6 +126,15 @@ class Draft:
     temperature: float
     files: tuple[str, ...]  # the files shown, in order (blocks naming none match them)
     allow_config_edits: bool = False
+    pool: SamplePool | None = None  # the tier's answers (None: this draft asks alone)
+
+    def answer(self, client: ModelClient) -> str:
+        """The candidate's first answer: from the tier's pool, or asked for alone."""
+        if self.pool is not None:
+            return self.pool.take(client, self.messages, self.index, self.temperature)
+        return client.complete(
+            self.tier.tier, self.messages, purpose="patch", temperature=self.temperature
+        ).text
 
 
 def run_candidate(
@@ -235,18 +245,16 @@ def _apply_answer(
     from ..edits import apply_answer
 
     tier, index = draft.tier, draft.index
-    reply = client.complete(
-        tier.tier, draft.messages, purpose="patch", temperature=draft.temperature
-    )
+    first = draft.answer(client)
     result = apply_answer(
         worktree.path,
-        reply.text,
+        first,
         edit_format=tier.edit_format,
         files=draft.files,
         allow_config_edits=draft.allow_config_edits,
     )
     if result.ok:
-        return result, reply.text
+        return result, first
     # The worktree goes back to the base, so the model must resend every block.
     feedback = result.feedback(applied_kept=False, prompts_dir=prompts_dir)
     on_event(
@@ -260,7 +268,7 @@ def _apply_answer(
     worktree.reset()
     retry = [
         *draft.messages,
-        {"role": "assistant", "content": reply.text},
+        {"role": "assistant", "content": first},
         {
             "role": "user",
             "content": render("edit_retry", prompts_dir=prompts_dir, feedback=feedback),

@@ -169,6 +169,7 @@ class TierView:
     previous: bool = False  # what the tier before it tried, and why it failed
     trimmed: bool = False  # a tiny model's cut: the best spans of one file
     context_tokens: int = 0  # the budget its code was packed for (0: the run's default)
+    context_why: str = ""  # why that budget (the user's, the tier's price, its window)
 
 
 @dataclass(frozen=True)
@@ -203,6 +204,8 @@ class RunResult:
     strong_only_cost_usd: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens the providers read from their caches
+    cache_saving_usd: float = 0.0  # what those cost less than uncached prompt tokens
     calls: int = 0
     calls_by_tier: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)

@@ -139,12 +139,12 @@ def worst_case_run_usd(settings: Settings) -> float:
 
     The engine refuses any call that could overrun ``settings.budget``, so that caps it.
     """
-    from ..engine.context import tier_budgets
     from ..engine.tiers import (
         CALLS_PER_CANDIDATE,
         TEST_CALLS_PER_TIER,
         full_prompt_cost,
         plan_tiers,
+        priced_budgets,
         walk_for,
     )
     from ..models import Budget, ModelClient
@@ -152,7 +152,8 @@ def worst_case_run_usd(settings: Settings) -> float:
     walk = walk_for(settings.strategy, settings.tier_names)
     with ModelClient(settings, budget=Budget(None)) as client:
         names = settings.tier_names
-        budgets = tier_budgets(settings, names, {n: client.window(n) for n in names})
+        chosen, _windows = priced_budgets(client, settings, names)
+        budgets = {n: b.tokens for n, b in chosen.items()}
         plans = plan_tiers(
             settings,
             settings.strategy,

@@ -15,6 +15,7 @@ import sqlite3
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -77,7 +78,35 @@ def m002_call_reservation_and_prompt(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX calls_model ON calls(model)")
 
 
-MIGRATIONS = [m001_runs_and_calls, m002_call_reservation_and_prompt]
+def m003_cached_tokens_and_samples(conn: sqlite3.Connection) -> None:
+    """What the provider's prompt cache saved, and how many answers one request asked for."""
+    for column in (
+        "cached_tokens INTEGER NOT NULL DEFAULT 0",  # prompt tokens read from the cache
+        "cache_write_tokens INTEGER NOT NULL DEFAULT 0",  # written to it (Anthropic)
+        "uncached_cost_usd REAL",  # the same call with no cache: cost_usd plus the saving
+        "samples INTEGER NOT NULL DEFAULT 1",  # answers asked for (n)
+        "answers INTEGER",  # answers received
+    ):
+        conn.execute(f"ALTER TABLE calls ADD COLUMN {column}")
+
+
+MIGRATIONS = [
+    m001_runs_and_calls,
+    m002_call_reservation_and_prompt,
+    m003_cached_tokens_and_samples,
+]
+
+
+@dataclass(frozen=True)
+class CallCache:
+    """A call's prompt cache and samples: what was read from the cache or written to it,
+    what the call would have cost without the cache, answers asked for and received."""
+
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    uncached_cost_usd: float | None = None
+    samples: int = 1
+    answers: int | None = None
 
 
 def _now() -> str:
@@ -183,13 +212,16 @@ class Ledger:
         prompt_estimate: int | None = None,
         max_tokens: int | None = None,
         prompt_hash: str | None = None,
+        cache: CallCache | None = None,
     ) -> None:
+        cache = cache or CallCache(uncached_cost_usd=float(cost_usd))
         with self._db() as db:
             db.execute(
                 "INSERT INTO calls (run_id, at, tier, model, purpose, prompt_tokens, "
                 "completion_tokens, cost_usd, cost_known, strong_cost_usd, latency_s, outcome, "
-                "detail, reserved_usd, prompt_estimate, max_tokens, prompt_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "detail, reserved_usd, prompt_estimate, max_tokens, prompt_hash, "
+                "cached_tokens, cache_write_tokens, uncached_cost_usd, samples, answers) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     _now(),
@@ -208,6 +240,11 @@ class Ledger:
                     prompt_estimate,
                     max_tokens,
                     prompt_hash,
+                    int(cache.cached_tokens),
+                    int(cache.cache_write_tokens),
+                    cache.uncached_cost_usd,
+                    int(cache.samples),
+                    cache.answers,
                 ),
             )
 
@@ -251,7 +288,11 @@ class Ledger:
         (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.cost_known = 0
             AND c.outcome = 'ok') AS unpriced_calls,
         (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.tier = 'strong'
-            AND c.outcome != 'refused') AS strong_calls
+            AND c.outcome != 'refused') AS strong_calls,
+        (SELECT COALESCE(SUM(c.cached_tokens), 0) FROM calls c WHERE c.run_id = r.id)
+            AS cached_tokens,
+        (SELECT COALESCE(SUM(COALESCE(c.uncached_cost_usd, c.cost_usd) - c.cost_usd), 0)
+            FROM calls c WHERE c.run_id = r.id) AS cache_saving_usd
     """
 
     def runs(self, limit: int = 20) -> list[dict]:

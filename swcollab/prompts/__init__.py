@@ -38,6 +38,12 @@ def _environment(prompts_dir: str | None) -> Any:
     )
 
 
+# A user message may carry this key: how many of its first characters are the part every
+# request of the run repeats (``_shared.j2``: brief, map, code). Providers that cache only
+# marked prefixes (Anthropic) get a cache mark there; the key never reaches a provider.
+SHARED_PREFIX = "swc_shared_prefix"
+
+
 def _contained_loader(search: list[str]) -> Any:
     """A file loader that reads a template only from inside its search directory: a
     template that is (or sits under) a symlink leading out of it is refused."""
@@ -63,15 +69,26 @@ def _contained_loader(search: list[str]) -> Any:
 
 def chat(
     name: str, *, prompts_dir: str | None = None, small: bool = False, **variables: Any
-) -> list[dict[str, str]]:
-    """The messages of one request: the system prompt, then ``<name>.j2`` as the user's."""
+) -> list[dict[str, Any]]:
+    """The messages of one request: the system prompt, then ``<name>.j2`` as the user's.
+
+    When the user message starts with the run's shared part (``_shared.j2`` rendered with
+    the same variables), its length is kept under ``SHARED_PREFIX``."""
+    content = render(name, prompts_dir=prompts_dir, small=small, **variables)
+    user: dict[str, Any] = {"role": "user", "content": content}
+    if "files" in variables:
+        shared = render("_shared", prompts_dir=prompts_dir, small=small, **variables)
+        if shared.strip() and content.startswith(shared):
+            user[SHARED_PREFIX] = len(shared)
     return [
         {"role": "system", "content": render("system", prompts_dir=prompts_dir, small=small)},
-        {
-            "role": "user",
-            "content": render(name, prompts_dir=prompts_dir, small=small, **variables),
-        },
+        user,
     ]
+
+
+def plain(messages: list[dict[str, Any]]) -> list[dict[str, str]]:
+    """The messages as a provider (or a person) reads them: role and content only."""
+    return [{"role": m["role"], "content": m["content"]} for m in messages]
 
 
 def render(name: str, *, prompts_dir: str | None = None, **variables: Any) -> str:
