@@ -116,6 +116,7 @@ MAPS = {
     ("fix", "calls_by_tier"): "tier",
     ("fix", "tokens"): "kind",
     ("context", "parts"): "part",
+    ("trust", "keys"): "setting",
 }
 
 
@@ -235,6 +236,11 @@ def collect_documents() -> dict[str, list[Any]]:
             env["VIRTUAL_ENV"] = sys.prefix
         with environment(env):
             add("config show", run_json(project, "config", "show"))
+            # a repository file setting a key that needs trust: untrusted, then trusted
+            (project / ".swc.toml").write_text(f'test_cmd = "{sys.executable} -m pytest -q"\n')
+            add("config show", run_json(project, "config", "show"))
+            add("trust", run_json(project, "trust"))
+            add("trust --list", run_json(project, "trust", "--list"))
             add("config path", run_json(project, "config", "path"))
             add("doctor", run_json(project, "doctor"))
             add("map", run_json(project, "map", "--focus", PROMPT, "--tokens", "256"))
@@ -290,6 +296,7 @@ def collect_documents() -> dict[str, list[Any]]:
                 ),
             )
             add("runs flaky --clear", run_json(project, "runs", "flaky", "--clear"))
+            add("trust --revoke", run_json(project, "trust", "--revoke"))
     return docs
 
 

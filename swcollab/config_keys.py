@@ -29,6 +29,9 @@ class Key:
     help: str
     optional: bool = False
     check: Callable[[Any], str | None] | None = None
+    # Decides where prompts and keys go or what runs outside the sandbox: honoured from a
+    # repository's file only once the user trusted that file (``trust``).
+    needs_trust: bool = False
 
     @property
     def env_var(self) -> str:
@@ -122,6 +125,7 @@ _TOP_KEYS = [
         str,
         "Command that runs the project's tests (detected when unset).",
         optional=True,
+        needs_trust=True,
     ),
     Key(
         "test_timeout",
@@ -181,13 +185,19 @@ _TOP_KEYS = [
         check=_one_of(JUDGES),
     ),
     Key(
-        "prompts_dir", str, "Directory with your own copies of the prompt templates.", optional=True
+        "prompts_dir",
+        str,
+        "Directory with your own copies of the prompt templates (inside the repository or "
+        "your config directory).",
+        optional=True,
+        needs_trust=True,
     ),
     Key(
         "network_isolation",
         bool,
         "Run tests without network (the sandbox's own loopback "
         "only); false shares the host's network with them.",
+        needs_trust=True,
     ),
     Key(
         "sandbox",
@@ -195,12 +205,14 @@ _TOP_KEYS = [
         "Run model-written code in the OS sandbox (bwrap / sandbox-exec); "
         '"off" runs it with your rights, at your own risk.',
         check=_one_of(SANDBOX_MODES),
+        needs_trust=True,
     ),
     Key(
         "allow_config_edits",
         bool,
         "Let the model edit CI and tool configuration "
         "(.github/, .gitlab-ci.yml, .swc.toml, .gitmodules, .gitattributes, ...).",
+        needs_trust=True,
     ),
     Key(
         "test_changes",
@@ -208,6 +220,7 @@ _TOP_KEYS = [
         "Which tier may change an existing test, when its patch says "
         "why (TEST CHANGE: ...) and its reproduction tests pass: strong, none or all.",
         check=_one_of(TEST_CHANGE_MODES),
+        needs_trust=True,
     ),
     Key(
         "flaky_tests",
@@ -227,9 +240,23 @@ _TOP_KEYS = [
 ]
 
 _TIER_FIELDS = [
-    ("model", str, "Model name for litellm (e.g. gpt-4o-mini) or local/smollm2.", True, None),
+    (
+        "model",
+        str,
+        "Model name for litellm (e.g. gpt-4o-mini) or local/smollm2 (a local/PATH.gguf from "
+        "a repository's file applies once trusted).",
+        True,
+        None,
+    ),
     ("api_base", str, "Base URL of the provider or OpenAI-compatible server.", True, None),
-    ("api_key_env", str, "Environment variable holding the API key.", True, None),
+    (
+        "api_key_env",
+        str,
+        "Environment variable holding the API key (a repository's file may name only the "
+        "provider's own).",
+        True,
+        None,
+    ),
     (
         "temperature",
         float,
@@ -292,9 +319,20 @@ _TIER_FIELDS = [
 ]
 
 
+# Where a tier's prompts and key go.
+TRUSTED_TIER_FIELDS = frozenset({"api_base", "api_key_env"})
+
+
 def tier_keys(tier: str) -> dict[str, Key]:
     return {
-        f"{tier}.{name}": Key(f"{tier}.{name}", kind, f"{tier} tier: {text}", optional, check)
+        f"{tier}.{name}": Key(
+            f"{tier}.{name}",
+            kind,
+            f"{tier} tier: {text}",
+            optional,
+            check,
+            needs_trust=name in TRUSTED_TIER_FIELDS,
+        )
         for name, kind, text, optional, check in _TIER_FIELDS
     }
 

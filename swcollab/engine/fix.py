@@ -127,10 +127,12 @@ def _start(
     request: FixRequest, on_event: EventSink, budget: Budget, model: Model | None
 ) -> RunState:
     """The run's base, ledger row, model client and the credential check (started)."""
+    from ..config import require_trust
     from ..models import Ledger, ModelClient
     from ..sandbox import prune_stale_worktrees
 
     settings = request.settings
+    require_trust(settings)  # the CLI stopped already; callers of the engine stop here
     root = request.repo.root
     base_sha = resolve_base(root, request.base)
     prune_stale_worktrees(root)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..config import STRATEGIES, Settings
+from ..config import SOURCE_REPO, STRATEGIES, Settings, TierSettings
 from ..errors import UsageError
 from .tasks import EvalTask
 
@@ -43,9 +43,23 @@ class Combination:
         return replace(
             settings,
             strategy=self.strategy,
-            weak=replace(settings.weak, model=self.pair.weak),
-            strong=replace(settings.strong, model=self.pair.strong),
+            weak=_with_model(settings, settings.weak, self.pair.weak),
+            strong=_with_model(settings, settings.strong, self.pair.strong),
         )
+
+
+def _with_model(settings: Settings, tier: TierSettings, model: str) -> TierSettings:
+    """``tier`` with ``model``; a model other than the configured one (``--pairs``) is the
+    user's choice: it is not sent to the repository file's server nor with the key that
+    file names."""
+    if model == tier.model:
+        return tier
+    from_repo = [
+        a
+        for a in ("api_base", "api_key_env")
+        if settings.sources.get(f"{tier.name}.{a}") == SOURCE_REPO
+    ]
+    return replace(tier, model=model, **dict.fromkeys(from_repo))
 
 
 def combo_label(strategy: str, weak: str, strong: str) -> str:

@@ -12,11 +12,14 @@ import os
 import re
 import sys
 import threading
+import types
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .specs import is_local
+from ..config import SOURCE_REPO, Settings, TierSettings
+from ..errors import ConfigError
+from .specs import is_local, spec_from_tier
 from .types import ModelSpec
 
 # Sent as the key to OpenAI-compatible servers reached through api_base without a
@@ -97,6 +100,59 @@ def _key_from_environ(spec: ModelSpec, environ: Mapping[str, str]) -> str | None
     if len(missing) == 1 and environ.get(missing[0]):
         return environ[missing[0]]
     return None
+
+
+class _NoKeysSet:
+    """Stands for the ``os`` module in ``provider_key_names``: an environment without keys."""
+
+    environ: Mapping[str, str] = {}
+
+
+def provider_key_names(model: str, api_base: str | None = None) -> frozenset[str]:
+    """The variables litellm reads this model's key from, whichever of them are set now.
+
+    ``validate_environment`` names only the missing ones, so a copy of it is run with an
+    empty environment in place of ``os.environ`` (no global state changes: other threads
+    are unaffected). A model reached through ``api_base`` by a bare name is routed as
+    ``openai/<name>`` (``route``), so it gets OpenAI's variable."""
+    if api_base and provider_of(model, api_base) is None:
+        model = f"openai/{model}"
+    check = litellm().validate_environment
+    blank = types.FunctionType(
+        check.__code__,
+        {**check.__globals__, "os": _NoKeysSet},
+        check.__name__,
+        check.__defaults__,
+        check.__closure__,
+    )
+    blank.__kwdefaults__ = check.__kwdefaults__
+    try:
+        result = blank(model=model)
+    except Exception:  # a litellm that looks keys up otherwise: none is known
+        return frozenset()
+    return frozenset(str(name) for name in result.get("missing_keys", []))
+
+
+def checked_spec(tier: TierSettings, settings: Settings) -> ModelSpec:
+    """The tier's ``ModelSpec``; a repository's file may name as its ``api_key_env`` only
+    the provider's own key variable (one naming GITHUB_TOKEN would send that token to the
+    model's server). The user's own configuration (user file, environment, flag) may
+    name any variable."""
+    spec = spec_from_tier(tier, settings)
+    var = spec.api_key_env
+    from_repo = settings.sources.get(f"{tier.name}.api_key_env") == SOURCE_REPO
+    if not var or not from_repo or is_local(spec.model):
+        return spec
+    names = provider_key_names(spec.model, spec.api_base)
+    if var not in names:
+        known = ", ".join(sorted(names)) or "none that litellm knows"
+        raise ConfigError(
+            f"the repository's file sets {tier.name}.api_key_env = {var!r}, not a key "
+            f"variable of {spec.model!r} ({known}); a repository may name only its model's "
+            f"own: set {tier.name}.api_key_env in your own config (your config.toml or "
+            f"SWC_{tier.name.upper()}_API_KEY_ENV) if you mean it"
+        )
+    return spec
 
 
 def provider_missing_keys(model: str, api_base: str | None) -> list[str]:

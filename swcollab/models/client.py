@@ -33,7 +33,7 @@ from .calls import (
 )
 from .local_servers import LocalServers
 from .retry import Backoff
-from .specs import DEFAULT_LOCAL_MODEL, is_local, is_small_model, spec_from_tier
+from .specs import DEFAULT_LOCAL_MODEL, is_local, is_small_model
 from .types import (
     EVENT_DONE,
     EVENT_REFUSED,
@@ -96,7 +96,7 @@ class ModelClient:
     def spec(self, tier: str) -> ModelSpec:
         with self._lock:
             if tier not in self._specs:
-                spec = spec_from_tier(self.settings.tier(tier), self.settings)
+                spec = lib.checked_spec(self.settings.tier(tier), self.settings)
                 self._specs[tier] = spec
                 if spec.is_default:
                     self._warn(
