@@ -23,6 +23,7 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 Handler = Callable[[dict], "str | FakeResponse"]
@@ -341,8 +342,13 @@ def _common_start(mine: list, theirs: list) -> int:
 
 
 def _token_ids(text: str) -> list[int]:
+    import os
+
+    import litellm  # ships tiktoken's files: no download, offline
     import tiktoken
 
+    tokenizers = Path(litellm.__file__).parent / "litellm_core_utils" / "tokenizers"
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(tokenizers))
     return tiktoken.get_encoding("o200k_base").encode(text, disallowed_special=())
 
 
