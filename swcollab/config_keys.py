@@ -69,6 +69,7 @@ def _number(value: float) -> str:
 MAX_USD = 10_000.0  # one run's budget, a price per million tokens
 MAX_TOKENS = 1_000_000  # a token budget or reply cap: beyond any model's context window
 MAX_COUNT = 20  # candidates, tests, retries, few-shot examples
+MAX_MB = 1 << 24  # a size in MB: 16 TB
 
 
 def text_problem(value: Any) -> str | None:
@@ -187,6 +188,38 @@ _TOP_KEYS = [
         "Run model-written code in the OS sandbox (bwrap / sandbox-exec); "
         '"off" runs it with your rights, at your own risk.',
         check=_one_of(SANDBOX_MODES),
+    ),
+    Key(
+        "sandbox_processes",
+        int,
+        "Most processes and threads a sandboxed test run may have at once (0: no limit).",
+        check=_Within(0, 1_000_000),
+    ),
+    Key(
+        "sandbox_memory_mb",
+        int,
+        "Most memory (MB) a sandboxed test run may use; unset: the smaller of 4096 and "
+        "half of this machine's memory (0: no limit).",
+        optional=True,
+        check=_Within(0, MAX_MB),
+    ),
+    Key(
+        "sandbox_file_size_mb",
+        int,
+        "Largest file (MB) a sandboxed test run may write, its output included (0: no limit).",
+        check=_Within(0, MAX_MB),
+    ),
+    Key(
+        "sandbox_open_files",
+        int,
+        "Most files each process of a sandboxed test run may have open (0: no limit).",
+        check=_Within(0, 1_048_576),
+    ),
+    Key(
+        "sandbox_tmp_mb",
+        int,
+        "Size (MB) of each tmpfs of the sandbox: its own /tmp and $HOME (0: no limit).",
+        check=_Within(0, MAX_MB),
     ),
     Key(
         "allow_config_edits",

@@ -204,9 +204,7 @@ def run_candidate(
             False,
             f"the change could not be applied cleanly: {problem}",
         )
-    outcomes, accepted, failure = _test(worktree, draft, suite, kept, on_event)
-    if reverted and not accepted:
-        failure = "\n".join(reverted) + "\n" + failure
+    outcomes, accepted, failure, limit_hit = _test(worktree, draft, suite, kept, reverted, on_event)
     return Attempt(
         tier.tier,
         index,
@@ -220,6 +218,7 @@ def run_candidate(
         changed,
         tuple(kept),
         tuple(reverted),
+        limit_hit,
     )
 
 
@@ -278,9 +277,15 @@ def _apply_answer(
 
 
 def _test(
-    worktree: Worktree, draft: Draft, suite: TestSuite, kept: list[TestChange], on_event: EventSink
-) -> tuple[tuple[TestOutcome, ...], bool, str]:
-    """The candidate's tests, run in its worktree: outcomes, accepted, why not."""
+    worktree: Worktree,
+    draft: Draft,
+    suite: TestSuite,
+    kept: list[TestChange],
+    reverted: list[str],
+    on_event: EventSink,
+) -> tuple[tuple[TestOutcome, ...], bool, str, str]:
+    """The candidate's tests, run in its worktree: outcomes, accepted, why not (the test
+    edits put back first), and the sandbox limit the run hit ("" for none)."""
     from ..sandbox import clip_output
 
     suite.write_tests(worktree.path)
@@ -295,10 +300,16 @@ def _test(
     run = suite.run(worktree.path, suite.selection(kept))
     outcomes, accepted = suite.evaluate(run, kept)
     failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
-    if accepted and any(c.kind == "config" for c in kept):
+    hit = run.limit_hit.text if run.limit_hit is not None else ""
+    if hit:
+        # a run cut short by the sandbox (a process killed, a fork refused) judges nothing
+        accepted, failure = False, hit + "\n" + clip_output(run.output, FAILURE_CHARS)
+    elif accepted and any(c.kind == "config" for c in kept):
         failure = _judged_with_base_config(worktree.path, suite, kept)
         accepted = not failure
-    return outcomes, accepted, failure
+    if reverted and not accepted:
+        failure = "\n".join(reverted) + "\n" + failure
+    return outcomes, accepted, failure, hit
 
 
 def _judged_with_base_config(root: Path, suite: TestSuite, kept: list[TestChange]) -> str:

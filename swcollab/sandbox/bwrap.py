@@ -92,10 +92,17 @@ def namespace_options(network: bool, bwrap: str | None = None) -> list[str]:
 
 
 def bwrap_argv(
-    bwrap: str, layout: Layout, argv: Sequence[str], env: Mapping[str, str]
+    bwrap: str,
+    layout: Layout,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    tmpfs_bytes: int = 0,
 ) -> tuple[list[str], dict[str, str]]:
-    """(the bwrap command line, the environment to exec bwrap with) for ``argv``."""
+    """(the bwrap command line, the environment to exec bwrap with) for ``argv``; each
+    tmpfs holds at most ``tmpfs_bytes`` (0: bwrap's default, half of the machine's RAM)."""
     inner_env = inside_env(env, layout.workdir, layout.home, INSIDE_TMP)
+    # bwrap 0.8+: --size applies to the --tmpfs that follows it
+    size = ["--size", str(tmpfs_bytes)] if tmpfs_bytes and "--size" in bwrap_options(bwrap) else []
     cmd = [
         bwrap,
         *namespace_options(layout.network, bwrap),
@@ -108,9 +115,12 @@ def bwrap_argv(
         "/proc",
     ]
     if INSIDE_TMP not in layout.hidden:
-        cmd += ["--tmpfs", str(INSIDE_TMP)]
+        cmd += [*size, "--tmpfs", str(INSIDE_TMP)]
     for kind, path in layout.mounts():
-        cmd += ["--tmpfs", str(path)] if kind == "hide" else ["--ro-bind", str(path), str(path)]
+        if kind == "hide":
+            cmd += [*size, "--tmpfs", str(path)]
+        else:
+            cmd += ["--ro-bind", str(path), str(path)]
     if layout.git_config is not None:
         copy, real = layout.git_config
         cmd += ["--ro-bind", str(copy), str(real)]
