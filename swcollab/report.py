@@ -145,7 +145,8 @@ def _attempt_rows(attempts: list[Attempt]) -> list[str]:
             else (a.edit_error.splitlines()[0][:60] if a.edit_error else "tests failed")
         )
         if a.limit_hit:
-            verdict = "tests hit a sandbox limit"  # which one: under "Why the candidates failed"
+            # "hit the sandbox's memory limit (4 GB, sandbox_memory_mb)"
+            verdict = a.limit_hit.removeprefix("the tests ").split(":")[0][:80]
         rows.append(
             f"| {a.tier} | {a.model} | {a.index} | {'yes' if a.applied else 'no'} | "
             f"{a.passed}/{a.required} | {verdict} |"

@@ -300,9 +300,11 @@ def _test(
     run = suite.run(worktree.path, suite.selection(kept))
     outcomes, accepted = suite.evaluate(run, kept)
     failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
-    hit = run.limit_hit.text if run.limit_hit is not None else ""
+    # a run cut short by the sandbox (a process killed, a fork refused) judges nothing;
+    # a failing one names the limit it likely hit (an error its output shows)
+    hits = [run.limit_hit] if run.limit_hit else [] if accepted else list(run.limit_hits)
+    hit = hits[0].text if hits else ""
     if hit:
-        # a run cut short by the sandbox (a process killed, a fork refused) judges nothing
         accepted, failure = False, hit + "\n" + clip_output(run.output, FAILURE_CHARS)
     elif accepted and any(c.kind == "config" for c in kept):
         failure = _judged_with_base_config(worktree.path, suite, kept)

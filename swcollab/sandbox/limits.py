@@ -371,7 +371,7 @@ _SIGNS = (
     (
         LIMIT_PROCESSES,
         r"Resource temporarily unavailable|\[Errno 11\]",
-        r"fork|spawn|clone|Popen|thread",
+        r"(?i)fork|spawn|clone|popen|thread",
         "a fork or thread refused (EAGAIN)",
     ),
     (LIMIT_FILE_SIZE, r"File too large|\[Errno 27\]", None, "'File too large' (EFBIG)"),
