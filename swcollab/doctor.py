@@ -108,7 +108,7 @@ def limits_fact(settings: Settings) -> Fact:
     info = probe_sandbox()
     if not isolation.sandbox or not info.available:
         return Fact("limits", "none: no sandbox (only test_timeout bounds a test run)", ok=False)
-    line, details, held = limits_overview(isolation.limits, info.kind)
+    line, details, held = limits_overview(isolation.limits, info.kind, info.program)
     hint = None
     if not held:
         hint = (

@@ -12,8 +12,10 @@ its own ``/proc/<pid>/environ`` is readable from inside.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -101,8 +103,8 @@ def bwrap_argv(
     """(the bwrap command line, the environment to exec bwrap with) for ``argv``; each
     tmpfs holds at most ``tmpfs_bytes`` (0: bwrap's default, half of the machine's RAM)."""
     inner_env = inside_env(env, layout.workdir, layout.home, INSIDE_TMP)
-    # bwrap 0.8+: --size applies to the --tmpfs that follows it
-    size = ["--size", str(tmpfs_bytes)] if tmpfs_bytes and "--size" in bwrap_options(bwrap) else []
+    # --size applies to the --tmpfs that follows it
+    size = ["--size", str(tmpfs_bytes)] if tmpfs_bytes and sizes_tmpfs(bwrap) else []
     cmd = [
         bwrap,
         *namespace_options(layout.network, bwrap),
@@ -149,6 +151,17 @@ def bwrap_argv(
             cmd += ["--setenv", name, value]
     cmd += ["--chdir", str(layout.workdir), "--", *argv]
     return cmd, inner_env
+
+
+@functools.lru_cache(maxsize=4)
+def sizes_tmpfs(bwrap: str) -> bool:
+    """Whether this bwrap can bound a tmpfs's size: ``--size`` came in bwrap 0.7, and a
+    setuid bwrap refuses it."""
+    try:
+        setuid = bool(os.stat(bwrap).st_mode & stat.S_ISUID)
+    except OSError:
+        return False
+    return not setuid and "--size" in bwrap_options(bwrap)
 
 
 def find_bwrap() -> str | None:

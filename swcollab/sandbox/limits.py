@@ -151,8 +151,19 @@ class Mechanisms:
         return "rlimits"
 
 
-def mechanisms(limits: Limits, sandbox_kind: str) -> Mechanisms:
-    """How ``limits`` are held for a run in ``sandbox_kind`` ("bwrap" or "sandbox-exec")."""
+def _tmpfs_mechanism(sandbox_kind: str, program: str | None) -> str:
+    if sandbox_kind != "bwrap":
+        return "no tmpfs: the run's files are on disk"
+    from .bwrap import sizes_tmpfs
+
+    if program and sizes_tmpfs(program):
+        return "bwrap --size, per tmpfs"
+    return "not bounded: this bwrap has no --size (bwrap 0.7+, not setuid)"
+
+
+def mechanisms(limits: Limits, sandbox_kind: str, program: str | None = None) -> Mechanisms:
+    """How ``limits`` are held for a run in ``sandbox_kind`` ("bwrap" or "sandbox-exec")
+    with the sandbox's ``program``."""
     place = cgroup_place() if sandbox_kind == "bwrap" else None
     linux = sandbox_kind == "bwrap"
 
@@ -173,14 +184,16 @@ def mechanisms(limits: Limits, sandbox_kind: str) -> Mechanisms:
         processes=processes,
         file_size="RLIMIT_FSIZE, per file",
         open_files="RLIMIT_NOFILE, per process",
-        tmp="bwrap --size, per tmpfs" if linux else "no tmpfs: the run's files are on disk",
+        tmp=_tmpfs_mechanism(sandbox_kind, program),
     )
 
 
-def limits_overview(limits: Limits, sandbox_kind: str) -> tuple[str, dict[str, Any], bool]:
+def limits_overview(
+    limits: Limits, sandbox_kind: str, program: str | None = None
+) -> tuple[str, dict[str, Any], bool]:
     """(one line, details, whether every limit that is on is held) for ``swc doctor``:
     ``memory 4 GB (cgroup v2), 512 processes (cgroup v2), files 1 GB (rlimit), ...``."""
-    how = mechanisms(limits, sandbox_kind)
+    how = mechanisms(limits, sandbox_kind, program)
     by_limit = {
         LIMIT_MEMORY: how.memory,
         LIMIT_PROCESSES: how.processes,

@@ -10,9 +10,12 @@ from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import pytest
+
 from engine.conftest import GOOD_PATCH, GOOD_TEST
 from engine.seam import InProcessRunner, fix
 from swcollab.engine import VERDICT_FIXED
+from swcollab.errors import TestsCannotRun
 from swcollab.models.fake import FakeModel
 from swcollab.report import render_markdown
 from swcollab.sandbox import Isolation, TestCommand, TestRun
@@ -80,3 +83,44 @@ def test_a_generated_test_that_hits_a_limit_on_the_base_is_discarded(project):
     reasons = {d.reason for d in result.discarded_tests if d.tier == "weak"}
     assert f"on the unpatched code, {MEMORY_HIT.text}" in reasons
     assert all("HOG" not in g.text for g in result.generated_tests)
+
+
+class BaseRunner(InProcessRunner):
+    """Reports a memory limit hit on the existing tests' run on the unpatched code;
+    ``killed``: the whole run was killed (no result at all)."""
+
+    def __init__(self, killed: bool) -> None:
+        super().__init__()
+        self.killed = killed
+
+    def run(
+        self,
+        root: Path,
+        command: TestCommand,
+        *,
+        timeout: float,
+        selection: Sequence[str] = (),
+        isolation: Isolation | None = None,
+    ) -> TestRun:
+        run = super().run(root, command, timeout=timeout, selection=selection)
+        on_base = "a - b" in (root / "calc" / "ops.py").read_text()
+        if not on_base or "tests/test_ops.py" not in selection:
+            return run
+        killed = {"exit_code": 137, "output": "Killed", "results": ()} if self.killed else {}
+        return replace(run, limit_hits=(MEMORY_HIT,), **killed)
+
+
+def test_existing_tests_hitting_a_limit_on_the_base_are_named_in_a_warning(project):
+    model = FakeModel({"tests": GOOD_TEST, "patch": GOOD_PATCH})
+    result = fix(project, model, runner=BaseRunner(killed=False))
+    assert result.verdict == VERDICT_FIXED
+    assert any(w.startswith(f"on the unpatched code, {MEMORY_HIT.text}") for w in result.warnings)
+
+
+def test_a_base_run_killed_at_a_limit_stops_before_any_model_call(project):
+    model = FakeModel({"tests": GOOD_TEST, "patch": GOOD_PATCH})
+    with pytest.raises(TestsCannotRun) as caught:
+        fix(project, model, runner=BaseRunner(killed=True))
+    assert MEMORY_HIT.text in caught.value.message
+    assert "Raise that setting" in (caught.value.hint or "")
+    assert model.asked() == []

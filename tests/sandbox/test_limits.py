@@ -21,7 +21,7 @@ from pathlib import Path
 import pytest
 
 from swcollab.config import ConfigError, Settings, load_settings
-from swcollab.sandbox import Isolation, TestCommand, run_tests
+from swcollab.sandbox import Isolation, TestCommand, probe_sandbox, run_tests
 from swcollab.sandbox import limits as limits_module
 from swcollab.sandbox.cgroups import MEMORY, PIDS, cgroup_place, prune_stale
 from swcollab.sandbox.limits import NO_LIMITS, Limits, default_memory_mb, mechanisms
@@ -207,7 +207,8 @@ def test_doctor_says_how_each_limit_is_held():
 
     fact = limits_fact(Settings(sandbox_memory_mb=300, sandbox_processes=0))
     assert "memory 300 MB" in fact.value and "process limit off" in fact.value
-    how = mechanisms(Limits(), "bwrap")
+    how = mechanisms(Limits(), "bwrap", probe_sandbox().program)
+    assert how.tmp == "bwrap --size, per tmpfs"  # bwrap 0.8.0 here, as in CI
     place = cgroup_place()
     if place is not None and place.parent(MEMORY) is not None:
         assert how.memory.startswith(f"cgroup v{place.version}")
@@ -221,7 +222,7 @@ def test_doctor_says_how_each_limit_is_held():
 NOBODY_SCRIPT = textwrap.dedent("""
     import sys
     from pathlib import Path
-    from swcollab.sandbox import Isolation, TestCommand, run_tests
+    from swcollab.sandbox import Isolation, TestCommand, probe_sandbox, run_tests
     from swcollab.sandbox import limits
     from swcollab.sandbox.limits import Limits
 
