@@ -20,11 +20,14 @@ the cgroup removed; ones left by a swc that was killed are removed by the next s
 from __future__ import annotations
 
 import contextlib
+import errno
 import functools
 import itertools
 import os
 import re
+import shutil
 import signal
+import subprocess
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -51,11 +54,12 @@ class CgroupPlace:
         return f"cgroup v{self.version} ({self.parent(controller)})"
 
 
-def _mounts() -> list[tuple[str, Path, str, set[str]]]:
-    """(root in the hierarchy, mount point, fs type, super options) of cgroup mounts."""
+def _mounts(text: str | None = None) -> list[tuple[str, Path, str, set[str]]]:
+    """(root in the hierarchy, mount point, fs type, super options) of the cgroup mounts
+    in ``text`` (``/proc/self/mountinfo``'s by default)."""
     found = []
     try:
-        lines = Path("/proc/self/mountinfo").read_text().splitlines()
+        lines = (text or Path("/proc/self/mountinfo").read_text()).splitlines()
     except OSError:
         return []
     for line in lines:
@@ -68,11 +72,12 @@ def _mounts() -> list[tuple[str, Path, str, set[str]]]:
     return found
 
 
-def _own_paths() -> dict[str, str]:
-    """This process's cgroup per hierarchy: "" for v2, a controller's name for v1."""
+def _own_paths(text: str | None = None) -> dict[str, str]:
+    """This process's cgroup per hierarchy: "" for v2, a controller's name for v1 (from
+    ``text``, ``/proc/self/cgroup``'s by default)."""
     paths: dict[str, str] = {}
     try:
-        lines = Path("/proc/self/cgroup").read_text().splitlines()
+        lines = (text or Path("/proc/self/cgroup").read_text()).splitlines()
     except OSError:
         return paths
     for line in lines:
@@ -92,16 +97,50 @@ def _in_mount(mount_root: str, point: Path, own: str) -> Path | None:
 
 
 def _usable(parent: Path) -> bool:
-    """Whether this process can make (and remove) a cgroup in ``parent``."""
+    """Whether this process can make a cgroup in ``parent``, move a new process into it
+    and remove it: tried once, with ``true``, so that a cgroup swc may make but not join
+    (a delegation it is outside of) leaves the limits to rlimits rather than failing runs."""
     if not os.access(parent, os.W_OK | os.X_OK):
         return False
     trial = parent / f"swc-{os.getpid()}-0"
     try:
         trial.mkdir(exist_ok=True)
-        trial.rmdir()
     except OSError:
         return False
-    return True
+    try:
+        fd = os.open(trial / "cgroup.procs", os.O_WRONLY)
+
+        def join() -> None:
+            os.write(fd, b"0")
+
+        try:
+            joined = subprocess.run(
+                [shutil.which("true") or "/bin/true"],
+                preexec_fn=join,
+                stdin=subprocess.DEVNULL,
+                timeout=_EMPTY_WAIT,
+            )
+        finally:
+            os.close(fd)
+        return joined.returncode == 0
+    except (OSError, subprocess.SubprocessError):
+        return False
+    finally:
+        _remove_empty(trial)
+
+
+def _remove_empty(directory: Path) -> None:
+    """rmdir a cgroup whose processes have ended (the kernel may take a moment)."""
+    deadline = time.monotonic() + _EMPTY_WAIT
+    while True:
+        try:
+            directory.rmdir()
+            return
+        except OSError as exc:
+            # EBUSY while a process is still in it; anything else will not pass
+            if exc.errno != errno.EBUSY or time.monotonic() > deadline:
+                return
+            time.sleep(0.01)
 
 
 def _v2_parent(point: Path, mount_root: str, own: str) -> Path | None:
@@ -261,8 +300,7 @@ class RunCgroup:
             deadline = time.monotonic() + _EMPTY_WAIT
             while _kill_members(directory) and time.monotonic() < deadline:
                 time.sleep(0.01)
-            with contextlib.suppress(OSError):
-                directory.rmdir()
+            _remove_empty(directory)
 
 
 def _kill_members(directory: Path) -> bool:

@@ -380,11 +380,17 @@ _SIGNS = (
         None,
         "an allocation failing",
     ),
-    (LIMIT_PROCESSES, r"can't start new thread|fork: retry", None, "a fork refused"),
     (
         LIMIT_PROCESSES,
-        r"Resource temporarily unavailable|\[Errno 11\]",
-        r"(?i)fork|spawn|clone|popen|thread",
+        r"can't start new thread|fork: retry|failed to create new OS thread"
+        r"|unable to create (new )?native thread",
+        None,
+        "a new process or thread refused",
+    ),
+    (
+        LIMIT_PROCESSES,
+        r"(?i)resource temporarily unavailable|\[Errno 11\]|\bEAGAIN\b",
+        r"(?i)\bfork|_fork_exec|spawn|\bclone\b|popen|new (os )?thread|native thread",
         "a fork or thread refused (EAGAIN)",
     ),
     (LIMIT_FILE_SIZE, r"File too large|\[Errno 27\]", None, "'File too large' (EFBIG)"),

@@ -278,3 +278,34 @@ def test_rlimit_process_limit_counts_only_the_sandboxs_processes(tmp_path: Path)
     assert 20 <= made < 32  # the sandbox's own: bwrap's init and the script count too
     assert "HITS ['processes']" in proc.stdout
     assert wait_until_gone(marker)
+
+
+@pytest.mark.parametrize(
+    ("output", "named"),
+    [
+        ("sh: fork: retry: Resource temporarily unavailable", "processes"),
+        (
+            "    pid = os.fork()\nBlockingIOError: [Errno 11] Resource temporarily unavailable",
+            "processes",
+        ),
+        ("fork/exec /usr/bin/go: resource temporarily unavailable", "processes"),
+        ("RuntimeError: can't start new thread", "processes"),
+        ("    data = b'x' * n\nMemoryError", "memory"),
+        ("OSError: [Errno 24] Too many open files: 'a.txt'", "open_files"),
+        ("OSError: [Errno 28] No space left on device", "tmpfs"),
+        # a non-blocking socket's EAGAIN, in threaded code, is not a refused fork
+        (
+            '  File "threading.py"\n    sock.recv(1)\nBlockingIOError: [Errno 11] Resource '
+            "temporarily unavailable",
+            None,
+        ),
+        ("1 failed: assert 2 == 3", None),
+    ],
+)
+def test_the_likely_limit_is_read_from_a_failing_runs_output(monkeypatch, output, named):
+    monkeypatch.setattr(limits_module, "cgroup_place", lambda: None)
+    bounds = limits_module.RunBounds(Limits(), "bwrap")
+    hits = bounds.hits(1, output)
+    assert [hit.limit for hit in hits] == ([named] if named else [])
+    assert all(not hit.certain and "probably hit" in hit.text for hit in hits)
+    assert bounds.hits(0, output) == ()  # a passing run is never blamed on a guess
