@@ -113,6 +113,11 @@ def bwrap_argv(
         "/",
         "--dev",
         "/dev",
+        # bwrap's /dev is a tmpfs of its own: its /dev/shm gets the size of the others,
+        # and /dev itself is made read-only below (its device nodes stay usable)
+        *size,
+        "--tmpfs",
+        "/dev/shm",
         "--proc",
         "/proc",
     ]
@@ -144,6 +149,7 @@ def bwrap_argv(
         if path not in layout.scratch_dirs:
             # the empty directory over the checkout, /home, /run... is read-only too
             cmd += ["--remount-ro", str(path)]
+    cmd += ["--remount-ro", "/dev"]
     if "--clearenv" in bwrap_options(bwrap):
         # Belt and braces: bwrap is exec'ed with ``inner_env`` too (older bwrap lacks these).
         cmd.append("--clearenv")

@@ -12,9 +12,9 @@ How each is held, the best this machine allows (``swc doctor`` says which):
   has no process limit.
 - the size of one file (``RLIMIT_FSIZE``: the worktree's files, the captured output) and
   open files per process (``RLIMIT_NOFILE``): rlimits, which no cgroup offers.
-- each tmpfs of the sandbox (``/tmp``, ``$HOME``, the hidden directories): bwrap's
-  ``--size``. Its number of files is not bounded by it (bwrap has no option for
-  ``nr_inodes``); a memory cgroup counts their kernel memory.
+- each tmpfs of the sandbox (``/tmp``, ``$HOME``, ``/dev/shm``, the hidden
+  directories): bwrap's ``--size``. Its number of files is not bounded by it (bwrap
+  has no option for ``nr_inodes``); a memory cgroup counts their kernel memory.
 
 On macOS (``sandbox-exec``, untested) only the file size and open files are bounded.
 A limit of 0 turns that limit off.
@@ -357,7 +357,7 @@ class RunBounds:
         amount = self.limits.text(limit)
         if limit == LIMIT_TMP:
             what = (
-                f"the sandbox's tmpfs size ({amount} each for /tmp and $HOME, "
+                f"the sandbox's tmpfs size ({amount} each for /tmp, $HOME and /dev/shm, "
                 f"{SETTINGS[limit]}), or the disk"
             )
         else:

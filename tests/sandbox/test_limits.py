@@ -103,6 +103,11 @@ def test_limit_settings_come_from_the_environment_and_are_checked(tmp_path: Path
     assert Limits.from_settings(settings).memory_bytes == 300 << 20
     with pytest.raises(ConfigError, match="sandbox_processes"):
         load_settings(None, environ={**env, "SWC_SANDBOX_PROCESSES": "-1"})
+    # too few to start the sandbox at all: refused with the range, 0 turns it off
+    with pytest.raises(ConfigError, match=r"must be 0 \(off\), or >= 16 and <= 1048576, got 3"):
+        load_settings(None, environ={**env, "SWC_SANDBOX_OPEN_FILES": "3"})
+    off = load_settings(None, environ={**env, "SWC_SANDBOX_OPEN_FILES": "0"})
+    assert Limits.from_settings(off).open_files == 0
 
 
 def test_memory_hog_is_stopped_at_the_memory_limit(tmp_path: Path, mechanism: str):
@@ -134,9 +139,13 @@ def test_fork_bomb_is_stopped_at_the_process_limit_and_nothing_of_it_lives_on(
 def test_file_size_open_files_and_tmpfs_are_bounded(tmp_path: Path):
     script = textwrap.dedent("""
         import os
-        for place in ("/tmp", os.environ["HOME"]):
+        for name, place in (("tmp", "/tmp"), ("home", os.environ["HOME"]), ("shm", "/dev/shm")):
             stats = os.statvfs(place)
-            print("SIZE", place == "/tmp" and "tmp" or "home", stats.f_blocks * stats.f_frsize)
+            print("SIZE", name, stats.f_blocks * stats.f_frsize)
+        try:
+            open("/dev/planted", "w")
+        except OSError as exc:
+            print("DEV REFUSED", exc)
         try:
             with open("big.bin", "wb") as fh:
                 fh.write(b"x" * (20 << 20))
@@ -151,7 +160,10 @@ def test_file_size_open_files_and_tmpfs_are_bounded(tmp_path: Path):
         raise SystemExit(1)
     """)
     run = run_script(tmp_path, script, SMALL)
-    assert f"SIZE tmp {16 << 20}" in run.output and f"SIZE home {16 << 20}" in run.output
+    for tmpfs in ("tmp", "home", "shm"):
+        assert f"SIZE {tmpfs} {16 << 20}" in run.output, run.output
+    # bwrap's /dev is a tmpfs too: read-only, its device nodes still work
+    assert "DEV REFUSED [Errno 30] Read-only file system" in run.output
     assert "WRITE REFUSED [Errno 27]" in run.output and "OPEN REFUSED [Errno 24]" in run.output
     assert (tmp_path / "big.bin").stat().st_size <= 8 << 20  # no more reached the disk
     assert {"file_size", "open_files"} <= set(by_limit(run))
@@ -165,7 +177,7 @@ def test_a_full_tmpfs_is_named(tmp_path: Path):
     run = run_script(tmp_path, script, limits)
     assert "No space left on device" in run.output
     assert by_limit(run) == {"tmpfs": False}
-    assert "tmpfs size (16 MB each for /tmp and $HOME" in run.output
+    assert "tmpfs size (16 MB each for /tmp, $HOME and /dev/shm" in run.output
 
 
 def test_without_limits_the_same_scripts_get_through(tmp_path: Path):
