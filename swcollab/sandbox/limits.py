@@ -176,7 +176,7 @@ def mechanisms(limits: Limits, sandbox_kind: str, program: str | None = None) ->
         PIDS,
         "RLIMIT_NPROC in the sandbox's user namespace"
         if not _is_root()
-        else "not bounded: no cgroup swc may write, and root is exempt from RLIMIT_NPROC",
+        else "not bounded (root, no cgroup swc may make: Linux exempts root from RLIMIT_NPROC)",
         "not bounded on macOS",
     )
     return Mechanisms(
@@ -214,8 +214,10 @@ def limits_overview(
         if amount == "off":
             mechanism = f"off ({SETTINGS[limit]} = 0)"
             parts.append(f"{_NAMES[limit]} off")
+        elif mechanism.startswith(("not bounded", "no tmpfs")):
+            held = False
+            parts.append(f"{_NAMES[limit]} {mechanism}")
         else:
-            held = held and not mechanism.startswith(("not bounded", "no tmpfs"))
             short = mechanism.split(" (")[0].split(",")[0].replace("RLIMIT_", "rlimit ")
             parts.append(labels[limit].format(amount) + f" ({short})")
         details[limit] = {"limit": amount, "how": mechanism, "setting": SETTINGS[limit]}

@@ -214,6 +214,17 @@ def test_stale_run_cgroups_of_a_dead_swc_are_removed():
                 path.rmdir()
 
 
+def test_doctor_says_when_a_limit_is_not_held(monkeypatch):
+    from swcollab.doctor import limits_fact
+
+    monkeypatch.setattr(limits_module, "cgroup_place", lambda: None)
+    fact = limits_fact(Settings())
+    assert fact.value.startswith("rlimits: memory ") and "(rlimit DATA)" in fact.value
+    # root without a cgroup: no process limit, and doctor says so (not blocking)
+    assert ("process limit not bounded (root" in fact.value) is IS_ROOT
+    assert fact.ok is not IS_ROOT and not fact.blocking
+
+
 def test_doctor_says_how_each_limit_is_held():
     from swcollab.doctor import limits_fact
 
