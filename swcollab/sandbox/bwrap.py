@@ -121,13 +121,7 @@ def bwrap_argv(
         "--proc",
         "/proc",
     ]
-    if INSIDE_TMP not in layout.hidden:
-        cmd += [*size, "--tmpfs", str(INSIDE_TMP)]
-    for kind, path in layout.mounts():
-        if kind == "hide":
-            cmd += [*size, "--tmpfs", str(path)]
-        else:
-            cmd += ["--ro-bind", str(path), str(path)]
+    cmd += _hiding_options(layout, size)
     if layout.git_config is not None:
         copy, real = layout.git_config
         cmd += ["--ro-bind", str(copy), str(real)]
@@ -157,6 +151,18 @@ def bwrap_argv(
             cmd += ["--setenv", name, value]
     cmd += ["--chdir", str(layout.workdir), "--", *argv]
     return cmd, inner_env
+
+
+def _hiding_options(layout: Layout, size: list[str]) -> list[str]:
+    """A tmpfs (of ``size``) over /tmp and each hidden directory, and what is bound back
+    read-only inside them, in mount order."""
+    options = [] if INSIDE_TMP in layout.hidden else [*size, "--tmpfs", str(INSIDE_TMP)]
+    for kind, path in layout.mounts():
+        if kind == "hide":
+            options += [*size, "--tmpfs", str(path)]
+        else:
+            options += ["--ro-bind", str(path), str(path)]
+    return options
 
 
 @functools.lru_cache(maxsize=4)
