@@ -104,6 +104,12 @@ class Settings:
     prompts_dir: str | None = None
     network_isolation: bool = True
     sandbox: str = "on"
+    # the sandbox's resource limits (sandbox/limits.py; 0: none; memory unset: automatic)
+    sandbox_processes: int = 512
+    sandbox_memory_mb: int | None = None
+    sandbox_file_size_mb: int = 1024
+    sandbox_open_files: int = 1024
+    sandbox_tmp_mb: int = 1024
     allow_config_edits: bool = False
     test_changes: str = "strong"
     flaky_tests: str = "detect"

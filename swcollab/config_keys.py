@@ -66,6 +66,18 @@ class _Within:
         return None if fits else f"a finite number {self.text}"
 
 
+class _OffOrWithin(_Within):
+    """A limit: 0 (off), or a number in a range whose low end keeps the sandbox able to
+    start at all (bwrap and the test command need a few processes, files, megabytes)."""
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__(low, high)
+        self.text = f"0 (off), or {self.text}"
+
+    def __call__(self, value: Any) -> str | None:
+        return None if value == 0 or super().__call__(value) is None else self.text
+
+
 def _number(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
@@ -73,6 +85,7 @@ def _number(value: float) -> str:
 MAX_USD = 10_000.0  # one run's budget, a price per million tokens
 MAX_TOKENS = 1_000_000  # a token budget or reply cap: beyond any model's context window
 MAX_COUNT = 20  # candidates, tests, retries, few-shot examples
+MAX_MB = 1 << 24  # a size in MB: 16 TB
 
 
 def text_problem(value: Any) -> str | None:
@@ -206,6 +219,38 @@ _TOP_KEYS = [
         '"off" runs it with your rights, at your own risk.',
         check=_one_of(SANDBOX_MODES),
         needs_trust=True,
+    ),
+    Key(
+        "sandbox_processes",
+        int,
+        "Most processes and threads a sandboxed test run may have at once (0: no limit).",
+        check=_OffOrWithin(8, 1_000_000),
+    ),
+    Key(
+        "sandbox_memory_mb",
+        int,
+        "Most memory (MB) a sandboxed test run may use; unset: the smaller of 4096 and "
+        "half of this machine's memory (0: no limit).",
+        optional=True,
+        check=_OffOrWithin(32, MAX_MB),
+    ),
+    Key(
+        "sandbox_file_size_mb",
+        int,
+        "Largest file (MB) a sandboxed test run may write, its output included (0: no limit).",
+        check=_OffOrWithin(1, MAX_MB),
+    ),
+    Key(
+        "sandbox_open_files",
+        int,
+        "Most files each process of a sandboxed test run may have open (0: no limit).",
+        check=_OffOrWithin(16, 1_048_576),
+    ),
+    Key(
+        "sandbox_tmp_mb",
+        int,
+        "Size (MB) of each tmpfs of the sandbox: its own /tmp, $HOME and /dev/shm (0: no limit).",
+        check=_OffOrWithin(1, MAX_MB),
     ),
     Key(
         "allow_config_edits",

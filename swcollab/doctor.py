@@ -125,6 +125,25 @@ def sandbox_fact(settings: Settings) -> Fact:
     return Fact("sandbox", f"{info.describe()}; {network}", details=details)
 
 
+def limits_fact(settings: Settings) -> Fact:
+    """The resource limits of a sandboxed test run here, and how each is held."""
+    from .sandbox import Isolation, probe_sandbox
+    from .sandbox.limits import limits_overview
+
+    isolation = Isolation.from_settings(settings)
+    info = probe_sandbox()
+    if not isolation.sandbox or not info.available:
+        return Fact("limits", "none: no sandbox (only test_timeout bounds a test run)", ok=False)
+    line, details, held = limits_overview(isolation.limits, info.kind, info.program)
+    hint = None
+    if not held:
+        hint = (
+            'Run swc where it may make a cgroup (docs/guide/sandbox.md, "Resource limits"): '
+            "e.g. under `systemd-run --user --scope swc ...`, or as a user other than root."
+        )
+    return Fact("limits", f"{details['mechanism']}: {line}", ok=held, hint=hint, details=details)
+
+
 def _tests(root: Path | None, settings: Settings) -> Fact:
     from .errors import SwcError
     from .sandbox import detect_test_command
@@ -203,6 +222,7 @@ def gather(root: Path | None, settings: Settings) -> Report:
         _repository(root),
         *([trust] if trust is not None else []),
         sandbox_fact(settings),
+        limits_fact(settings),
         _tests(root, settings),
         *_models(settings),
     ]

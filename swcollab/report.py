@@ -157,6 +157,9 @@ def _attempt_rows(attempts: list[Attempt]) -> list[str]:
             if a.accepted
             else (a.edit_error.splitlines()[0][:60] if a.edit_error else "tests failed")
         )
+        if a.limit_hit:
+            # "hit the sandbox's memory limit (4 GB, sandbox_memory_mb)"
+            verdict = a.limit_hit.removeprefix("the tests ").split(":")[0][:80]
         rows.append(
             f"| {a.tier} | {a.model} | {a.index} | {'yes' if a.applied else 'no'} | "
             f"{a.passed}/{a.required} | {verdict} |"
@@ -279,6 +282,7 @@ def _failure_lines(result: RunResult) -> list[str]:
         for a in failed:
             reason = (
                 a.edit_error
+                or a.limit_hit
                 or ", ".join(
                     f"{o.test_id} {o.status}"
                     for o in a.outcomes
@@ -433,6 +437,7 @@ def _attempt_json(a: Attempt) -> dict[str, Any]:
         "tests": [o.__dict__ for o in a.outcomes],
         "test_changes": [_change_json(c) for c in a.test_changes],
         "reverted_tests": list(a.reverted_tests),
+        "limit_hit": a.limit_hit or None,
     }
 
 

@@ -215,9 +215,7 @@ def run_candidate(
             False,
             f"the change could not be applied cleanly: {problem}",
         )
-    outcomes, accepted, failure = _test(worktree, draft, suite, kept, on_event)
-    if reverted and not accepted:
-        failure = "\n".join(reverted) + "\n" + failure
+    outcomes, accepted, failure, limit_hit = _test(worktree, draft, suite, kept, reverted, on_event)
     return Attempt(
         tier.tier,
         index,
@@ -231,6 +229,7 @@ def run_candidate(
         changed,
         tuple(kept),
         tuple(reverted),
+        limit_hit,
     )
 
 
@@ -287,9 +286,15 @@ def _apply_answer(
 
 
 def _test(
-    worktree: Worktree, draft: Draft, suite: TestSuite, kept: list[TestChange], on_event: EventSink
-) -> tuple[tuple[TestOutcome, ...], bool, str]:
-    """The candidate's tests, run in its worktree: outcomes, accepted, why not."""
+    worktree: Worktree,
+    draft: Draft,
+    suite: TestSuite,
+    kept: list[TestChange],
+    reverted: list[str],
+    on_event: EventSink,
+) -> tuple[tuple[TestOutcome, ...], bool, str, str]:
+    """The candidate's tests, run in its worktree: outcomes, accepted, why not (the test
+    edits put back first), and the sandbox limit the run hit ("" for none)."""
     from ..sandbox import clip_output
 
     suite.write_tests(worktree.path)
@@ -310,10 +315,18 @@ def _test(
     ):
         outcomes, accepted = suite.evaluate(run, kept)
     failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
-    if accepted and any(c.kind == "config" for c in kept):
+    # a run cut short by the sandbox (a process killed, a fork refused) judges nothing;
+    # a failing one names the limit it likely hit (an error its output shows)
+    hits = [run.limit_hit] if run.limit_hit else [] if accepted else list(run.limit_hits)
+    hit = hits[0].text if hits else ""
+    if hit:
+        accepted, failure = False, hit + "\n" + clip_output(run.output, FAILURE_CHARS)
+    elif accepted and any(c.kind == "config" for c in kept):
         failure = _judged_with_base_config(worktree.path, suite, kept)
         accepted = not failure
-    return outcomes, accepted, failure
+    if reverted and not accepted:
+        failure = "\n".join(reverted) + "\n" + failure
+    return outcomes, accepted, failure, hit
 
 
 def _judged_with_base_config(root: Path, suite: TestSuite, kept: list[TestChange]) -> str:

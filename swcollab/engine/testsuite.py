@@ -287,6 +287,9 @@ def classify_base_run(
     discarded with the cause: it cannot tell a good patch from a bad one."""
     from ..sandbox.diagnose import cannot_run
 
+    if run.limit_hit is not None:
+        # the test itself exhausts the sandbox: it would fail every candidate
+        return [], [(path, f"on the unpatched code, {run.limit_hit.text}")]
     if path in run.collection_errors():
         return [], [(path, REASON_BROKEN)]
     mine = [r for r in run.results if r.file == path or r.test_id.startswith(path + "::")]

@@ -142,6 +142,7 @@ class Attempt:
     changed_files: tuple[str, ...] = ()
     test_changes: tuple[TestChange, ...] = ()  # declared, allowed and kept
     reverted_tests: tuple[str, ...] = ()  # test edits put back, each with why
+    limit_hit: str = ""  # the sandbox's resource limit its tests hit, named for the user
 
     @property
     def passed(self) -> int:
