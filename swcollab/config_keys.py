@@ -225,6 +225,7 @@ _TOP_KEYS = [
         int,
         "Most processes and threads a sandboxed test run may have at once (0: no limit).",
         check=_OffOrWithin(8, 1_000_000),
+        needs_trust=True,
     ),
     Key(
         "sandbox_memory_mb",
@@ -233,24 +234,28 @@ _TOP_KEYS = [
         "half of this machine's memory (0: no limit).",
         optional=True,
         check=_OffOrWithin(32, MAX_MB),
+        needs_trust=True,
     ),
     Key(
         "sandbox_file_size_mb",
         int,
         "Largest file (MB) a sandboxed test run may write, its output included (0: no limit).",
         check=_OffOrWithin(1, MAX_MB),
+        needs_trust=True,
     ),
     Key(
         "sandbox_open_files",
         int,
         "Most files each process of a sandboxed test run may have open (0: no limit).",
         check=_OffOrWithin(16, 1_048_576),
+        needs_trust=True,
     ),
     Key(
         "sandbox_tmp_mb",
         int,
         "Size (MB) of each tmpfs of the sandbox: its own /tmp, $HOME and /dev/shm (0: no limit).",
         check=_OffOrWithin(1, MAX_MB),
+        needs_trust=True,
     ),
     Key(
         "allow_config_edits",
