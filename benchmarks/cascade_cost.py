@@ -195,17 +195,25 @@ class Scripted:
 def evaluate(
     root: Path, fake: FakeOpenAI, args: argparse.Namespace, weak_right: str, env: dict
 ) -> list[dict[str, Any]]:
+    """Strong-only, then the cascade with each weak model: one ``swc eval`` each, the
+    provider's cache emptied before each (a run must not find the prompts of another
+    strategy's run of the same task cached)."""
     tasks = root.parent / f"{root.name}-tasks.jsonl"
-    pairs: list[str] = []
-    for weak in args.pairs.split(","):
-        pairs += ["--pairs", f"weak=openai/{weak},strong=openai/{args.strong}"]
-    db = root.parent / f"{root.name}-{weak_right}.db"
-    command = [sys.executable, "-m", "swcollab", "eval", "--tasks", str(tasks)]
-    command += ["--strategies", "cascade,strong", *pairs, "--db", str(db), "--rerun", "--json"]
-    doc = json.loads(run(command, root, env))
-    for failed in [r for r in doc["runs"] if r["verdict"] == "error"]:
-        print(f"  {failed['task_id']} {failed['strategy']}: {failed['note'][:300]}", flush=True)
-    return doc["table"]
+    combos = [("strong", f"weak=openai/{args.pairs.split(',')[0]},strong=openai/{args.strong}")]
+    combos += [
+        ("cascade", f"weak=openai/{w},strong=openai/{args.strong}") for w in args.pairs.split(",")
+    ]
+    rows: list[dict[str, Any]] = []
+    for strategy, pair in combos:
+        fake.forget_cache()
+        db = root.parent / f"{root.name}-{weak_right}.db"
+        command = [sys.executable, "-m", "swcollab", "eval", "--tasks", str(tasks)]
+        command += ["--strategies", strategy, "--pairs", pair, "--db", str(db), "--rerun", "--json"]
+        doc = json.loads(run(command, root, env))
+        for failed in [r for r in doc["runs"] if r["verdict"] == "error"]:
+            print(f"  {failed['task_id']} {strategy}: {failed['note'][:300]}", flush=True)
+        rows += doc["table"]
+    return rows
 
 
 def config_env(home: Path, base_url: str, args: argparse.Namespace) -> dict[str, str]:

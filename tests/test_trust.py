@@ -59,7 +59,14 @@ def swc(repo: Path, *args: str, env: dict[str, str] | None = None):
 
 def test_the_keys_that_need_trust_are_those_that_send_or_run() -> None:
     needing = {name for name, key in KEYS.items() if key.needs_trust}
-    assert needing == set(TRUST_KEYS) | {"strong.api_base", "strong.api_key_env"}
+    limits = {
+        "sandbox_processes",
+        "sandbox_memory_mb",
+        "sandbox_file_size_mb",
+        "sandbox_open_files",
+        "sandbox_tmp_mb",
+    }  # a clone could lift the sandbox's limits
+    assert needing == set(TRUST_KEYS) | {"strong.api_base", "strong.api_key_env"} | limits
 
 
 def test_an_untrusted_file_applies_only_its_harmless_keys(repo: Path) -> None:

@@ -56,7 +56,7 @@ def walk_tiers(run: RunState, suite: TestSuite, base_root: Path, context: Contex
     previous: Previous | None = None
     candidates: list[Attempt] = []
     for position, tier in enumerate(order):
-        if tier.tests:
+        if _writes_tests(run, tier, position, suite):
             suite = _write_tests(run, tier, suite, base_root, context)
         if not suite.can_judge() and position + 1 < len(order):
             suite = _write_tests(run, order[position + 1], suite, base_root, context, borrowed=True)
@@ -86,6 +86,18 @@ def walk_tiers(run: RunState, suite: TestSuite, base_root: Path, context: Contex
         best = best_attempt(run.attempts)
         if best is not None and best.applied:
             _leave_branch(run, suite, best, suffix="-unverified")
+
+
+def _writes_tests(run: RunState, tier: TierPlan, position: int, suite: TestSuite) -> bool:
+    """Whether ``tier`` writes reproduction tests at its turn: the first tier does; a later
+    one only when the tests so far cannot judge (its prompt would repeat, at its price,
+    tests that already fail on the base and that its candidates must pass anyway), or when
+    the configuration sets its ``tests``."""
+    if not tier.tests:
+        return False
+    if position == 0 or not suite.can_judge():
+        return True
+    return run.request.settings.tier(tier.tier).tests is not None
 
 
 def _best_of_n(run: RunState, suite: TestSuite, base_root: Path, context: Context) -> None:

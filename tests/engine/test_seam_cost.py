@@ -138,3 +138,33 @@ def test_the_ledger_charges_cached_tokens_at_the_cache_price(project: Path) -> N
     assert result.cached_tokens == cached
     assert result.cache_saving_usd == pytest.approx(cached * 0.9 / 1e6)
     assert result.cost_usd == pytest.approx(tests_call["cost_usd"] + billed)
+
+
+def unset_tests(settings):
+    """The tiers' ``tests`` left to the plan, as a user who never set them has them."""
+    return replace(
+        settings,
+        weak=replace(settings.weak, tests=None),
+        strong=replace(settings.strong, tests=None),
+    )
+
+
+def test_the_strong_tier_writes_no_tests_when_the_weak_ones_judge(project: Path) -> None:
+    """Weak's tests fail on the base and judge every candidate: strong's turn is one patch
+    request (its tests call would repeat, at strong's price, what already judges)."""
+    model = FakeModel(ANSWERS)
+    result = fix(project, model, settings=unset_tests(fake_settings()))
+    assert result.verdict == VERDICT_FIXED and result.winner.tier == "strong"
+    assert model.asked() == [("weak", "tests"), ("weak", "patch"), ("strong", "patch")]
+    assert [g.tier for g in result.generated_tests] == ["weak"]
+    # the strong tier is still shown the tests its patch must pass
+    assert "def test_add_sums" in model.calls[-1].prompt
+
+
+def test_the_strong_tier_writes_tests_when_none_of_the_weak_ones_survive(project: Path) -> None:
+    useless = "tests/test_x.py\n```python\ndef test_nothing():\n    assert True\n```\n"
+    model = FakeModel({**ANSWERS, "weak:tests": useless, "strong:tests": GOOD_TEST})
+    result = fix(project, model, settings=unset_tests(fake_settings()))
+    assert result.verdict == VERDICT_FIXED and result.winner.tier == "strong"
+    assert ("strong", "tests") in model.asked()
+    assert [g.tier for g in result.generated_tests if g.kept_ids] == ["strong"]

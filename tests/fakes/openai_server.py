@@ -286,6 +286,11 @@ class FakeOpenAI:
             bodies = list(self.requests)
         return [request_text(b) for b in bodies if model is None or _same_model(b, model)]
 
+    def forget_cache(self) -> None:
+        """Start with an empty prompt cache (as a provider's does once its entries expire)."""
+        with self._lock:
+            self._prompts.clear()
+
     def _more_replies(self, body: dict) -> list[FakeResponse]:
         """The replies beyond the first for a request asking for ``n`` choices."""
         wanted = body.get("n") or 1
