@@ -41,7 +41,9 @@ REASON_SKIPPED = "skipped on the unpatched code"
 REASON_NO_TESTS = "the answer held no test that could be run"
 REASON_NO_RESULT = "yielded no per-test result, so it cannot judge"
 
-_BROKEN_MARKERS = ("SyntaxError", "IndentationError", "ModuleNotFoundError", "NameError: name")
+# Python's own errors in the test code, as whole names: a project's TemplateSyntaxError
+# (jinja) or YAMLSyntaxError is a fair failure of the code under test, not a broken test.
+_BROKEN = re.compile(r"(?<!\w)(SyntaxError|IndentationError|ModuleNotFoundError|NameError: name)\b")
 _MISSING_NAME = re.compile(r"cannot import name '(\w+)'|has no attribute '(\w+)'")
 
 
@@ -318,7 +320,7 @@ def classify_base_run(
 
 
 def _is_broken(status: str, message: str, task_text: str) -> bool:
-    if any(marker in message for marker in _BROKEN_MARKERS):
+    if _BROKEN.search(message):
         return True
     missing = _MISSING_NAME.search(message)
     if missing:
