@@ -216,7 +216,8 @@ def render_markdown(result: RunResult) -> str:
         out += ["", "## Plan", ""]
         out += [
             f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
-            f"{p.edit_format} edits"
+            f"{p.edit_format} edits; code {p.view.context_tokens:,} tokens"
+            + (f" ({p.view.context_why})" if p.view.context_why else "")
             for p in result.plan
         ]
     out += ["", "## Tests", "", *_test_lines(result)]
