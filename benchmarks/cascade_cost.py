@@ -225,7 +225,6 @@ def config_env(home: Path, base_url: str, args: argparse.Namespace) -> dict[str,
     (home / "swc" / "config.toml").write_text(f"budget = 5.0\n{tiers}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWC_")}
     env.update(XDG_CONFIG_HOME=str(home), LITELLM_LOCAL_MODEL_COST_MAP="True")
-    env["PYTHONPATH"] = str(ROOT)
     return env
 
 

@@ -8,9 +8,9 @@ completion tokens the words of the reply, unless a ``FakeResponse`` says otherwi
 As OpenAI does: a request with ``n`` gets n choices (each the next reply), its prompt
 counted once and the completions summed; with ``prefix_cache=True`` the prompt tokens a
 request shares at its start with an earlier request of the same model are reported as
-``usage.prompt_tokens_details.cached_tokens``, in steps of ``CACHE_STEP`` tokens from
-``CACHE_MIN`` on (OpenAI: 128 and 1,024). ``count_tokens`` replaces the word count (the
-benchmark counts with tiktoken, as OpenAI would).
+``usage.prompt_tokens_details.cached_tokens``, in steps of ``cache_step`` tokens from
+``cache_min`` on (OpenAI's: 128 and 1,024, the defaults). ``count_tokens`` replaces the
+word count (the benchmark counts with tiktoken, as OpenAI would).
 """
 
 from __future__ import annotations
@@ -230,8 +230,11 @@ class FakeOpenAI:
         *,
         prefix_cache: bool = False,
         count_tokens: Callable[[str], int] = word_count,
+        cache_min: int = CACHE_MIN,
+        cache_step: int = CACHE_STEP,
     ) -> None:
         self.prefix_cache = prefix_cache
+        self.cache_min, self.cache_step = cache_min, cache_step
         self.count_tokens = count_tokens
         self._prompts: dict[str, list[list[int] | list[str]]] = {}  # earlier prompts by model
         self._lock = threading.Lock()
@@ -310,7 +313,7 @@ class FakeOpenAI:
             earlier = self._prompts.setdefault(model, [])
             shared = max((_common_start(units, e) for e in earlier), default=0)
             earlier.append(units)
-        cached = 0 if shared < CACHE_MIN else shared // CACHE_STEP * CACHE_STEP
+        cached = 0 if shared < self.cache_min else shared // self.cache_step * self.cache_step
         return count, cached
 
     def _reply_for(self, body: dict) -> FakeResponse:
