@@ -92,6 +92,7 @@ class Settings:
     network_isolation: bool = True
     sandbox: str = "on"
     allow_config_edits: bool = False
+    allow_code_hook_edits: bool = False
     test_changes: str = "strong"
     tier_order: str = "weak,strong"
     extra_tiers: tuple[TierSettings, ...] = ()

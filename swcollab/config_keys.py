@@ -195,6 +195,12 @@ _TOP_KEYS = [
         "(.github/, .gitlab-ci.yml, .swc.toml, .gitmodules, .gitattributes, ...).",
     ),
     Key(
+        "allow_code_hook_edits",
+        bool,
+        "Let the model edit files Python runs by itself: setup.py (on install), "
+        "sitecustomize.py, usercustomize.py and *.pth (at every start-up).",
+    ),
+    Key(
         "test_changes",
         str,
         "Which tier may change an existing test, when its patch says "

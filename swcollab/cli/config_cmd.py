@@ -34,9 +34,9 @@ def config_show(app: AppContext, json_: bool) -> None:
     repo = app.maybe_repo()
     tests = test_environment(repo.root, settings) if repo is not None else None
     sandbox = sandbox_view(settings)
-    if json_:
-        from ..output import print_json
+    from ..output import echo, print_json
 
+    if json_:
         print_json({"settings": table, "tests": tests, "sandbox": sandbox})
         return
     rows = [("key", "value", "source", "environment variable")]
@@ -47,12 +47,12 @@ def config_show(app: AppContext, json_: bool) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        click.echo("  ".join([*cells, row[3]]))
-    click.echo("")
+        echo("  ".join([*cells, row[3]]))
+    echo("")
     if tests is not None:
         for line in test_environment_lines(tests):
-            click.echo(line)
-    click.echo(sandbox_line(sandbox))
+            echo(line)
+    echo(sandbox_line(sandbox))
 
 
 def sandbox_view(settings: Settings) -> dict[str, Any]:
@@ -125,13 +125,13 @@ def config_path(app: AppContext, json_: bool) -> None:
         rows.append(("repo file", files.repo))
     if files.pyproject is not None:
         rows.append(("repo file [tool.swc]", files.pyproject))
-    if json_:
-        from ..output import print_json
+    from ..output import echo, print_json
 
+    if json_:
         print_json(
             [{"kind": kind, "path": str(path), "exists": path.is_file()} for kind, path in rows]
         )
         return
     for kind, path in rows:
         state = "exists" if path.is_file() else "not found"
-        click.echo(f"{kind}: {path} ({state})")
+        echo(f"{kind}: {path} ({state})")

@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..output import echo, info, print_json, print_table, say, table
 from .common import AppContext, json_option, pass_app
 
 if TYPE_CHECKING:
@@ -34,26 +35,6 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}%"
 
 
-def _table(headers: list[str], rows: list[list[str]], flexible: tuple[str, ...] = ()) -> Any:
-    """A table whose columns are never squeezed, except the ``flexible`` ones (free text):
-    ids, model names and figures must stay whole however narrow the terminal is."""
-    from rich.table import Column, Table
-
-    columns = []
-    for index, header in enumerate(headers):
-        if header in flexible:
-            columns.append(
-                Column(header, overflow="ellipsis", no_wrap=True, ratio=1, min_width=len(header))
-            )
-        else:
-            width = max([len(header)] + [len(row[index]) for row in rows])
-            columns.append(Column(header, no_wrap=True, min_width=width))
-    table = Table(*columns, box=None, pad_edge=False)
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
 @click.group("runs", invoke_without_command=True)
 @click.option(
     "--limit",
@@ -75,19 +56,15 @@ def runs_group(ctx: click.Context, app: AppContext, limit: int, json_: bool) -> 
     if ledger:
         ledger.close()
     if json_:
-        from ..output import print_json
-
         print_json(rows)
         return
     if not rows:
-        click.echo("No runs recorded yet in this repository.")
+        echo("No runs recorded yet in this repository.")
         return
     _print_runs_table(rows)
 
 
 def _print_runs_table(rows: list[dict[str, Any]]) -> None:
-    from ..output import out_console
-
     lines = []
     for row in rows:
         cost = money(row["cost_usd"]) + ("" if row["cost_known"] else "*")
@@ -104,10 +81,9 @@ def _print_runs_table(rows: list[dict[str, Any]]) -> None:
             ]
         )
     headers = ["id", "started", "strategy", "verdict", "cost", "calls", "branch", "task"]
-    console = out_console()
-    console.print(_table(headers, lines, flexible=("task",)))
+    print_table(table(headers, lines, flexible=("task",)))
     if not all(row["cost_known"] for row in rows):
-        console.print(_UNPRICED_NOTE, markup=False)
+        say(_UNPRICED_NOTE)
 
 
 @runs_group.command("show")
@@ -137,8 +113,6 @@ def runs_show(app: AppContext, run_id: str, context_: bool, json_: bool) -> None
         _print_context(app, run["id"], json_=json_)
         return
     if json_:
-        from ..output import print_json
-
         print_json({"run": run, "calls": calls})
         return
     _print_run(run, calls)
@@ -147,7 +121,6 @@ def runs_show(app: AppContext, run_id: str, context_: bool, json_: bool) -> None
 def _print_context(app: AppContext, run_id: str, *, json_: bool) -> None:
     from ..engine.preview import load_view, render_text, summary
     from ..errors import UsageError
-    from ..output import info, print_json
 
     view = load_view(app.repo().state_dir, run_id)
     if view is None:
@@ -159,15 +132,12 @@ def _print_context(app: AppContext, run_id: str, *, json_: bool) -> None:
     if json_:
         print_json(view)
         return
-    click.echo(render_text(view), nl=False)
+    echo(render_text(view), nl=False)
     for line in summary(view):
         info(line)
 
 
 def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
-    from ..output import out_console
-
-    console = out_console()
     tiers = ", ".join(f"{name}: {model}" for name, model in run["tiers"].items())
     lines = [
         ("run", run["id"]),
@@ -184,9 +154,9 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
         ("report", run["report_path"] or "-"),
     ]
     for label, value in lines:
-        console.print(f"{label:<12} {value}", markup=False, highlight=False)
+        say(f"{label:<12} {value}")
     if not calls:
-        console.print("\nNo model calls.", markup=False)
+        say("\nNo model calls.")
         return
     lines = []
     for number, call in enumerate(calls, 1):
@@ -216,11 +186,10 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
         "latency",
         "outcome",
     ]
-    table = _table(headers, lines, flexible=("outcome",))
-    console.print()
-    console.print(table)
+    say("")
+    print_table(table(headers, lines, flexible=("outcome",)))
     if not all(c["cost_known"] for c in calls):
-        console.print(_UNPRICED_NOTE, markup=False)
+        say(_UNPRICED_NOTE)
 
 
 @click.command("stats")
@@ -244,8 +213,6 @@ def stats_command(app: AppContext, by: str | None, json_: bool) -> None:
         result = ledger.stats(by)
         ledger.close()
     if json_:
-        from ..output import print_json
-
         print_json(result)
     elif by is None:
         _print_totals(result)
@@ -254,10 +221,8 @@ def stats_command(app: AppContext, by: str | None, json_: bool) -> None:
 
 
 def _print_totals(t: dict[str, Any]) -> None:
-    from ..output import out_console
-
     if not t["runs"]:
-        click.echo("No runs recorded yet in this repository.")
+        echo("No runs recorded yet in this repository.")
         return
     unfinished = t["runs"] - t["finished"]
     lines = [
@@ -273,11 +238,10 @@ def _print_totals(t: dict[str, Any]) -> None:
         ),
     ]
     lines += _optional_total_lines(t)
-    console = out_console()
     for label, value in lines:
-        console.print(f"{label:<12} {value}", markup=False, highlight=False)
+        say(f"{label:<12} {value}")
     if t["unpriced_calls"]:
-        console.print(_UNPRICED_NOTE, markup=False)
+        say(_UNPRICED_NOTE)
 
 
 def _optional_total_lines(t: dict[str, Any]) -> list[tuple[str, str]]:
@@ -325,10 +289,8 @@ def _optional_total_lines(t: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _print_groups(by: str, rows: list[dict[str, Any]]) -> None:
-    from ..output import out_console
-
     if not rows:
-        click.echo("No runs recorded yet in this repository.")
+        echo("No runs recorded yet in this repository.")
         return
     if by == "model":
         headers = [
@@ -382,4 +344,4 @@ def _print_groups(by: str, rows: list[dict[str, Any]]) -> None:
             ]
             for r in rows
         ]
-    out_console().print(_table(headers, lines))
+    print_table(table(headers, lines))

@@ -141,6 +141,8 @@ class Attempt:
     changed_files: tuple[str, ...] = ()
     test_changes: tuple[TestChange, ...] = ()  # declared, allowed and kept
     reverted_tests: tuple[str, ...] = ()  # test edits put back, each with why
+    refused_edits: tuple[str, ...] = ()  # blocks left out (a protected path...), each with why
+    needs_review: tuple[tuple[str, str], ...] = ()  # (path, why): files that run code
 
     @property
     def passed(self) -> int:
@@ -219,3 +221,10 @@ class RunResult:
     interpreter: dict[str, Any] = field(default_factory=dict)  # the Python tests ran with
     patch_path: str | None = None  # the accepted diff, when no branch could hold it
     saved_diff: str = ""  # that diff, for the report
+
+    @property
+    def needs_review(self) -> list[str]:
+        """The accepted change's files that run code (build, task, CI files), each with
+        why: said on stdout, in ``--json`` and in the report, not only in the diff."""
+        flagged = self.winner.needs_review if self.winner else ()
+        return [f"{path}: {why}" for path, why in flagged]
