@@ -144,13 +144,14 @@ def one_line(text: str) -> str:
 
 
 def error(message: str, hint: str | None = None) -> None:
-    """One line ``error: message`` on stderr (plus the hint, if any, on the next line)."""
+    """One line on stderr, ``error: message. hint``: a message of many lines (git's
+    stderr, a wrapped hint) is joined, so a log or a CI annotation shows all of it."""
     from rich.text import Text
 
-    console = err_console()
-    console.print(Text.assemble(("error:", "bold red"), " ", styled(one_line(message))))
+    line = one_line(message)
     if hint:
-        console.print(styled(one_line(hint)))
+        line += ("" if line.endswith((".", "!", "?", ":")) else ".") + " " + one_line(hint)
+    err_console().print(Text.assemble(("error:", "bold red"), " ", styled(line)))
 
 
 def table(
