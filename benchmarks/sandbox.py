@@ -1,12 +1,16 @@
-"""What the OS sandbox adds to a test run: the same runs with it and without it.
+"""What the OS sandbox and its resource limits add to a test run: the same runs with
+them and without.
 
     python benchmarks/sandbox.py [--runs 9]
 
 A sample project (a small package and three pytest files, in a git repository) gets a
-swc worktree; its tests are run through ``run_tests`` alternately in the sandbox and
-without it, and the medians are compared (target: under 0.3 s added per run). A trivial
-command (``true``) shows the fixed cost alone, and the probe (once per process) and the
-layout (once per run) are timed on their own.
+swc worktree; its tests are run through ``run_tests`` in turn: in the sandbox with its
+default limits (through this machine's mechanism: a cgroup where swc may make one), with
+rlimits only (the cgroup lookup off), without limits, and without the sandbox; the
+medians are compared (target: under 0.3 s added per run by the sandbox and its limits).
+A trivial command (``true``) shows the fixed cost alone; the probe (once per process),
+the layout (once per run) and the RLIMIT_NPROC wrapper (non-root without a cgroup) are
+timed on their own.
 """
 
 from __future__ import annotations
@@ -61,13 +65,46 @@ def timed(func) -> float:
     return time.perf_counter() - start
 
 
-def compare(path: Path, command: TestCommand, runs: int) -> tuple[float, float]:
-    """Median seconds of a run in the sandbox and without it, interleaved."""
-    inside, outside = [], []
+VARIANTS = ("limits", "rlimits", "no limits", "none")
+
+
+def run_variant(path: Path, command: TestCommand, variant: str) -> float:
+    """Seconds of one run: in the sandbox with its limits (the machine's way, or rlimits
+    only), in the sandbox without limits, or without the sandbox."""
+    from swcollab.sandbox import limits
+
+    isolation = {
+        "limits": Isolation(),
+        "rlimits": Isolation(),
+        "no limits": Isolation(limits=limits.NO_LIMITS),
+        "none": UNSANDBOXED,
+    }[variant]
+    place = limits.cgroup_place
+    if variant == "rlimits":
+        limits.cgroup_place = lambda: None  # type: ignore[assignment]
+    try:
+        return timed(lambda: run_tests(path, command, isolation=isolation))
+    finally:
+        limits.cgroup_place = place
+
+
+def compare(path: Path, command: TestCommand, runs: int) -> dict[str, float]:
+    """Median seconds of a run in each variant, interleaved."""
+    seen: dict[str, list[float]] = {variant: [] for variant in VARIANTS}
     for _ in range(runs):
-        inside.append(timed(lambda: run_tests(path, command, isolation=Isolation())))
-        outside.append(timed(lambda: run_tests(path, command, isolation=UNSANDBOXED)))
-    return statistics.median(inside), statistics.median(outside)
+        for variant in VARIANTS:
+            seen[variant].append(run_variant(path, command, variant))
+    return {variant: statistics.median(times) for variant, times in seen.items()}
+
+
+def wrapper_cost(runs: int) -> float:
+    """Median seconds the RLIMIT_NPROC wrapper adds to starting ``true`` (outside the
+    sandbox: as root the sandbox skips it, the kernel ignoring root's RLIMIT_NPROC)."""
+    from swcollab.sandbox.limits import _NPROC_WRAPPER
+
+    wrapped = [sys.executable, "-I", "-S", "-c", _NPROC_WRAPPER, "512", "true"]
+    plain = statistics.median(timed(lambda: subprocess.run(["true"])) for _ in range(runs))
+    return statistics.median(timed(lambda: subprocess.run(wrapped)) for _ in range(runs)) - plain
 
 
 def main() -> int:
@@ -80,7 +117,10 @@ def main() -> int:
     if not info.available:
         print(f"no sandbox here: {info.problem}")
         return 3
+    from swcollab.sandbox.limits import Limits, limits_overview
+
     print(f"sandbox: {info.describe()}; probe (once per process): {probe_s:.3f} s")
+    print("limits: " + limits_overview(Limits(), info.kind, info.program)[0])
     with tempfile.TemporaryDirectory(prefix="swc-bench-") as tmp:
         repo = make_project(Path(tmp))
         with Worktree(repo, temp_dir=Path(tmp)) as wt:
@@ -100,13 +140,17 @@ def main() -> int:
             rows = [("true", TestCommand(("true",), "bench")), ("pytest, 22 tests", pytest_cmd)]
             worst = 0.0
             for label, command in rows:
-                inside, outside = compare(wt.path, command, args.runs)
-                added = inside - outside
-                worst = max(worst, added)
+                median = compare(wt.path, command, args.runs)
+                added = median["limits"] - median["none"]
+                worst = max(worst, added, median["rlimits"] - median["none"])
                 print(
-                    f"{label:<17} median of {args.runs}: sandbox {inside:.3f} s, "
-                    f"none {outside:.3f} s, added {added:+.3f} s"
+                    f"{label:<17} median of {args.runs}: "
+                    + ", ".join(f"{v} {median[v]:.3f} s" for v in VARIANTS)
+                    + f"; the limits add {median['limits'] - median['no limits']:+.3f} s "
+                    f"(rlimits only {median['rlimits'] - median['no limits']:+.3f} s), "
+                    f"sandbox and limits {added:+.3f} s"
                 )
+            print(f"RLIMIT_NPROC wrapper (median of {args.runs}): {wrapper_cost(args.runs):+.3f} s")
     verdict = "met" if worst < TARGET_S else "MISSED"
     print(f"target: under {TARGET_S} s added per run: {verdict} (worst {worst:+.3f} s)")
     return 0 if worst < TARGET_S else 1

@@ -9,7 +9,8 @@ each command prints with ``--json``, taken from real runs: a small buggy project
 temporary git repository, both tiers answered by the loopback model server of the tests
 (``tests/fakes/openai_server.py``), nothing reaching the network. Each command runs in
 every scenario that changes its shape (a fixed run and one that is not), and the types
-seen are joined (``string | null``). Run it from the repository root.
+seen are joined (``string | null``); the project's suite has a flaky test, so the
+shape of ``flaky_tests`` is seen too. Run it from the repository root.
 """
 
 from __future__ import annotations
@@ -91,7 +92,17 @@ BUGGY = (
 )
 EXISTING_TEST = "from calc.ops import mul\n\n\ndef test_mul():\n    assert mul(2, 3) == 6\n"
 FIXING_TEST = "from calc.ops import add\n\n\ndef test_add():\n    assert add(2, 3) == 5\n"
-REPRO_TEST = f"tests/test_swc_add.py\n```python\n{FIXING_TEST}```\n"
+# The reproduction test leaves state behind, and a test of the project depends on it not
+# being there: that test fails after it on a candidate and passes alone, a flaky test (so
+# the shape of ``flaky_tests`` is seen).
+REPRO_TEST = (
+    "tests/test_swc_add.py\n```python\nfrom calc import ops\n"
+    + FIXING_TEST
+    + "    ops.TRACE = True\n```\n"
+)
+ORDER_DEPENDENT_TEST = (
+    'from calc import ops\n\n\ndef test_untraced():\n    assert not getattr(ops, "TRACE", False)\n'
+)
 GOOD_PATCH = (
     "calc/ops.py\n```python\n<<<<<<< SEARCH\n    return a - b\n=======\n"
     "    return a + b\n>>>>>>> REPLACE\n```\n"
@@ -105,6 +116,7 @@ MAPS = {
     ("fix", "calls_by_tier"): "tier",
     ("fix", "tokens"): "kind",
     ("context", "parts"): "part",
+    ("trust", "keys"): "setting",
 }
 
 
@@ -137,6 +149,7 @@ def make_project(root: Path) -> None:
     (root / "calc" / "__init__.py").write_text("")
     (root / "calc" / "ops.py").write_text(BUGGY)
     (root / "tests" / "test_ops.py").write_text(EXISTING_TEST)
+    (root / "tests" / "test_ops_trace.py").write_text(ORDER_DEPENDENT_TEST)
     _git(root, "init", "-q", "-b", "main")
     _git(root, "config", "user.email", "dev@example.com")
     _git(root, "config", "user.name", "Dev")
@@ -223,6 +236,11 @@ def collect_documents() -> dict[str, list[Any]]:
             env["VIRTUAL_ENV"] = sys.prefix
         with environment(env):
             add("config show", run_json(project, "config", "show"))
+            # a repository file setting a key that needs trust: untrusted, then trusted
+            (project / ".swc.toml").write_text(f'test_cmd = "{sys.executable} -m pytest -q"\n')
+            add("config show", run_json(project, "config", "show"))
+            add("trust", run_json(project, "trust"))
+            add("trust --list", run_json(project, "trust", "--list"))
             add("config path", run_json(project, "config", "path"))
             add("doctor", run_json(project, "doctor"))
             add("map", run_json(project, "map", "--focus", PROMPT, "--tokens", "256"))
@@ -233,6 +251,7 @@ def collect_documents() -> dict[str, list[Any]]:
             add("fix", run_json(project, "fix", "--prompt", PROMPT + " (again)"))
             replies.wrong = False
             add("runs", run_json(project, "runs"))
+            add("runs flaky", run_json(project, "runs", "flaky"))
             add("runs show", run_json(project, "runs", "show", fixed["run_id"]))
             add(
                 "runs show --context",
@@ -276,6 +295,8 @@ def collect_documents() -> dict[str, list[Any]]:
                     project, "eval", "merge", str(db), "--into", str(Path(scratch) / "merged.db")
                 ),
             )
+            add("runs flaky --clear", run_json(project, "runs", "flaky", "--clear"))
+            add("trust --revoke", run_json(project, "trust", "--revoke"))
     return docs
 
 

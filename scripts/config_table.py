@@ -4,9 +4,10 @@
     python scripts/config_table.py --check  # exit 1 if a file is out of date
 
 Two blocks, each between ``<!-- BEGIN name -->`` and ``<!-- END name -->`` markers:
-``config-table`` (every key of ``swcollab.config.KEYS`` with its environment variable and
-default) and ``exit-codes`` (``swcollab.errors.EXIT_CODE_TABLE``). They are in README.md
-and in the reference pages of docs/.
+``config-table`` (every key of ``swcollab.config.KEYS`` with its environment variable,
+default and whether a repository's file sets it only once trusted) and ``exit-codes``
+(``swcollab.errors.EXIT_CODE_TABLE``). They are in README.md and in the reference pages
+of docs/.
 """
 
 from __future__ import annotations
@@ -45,15 +46,17 @@ def _cell(text: str) -> str:
 
 def config_table() -> str:
     lines = [
-        "| key | environment variable | type | default | meaning |",
-        "|---|---|---|---|---|",
+        "| key | environment variable | type | default | from a repo file | meaning |",
+        "|---|---|---|---|---|---|",
     ]
     for key in KEYS.values():
         value = default_value(key.name)
         default = "unset" if value is None else f"`{toml_literal(value)}`"
         kind = key.type_name + (f", {key.range_text}" if key.range_text else "")
+        repo = "once trusted" if key.needs_trust else "yes"
         lines.append(
-            f"| `{key.name}` | `{key.env_var}` | {_cell(kind)} | {default} | {_cell(key.help)} |"
+            f"| `{key.name}` | `{key.env_var}` | {_cell(kind)} | {default} | {repo} "
+            f"| {_cell(key.help)} |"
         )
     return "\n".join(lines)
 

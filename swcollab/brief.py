@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from .gitrepo import is_ancestor, run_git
 from .prompts import chat
+from .repofiles import regular_blob
 
 if TYPE_CHECKING:
     from .models import ModelClient
@@ -67,9 +68,10 @@ def changed_share(root: Path, rev: str, recorded: dict[str, str]) -> float:
 
 def load_brief(root: Path, state_dir: Path, base: str = "HEAD") -> Brief | None:
     """The brief to show at ``base``: the committed one, else the generated one (if any)."""
-    committed = run_git(["show", f"{base}:{COMMITTED_BRIEF}"], root, check=False)
-    if committed.returncode == 0 and committed.stdout.strip():
-        return Brief(committed.stdout.strip(), "committed")
+    committed = regular_blob(root, base, COMMITTED_BRIEF)  # never through a symlink
+    text = committed.decode("utf-8", errors="replace").strip() if committed else ""
+    if text:
+        return Brief(text, "committed")
     folder = brief_dir(state_dir)
     text_file, meta_file = folder / "brief.md", folder / "brief.json"
     if not text_file.is_file() or not meta_file.is_file():
@@ -91,11 +93,13 @@ def load_brief(root: Path, state_dir: Path, base: str = "HEAD") -> Brief | None:
     )
 
 
-def _readme(root: Path) -> str:
+def _readme(root: Path, commit: str) -> str:
+    """The README of ``commit``, read from git as a regular file: a README that is a
+    symlink (to ``/etc/passwd``, a private key) is skipped, never followed."""
     for name in ("README.md", "README.rst", "README.txt", "README"):
-        path = root / name
-        if path.is_file():
-            return path.read_text(encoding="utf-8", errors="replace")[:README_CHARS]
+        content = regular_blob(root, commit, name)
+        if content is not None:
+            return content.decode("utf-8", errors="replace")[:README_CHARS]
     return ""
 
 
@@ -110,15 +114,16 @@ def write_brief(
 ) -> Brief:
     """Have the strong model write the brief from the whole-repository map and the README.
 
-    Both are read from ``commit``'s tree in a disposable worktree, never from the working
-    tree: the brief is recorded as written at ``commit`` and reused as describing it.
+    Both are read from ``commit``, never from the working tree (the map in a disposable
+    worktree, the README from git's objects): the brief is recorded as written at
+    ``commit`` and reused as describing it.
     """
     from .repomap import Focus, build_repo_map
     from .sandbox import Worktree
 
     with Worktree(root, commit) as tree:
         repo_map = build_repo_map(tree.path, Focus(), tokens=BRIEF_MAP_TOKENS, state_dir=state_dir)
-        readme = _readme(tree.path)
+    readme = _readme(root, commit)
     messages = chat("brief", prompts_dir=prompts_dir, repo_map=repo_map.text, readme=readme)
     reply = client.complete("strong", messages, purpose="brief")
     paths = [f.path for f in repo_map.files]

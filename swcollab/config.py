@@ -27,6 +27,15 @@ from .config_keys import (
     text_problem,
 )
 from .errors import ConfigError
+from .trust import (
+    RepoConfig,
+    Untrusted,
+    hold_back,
+    needs_trust,
+    store_path,
+    table_sha256,
+    trust_requested,
+)
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -48,10 +57,12 @@ def layer_rank(source: str) -> int:
 
 
 DEFAULT_CONTEXT_TOKENS = 16_000
-# The weak tier's default (benchmarks/context.py: the changed lines of 92 % of held-out
-# real fixes are shown at 64,000 tokens, 77 % at 16,000); about $0.0096 a request at
-# gpt-4o-mini's price.
+# The most a cheaper tier is shown by default (benchmarks/context.py: the changed lines of
+# 92 % of held-out real fixes are shown at 64,000 tokens, 77 % at 16,000); how much of it
+# a tier gets follows its price (engine/context.py ``tier_budgets``).
 WEAK_CONTEXT_TOKENS = 64_000
+# A cheaper tier's patch prompt costs at most this share of the strong tier's.
+DEFAULT_CONTEXT_COST_SHARE = 0.2
 
 
 @dataclass(frozen=True)
@@ -66,6 +77,7 @@ class TierSettings:
     max_tokens: int = 4096
     input_cost_per_mtok: float | None = None
     output_cost_per_mtok: float | None = None
+    cached_input_cost_per_mtok: float | None = None
     edit_format: str | None = None
     candidates: int | None = None
     tests: int | None = None
@@ -82,6 +94,7 @@ class Settings:
     test_timeout: float = 300.0
     map_tokens: int = 2048
     context_tokens: int = DEFAULT_CONTEXT_TOKENS
+    context_cost_share: float = DEFAULT_CONTEXT_COST_SHARE
     max_file_size: int = 1_000_000
     retries: int = 3
     request_timeout: float = 120.0
@@ -91,30 +104,48 @@ class Settings:
     prompts_dir: str | None = None
     network_isolation: bool = True
     sandbox: str = "on"
+    # the sandbox's resource limits (sandbox/limits.py; 0: none; memory unset: automatic)
+    sandbox_processes: int = 512
+    sandbox_memory_mb: int | None = None
+    sandbox_file_size_mb: int = 1024
+    sandbox_open_files: int = 1024
+    sandbox_tmp_mb: int = 1024
     allow_config_edits: bool = False
     allow_code_hook_edits: bool = False
     test_changes: str = "strong"
+    flaky_tests: str = "detect"
     tier_order: str = "weak,strong"
     extra_tiers: tuple[TierSettings, ...] = ()
     # key ("budget", "weak.model") -> where its value came from
     sources: Mapping[str, str] = field(default_factory=dict, compare=False)
+    # keys of the repository's file held back until the user trusts it (``swc trust``)
+    untrusted: Untrusted | None = field(default=None, compare=False)
 
     def context_tokens_for(self, tier: str) -> int:
-        """Tokens of code shown to ``tier``: its own ``context_tokens``, unless the global
-        one was set at a later layer (``--context-tokens`` beats a file's
-        ``weak.context_tokens``); else the global one when it was set; else
-        ``WEAK_CONTEXT_TOKENS`` for the weak tier, whose calls are cheap (the engine keeps
-        that only where the model's window is known to take it), and the global default
-        for the others."""
+        """Tokens of code shown to ``tier`` at most: the user's choice
+        (``chosen_context_tokens``), else ``WEAK_CONTEXT_TOKENS`` for a tier cheaper than
+        the last (the engine lowers that to what its price buys, ``tier_budgets``), and
+        the global default for the last tier."""
+        chosen = self.chosen_context_tokens(tier)
+        if chosen is not None:
+            return chosen
+        if tier != self.tier_names[-1]:
+            return WEAK_CONTEXT_TOKENS
+        return self.context_tokens
+
+    def chosen_context_tokens(self, tier: str) -> int | None:
+        """The tokens of code the user chose for ``tier`` (None: none chosen): its own
+        ``context_tokens``, unless the global one was set at a later layer
+        (``--context-tokens`` beats a file's ``weak.context_tokens``); else the global one
+        when it was set."""
         own = self.tier(tier).context_tokens
         own_layer = layer_rank(self.sources.get(f"{tier}.context_tokens", SOURCE_DEFAULT))
         global_layer = layer_rank(self.sources.get("context_tokens", SOURCE_DEFAULT))
         if own is not None and own_layer >= global_layer:
             return own
-        global_set = global_layer > 0 or self.context_tokens != DEFAULT_CONTEXT_TOKENS
-        if tier == "weak" and not global_set:
-            return WEAK_CONTEXT_TOKENS
-        return self.context_tokens
+        if global_layer > 0 or self.context_tokens != DEFAULT_CONTEXT_TOKENS:
+            return self.context_tokens
+        return None
 
     @property
     def tier_names(self) -> tuple[str, ...]:
@@ -202,41 +233,70 @@ def _unknown_key_message(name: str, keys: Mapping[str, Key] = KEYS) -> str:
     return f"unknown key '{name}' ({suggestion}`swc config show` lists every key)"
 
 
-def _read_toml(path: Path) -> dict[str, Any]:
+def _read_toml(path: Path) -> tuple[dict[str, Any], bytes]:
+    """The parsed file and the bytes it was parsed from (what trust is given to)."""
     try:
-        with path.open("rb") as fh:
-            return tomllib.load(fh)
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
+    try:
+        return tomllib.loads(raw.decode("utf-8")), raw
     except UnicodeDecodeError as exc:
+        # one line: the fix is in the message (TOML files must be UTF-8)
         raise ConfigError(
-            f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded)",
-            hint="Save the file as UTF-8: TOML files must be UTF-8.",
+            f"{path}: not UTF-8 text (byte {exc.start} cannot be decoded); save it as UTF-8"
         ) from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{path}: not valid TOML: {exc}") from None
-    except OSError as exc:
-        raise ConfigError(f"{path}: cannot be read: {exc.strerror}") from None
 
 
 # (source, origin named in error messages, dotted key -> value)
 _Layer = tuple[str, str, dict[str, Any]]
 
 
-def _file_layers(files: ConfigFiles) -> list[_Layer]:
-    layers: list[_Layer] = []
-    if files.user.is_file():
-        origin = str(files.user)
-        layers.append((SOURCE_USER, origin, _flatten(_read_toml(files.user), origin)))
+def _user_layers(files: ConfigFiles) -> list[_Layer]:
+    if not files.user.is_file():
+        return []
+    origin = str(files.user)
+    return [(SOURCE_USER, origin, _flatten(_read_toml(files.user)[0], origin))]
+
+
+def read_repo_config(files: ConfigFiles) -> RepoConfig | None:
+    """The repository's file swc reads: ``.swc.toml``, else ``[tool.swc]`` of pyproject.toml."""
     if files.repo is not None and files.repo.is_file():
-        origin = str(files.repo)
-        layers.append((SOURCE_REPO, origin, _flatten(_read_toml(files.repo), origin)))
-    elif files.pyproject is not None and files.pyproject.is_file():
-        tool = _read_toml(files.pyproject).get("tool", {}).get("swc")
-        if tool is not None:
-            origin = f"{files.pyproject} [tool.swc]"
-            if not isinstance(tool, Mapping):
-                raise ConfigError(f"{origin}: must be a table")
-            layers.append((SOURCE_REPO, origin, _flatten(tool, origin)))
-    return layers
+        table, raw = _read_toml(files.repo)
+        path = files.repo.absolute()
+        return RepoConfig(path, str(files.repo), table_sha256(path, raw, table), table)
+    if files.pyproject is not None and files.pyproject.is_file():
+        tool = _read_toml(files.pyproject)[0].get("tool", {})
+        table = tool.get("swc") if isinstance(tool, Mapping) else None
+        if table is None:
+            return None
+        origin = f"{files.pyproject} [tool.swc]"
+        if not isinstance(table, Mapping):
+            raise ConfigError(f"{origin}: must be a table")
+        path = files.pyproject.absolute()
+        return RepoConfig(path, origin, table_sha256(path, b"", table), table)
+    return None
+
+
+def repo_config_at(path: Path) -> RepoConfig | None:
+    """The repository file at ``path`` (a ``.swc.toml`` or a ``pyproject.toml``) as swc
+    reads it; None when it is gone or holds no ``[tool.swc]``."""
+    if path.name == "pyproject.toml":
+        return read_repo_config(ConfigFiles(path, None, path))
+    return read_repo_config(ConfigFiles(path, path, None))
+
+
+def needing_trust(repo: RepoConfig, tier_names: tuple[str, ...]) -> dict[str, Any]:
+    """The keys of the repository's file that need trust, with the file's values."""
+    keys = keys_for(tier_names)
+    flat = _flatten(repo.table, repo.origin)
+    return {
+        name: value
+        for name, value in flat.items()
+        if name in keys and needs_trust(keys[name], value)
+    }
 
 
 def _parse_env_value(key: Key, raw: str) -> Any:
@@ -268,32 +328,84 @@ def load_settings(
     repo_root: Path | None,
     flags: Mapping[str, Any] | None = None,
     environ: Mapping[str, str] | None = None,
+    *,
+    trust_repo: bool = False,
 ) -> Settings:
     """Build the effective settings; ``flags`` maps dotted keys to values given on the CLI.
 
-    A flag whose value is ``None`` was not given and is ignored.
+    A flag whose value is ``None`` was not given and is ignored. The keys of the
+    repository's file that need trust (``Key.needs_trust``) are held back, not applied,
+    until the user trusted the file (``swc trust``), or ``trust_repo`` (the
+    ``--trust-repo-config`` flag) or ``SWC_TRUST_REPO_CONFIG=1`` says to: they are in
+    ``Settings.untrusted``, and ``require_trust`` stops a command that would use them.
     """
     env = os.environ if environ is None else environ
     files = config_files(repo_root, env)
-    layers = _file_layers(files)
+    repo = read_repo_config(files)
+    layers = _user_layers(files)
+    if repo is not None:
+        layers.append((SOURCE_REPO, repo.origin, _flatten(repo.table, repo.origin)))
     layers.append((SOURCE_ENV, "environment", _env_layer(env, KEYS)))
     flag_layer = {k: v for k, v in (flags or {}).items() if v is not None}
     layers.append((SOURCE_FLAG, "option", flag_layer))
     keys = keys_for(_tier_names(layers))
     # Keys of middle tiers only exist once tier_order names them: read the environment again.
     layers[-2] = (SOURCE_ENV, "environment", _env_layer(env, keys))
-
+    layers = [
+        (source, origin, _checked(layer, keys, source, origin)) for source, origin, layer in layers
+    ]
+    untrusted = None
+    if repo is not None:
+        trusted = trust_repo or trust_requested(env)
+        index = next(i for i, layer in enumerate(layers) if layer[0] == SOURCE_REPO)
+        later = {name for _s, _o, layer in layers[index + 1 :] for name in layer}
+        store = store_path(files.user)
+        untrusted = hold_back(layers[index][2], later, keys, repo, store, trusted=trusted)
     values: dict[str, Any] = {}
     sources: dict[str, str] = {name: SOURCE_DEFAULT for name in keys}
-    for source, origin, layer in layers:
-        for name, value in layer.items():
-            if name not in keys:
-                raise ConfigError(f"{origin}: {_unknown_key_message(name, keys)}")
-            key = keys[name]
-            where = _origin(key, source, origin)
-            values[name] = _coerce(key, value, where)
-            sources[name] = source
-    return _build(values, sources)
+    for source, _origin_name, layer in layers:
+        values.update(layer)
+        sources.update(dict.fromkeys(layer, source))
+    if values.get("prompts_dir"):
+        values["prompts_dir"] = _prompts_dir(values["prompts_dir"], sources, repo_root, files)
+    return replace(_build(values, sources), untrusted=untrusted)
+
+
+def _checked(
+    layer: Mapping[str, Any], keys: Mapping[str, Key], source: str, origin: str
+) -> dict[str, Any]:
+    """Every value of one layer checked (type, range); an unknown key is an error."""
+    checked = {}
+    for name, value in layer.items():
+        if name not in keys:
+            raise ConfigError(f"{origin}: {_unknown_key_message(name, keys)}")
+        key = keys[name]
+        checked[name] = _coerce(key, value, _origin(key, source, origin))
+    return checked
+
+
+def require_trust(settings: Settings) -> None:
+    """Stop (exit 2, one line) when the repository's file sets keys it was not trusted with."""
+    if settings.untrusted is not None:
+        raise ConfigError(settings.untrusted.message())
+
+
+def _prompts_dir(
+    value: str, sources: Mapping[str, str], root: Path | None, files: ConfigFiles
+) -> str:
+    """``prompts_dir`` resolved (a relative one from the file naming it; links followed),
+    and inside the repository or the user's config directory."""
+    source = sources.get("prompts_dir", SOURCE_DEFAULT)
+    base = {SOURCE_USER: files.user.parent, SOURCE_REPO: root}.get(source) or Path.cwd()
+    resolved = (base / Path(value).expanduser()).resolve()
+    allowed = [files.user.parent.resolve()] + ([root.resolve()] if root is not None else [])
+    if not any(resolved == top or top in resolved.parents for top in allowed):
+        places = " or ".join(str(top) for top in allowed)
+        raise ConfigError(
+            f"prompts_dir {value!r} (from {source}) resolves to {resolved}, outside {places}: "
+            "prompt templates are read only from the repository or your config directory"
+        )
+    return str(resolved)
 
 
 def _origin(key: Key, source: str, origin: str) -> str:
@@ -345,13 +457,17 @@ def with_tier(settings: Settings, tier: TierSettings) -> Settings:
 
 
 def settings_as_dict(settings: Settings) -> dict[str, dict[str, Any]]:
-    """Every key with its value and source: the JSON shape of ``swc config show``."""
+    """Every key with its value, source and whether it is trusted: the JSON shape of ``swc
+    config show``. A key the repository's untrusted file sets shows the file's value,
+    ``"trusted": false``: it is not applied."""
     keys = keys_for(settings.tier_names)
+    held = settings.untrusted.values if settings.untrusted is not None else {}
     return {
         name: {
-            "value": setting_value(settings, name),
-            "source": settings.sources.get(name, SOURCE_DEFAULT),
+            "value": held[name] if name in held else setting_value(settings, name),
+            "source": SOURCE_REPO if name in held else settings.sources.get(name, SOURCE_DEFAULT),
             "env": keys[name].env_var,
+            "trusted": name not in held,
         }
         for name in keys
     }
@@ -369,6 +485,10 @@ __all__ = [
     "default_value",
     "keys_for",
     "load_settings",
+    "needing_trust",
+    "read_repo_config",
+    "repo_config_at",
+    "require_trust",
     "setting_value",
     "settings_as_dict",
     "with_tier",

@@ -17,6 +17,7 @@ JUDGES = ("consistency", "strong")
 ROUTERS = ("weak", "strong")
 SANDBOX_MODES = ("on", "off")
 TEST_CHANGE_MODES = ("strong", "none", "all")
+FLAKY_MODES = ("detect", "off")
 
 
 @dataclass(frozen=True)
@@ -28,6 +29,9 @@ class Key:
     help: str
     optional: bool = False
     check: Callable[[Any], str | None] | None = None
+    # Decides where prompts and keys go or what runs outside the sandbox: honoured from a
+    # repository's file only once the user trusted that file (``trust``).
+    needs_trust: bool = False
 
     @property
     def env_var(self) -> str:
@@ -62,6 +66,18 @@ class _Within:
         return None if fits else f"a finite number {self.text}"
 
 
+class _OffOrWithin(_Within):
+    """A limit: 0 (off), or a number in a range whose low end keeps the sandbox able to
+    start at all (bwrap and the test command need a few processes, files, megabytes)."""
+
+    def __init__(self, low: float, high: float) -> None:
+        super().__init__(low, high)
+        self.text = f"0 (off), or {self.text}"
+
+    def __call__(self, value: Any) -> str | None:
+        return None if value == 0 or super().__call__(value) is None else self.text
+
+
 def _number(value: float) -> str:
     return str(int(value)) if value == int(value) else f"{value:g}"
 
@@ -69,6 +85,7 @@ def _number(value: float) -> str:
 MAX_USD = 10_000.0  # one run's budget, a price per million tokens
 MAX_TOKENS = 1_000_000  # a token budget or reply cap: beyond any model's context window
 MAX_COUNT = 20  # candidates, tests, retries, few-shot examples
+MAX_MB = 1 << 24  # a size in MB: 16 TB
 
 
 def text_problem(value: Any) -> str | None:
@@ -121,6 +138,7 @@ _TOP_KEYS = [
         str,
         "Command that runs the project's tests (detected when unset).",
         optional=True,
+        needs_trust=True,
     ),
     Key(
         "test_timeout",
@@ -137,9 +155,16 @@ _TOP_KEYS = [
     Key(
         "context_tokens",
         int,
-        "Token budget of the code shown beside the map (every tier; when unset the weak "
-        "tier gets 64000 where its model takes it, the others 16000).",
+        "Token budget of the code shown beside the map (every tier; when unset the strong "
+        "tier gets 16000 and a cheaper tier what context_cost_share buys, up to 64000).",
         check=_Within(1, MAX_TOKENS),
+    ),
+    Key(
+        "context_cost_share",
+        float,
+        "A cheaper tier's patch prompt may cost at most this share of the strong tier's: "
+        "its code budget follows from both models' prices (0.2: a fifth).",
+        check=_Within(0, 1, above_low=True),
     ),
     Key(
         "max_file_size",
@@ -173,13 +198,19 @@ _TOP_KEYS = [
         check=_one_of(JUDGES),
     ),
     Key(
-        "prompts_dir", str, "Directory with your own copies of the prompt templates.", optional=True
+        "prompts_dir",
+        str,
+        "Directory with your own copies of the prompt templates (inside the repository or "
+        "your config directory).",
+        optional=True,
+        needs_trust=True,
     ),
     Key(
         "network_isolation",
         bool,
         "Run tests without network (the sandbox's own loopback "
         "only); false shares the host's network with them.",
+        needs_trust=True,
     ),
     Key(
         "sandbox",
@@ -187,18 +218,58 @@ _TOP_KEYS = [
         "Run model-written code in the OS sandbox (bwrap / sandbox-exec); "
         '"off" runs it with your rights, at your own risk.',
         check=_one_of(SANDBOX_MODES),
+        needs_trust=True,
+    ),
+    Key(
+        "sandbox_processes",
+        int,
+        "Most processes and threads a sandboxed test run may have at once (0: no limit).",
+        check=_OffOrWithin(8, 1_000_000),
+        needs_trust=True,
+    ),
+    Key(
+        "sandbox_memory_mb",
+        int,
+        "Most memory (MB) a sandboxed test run may use; unset: the smaller of 4096 and "
+        "half of this machine's memory (0: no limit).",
+        optional=True,
+        check=_OffOrWithin(32, MAX_MB),
+        needs_trust=True,
+    ),
+    Key(
+        "sandbox_file_size_mb",
+        int,
+        "Largest file (MB) a sandboxed test run may write, its output included (0: no limit).",
+        check=_OffOrWithin(1, MAX_MB),
+        needs_trust=True,
+    ),
+    Key(
+        "sandbox_open_files",
+        int,
+        "Most files each process of a sandboxed test run may have open (0: no limit).",
+        check=_OffOrWithin(16, 1_048_576),
+        needs_trust=True,
+    ),
+    Key(
+        "sandbox_tmp_mb",
+        int,
+        "Size (MB) of each tmpfs of the sandbox: its own /tmp, $HOME and /dev/shm (0: no limit).",
+        check=_OffOrWithin(1, MAX_MB),
+        needs_trust=True,
     ),
     Key(
         "allow_config_edits",
         bool,
         "Let the model edit CI and tool configuration "
         "(.github/, .gitlab-ci.yml, .swc.toml, .gitmodules, .gitattributes, ...).",
+        needs_trust=True,
     ),
     Key(
         "allow_code_hook_edits",
         bool,
         "Let the model edit files Python runs by itself: setup.py (on install), "
         "sitecustomize.py, usercustomize.py and *.pth (at every start-up).",
+        needs_trust=True,
     ),
     Key(
         "test_changes",
@@ -206,6 +277,15 @@ _TOP_KEYS = [
         "Which tier may change an existing test, when its patch says "
         "why (TEST CHANGE: ...) and its reproduction tests pass: strong, none or all.",
         check=_one_of(TEST_CHANGE_MODES),
+        needs_trust=True,
+    ),
+    Key(
+        "flaky_tests",
+        str,
+        "detect: a guarded test that fails on a candidate runs again there and on the base; "
+        "a flaky one (it passes on a re-run, or fails on the base) judges no candidate and "
+        "is remembered for later runs (swc runs flaky). off: every guarded test judges.",
+        check=_one_of(FLAKY_MODES),
     ),
     Key(
         "tier_order",
@@ -217,9 +297,23 @@ _TOP_KEYS = [
 ]
 
 _TIER_FIELDS = [
-    ("model", str, "Model name for litellm (e.g. gpt-4o-mini) or local/smollm2.", True, None),
+    (
+        "model",
+        str,
+        "Model name for litellm (e.g. gpt-4o-mini) or local/smollm2 (a local/PATH.gguf from "
+        "a repository's file applies once trusted).",
+        True,
+        None,
+    ),
     ("api_base", str, "Base URL of the provider or OpenAI-compatible server.", True, None),
-    ("api_key_env", str, "Environment variable holding the API key.", True, None),
+    (
+        "api_key_env",
+        str,
+        "Environment variable holding the API key (a repository's file may name only the "
+        "provider's own).",
+        True,
+        None,
+    ),
     (
         "temperature",
         float,
@@ -239,6 +333,14 @@ _TIER_FIELDS = [
         "output_cost_per_mtok",
         float,
         "USD per million completion tokens, for unknown models.",
+        True,
+        _Within(0, MAX_USD),
+    ),
+    (
+        "cached_input_cost_per_mtok",
+        float,
+        "USD per million prompt tokens read from the provider's cache (default: the price "
+        "map's, else input_cost_per_mtok).",
         True,
         _Within(0, MAX_USD),
     ),
@@ -266,17 +368,28 @@ _TIER_FIELDS = [
     (
         "context_tokens",
         int,
-        "Code tokens shown to this tier (default: context_tokens; the weak tier's: 64000 "
-        "where its model's window takes them).",
+        "Code tokens shown to this tier (default: context_tokens for the strong tier; a "
+        "cheaper tier's follows its price, see context_cost_share).",
         True,
         _Within(1, MAX_TOKENS),
     ),
 ]
 
 
+# Where a tier's prompts and key go.
+TRUSTED_TIER_FIELDS = frozenset({"api_base", "api_key_env"})
+
+
 def tier_keys(tier: str) -> dict[str, Key]:
     return {
-        f"{tier}.{name}": Key(f"{tier}.{name}", kind, f"{tier} tier: {text}", optional, check)
+        f"{tier}.{name}": Key(
+            f"{tier}.{name}",
+            kind,
+            f"{tier} tier: {text}",
+            optional,
+            check,
+            needs_trust=name in TRUSTED_TIER_FIELDS,
+        )
         for name, kind, text, optional, check in _TIER_FIELDS
     }
 

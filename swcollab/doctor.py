@@ -66,6 +66,32 @@ def _repository(root: Path | None) -> Fact:
     return Fact("repository", str(root))
 
 
+def _repo_config(root: Path | None, settings: Settings) -> Fact | None:
+    """Whether the repository's configuration file is trusted (``swc trust``)."""
+    from .config import config_files, read_repo_config
+    from .trust import TRUST_VAR
+
+    held = settings.untrusted
+    if held is not None:
+        return Fact(
+            "repository config",
+            f"{held.origin}: UNTRUSTED{' (changed since trusted)' if held.changed else ''}; "
+            f"not applied: {', '.join(held.values)}",
+            ok=False,
+            blocking=True,
+            hint=f"Check those keys, then run `swc trust` (CI: {TRUST_VAR}=1).",
+            details={"file": held.origin, "trusted": False, "keys": list(held.values)},
+        )
+    repo = read_repo_config(config_files(root)) if root is not None else None
+    if repo is None:
+        return None
+    return Fact(
+        "repository config",
+        f"{repo.origin}: trusted, or sets no key that needs trust",
+        details={"file": repo.origin, "trusted": True, "keys": []},
+    )
+
+
 def sandbox_fact(settings: Settings) -> Fact:
     """Which sandbox model-written code gets here, and why not when it gets none."""
     from .sandbox import Isolation, probe_sandbox
@@ -97,6 +123,25 @@ def sandbox_fact(settings: Settings) -> Fact:
             "sandbox", info.describe(), ok=False, blocking=True, hint=info.fix, details=details
         )
     return Fact("sandbox", f"{info.describe()}; {network}", details=details)
+
+
+def limits_fact(settings: Settings) -> Fact:
+    """The resource limits of a sandboxed test run here, and how each is held."""
+    from .sandbox import Isolation, probe_sandbox
+    from .sandbox.limits import limits_overview
+
+    isolation = Isolation.from_settings(settings)
+    info = probe_sandbox()
+    if not isolation.sandbox or not info.available:
+        return Fact("limits", "none: no sandbox (only test_timeout bounds a test run)", ok=False)
+    line, details, held = limits_overview(isolation.limits, info.kind, info.program)
+    hint = None
+    if not held:
+        hint = (
+            'Run swc where it may make a cgroup (docs/guide/sandbox.md, "Resource limits"): '
+            "e.g. under `systemd-run --user --scope swc ...`, or as a user other than root."
+        )
+    return Fact("limits", f"{details['mechanism']}: {line}", ok=held, hint=hint, details=details)
 
 
 def _tests(root: Path | None, settings: Settings) -> Fact:
@@ -170,11 +215,14 @@ def _models(settings: Settings) -> list[Fact]:
 
 
 def gather(root: Path | None, settings: Settings) -> Report:
+    trust = _repo_config(root, settings)
     facts = [
         _swc(),
         _git(),
         _repository(root),
+        *([trust] if trust is not None else []),
         sandbox_fact(settings),
+        limits_fact(settings),
         _tests(root, settings),
         *_models(settings),
     ]

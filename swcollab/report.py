@@ -14,6 +14,7 @@ from .engine.types import (
     VERDICT_NOT_FIXED,
     VERDICT_UNVERIFIED,
     Attempt,
+    FlakyTest,
     RunResult,
     TestChange,
 )
@@ -61,6 +62,16 @@ def saving_line(result: RunResult) -> str:
     )
 
 
+def cache_text(result: RunResult) -> str:
+    """The prompt tokens the providers' caches served, and what that saved (or "")."""
+    if not result.cached_tokens:
+        return ""
+    return (
+        f" ({result.cached_tokens} prompt tokens from the provider's cache, "
+        f"{_money(result.cache_saving_usd)} less)"
+    )
+
+
 def key_lines(result: RunResult) -> list[str]:
     winner = result.winner
     tests = len([t for g in result.generated_tests for t in g.kept_ids])
@@ -74,9 +85,11 @@ def key_lines(result: RunResult) -> list[str]:
         ),
         f"Tests: {tests} generated reproduction test(s) kept, "
         f"{len(result.discarded_tests)} discarded, {len(result.user_tests)} given, "
-        f"{len(result.existing_tests)} existing test file(s) guarded",
+        f"{len(result.existing_tests)} existing test file(s) guarded"
+        + (f"; {len(result.flaky_tests)} flaky test(s) not guarded" if result.flaky_tests else ""),
         f"Cost: {_money(result.cost_usd)} in {result.calls} call(s), "
-        f"{result.prompt_tokens + result.completion_tokens} tokens; {saving_line(result)}",
+        f"{result.prompt_tokens + result.completion_tokens} tokens{cache_text(result)}; "
+        f"{saving_line(result)}",
     ]
     return lines
 
@@ -146,6 +159,9 @@ def _attempt_rows(attempts: list[Attempt]) -> list[str]:
             if a.accepted
             else (a.edit_error.splitlines()[0][:60] if a.edit_error else "tests failed")
         )
+        if a.limit_hit:
+            # "hit the sandbox's memory limit (4 GB, sandbox_memory_mb)"
+            verdict = a.limit_hit.removeprefix("the tests ").split(":")[0][:80]
         rows.append(
             f"| {a.tier} | {a.model} | {a.index} | {'yes' if a.applied else 'no'} | "
             f"{a.passed}/{a.required} | {verdict} |"
@@ -166,6 +182,31 @@ def _test_lines(result: RunResult) -> list[str]:
     return lines or ["- none"]
 
 
+def flaky_line(test: FlakyTest) -> str:
+    """One flaky test: its counts, why it is flaky, where it was found."""
+    found = (
+        f"known from run {test.run_id}"
+        if test.earlier
+        else "found in this run, remembered for later runs"
+    )
+    return f"`{test.test_id}`: {test.counts()} ({test.why}); {found}"
+
+
+def flaky_lines(result: RunResult) -> list[str]:
+    if not result.flaky_tests:
+        return []
+    return [
+        "",
+        "## Flaky tests (not guarded)",
+        "",
+        "These existing tests passed on the base but are flaky, so they judged no "
+        "candidate; the ledger remembers them for later runs (`swc runs flaky` lists "
+        "them, `swc runs flaky --clear` guards them again):",
+        "",
+        *[f"- {flaky_line(t)}" for t in result.flaky_tests],
+    ]
+
+
 def _per_test(attempt: Attempt) -> list[str]:
     return [f"- `{o.test_id}` ({o.kind}): {o.status}" for o in attempt.outcomes]
 
@@ -177,10 +218,12 @@ def render_markdown(result: RunResult) -> str:
         out += ["", "## Plan", ""]
         out += [
             f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
-            f"{p.edit_format} edits"
+            f"{p.edit_format} edits; code {p.view.context_tokens:,} tokens"
+            + (f" ({p.view.context_why})" if p.view.context_why else "")
             for p in result.plan
         ]
     out += ["", "## Tests", "", *_test_lines(result)]
+    out += flaky_lines(result)
     if result.attempts:
         out += ["", "## Attempts", "", *_attempt_rows(result.attempts)]
     out += _failure_lines(result)
@@ -253,6 +296,7 @@ def _failure_lines(result: RunResult) -> list[str]:
         for a in failed:
             reason = (
                 a.edit_error
+                or a.limit_hit
                 or ", ".join(
                     f"{o.test_id} {o.status}"
                     for o in a.outcomes
@@ -375,9 +419,15 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
             "user": list(result.user_tests),
             "existing": list(result.existing_tests),
         },
+        "flaky_tests": [_flaky_json(t, result.run_id) for t in result.flaky_tests],
         "cost_usd": round(result.cost_usd, 6),
         "strong_only_cost_usd": round(result.strong_only_cost_usd, 6),
-        "tokens": {"prompt": result.prompt_tokens, "completion": result.completion_tokens},
+        "tokens": {
+            "prompt": result.prompt_tokens,
+            "completion": result.completion_tokens,
+            "cached": result.cached_tokens,
+        },
+        "cache_saving_usd": round(result.cache_saving_usd, 6),
         "calls": result.calls,
         "calls_by_tier": result.calls_by_tier,
         "duration_s": round(result.duration_s, 2),
@@ -405,7 +455,21 @@ def _attempt_json(a: Attempt) -> dict[str, Any]:
         "tests": [o.__dict__ for o in a.outcomes],
         "test_changes": [_change_json(c) for c in a.test_changes],
         "reverted_tests": list(a.reverted_tests),
+        "limit_hit": a.limit_hit or None,
         "refused_edits": list(a.refused_edits),
+    }
+
+
+def _flaky_json(test: FlakyTest, run_id: str) -> dict[str, Any]:
+    return {
+        "test_id": test.test_id,
+        "why": test.why,
+        "candidate_runs": test.candidate_runs,
+        "candidate_failures": test.candidate_failures,
+        "base_runs": test.base_runs,
+        "base_failures": test.base_failures,
+        "earlier": test.earlier,
+        "found_by": test.run_id or run_id,
     }
 
 

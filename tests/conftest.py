@@ -83,6 +83,9 @@ _IN_PROCESS = frozenset(
         "engine/test_seam_units.py",
         "engine/test_seam_cascade.py",
         "engine/test_seam_strategies.py",
+        "engine/test_seam_flaky.py",
+        "engine/test_seam_limits.py",
+        "engine/test_seam_cost.py",
     }
 )
 _E2E_MODULES = frozenset(

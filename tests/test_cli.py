@@ -149,12 +149,18 @@ def test_config_show_names_each_source(
     result = invoke("config", "show", "--json", cwd=repo)
     assert result.exit_code == 0, result.output
     shown = json.loads(result.stdout)["settings"]
-    assert shown["strategy"] == {"value": "plan", "source": "user file", "env": "SWC_STRATEGY"}
+    assert shown["strategy"] == {
+        "value": "plan",
+        "source": "user file",
+        "env": "SWC_STRATEGY",
+        "trusted": True,
+    }
     assert shown["retries"]["value"] == 7 and shown["retries"]["source"] == "repo file"
     assert shown["weak.model"] == {
         "value": "gpt-4o-mini",
         "source": "repo file",
         "env": "SWC_WEAK_MODEL",
+        "trusted": True,  # a model name needs no trust
     }
     assert shown["strong.model"]["source"] == "environment"
     assert shown["budget"]["source"] == "default"

@@ -36,16 +36,12 @@ ALLOWED: dict[tuple[str, str], tuple[int, str]] = {
         73,
         "past the limit once formatted (was within it); split it",
     ),
-    ("lines", "models/client.py"): (
-        567,
-        "past the limit once formatted (was within it); split it",
-    ),
     ("lines", "models/client.py:ModelClient.complete"): (
         95,
         "past the limit once formatted (was within it); split it",
     ),
     ("parameters", "models/ledger.py:Ledger.record_call"): (
-        16,
+        17,
         "keyword-only: one per column of the calls table, written in one INSERT",
     ),
     ("lines", "sandbox/layout.py:build_layout"): (

@@ -25,6 +25,7 @@ from .fix_cmd import fix
 from .hook_cmd import hook_group
 from .map_cmd import map_command
 from .runs_cmd import runs_group, stats_command
+from .trust_cmd import trust_command
 
 HELP = f"""swc fixes a GitHub issue, a prompt or a failing test in a git repository.
 
@@ -84,13 +85,19 @@ def _print_error(exc: SwcError) -> None:
     envvar="SWC_REPO",
     help="Repository to work on (default: the one containing the current directory).",
 )
+@click.option(
+    "--trust-repo-config",
+    is_flag=True,
+    help="Honour the repository's .swc.toml / [tool.swc] keys that need trust without "
+    "`swc trust` (for CI; same as SWC_TRUST_REPO_CONFIG=1).",
+)
 @click.pass_context
-def cli(ctx: click.Context, debug: bool, repo_path: str | None) -> None:
+def cli(ctx: click.Context, debug: bool, repo_path: str | None, trust_repo_config: bool) -> None:
     from ..output import reset_consoles
 
     # consoles decide on colour when created: decide per invocation, not per process
     reset_consoles()
-    ctx.obj = AppContext(debug=debug, repo_path=repo_path)
+    ctx.obj = AppContext(debug=debug, repo_path=repo_path, trust_repo_config=trust_repo_config)
 
 
 cli.add_command(config_group)
@@ -103,6 +110,7 @@ cli.add_command(hook_group)
 cli.add_command(map_command)
 cli.add_command(runs_group)
 cli.add_command(stats_command)
+cli.add_command(trust_command)
 
 
 def main() -> None:

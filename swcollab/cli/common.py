@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 import click
 
-from ..config import Settings, load_settings
+from ..config import Settings, load_settings, require_trust
 from ..gitrepo import RepoPaths, find_repo, require_repo
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -19,6 +19,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class AppContext:
     debug: bool = False
     repo_path: str | None = None
+    trust_repo_config: bool = False  # --trust-repo-config: CI trusts the repository's file
     _repo: RepoPaths | None = field(default=None, repr=False)
 
     def start(self) -> Path | None:
@@ -38,9 +39,23 @@ class AppContext:
             self._repo = find_repo(self.start())
         return self._repo
 
-    def settings(self, flags: dict[str, Any] | None = None, *, need_repo: bool = True) -> Settings:
+    def settings(
+        self,
+        flags: dict[str, Any] | None = None,
+        *,
+        need_repo: bool = True,
+        check_trust: bool = True,
+    ) -> Settings:
+        """The effective settings. Unless ``check_trust`` is false (commands that only show
+        or map), a repository file setting keys it was not trusted with stops the command
+        here, before any model call or test run (exit 2, one line naming them)."""
         repo = self.repo() if need_repo else self.maybe_repo()
-        return load_settings(repo.root if repo else None, flags)
+        settings = load_settings(
+            repo.root if repo else None, flags, trust_repo=self.trust_repo_config
+        )
+        if check_trust:
+            require_trust(settings)
+        return settings
 
 
 pass_app = click.make_pass_decorator(AppContext, ensure=True)

@@ -25,23 +25,28 @@ def config_show(app: AppContext, json_: bool) -> None:
     Each setting with its value and where it came from, then which command and
     interpreter run the tests here, and why, and where model-written code runs.
     Sources, lowest precedence first: default, user file, repo file, environment, flag.
-    --json prints one object: "settings" (each key's value, source and environment
-    variable), "tests" (the test command and interpreter, as `swc fix --json`
-    shows them; null outside a repository) and "sandbox".
+    A key the repository's file sets without your trust (`swc trust`) is marked
+    UNTRUSTED: it is not applied, and swc fix stops until you trust the file.
+    --json prints one object: "settings" (each key's value, source, environment
+    variable and whether it is trusted), "trust" (the repository's file and the keys
+    held back; null without a repository file), "tests" (the test command and
+    interpreter, as `swc fix --json` shows them; null outside a repository) and
+    "sandbox".
     """
-    settings = app.settings(need_repo=False)
+    settings = app.settings(need_repo=False, check_trust=False)
     table = settings_as_dict(settings)
     repo = app.maybe_repo()
+    trust = trust_view(settings, repo.root if repo is not None else None)
     tests = test_environment(repo.root, settings) if repo is not None else None
     sandbox = sandbox_view(settings)
     from ..output import echo, print_json
 
     if json_:
-        print_json({"settings": table, "tests": tests, "sandbox": sandbox})
+        print_json({"settings": table, "trust": trust, "tests": tests, "sandbox": sandbox})
         return
     rows = [("key", "value", "source", "environment variable")]
     rows += [
-        (name, _show_value(row["value"]), row["source"], row["env"]) for name, row in table.items()
+        (name, _show_value(row["value"]), _source(row), row["env"]) for name, row in table.items()
     ]
     # plain aligned columns: a rich table would truncate cells to 80 columns when piped
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
@@ -49,10 +54,34 @@ def config_show(app: AppContext, json_: bool) -> None:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
         echo("  ".join([*cells, row[3]]))
     echo("")
+    if trust is not None and trust["keys"]:
+        echo(f"untrusted: {settings.untrusted.message()}")  # type: ignore[union-attr]
     if tests is not None:
         for line in test_environment_lines(tests):
             echo(line)
     echo(sandbox_line(sandbox))
+
+
+def trust_view(settings: Settings, root: Path | None) -> dict[str, Any] | None:
+    """The repository's file and the keys it sets without trust (held back, not applied)."""
+    from ..config import config_files, read_repo_config
+
+    if settings.untrusted is not None:
+        held = settings.untrusted
+        return {
+            "file": held.origin,
+            "trusted": False,
+            "changed": held.changed,
+            "keys": list(held.values),
+        }
+    repo = read_repo_config(config_files(root)) if root is not None else None
+    if repo is None:
+        return None
+    return {"file": repo.origin, "trusted": True, "changed": False, "keys": []}
+
+
+def _source(row: dict[str, Any]) -> str:
+    return row["source"] if row["trusted"] else f"{row['source']} (UNTRUSTED: not applied)"
 
 
 def sandbox_view(settings: Settings) -> dict[str, Any]:

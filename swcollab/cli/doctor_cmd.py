@@ -29,7 +29,7 @@ def doctor(app: AppContext, json_: bool) -> None:
     from ..doctor import gather
 
     repo = app.maybe_repo()
-    settings = app.settings(need_repo=False)
+    settings = app.settings(need_repo=False, check_trust=False)
     report = gather(repo.root if repo else None, settings)
     if json_:
         from ..output import print_json

@@ -9,7 +9,7 @@ from ..errors import EXIT_ENVIRONMENT, Interrupted, SwcError
 from ..gitrepo import RepoPaths
 from ..interrupts import checkpoint
 from ..output import StatusLine, error, print_json, say, warn
-from ..report import exit_code_for, key_lines, result_as_json
+from ..report import exit_code_for, flaky_line, key_lines, result_as_json
 from ..task import check_user_tests
 from .common import AppContext
 from .context_body import show
@@ -150,6 +150,8 @@ def _render(result: RunResult, *, json_: bool) -> None:
         say(f"changed test: {change.test} ({change.kind}): {change.reason}")
     for review in result.needs_review:
         say(f"needs review: {review}", "bold yellow")
+    for test in result.flaky_tests:
+        say(f"flaky, not guarded: {flaky_line(test)}".replace("`", ""))
     for note in result.notes:
         say(f"note: {note}")
     for warning in result.warnings:

@@ -65,7 +65,8 @@ def map_command(
     from ..repomap import build_repo_map, focus_from_text
 
     repo = app.repo()
-    settings = app.settings()
+    # the map reads map_tokens and max_file_size only: keys needing trust are held back
+    settings = app.settings(check_trust=False)
     text = _focus_text(focus_text, focus_file)
     repo_map = build_repo_map(
         repo.root,

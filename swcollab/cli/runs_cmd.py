@@ -13,6 +13,10 @@ if TYPE_CHECKING:
     from ..models.ledger import Ledger
 
 _UNPRICED_NOTE = "* includes calls of a model with no known price, counted as $0"
+_SAMPLES_NOTE = (
+    "(a/n): one request asked for n answers to its prompt and got a; the prompt is "
+    "billed once, the completions are the answers' sum"
+)
 
 
 def _open_ledger(app: AppContext) -> Ledger | None:
@@ -48,7 +52,8 @@ def _pct(value: float | None) -> str:
 @pass_app
 @click.pass_context
 def runs_group(ctx: click.Context, app: AppContext, limit: int, json_: bool) -> None:
-    """List recent runs: verdict, cost, branch. `swc runs show ID` shows one with its calls."""
+    """List recent runs: verdict, cost, branch. `swc runs show ID` shows one with its calls;
+    `swc runs flaky` the tests found flaky."""
     if ctx.invoked_subcommand is not None:
         return
     ledger = _open_ledger(app)
@@ -151,6 +156,7 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
         ("branch", run["branch"] or "-"),
         ("cost", money(run["cost_usd"]) + ("" if run["cost_known"] else "*")),
         ("strong-only", money(run["strong_only_cost_usd"])),
+        ("cache", _cache_text(run["cached_tokens"], run["cache_saving_usd"])),
         ("report", run["report_path"] or "-"),
     ]
     for label, value in lines:
@@ -158,6 +164,16 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
     if not calls:
         say("\nNo model calls.")
         return
+    say("")
+    print_table(_calls_table(calls))
+    if not all(c["cost_known"] for c in calls):
+        say(_UNPRICED_NOTE)
+    if any(c["samples"] > 1 for c in calls):
+        say(_SAMPLES_NOTE)
+
+
+def _calls_table(calls: list[dict[str, Any]]) -> Any:
+    """One row a model call: tier, model, purpose, tokens (cached, samples), cost, outcome."""
     lines = []
     for number, call in enumerate(calls, 1):
         cost = money(call["cost_usd"]) + ("" if call["cost_known"] else "*")
@@ -169,7 +185,9 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
                 call["model"],
                 call["purpose"],
                 str(call["prompt_tokens"]),
-                str(call["completion_tokens"]),
+                str(call["cached_tokens"] or 0),
+                str(call["completion_tokens"])
+                + (f" ({call['answers']}/{call['samples']})" if call["samples"] > 1 else ""),
                 cost,
                 f"{call['latency_s']:.1f}s",
                 " ".join(outcome.split()),
@@ -181,15 +199,78 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
         "model",
         "purpose",
         "prompt",
+        "cached",
         "completion",
         "cost",
         "latency",
         "outcome",
     ]
-    say("")
-    print_table(table(headers, lines, flexible=("outcome",)))
-    if not all(c["cost_known"] for c in calls):
-        say(_UNPRICED_NOTE)
+    return table(headers, lines, flexible=("outcome",))
+
+
+def _cache_text(cached_tokens: int, saving_usd: float) -> str:
+    if not cached_tokens:
+        return "- (no prompt token came from a provider's cache)"
+    return (
+        f"{cached_tokens} prompt tokens from the providers' caches, {money(saving_usd)} "
+        "less than uncached"
+    )
+
+
+@runs_group.command("flaky")
+@click.argument("test_ids", nargs=-1, metavar="[TEST_ID]...")
+@click.option(
+    "--clear",
+    is_flag=True,
+    help="Forget them (only the TEST_IDs given, if any): they guard candidates again.",
+)
+@json_option
+@pass_app
+def runs_flaky(app: AppContext, test_ids: tuple[str, ...], clear: bool, json_: bool) -> None:
+    """List the tests found flaky in this repository: they judge no candidate of later
+    runs (flaky_tests = "detect"). With --clear, forget them."""
+    from ..errors import UsageError
+
+    if test_ids and not clear:
+        raise UsageError(
+            "test ids are only taken with --clear",
+            hint="`swc runs flaky` lists them; `swc runs flaky --clear ID` forgets one.",
+        )
+    ledger = _open_ledger(app)
+    rows = ledger.flaky_tests() if ledger else []
+    if clear:
+        unknown = sorted(set(test_ids) - {r["test_id"] for r in rows})
+        if unknown:
+            raise UsageError(
+                f"no flaky test {unknown[0]!r} is remembered in this repository",
+                hint="`swc runs flaky` lists them, by the ids their test runner gives them.",
+            )
+        forgotten = ledger.forget_flaky(test_ids) if ledger else 0
+        rows = [r for r in rows if test_ids and r["test_id"] not in test_ids]
+    if ledger:
+        ledger.close()
+    if json_:
+        print_json({"forgotten": forgotten, "flaky_tests": rows} if clear else rows)
+    elif clear:
+        echo(f"Forgot {forgotten} flaky test(s); they guard candidates again.")
+    elif not rows:
+        echo("No flaky test is remembered in this repository.")
+    else:
+        _print_flaky(rows)
+
+
+def _print_flaky(rows: list[dict[str, Any]]) -> None:
+    """One line a test, its id first and whole (to copy into ``--clear``)."""
+    for row in rows:
+        say(
+            f"{row['test_id']}  failed {row['candidate_failures']} of "
+            f"{row['candidate_runs']} run(s) on a candidate, {row['base_failures']} of "
+            f"{row['base_runs']} on the base; found {row['found_at'][:16].replace('T', ' ')}"
+            + (f" by run {row['run_id']}" if row["run_id"] else "")
+        )
+    say(
+        f"{len(rows)} flaky test(s) judge no candidate; `swc runs flaky --clear` guards them again."
+    )
 
 
 @click.command("stats")
@@ -237,6 +318,7 @@ def _print_totals(t: dict[str, Any]) -> None:
             f"needed in {t['strong_runs']} of {t['runs']} runs ({_pct(t['strong_pct'])})",
         ),
     ]
+    lines.append(("cache", _cache_text(t["cached_tokens"], t["cache_saving_usd"])))
     lines += _optional_total_lines(t)
     for label, value in lines:
         say(f"{label:<12} {value}")
@@ -292,56 +374,64 @@ def _print_groups(by: str, rows: list[dict[str, Any]]) -> None:
     if not rows:
         echo("No runs recorded yet in this repository.")
         return
-    if by == "model":
-        headers = [
-            "model",
-            "tiers",
-            "calls",
-            "errors",
-            "refused",
-            "prompt",
-            "completion",
-            "max ratio",
-            "spend",
-            "latency",
+    print_table(_model_table(rows) if by == "model" else _strategy_table(rows))
+
+
+def _model_table(rows: list[dict[str, Any]]) -> Any:
+    headers = [
+        "model",
+        "tiers",
+        "calls",
+        "errors",
+        "refused",
+        "prompt",
+        "cached",
+        "completion",
+        "max ratio",
+        "spend",
+        "latency",
+    ]
+    lines = [
+        [
+            r["model"],
+            r["tiers"],
+            str(r["calls"]),
+            str(r["errors"]),
+            str(r["refused"]),
+            str(r["prompt_tokens"]),
+            str(r["cached_tokens"] or 0),
+            str(r["completion_tokens"]),
+            "-" if r["max_prompt_ratio"] is None else f"{r['max_prompt_ratio']:.2f}x",
+            money(r["spend_usd"]) + ("*" if r["unpriced_calls"] else ""),
+            "-" if r["mean_latency_s"] is None else f"{r['mean_latency_s']:.1f}s",
         ]
-        lines = [
-            [
-                r["model"],
-                r["tiers"],
-                str(r["calls"]),
-                str(r["errors"]),
-                str(r["refused"]),
-                str(r["prompt_tokens"]),
-                str(r["completion_tokens"]),
-                "-" if r["max_prompt_ratio"] is None else f"{r['max_prompt_ratio']:.2f}x",
-                money(r["spend_usd"]) + ("*" if r["unpriced_calls"] else ""),
-                "-" if r["mean_latency_s"] is None else f"{r['mean_latency_s']:.1f}s",
-            ]
-            for r in rows
+        for r in rows
+    ]
+    return table(headers, lines)
+
+
+def _strategy_table(rows: list[dict[str, Any]]) -> Any:
+    headers = [
+        "strategy",
+        "runs",
+        "fixed",
+        "spend",
+        "per fixed",
+        "strong needed",
+        "strong-only",
+        "saving",
+    ]
+    lines = [
+        [
+            r["strategy"],
+            str(r["runs"]),
+            f"{r['fixed']} ({_pct(r['fixed_pct'])})",
+            money(r["spend_usd"]),
+            money(r["cost_per_fixed_usd"]),
+            _pct(r["strong_pct"]),
+            money(r["strong_only_usd"]),
+            f"{money(r['saving_usd'])} ({_pct(r['saving_pct'])})",
         ]
-    else:
-        headers = [
-            "strategy",
-            "runs",
-            "fixed",
-            "spend",
-            "per fixed",
-            "strong needed",
-            "strong-only",
-            "saving",
-        ]
-        lines = [
-            [
-                r["strategy"],
-                str(r["runs"]),
-                f"{r['fixed']} ({_pct(r['fixed_pct'])})",
-                money(r["spend_usd"]),
-                money(r["cost_per_fixed_usd"]),
-                _pct(r["strong_pct"]),
-                money(r["strong_only_usd"]),
-                f"{money(r['saving_usd'])} ({_pct(r['saving_pct'])})",
-            ]
-            for r in rows
-        ]
-    print_table(table(headers, lines))
+        for r in rows
+    ]
+    return table(headers, lines)

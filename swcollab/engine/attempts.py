@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING, Any
 from ..edits.codefiles import review_flags
 from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
+from .flaky import find_flaky
 from .testchange import allowed_for, review_test_edits
 from .testsuite import TestSuite
 from .types import (
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
     from ..edits.types import BlockOutcome, EditResult
     from ..models import ModelClient
     from ..sandbox import Worktree
+    from .sampling import SamplePool
 
 FAILURE_CHARS = 3000
 
@@ -127,6 +129,15 @@ class Draft:
     files: tuple[str, ...]  # the files shown, in order (blocks naming none match them)
     allow_config_edits: bool = False
     allow_code_hook_edits: bool = False
+    pool: SamplePool | None = None  # the tier's answers (None: this draft asks alone)
+
+    def answer(self, client: ModelClient) -> str:
+        """The candidate's first answer: from the tier's pool, or asked for alone."""
+        if self.pool is not None:
+            return self.pool.take(client, self.messages, self.index, self.temperature)
+        return client.complete(
+            self.tier.tier, self.messages, purpose="patch", temperature=self.temperature
+        ).text
 
 
 def run_candidate(
@@ -168,9 +179,8 @@ def run_candidate(
     if problem:
         failure = f"the change could not be applied cleanly: {problem}"
         return _not_applied(draft, problem, diff, failure, refused_edits=refused)
-    outcomes, accepted, failure = _test(worktree, draft, suite, kept, on_event)
-    if (refused or reverted) and not accepted:
-        failure = "\n".join([*refused, *reverted, failure])
+    left_out = [*refused, *reverted]
+    outcomes, accepted, failure, limit_hit = _test(worktree, draft, suite, kept, left_out, on_event)
     return Attempt(
         draft.tier.tier,
         draft.index,
@@ -184,6 +194,7 @@ def run_candidate(
         changed,
         tuple(kept),
         tuple(reverted),
+        limit_hit,
         refused_edits=refused,
         needs_review=review_flags(worktree.path, changed),
     )
@@ -248,19 +259,17 @@ def _apply_answer(
     from ..edits import apply_answer
 
     tier, index = draft.tier, draft.index
-    reply = client.complete(
-        tier.tier, draft.messages, purpose="patch", temperature=draft.temperature
-    )
+    first = draft.answer(client)
     result = apply_answer(
         worktree.path,
-        reply.text,
+        first,
         edit_format=tier.edit_format,
         files=draft.files,
         allow_config_edits=draft.allow_config_edits,
         allow_code_hook_edits=draft.allow_code_hook_edits,
     )
     if result.ok:
-        return result, reply.text
+        return result, first
     # The worktree goes back to the base, so the model must resend every block.
     feedback = result.feedback(applied_kept=False, prompts_dir=prompts_dir)
     on_event(
@@ -274,7 +283,7 @@ def _apply_answer(
     worktree.reset()
     retry = [
         *draft.messages,
-        {"role": "assistant", "content": reply.text},
+        {"role": "assistant", "content": first},
         {
             "role": "user",
             "content": render("edit_retry", prompts_dir=prompts_dir, feedback=feedback),
@@ -293,9 +302,15 @@ def _apply_answer(
 
 
 def _test(
-    worktree: Worktree, draft: Draft, suite: TestSuite, kept: list[TestChange], on_event: EventSink
-) -> tuple[tuple[TestOutcome, ...], bool, str]:
-    """The candidate's tests, run in its worktree: outcomes, accepted, why not."""
+    worktree: Worktree,
+    draft: Draft,
+    suite: TestSuite,
+    kept: list[TestChange],
+    reverted: list[str],
+    on_event: EventSink,
+) -> tuple[tuple[TestOutcome, ...], bool, str, str]:
+    """The candidate's tests, run in its worktree: outcomes, accepted, why not (the test
+    edits put back first), and the sandbox limit the run hit ("" for none)."""
     from ..sandbox import clip_output
 
     suite.write_tests(worktree.path)
@@ -309,11 +324,25 @@ def _test(
     )
     run = suite.run(worktree.path, suite.selection(kept))
     outcomes, accepted = suite.evaluate(run, kept)
+    label = f"candidate {draft.index}"
+    # guarded tests alone failed: flaky ones, once shown so, judge no candidate
+    if not accepted and find_flaky(
+        suite, worktree.path, run, outcomes, on_event, label=label, tier=draft.tier.tier
+    ):
+        outcomes, accepted = suite.evaluate(run, kept)
     failure = "" if accepted else clip_output(run.output, FAILURE_CHARS)
-    if accepted and any(c.kind == "config" for c in kept):
+    # a run cut short by the sandbox (a process killed, a fork refused) judges nothing;
+    # a failing one names the limit it likely hit (an error its output shows)
+    hits = [run.limit_hit] if run.limit_hit else [] if accepted else list(run.limit_hits)
+    hit = hits[0].text if hits else ""
+    if hit:
+        accepted, failure = False, hit + "\n" + clip_output(run.output, FAILURE_CHARS)
+    elif accepted and any(c.kind == "config" for c in kept):
         failure = _judged_with_base_config(worktree.path, suite, kept)
         accepted = not failure
-    return outcomes, accepted, failure
+    if reverted and not accepted:
+        failure = "\n".join(reverted) + "\n" + failure
+    return outcomes, accepted, failure, hit
 
 
 def _judged_with_base_config(root: Path, suite: TestSuite, kept: list[TestChange]) -> str:

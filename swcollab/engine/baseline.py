@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING
 from ..errors import TestsCannotRun, UsageError
 from ..sandbox.diagnose import (
     KIND_COLLECTION,
+    KIND_LIMIT,
     KIND_NO_PYTEST,
     KIND_NO_TESTS,
     KIND_NOT_FOUND,
@@ -68,6 +69,11 @@ def run_baseline(
     finally:
         reset_worktree(base_root)  # what the run wrote must not change what later runs see
     suite, warnings = _check_base_run(suite, base_run, base_root)
+    if base_run.limit_hit is not None:
+        warnings.append(
+            f"on the unpatched code, {base_run.limit_hit.text}; the existing tests it "
+            "stopped are not guarded (raise the limit if your tests need more)"
+        )
     suite = replace(suite, baseline_pass=baseline_passing(base_run, suite.existing_files))
     for test in suite.user_tests:
         if status_in(base_run, test) == "passed":
@@ -249,4 +255,9 @@ def _hint(problem: CannotRun, command: TestCommand, timeout: float) -> str:
         )
     if problem.kind == KIND_USAGE:
         return "Install the missing plugin for that interpreter, or " + elsewhere
+    if problem.kind == KIND_LIMIT:
+        return (
+            "Raise that setting (in .swc.toml or your user config; 0 turns the limit off) "
+            "if your tests need more."
+        )
     return "Run the test command in your checkout to see why, then fix it, " + _SET_TEST_CMD + "."

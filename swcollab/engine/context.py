@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..config import WEAK_CONTEXT_TOKENS
 from ..task import Task
 from ..treesitter import language_for_path
 from .history import PastChanges, past_changes
@@ -34,6 +35,10 @@ TEST_OUTPUT_CHARS = 4000
 # Besides the map and the code, a patch prompt holds the instructions, the task, test
 # output, brief and examples: room a larger budget must leave in the model's window.
 PROMPT_ROOM_TOKENS = 8000
+# Tokens of a patch prompt besides the map and the code (task, instructions), for pricing.
+PROMPT_OVERHEAD_TOKENS = 1500
+# A tier priced to a share of the strong tier's prompt is shown no less code than this.
+MIN_PRICED_CONTEXT_TOKENS = 8000
 # A wide budget draws on one more candidate file for each this many tokens (past 12).
 TOKENS_PER_CANDIDATE = 2000
 # Weight of the earlier similar commits' votes beside the map's rank share (0..1).
@@ -67,6 +72,41 @@ def build_context(
 
     ``other_budgets``: the code is packed for each of these too (``Context.packs``), for
     tiers shown more or less than ``context_tokens``."""
+    built = prepare_context(
+        root,
+        task,
+        map_tokens=map_tokens,
+        context_tokens=context_tokens,
+        state_dir=state_dir,
+        model=model,
+        max_file_size=max_file_size,
+        other_budgets=other_budgets,
+    )
+    return built.context, built.warnings
+
+
+@dataclass
+class PreparedContext:
+    """A context, the map's warnings, and the candidate code it was packed from (to pack
+    it for another budget later: ``with_packs``)."""
+
+    context: Context
+    warnings: list[str]
+    candidates: Candidates
+
+
+def prepare_context(
+    root: Path,
+    task: Task,
+    *,
+    map_tokens: int,
+    context_tokens: int,
+    state_dir: Path | None,
+    model: str | None = None,
+    max_file_size: int = 1_000_000,
+    other_budgets: Iterable[int] = (),
+) -> PreparedContext:
+    """``build_context``, keeping the candidates (budgets priced later need them)."""
     from ..repomap import build_repo_map, focus_from_text
     from ..sandbox import clip_output
 
@@ -84,23 +124,26 @@ def build_context(
     named = list(resolve(focus.files, ranked, root).values())
     order = list(dict.fromkeys(named + ranked))
     past = past_changes(root, text, is_source_path)
-    others = sorted(set(other_budgets) - {context_tokens})
-    widest = max([context_tokens, *others])
+    widest = max([context_tokens, WEAK_CONTEXT_TOKENS, *other_budgets])
     candidates = candidate_views(root, repo_map, focus, text, past, files=candidate_files(widest))
     files, small = select_code(candidates.scored(context_tokens), context_tokens)
-    packs = tuple(
-        (budget, tuple(to_context_files(Packer(candidates.scored(budget), budget).pack())))
-        for budget in others
-    )
     context = Context(
         repo_map=repo_map.text,
         files=tuple(files),
         ranked_paths=tuple(order),
         test_output=clip_output(task.test_output, TEST_OUTPUT_CHARS) if task.test_output else "",
         small_files=tuple(small),
-        packs=packs,
     )
-    return context, list(repo_map.warnings)
+    context = with_packs(context, candidates, set(other_budgets) - {context_tokens})
+    return PreparedContext(context, list(repo_map.warnings), candidates)
+
+
+def with_packs(context: Context, candidates: Candidates, budgets: Iterable[int]) -> Context:
+    """``context`` with its code also packed for each of ``budgets`` it lacks."""
+    have = dict(context.packs)
+    for budget in sorted(set(budgets) - set(have)):
+        have[budget] = tuple(to_context_files(Packer(candidates.scored(budget), budget).pack()))
+    return replace(context, packs=tuple(sorted(have.items())))
 
 
 def prompt_room(settings: Settings, tier: str) -> int:
@@ -109,21 +152,84 @@ def prompt_room(settings: Settings, tier: str) -> int:
     return settings.map_tokens + PROMPT_ROOM_TOKENS + settings.tier(tier).max_tokens
 
 
+@dataclass(frozen=True)
+class CodeBudget:
+    """The tokens of code a tier is shown, and why (for the plan and ``--json``)."""
+
+    tokens: int
+    why: str
+
+
 def tier_budgets(
-    settings: Settings, tiers: Iterable[str], windows: Mapping[str, int | None]
+    settings: Settings,
+    tiers: Iterable[str],
+    windows: Mapping[str, int | None],
+    prices: Mapping[str, float | None] | None = None,
 ) -> dict[str, int]:
-    """Tokens of code each tier is shown (``Settings.context_tokens_for``); a default above
-    ``context_tokens`` (the weak tier's) is kept only where the model's window (``windows``,
-    None: unknown) is known to hold it beside the map and a reply."""
+    """Tokens of code each tier is shown (``code_budgets``)."""
+    return {t: b.tokens for t, b in code_budgets(settings, tiers, windows, prices).items()}
+
+
+def code_budgets(
+    settings: Settings,
+    tiers: Iterable[str],
+    windows: Mapping[str, int | None],
+    prices: Mapping[str, float | None] | None = None,
+) -> dict[str, CodeBudget]:
+    """Tokens of code each tier is shown, and why: what the user chose; else for the last
+    tier (the strong one) ``context_tokens``; else what the tier's price buys: a patch
+    prompt costing at most ``context_cost_share`` of the last tier's, between
+    ``MIN_PRICED_CONTEXT_TOKENS`` and ``WEAK_CONTEXT_TOKENS`` (that only where the
+    model's window, ``windows``, is known to hold it beside the map and a reply).
+
+    ``prices``: USD per prompt token of each tier (None or 0: unknown or free); they are
+    known only once litellm is imported, so a caller without them gets the window rule."""
+    reference = settings.tier_names[-1]
     budgets = {}
     for tier in tiers:
-        wanted = settings.context_tokens_for(tier)
-        if settings.tier(tier).context_tokens is None and wanted > settings.context_tokens:
-            window = windows.get(tier)
-            if window is None or wanted + prompt_room(settings, tier) > window:
-                wanted = settings.context_tokens
-        budgets[tier] = wanted
+        chosen = settings.chosen_context_tokens(tier)
+        if chosen is not None:
+            budgets[tier] = CodeBudget(chosen, "set in the configuration")
+        elif tier == reference:
+            budgets[tier] = CodeBudget(settings.context_tokens, "the strong tier's default")
+        else:
+            budgets[tier] = _priced_budget(settings, tier, windows.get(tier), prices or {})
     return budgets
+
+
+def _priced_budget(
+    settings: Settings, tier: str, window: int | None, prices: Mapping[str, float | None]
+) -> CodeBudget:
+    """A cheaper tier's code budget: as much as ``context_cost_share`` of the last tier's
+    patch prompt buys at its price (see ``code_budgets``)."""
+    reference = settings.tier_names[-1]
+    fits = window is not None and WEAK_CONTEXT_TOKENS + prompt_room(settings, tier) <= window
+    cap = WEAK_CONTEXT_TOKENS if fits else settings.context_tokens
+    where = "its model's window takes it" if fits else "its model's window is unknown or small"
+    mine, theirs = prices.get(tier), prices.get(reference)
+    if not mine:
+        return CodeBudget(cap, f"no price (free or unknown): {cap:,}, as {where}")
+    if not theirs:
+        return CodeBudget(cap, f"the {reference} tier's price is unknown: {cap:,}, as {where}")
+    fixed = settings.map_tokens + PROMPT_OVERHEAD_TOKENS
+    their_prompt = fixed + settings.context_tokens_for(reference)
+    their_cost = their_prompt * theirs
+    affordable = int(settings.context_cost_share * their_cost / mine) - fixed
+    tokens = min(cap, max(MIN_PRICED_CONTEXT_TOKENS, affordable // 100 * 100))
+    my_cost = (fixed + tokens) * mine
+    share = settings.context_cost_share
+    why = (
+        f"a patch prompt of ~{fixed + tokens:,} tokens at ${mine * 1e6:.2f}/M costs "
+        f"${my_cost:.4f}, {my_cost / their_cost:.2f} of the {reference} tier's "
+        f"(~{their_prompt:,} tokens at ${theirs * 1e6:.2f}/M: ${their_cost:.4f})"
+    )
+    if tokens < affordable // 100 * 100:
+        why += f"; at most {cap:,}, as {where}"
+    elif affordable < MIN_PRICED_CONTEXT_TOKENS:
+        why += f"; no less than {MIN_PRICED_CONTEXT_TOKENS:,}, so above the share {share}"
+    else:
+        why += f": context_cost_share {share}"
+    return CodeBudget(tokens, why)
 
 
 def window_warnings(

@@ -113,7 +113,18 @@ def find_examples(
         diff = (
             text
             if source == "ledger"
-            else _git(root, "show", "--format=", "--patch", "--no-color", ref).stdout
+            # a diff from git's objects: a symlink is shown as the path it names, never
+            # followed; no external diff or textconv program runs
+            else _git(
+                root,
+                "show",
+                "--format=",
+                "--patch",
+                "--no-color",
+                "--no-ext-diff",
+                "--no-textconv",
+                ref,
+            ).stdout
         )
         if diff.strip():
             examples.append(

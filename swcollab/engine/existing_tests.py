@@ -24,6 +24,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from ..gitrepo import tracked_files
+from ..repofiles import read_regular_text
 from ..repomap.lexical import WORD, content_terms, split_identifier
 from ..treesitter import language_for_path
 from .context import is_test_path
@@ -75,10 +76,8 @@ def rank_existing_tests(
         return []
     scored: list[Guard] = []
     for test_file in tracked_test_files(root):
-        try:
-            with (root / test_file).open(encoding="utf-8", errors="replace") as handle:
-                text = handle.read(MAX_TEST_FILE_CHARS)
-        except OSError:
+        text = read_regular_text(root, test_file, MAX_TEST_FILE_CHARS)  # no symlink followed
+        if text is None:
             continue
         score = match_score(clues, name_terms(test_file), content_terms(text))
         if score > 0:

@@ -18,14 +18,21 @@ from typing import TYPE_CHECKING
 from ..errors import BudgetExhausted, Interrupted, SwcError
 from ..interrupts import PauseSeam, checkpoint, deferred_interrupts
 from .branch import make_branch
-from .context import build_context, tier_budgets, wanted_budgets, window_warnings
+from .context import Candidates, prepare_context, wanted_budgets, window_warnings, with_packs
 from .intake import resolve_base, test_command_for
 from .preflight import Preflight
 from .record import close_run, interruption
 from .state import Ending, RunState, Setup, result_of
 from .strategies import walk_tiers
 from .testsuite import TestSuite
-from .tiers import call_cost, first_prompt, plan_tiers, promised_usd, walk_for
+from .tiers import (
+    call_cost,
+    first_prompt,
+    plan_tiers,
+    priced_budgets,
+    promised_usd,
+    walk_for,
+)
 from .types import (
     VERDICT_BUDGET,
     VERDICT_ERROR,
@@ -120,10 +127,12 @@ def _start(
     request: FixRequest, on_event: EventSink, budget: Budget, model: Model | None
 ) -> RunState:
     """The run's base, ledger row, model client and the credential check (started)."""
+    from ..config import require_trust
     from ..models import Ledger, ModelClient
     from ..sandbox import prune_stale_worktrees
 
     settings = request.settings
+    require_trust(settings)  # the CLI stopped already; callers of the engine stop here
     root = request.repo.root
     base_sha = resolve_base(root, request.base)
     prune_stale_worktrees(root)
@@ -166,8 +175,9 @@ def _execute(run: RunState, test_runner: TestRunner | None) -> None:
         run.warnings.extend(base.warnings)
         suite = _set_up(run, base, isolation, test_runner)
         run.on_event(Event("context", "building the repo map and context"))
-        # Budgets are counted with the estimate, so the map never waits for litellm.
-        context, warnings = build_context(
+        # Budgets are counted with the estimate, so the map never waits for litellm; the
+        # code is packed for the tiers' priced budgets once the prices are known.
+        prepared = prepare_context(
             base.path,
             request.task,
             map_tokens=settings.map_tokens,
@@ -176,12 +186,13 @@ def _execute(run: RunState, test_runner: TestRunner | None) -> None:
             max_file_size=settings.max_file_size,
             other_budgets=wanted_budgets(settings, run.walk.tiers),
         )
-        run.warnings.extend(warnings)
+        context = prepared.context
+        run.warnings.extend(prepared.warnings)
         # before the first model call: tests that cannot run here must not cost anything
         suite = _baseline(run, suite, base.path, context)
         run.preflight.wait()
         context = _with_brief_and_examples(run, context)
-        _plan(run, context)
+        context = _plan(run, context, prepared.candidates)
         walk_tiers(run, suite, base.path, context)
 
 
@@ -190,6 +201,7 @@ def _set_up(
 ) -> TestSuite:
     """The test command and interpreter (``Setup``) and the run's first test suite."""
     from ..sandbox import SandboxRunner, sandbox_summary
+    from .flaky import flaky_tests_for
 
     request, settings = run.request, run.request.settings
     command = test_command_for(base.path, settings, checkout=request.repo.root)
@@ -215,6 +227,7 @@ def _set_up(
         test_change_mode=settings.test_changes,
         base_root=base.path,
         runner=test_runner or SandboxRunner(),
+        flaky=flaky_tests_for(settings.flaky_tests, run.ledger),
     )
     return run.tests
 
@@ -231,17 +244,19 @@ def _baseline(run: RunState, suite: TestSuite, base_root: Path, context: Context
     return suite
 
 
-def _plan(run: RunState, context: Context) -> None:
+def _plan(run: RunState, context: Context, candidates: Candidates) -> Context:
     """Candidates and tests per tier within what is left of the budget, each call costed
-    as the budget will reserve it (prices need litellm: after the preflight)."""
+    as the budget will reserve it, and the code each tier is shown, priced (prices need
+    litellm: after the preflight). Returns the context packed for those budgets."""
     from dataclasses import asdict
 
     settings, client = run.request.settings, run.client
     specs = client.specs()
     run.small = {name: client.is_small(name) for name in specs}
     task_text = run.request.task.text
-    windows = {t: client.window(t) for t in specs}
-    budgets = tier_budgets(settings, run.walk.tiers, windows)
+    chosen, windows = priced_budgets(client, settings, run.walk.tiers)
+    budgets = {t: b.tokens for t, b in chosen.items()}
+    context = with_packs(context, candidates, budgets.values())
     run.warnings.extend(window_warnings(budgets, settings, windows))
     costs = {
         tier: call_cost(
@@ -262,6 +277,7 @@ def _plan(run: RunState, context: Context) -> None:
         budget=run.budget.remaining(),
         budgets=budgets,
     )
+    plans = [replace(p, view=replace(p.view, context_why=chosen[p.tier].why)) for p in plans]
     run.plans = {p.tier: p for p in plans}
     left, needed = run.budget.remaining(), promised_usd(plans, run.walk)
     if left is not None and needed > left:
@@ -272,10 +288,12 @@ def _plan(run: RunState, context: Context) -> None:
             f"{enough:.2f} holds them all)"
         )
     shown = ", ".join(
-        f"{p.tier} {p.model}: {p.candidates} candidate(s), {p.tests} test(s), {p.edit_format}"
+        f"{p.tier} {p.model}: {p.candidates} candidate(s), {p.tests} test(s), {p.edit_format}, "
+        f"code {p.view.context_tokens:,} tokens"
         for p in plans
     )
     run.on_event(Event("plan", f"plan: {shown}", data={"plan": [asdict(p) for p in plans]}))
+    return context
 
 
 def _with_brief_and_examples(run: RunState, context: Context) -> Context:

@@ -19,6 +19,7 @@ from .types import Context, FixRequest
 if TYPE_CHECKING:
     from ..config import Settings
     from ..models import ModelClient
+    from .context import CodeBudget
 
 RANKED_SHOWN = 20
 VIEW_SUFFIX = ".context.json"
@@ -37,19 +38,22 @@ def prompt_view(
     messages: list[dict[str, str]],
     context: Context,
     tokens: int,
-    code_budget: int = 0,
+    code_budget: CodeBudget | None = None,
     notes: list[str] | None = None,
     warnings: list[str] | None = None,
 ) -> dict[str, Any]:
     """The one JSON shape of a patch prompt (``swc context --json``, saved with a run);
-    ``code_budget``: the tokens of code the tier may be shown (0: not known)."""
+    ``code_budget``: the tokens of code the tier may be shown, and why (None: not known)."""
+    from ..prompts import plain
+
     return {
         "tier": tier,
         "model": model,
         "edit_format": edit_format,
         "small_model": small,
         "tokens": tokens,
-        "code_budget": code_budget or None,
+        "code_budget": code_budget.tokens if code_budget else None,
+        "code_budget_why": code_budget.why if code_budget else None,
         "parts": {
             "map": estimate_tokens(context.repo_map),
             "code": sum(f.tokens for f in context.files),
@@ -70,7 +74,7 @@ def prompt_view(
         "ranked_paths": list(context.ranked_paths[:RANKED_SHOWN]),
         "examples": [e.get("title", "") for e in context.examples],
         "brief": bool(context.brief),
-        "messages": messages,
+        "messages": plain(messages),
         "notes": list(notes or []),
         "warnings": list(warnings or []),
     }
@@ -102,6 +106,8 @@ def summary(view: dict[str, Any]) -> list[str]:
             else ""
         ),
     ]
+    if view.get("code_budget_why"):
+        lines.append(f"code budget: {view['code_budget_why']}")
     for f in files:
         if f["whole"]:
             shown = f"whole ({f['total_lines']} lines)"
@@ -134,9 +140,9 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     from ..models import Budget, ModelClient
     from ..sandbox import Worktree
     from .attempts import may_change_tests, patch_messages, tier_context
-    from .context import build_context, tier_budgets, window_warnings
+    from .context import CodeBudget, build_context, window_warnings
     from .intake import resolve_base
-    from .tiers import tier_view, walk_for
+    from .tiers import priced_budgets, tier_view, walk_for
 
     settings, root = request.settings, request.repo.root
     walk = walk_for(settings.strategy, settings.tier_names)
@@ -145,8 +151,8 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
     client = ModelClient(settings, budget=Budget(settings.budget))
     small = client.is_small(name)
     edit_format = settings.tier(name).edit_format or ("whole" if small else "search-replace")
-    windows = {name: client.window(name)}
-    code_tokens = tier_budgets(settings, [name], windows)[name]
+    chosen, windows = priced_budgets(client, settings, [name])
+    code_tokens = chosen[name].tokens
     with Worktree(root, base_sha, include_dirty=request.include_dirty) as base:
         warnings = list(base.warnings)
         context, map_warnings = build_context(
@@ -182,7 +188,7 @@ def preview(request: FixRequest, *, tier: str | None = None) -> dict[str, Any]:
         messages=messages,
         context=shown,
         tokens=_count(client, name, messages),
-        code_budget=shown_budget(settings, code_tokens, small),
+        code_budget=CodeBudget(shown_budget(settings, code_tokens, small), chosen[name].why),
         notes=notes,
         warnings=warnings,
     )

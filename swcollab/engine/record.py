@@ -51,17 +51,23 @@ def totals(result: RunResult, ledger: Ledger, client: ModelClient) -> dict[str, 
     """From the ledger: what was spent, what strong-only would have cost, the calls by
     tier; and the models layer's warnings."""
     calls = ledger.calls(result.run_id)
-    strong_in, strong_out = client.price("strong")
+    strong = client.prices("strong")
     by_tier: dict[str, int] = {}
     for call in calls:
         by_tier[call["tier"]] = by_tier.get(call["tier"], 0) + 1
+    cost = sum(c["cost_usd"] or 0.0 for c in calls)
     return {
         "calls": len(calls),
-        "cost_usd": sum(c["cost_usd"] or 0.0 for c in calls),
+        "cost_usd": cost,
         "prompt_tokens": sum(c["prompt_tokens"] or 0 for c in calls),
         "completion_tokens": sum(c["completion_tokens"] or 0 for c in calls),
+        "cached_tokens": sum(c["cached_tokens"] or 0 for c in calls),
+        "cache_saving_usd": max(
+            0.0, sum(c["uncached_cost_usd"] or c["cost_usd"] or 0.0 for c in calls) - cost
+        ),
+        # the same calls on the strong model, their cached tokens at its cache price
         "strong_only_cost_usd": sum(
-            (c["prompt_tokens"] or 0) * strong_in + (c["completion_tokens"] or 0) * strong_out
+            strong.cost(c["prompt_tokens"] or 0, c["completion_tokens"] or 0, c["cached_tokens"])
             for c in calls
         ),
         "calls_by_tier": by_tier,
@@ -70,13 +76,17 @@ def totals(result: RunResult, ledger: Ledger, client: ModelClient) -> dict[str, 
 
 
 def finish(result: RunResult, ledger: Ledger, state_dir: Path) -> RunResult:
-    """The result with its saved report; the run closed in the ledger."""
+    """The result with its saved report; the run closed in the ledger, which remembers
+    the tests it found flaky."""
     from ..report import save_report
 
     try:
         result = replace(result, report_path=str(save_report(result, state_dir)))
     except OSError as exc:
         result = replace(result, warnings=[*result.warnings, f"could not save the report: {exc}"])
+    from .flaky import ledger_rows
+
+    ledger.remember_flaky(ledger_rows(result.flaky_tests, result.run_id, result.base_sha))
     ledger.finish_run(
         result.run_id,
         verdict=result.verdict,

@@ -25,6 +25,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ..repofiles import read_regular_text
 from ..repomap import lexical
 from ..repomap.focus import normalize_path
 from ..treesitter import language_for_path
@@ -144,12 +145,8 @@ def is_trivial(lines: Sequence[str]) -> bool:
 
 
 def read_source(root: Path, rel: str) -> list[str] | None:
-    file = root / rel
-    try:
-        if file.is_symlink() or not file.is_file():
-            return None
-        text = file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
+    text = read_regular_text(root, rel)  # never through a symlink (repofiles)
+    if text is None:
         return None
     if "\0" in text[:BINARY_SNIFF_CHARS]:
         return None

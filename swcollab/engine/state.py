@@ -127,4 +127,5 @@ def result_of(run: RunState, ending: Ending | None = None, duration_s: float = 0
         interpreter=dict(setup.interpreter) if setup else {},
         patch_path=branch.patch_path if branch else None,
         saved_diff=branch.saved_diff if branch else "",
+        flaky_tests=tests.flaky.in_run(tests.baseline_pass) if tests and tests.flaky else [],
     )

@@ -7,6 +7,7 @@ when a branch is wanted, a ``Commit`` of the chosen attempt.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ..errors import SwcError
@@ -23,6 +24,7 @@ from .context import trim_for_small_model
 from .guidance import route_task, write_guidance
 from .picking import pick_by_consistency, pick_by_strong_judge
 from .repro_tests import write_repro_tests
+from .sampling import SamplePool
 from .state import Commit, Decision, RunState, result_of
 from .types import (
     VERDICT_FIXED,
@@ -54,13 +56,21 @@ def walk_tiers(run: RunState, suite: TestSuite, base_root: Path, context: Contex
     previous: Previous | None = None
     candidates: list[Attempt] = []
     for position, tier in enumerate(order):
-        if tier.tests:
+        if _writes_tests(run, tier, position, suite):
             suite = _write_tests(run, tier, suite, base_root, context)
         if not suite.can_judge() and position + 1 < len(order):
             suite = _write_tests(run, order[position + 1], suite, base_root, context, borrowed=True)
+        pool = SamplePool.for_tier(run.client, tier.tier, tier.candidates)
         for index in range(1, tier.candidates + 1):
             attempt = _candidate(
-                run, tier, index, suite, context, guidance, previous if tier.view.previous else None
+                run,
+                tier,
+                index,
+                suite,
+                context,
+                guidance,
+                previous if tier.view.previous else None,
+                pool=pool,
             )
             if attempt.accepted:
                 return
@@ -78,14 +88,27 @@ def walk_tiers(run: RunState, suite: TestSuite, base_root: Path, context: Contex
             _leave_branch(run, suite, best, suffix="-unverified")
 
 
+def _writes_tests(run: RunState, tier: TierPlan, position: int, suite: TestSuite) -> bool:
+    """Whether ``tier`` writes reproduction tests at its turn: the first tier does; a later
+    one only when the tests so far cannot judge (its prompt would repeat, at its price,
+    tests that already fail on the base and that its candidates must pass anyway), or when
+    the configuration sets its ``tests``."""
+    if not tier.tests:
+        return False
+    if position == 0 or not suite.can_judge():
+        return True
+    return run.request.settings.tier(tier.tier).tests is not None
+
+
 def _best_of_n(run: RunState, suite: TestSuite, base_root: Path, context: Context) -> None:
     """The study's best-of-N: every candidate is drafted; the tests, when they can, say
     which pass; the picker tier chooses among those (or among all, unverified)."""
     tier = run.plans[run.walk.tiers[0]]
     if tier.tests:
         suite = _write_tests(run, tier, suite, base_root, context)
+    pool = SamplePool.for_tier(run.client, tier.tier, tier.candidates)
     attempts = [
-        _candidate(run, tier, index, suite, context, None, None, settle=False)
+        _candidate(run, tier, index, suite, context, None, None, settle=False, pool=pool)
         for index in range(1, tier.candidates + 1)
     ]
     judged = suite.can_judge()
@@ -107,7 +130,7 @@ def _best_of_n(run: RunState, suite: TestSuite, base_root: Path, context: Contex
             client=run.client,
             candidates=pool,
             task=run.request.task,
-            context=context,
+            context=seen_by(run, picker, context),
             prompts_dir=run.prompts_dir,
             passing=judged,
             tier=picker,
@@ -132,7 +155,7 @@ def _guidance(run: RunState, context: Context) -> tuple[str, str] | None:
         client=run.client,
         kind=kind,
         task=run.request.task,
-        context=context,
+        context=seen_by(run, "strong", context),
         prompts_dir=run.prompts_dir,
     )
     run.notes.append(f"{kind} by the strong model: {len(text)} characters")
@@ -141,7 +164,7 @@ def _guidance(run: RunState, context: Context) -> tuple[str, str] | None:
 
 def _routed(run: RunState, context: Context, order: list[TierPlan]) -> list[TierPlan]:
     router = run.request.settings.router
-    router_context = trim_for_small_model(context) if run.small[router] else context
+    router_context = seen_by(run, router, context)
     tier, reason = route_task(
         client=run.client,
         router=router,
@@ -158,6 +181,17 @@ def _routed(run: RunState, context: Context, order: list[TierPlan]) -> list[Tier
     run.on_event(Event("route", f"router chose {tier}: {reason}", router))
     names = [p.tier for p in order]
     return order[names.index(tier) :] if tier in names else order
+
+
+def seen_by(run: RunState, tier: str, context: Context) -> Context:
+    """The context as ``tier`` sees it in its patch prompts (``tier_context``), so its
+    other requests (tests, plan, route, judge) start with the same prefix and a provider's
+    prompt cache serves it; a tier with no plan (a best-of-n picker) sees it whole, a tiny
+    model its trimmed cut."""
+    plan = run.plans.get(tier)
+    if plan is not None:
+        return tier_context(context, plan.view)
+    return trim_for_small_model(context) if run.small.get(tier) else context
 
 
 def _write_tests(
@@ -181,7 +215,7 @@ def _write_tests(
         tier=tier.tier,
         count=max(tier.tests, 2) if borrowed else tier.tests,
         task=run.request.task,
-        context=trim_for_small_model(context) if tier.view.trimmed else context,
+        context=tier_context(context, tier.view),
         suite=suite,
         base_root=base_root,
         prompts_dir=run.prompts_dir,
@@ -202,8 +236,10 @@ def _candidate(
     previous: Previous | None,
     *,
     settle: bool = True,
+    pool: SamplePool | None = None,
 ) -> Attempt:
-    """Draft, apply and test one candidate; with ``settle``, an accepted one wins the run."""
+    """Draft, apply and test one candidate; with ``settle``, an accepted one wins the run.
+    ``pool``: the tier's answers (one request with n samples where the provider allows)."""
     from ..sandbox import Worktree
 
     request = run.request
@@ -216,6 +252,7 @@ def _candidate(
         )
     )
     draft = _draft(run, tier, index, suite, tier_context(context, tier.view), guidance, previous)
+    draft = replace(draft, pool=pool)
     worktree = Worktree(request.repo.root, run.base_sha, include_dirty=request.include_dirty)
     try:
         attempt = run_candidate(
@@ -258,7 +295,8 @@ def _draft(
         prompts_dir=run.prompts_dir,
         small=small,
         may_change_tests=may_change_tests(suite.test_change_mode, tier.tier, small),
-        sample=(index, tier.candidates),
+        # one prompt for all samples, or each request told apart after the shared part
+        sample=(1, 1) if _together(run, tier) else (index, tier.candidates),
     )
     _remember_prompt(run, tier, messages, context)
     settings = run.request.settings
@@ -275,6 +313,11 @@ def _draft(
     )
 
 
+def _together(run: RunState, tier: TierPlan) -> bool:
+    """Whether ``tier``'s candidates come from one request with n samples."""
+    return tier.candidates > 1 and run.client.takes_samples(tier.tier)
+
+
 def _attempt_data(attempt: Attempt) -> dict[str, object]:
     return {
         "candidate": attempt.index,
@@ -288,6 +331,7 @@ def _remember_prompt(
     run: RunState, tier: TierPlan, messages: list[dict[str, str]], context: Context
 ) -> None:
     """The first patch prompt of the run, for ``swc runs show ID --context``."""
+    from .context import CodeBudget
     from .preview import prompt_view, save_view, shown_budget
 
     if run.context_path is not None:
@@ -300,8 +344,9 @@ def _remember_prompt(
         messages=messages,
         context=context,
         tokens=run.client.estimate_tokens(tier.tier, messages),
-        code_budget=shown_budget(
-            run.request.settings, tier.view.context_tokens, run.small[tier.tier]
+        code_budget=CodeBudget(
+            shown_budget(run.request.settings, tier.view.context_tokens, run.small[tier.tier]),
+            tier.view.context_why,
         ),
     )
     try:
@@ -330,7 +375,7 @@ def _judge(run: RunState, suite: TestSuite, candidates: list[Attempt], context: 
             client=run.client,
             candidates=candidates,
             task=run.request.task,
-            context=context,
+            context=seen_by(run, "strong", context),
             prompts_dir=run.prompts_dir,
         )
     else:

@@ -319,13 +319,10 @@ def touches(changes: Sequence[TestChange], test_ids: Sequence[str]) -> list[str]
 
 
 def read_text(root: Path, rel: str) -> str | None:
-    try:
-        file = root / rel
-        if file.is_symlink() or not file.is_file():
-            return None
-        return file.read_text(encoding="utf-8", errors="replace")
-    except OSError:
-        return None
+    """``rel`` as the worktree has it now, never read through a symlink."""
+    from ..repofiles import read_regular_text
+
+    return read_regular_text(root, rel)
 
 
 def base_text(root: Path, rel: str) -> str | None:

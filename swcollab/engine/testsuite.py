@@ -21,6 +21,7 @@ from ..treesitter import language_for_path
 from .types import (
     KIND_CHANGED,
     KIND_EXISTING,
+    KIND_FLAKY,
     KIND_REPRO,
     KIND_USER,
     DiscardedTest,
@@ -31,6 +32,7 @@ from .types import (
 
 if TYPE_CHECKING:
     from ..sandbox import Isolation, TestCommand, TestRun, TestRunner
+    from .flaky import FlakyTests
     from .testchange import TestRules
 
 REASON_PASSES = "passes on the unpatched code, so it proves nothing"
@@ -39,7 +41,9 @@ REASON_SKIPPED = "skipped on the unpatched code"
 REASON_NO_TESTS = "the answer held no test that could be run"
 REASON_NO_RESULT = "yielded no per-test result, so it cannot judge"
 
-_BROKEN_MARKERS = ("SyntaxError", "IndentationError", "ModuleNotFoundError", "NameError: name")
+# Python's own errors in the test code, as whole names: a project's TemplateSyntaxError
+# (jinja) or YAMLSyntaxError is a fair failure of the code under test, not a broken test.
+_BROKEN = re.compile(r"(?<!\w)(SyntaxError|IndentationError|ModuleNotFoundError|NameError: name)\b")
 _MISSING_NAME = re.compile(r"cannot import name '(\w+)'|has no attribute '(\w+)'")
 
 
@@ -60,6 +64,9 @@ class TestSuite:
     test_change_mode: str = "strong"  # who may change existing tests (``test_changes``)
     base_root: Path | None = None  # the base's worktree, for tests first run later
     runner: TestRunner = field(default_factory=SandboxRunner, compare=False)
+    # the run's flaky tests (engine/flaky.py), one object for every suite of a run: a test
+    # found flaky on one candidate judges no later one. None: no detection, none excluded
+    flaky: FlakyTests | None = field(default=None, compare=False)
     # a cache, not state: what passes on the base in files first run after the baseline
     _base_passing: dict[str, frozenset[str]] = field(
         default_factory=dict, repr=False, compare=False
@@ -87,13 +94,18 @@ class TestSuite:
         )
 
     def run(
-        self, root: Path, selection: Sequence[str] = (), command: TestCommand | None = None
+        self,
+        root: Path,
+        selection: Sequence[str] = (),
+        command: TestCommand | None = None,
+        timeout: float | None = None,
     ) -> TestRun:
-        """One run of the test command (or ``command``) in ``root``, through the runner."""
+        """One run of the test command (or ``command``) in ``root``, through the runner,
+        within ``timeout`` seconds (default: the suite's)."""
         return self.runner.run(
             root,
             command or self.command,
-            timeout=self.timeout,
+            timeout=self.timeout if timeout is None else timeout,
             selection=selection,
             isolation=self.isolation,
         )
@@ -156,7 +168,7 @@ class TestSuite:
 
         With ``changed`` tests (declared and allowed), each changed or added test must
         pass, and so must every other test of its file that passed on the base; a
-        removed test is no longer required."""
+        removed test is no longer required. A flaky test is run and shown, not required."""
         outcomes: list[TestOutcome] = []
         for test_id in self.repro_ids:
             outcomes.append(TestOutcome(test_id, KIND_REPRO, status_in(run, test_id), True))
@@ -170,7 +182,10 @@ class TestSuite:
         for test_id in sorted(guarded):
             if any(test_id == r or test_id.startswith((r + "[", r + "::")) for r in removed):
                 continue
-            outcomes.append(TestOutcome(test_id, KIND_EXISTING, status_in(run, test_id), True))
+            if self.flaky is not None and self.flaky.excludes(test_id):
+                outcomes.append(TestOutcome(test_id, KIND_FLAKY, status_in(run, test_id), False))
+            else:
+                outcomes.append(TestOutcome(test_id, KIND_EXISTING, status_in(run, test_id), True))
         for change in changed:
             if change.test == change.path and change.path.endswith(".py"):
                 continue  # a helper module changed as a whole: its file's tests guard it
@@ -274,6 +289,9 @@ def classify_base_run(
     discarded with the cause: it cannot tell a good patch from a bad one."""
     from ..sandbox.diagnose import cannot_run
 
+    if run.limit_hit is not None:
+        # the test itself exhausts the sandbox: it would fail every candidate
+        return [], [(path, f"on the unpatched code, {run.limit_hit.text}")]
     if path in run.collection_errors():
         return [], [(path, REASON_BROKEN)]
     mine = [r for r in run.results if r.file == path or r.test_id.startswith(path + "::")]
@@ -302,7 +320,7 @@ def classify_base_run(
 
 
 def _is_broken(status: str, message: str, task_text: str) -> bool:
-    if any(marker in message for marker in _BROKEN_MARKERS):
+    if _BROKEN.search(message):
         return True
     missing = _MISSING_NAME.search(message)
     if missing:

@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 from ..config import Settings
+from .context import PROMPT_OVERHEAD_TOKENS, CodeBudget, code_budgets
 from .types import Context, TierPlan, TierView
 
 if TYPE_CHECKING:
@@ -33,7 +34,6 @@ DEFAULT_STRONG_TESTS = 2
 # With no prompt to measure (``swc eval``'s estimate of a run), a full prompt is the map
 # and context budgets, this many tokens more, and this many bytes a token (more than code
 # and English prose take with tiktoken).
-PROMPT_OVERHEAD_TOKENS = 1500
 PLANNED_BYTES_PER_TOKEN = 4
 CALLS_PER_CANDIDATE = 2  # the draft and, at worst, one retry after a malformed edit
 TEST_CALLS_PER_TIER = 2  # test writing and its one retry
@@ -95,6 +95,19 @@ def call_cost(
         messages=len(first),
     )
     return CallCost(held, charged)
+
+
+def priced_budgets(
+    client: ModelClient, settings: Settings, tiers: tuple[str, ...] | list[str]
+) -> tuple[dict[str, CodeBudget], dict[str, int | None]]:
+    """The code each of ``tiers`` is shown, chosen from the models' prices and windows
+    (``context.code_budgets``: needs litellm), and the windows it was chosen with."""
+    windows = {t: client.window(t) for t in tiers}
+    prices = {}
+    for tier in {*tiers, settings.tier_names[-1]}:
+        known = client.prices(tier)
+        prices[tier] = known.prompt if known.known else None
+    return code_budgets(settings, tiers, windows, prices), windows
 
 
 def first_prompt(

@@ -21,6 +21,7 @@ KIND_REPRO = "repro"
 KIND_USER = "user"
 KIND_EXISTING = "existing"
 KIND_CHANGED = "changed"  # an existing test the candidate changed (TEST CHANGE)
+KIND_FLAKY = "flaky"  # an existing test found flaky: run, shown, never required
 
 
 @dataclass(frozen=True)
@@ -102,7 +103,7 @@ class TestOutcome:
     __test__ = False  # not a pytest test class
 
     test_id: str
-    kind: str  # repro | user | existing | changed
+    kind: str  # repro | user | existing | changed | flaky
     status: str  # passed | failed | error | skipped | missing
     required: bool  # repro and user tests must pass; existing only if they passed on base
 
@@ -141,6 +142,7 @@ class Attempt:
     changed_files: tuple[str, ...] = ()
     test_changes: tuple[TestChange, ...] = ()  # declared, allowed and kept
     reverted_tests: tuple[str, ...] = ()  # test edits put back, each with why
+    limit_hit: str = ""  # the sandbox's resource limit its tests hit, named for the user
     refused_edits: tuple[str, ...] = ()  # blocks left out (a protected path...), each with why
     needs_review: tuple[tuple[str, str], ...] = ()  # (path, why): files that run code
 
@@ -162,6 +164,40 @@ class Attempt:
 
 
 @dataclass(frozen=True)
+class FlakyTest:
+    """An existing test that passed on the base, failed on a candidate, and then passed on
+    a re-run there or failed on a re-run on the base: it judges no candidate. The counts
+    hold every run of it this run saw (the first ones included) and say why it is flaky;
+    ``earlier``: the ledger knew it when the run started (found by run ``run_id``)."""
+
+    __test__ = False
+
+    test_id: str
+    candidate_runs: int
+    candidate_failures: int
+    base_runs: int
+    base_failures: int
+    run_id: str = ""
+    earlier: bool = False
+
+    @property
+    def why(self) -> str:
+        """What showed it flaky: a pass on the candidate after a failure, a base failure."""
+        reasons = []
+        if self.candidate_failures < self.candidate_runs:
+            reasons.append("passed on a re-run on the candidate")
+        if self.base_failures:
+            reasons.append("failed on the base too")
+        return " and ".join(reasons) or "known flaky"
+
+    def counts(self) -> str:
+        return (
+            f"failed {self.candidate_failures} of {self.candidate_runs} run(s) on a candidate, "
+            f"{self.base_failures} of {self.base_runs} on the base"
+        )
+
+
+@dataclass(frozen=True)
 class TierView:
     """What a tier's patch prompt shows besides the task, the map and the code."""
 
@@ -171,6 +207,7 @@ class TierView:
     previous: bool = False  # what the tier before it tried, and why it failed
     trimmed: bool = False  # a tiny model's cut: the best spans of one file
     context_tokens: int = 0  # the budget its code was packed for (0: the run's default)
+    context_why: str = ""  # why that budget (the user's, the tier's price, its window)
 
 
 @dataclass(frozen=True)
@@ -205,6 +242,8 @@ class RunResult:
     strong_only_cost_usd: float = 0.0
     prompt_tokens: int = 0
     completion_tokens: int = 0
+    cached_tokens: int = 0  # prompt tokens the providers read from their caches
+    cache_saving_usd: float = 0.0  # what those cost less than uncached prompt tokens
     calls: int = 0
     calls_by_tier: dict[str, int] = field(default_factory=dict)
     notes: list[str] = field(default_factory=list)
@@ -221,6 +260,8 @@ class RunResult:
     interpreter: dict[str, Any] = field(default_factory=dict)  # the Python tests ran with
     patch_path: str | None = None  # the accepted diff, when no branch could hold it
     saved_diff: str = ""  # that diff, for the report
+    # existing tests that judged no candidate: found flaky now, or known from earlier runs
+    flaky_tests: list[FlakyTest] = field(default_factory=list)
 
     @property
     def needs_review(self) -> list[str]:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from ..config import STRATEGIES, Settings
+from ..config import SOURCE_REPO, STRATEGIES, Settings, TierSettings
 from ..errors import UsageError
 from .tasks import EvalTask
 
@@ -43,9 +43,23 @@ class Combination:
         return replace(
             settings,
             strategy=self.strategy,
-            weak=replace(settings.weak, model=self.pair.weak),
-            strong=replace(settings.strong, model=self.pair.strong),
+            weak=_with_model(settings, settings.weak, self.pair.weak),
+            strong=_with_model(settings, settings.strong, self.pair.strong),
         )
+
+
+def _with_model(settings: Settings, tier: TierSettings, model: str) -> TierSettings:
+    """``tier`` with ``model``; a model other than the configured one (``--pairs``) is the
+    user's choice: it is not sent to the repository file's server nor with the key that
+    file names."""
+    if model == tier.model:
+        return tier
+    from_repo = [
+        a
+        for a in ("api_base", "api_key_env")
+        if settings.sources.get(f"{tier.name}.{a}") == SOURCE_REPO
+    ]
+    return replace(tier, model=model, **dict.fromkeys(from_repo))
 
 
 def combo_label(strategy: str, weak: str, strong: str) -> str:
@@ -125,12 +139,12 @@ def worst_case_run_usd(settings: Settings) -> float:
 
     The engine refuses any call that could overrun ``settings.budget``, so that caps it.
     """
-    from ..engine.context import tier_budgets
     from ..engine.tiers import (
         CALLS_PER_CANDIDATE,
         TEST_CALLS_PER_TIER,
         full_prompt_cost,
         plan_tiers,
+        priced_budgets,
         walk_for,
     )
     from ..models import Budget, ModelClient
@@ -138,7 +152,8 @@ def worst_case_run_usd(settings: Settings) -> float:
     walk = walk_for(settings.strategy, settings.tier_names)
     with ModelClient(settings, budget=Budget(None)) as client:
         names = settings.tier_names
-        budgets = tier_budgets(settings, names, {n: client.window(n) for n in names})
+        chosen, _windows = priced_budgets(client, settings, names)
+        budgets = {n: b.tokens for n, b in chosen.items()}
         plans = plan_tiers(
             settings,
             settings.strategy,

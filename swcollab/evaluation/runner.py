@@ -23,7 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TypeVar
 
 from ..config import Settings
-from ..errors import ConfigError, Interrupted, MissingCredentials, MissingExtra, SwcError
+from ..errors import (
+    ConfigError,
+    Interrupted,
+    LedgerError,
+    MissingCredentials,
+    MissingExtra,
+    SwcError,
+)
 from ..gitrepo import RepoPaths
 from ..interrupts import checkpoint
 from .budget import EvalControl, RunBudget
@@ -194,11 +201,34 @@ def _run_state(repo: RepoPaths) -> Iterator[RepoPaths]:
                 src.backup(dst)
         except sqlite3.Error:
             (state / "tags.db").unlink(missing_ok=True)  # a cache: the run rebuilds it
+    known = _copy_flaky(repo.state_dir, state)
     try:
         # state_dir is common_dir / "swc": the engine's ledger and caches land in holder.
         yield RepoPaths(root=repo.root, common_dir=holder)
     finally:
+        _copy_flaky(state, repo.state_dir, leave=known)
         shutil.rmtree(holder, ignore_errors=True)
+
+
+def _copy_flaky(source: Path, target: Path, leave: frozenset[str] = frozenset()) -> frozenset[str]:
+    """Copy the flaky tests ``source``'s ledger knows (but those in ``leave``) into
+    ``target``'s; returns the ids ``source`` knows. A run starts with the repository's
+    list, so they judge no candidate of it, as in ``swc fix``; what the run finds goes
+    back (it is not prompt material, unlike the rest of a run's state)."""
+    from ..models.ledger import Ledger
+
+    try:
+        if not Ledger.exists(source):
+            return frozenset()
+        with Ledger.open(source) as ledger:
+            rows = ledger.flaky_tests()
+        new = [row for row in rows if row["test_id"] not in leave]
+        if new:
+            with Ledger.open(target) as ledger:
+                ledger.remember_flaky(new)
+    except LedgerError:
+        return frozenset()  # a damaged ledger costs re-runs only; swc fix there names it
+    return frozenset(row["test_id"] for row in rows)
 
 
 def _fix_task(task: EvalTask) -> Task:

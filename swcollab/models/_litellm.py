@@ -12,11 +12,14 @@ import os
 import re
 import sys
 import threading
+import types
 from collections.abc import Iterator, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from .specs import is_local
+from ..config import SOURCE_REPO, Settings, TierSettings
+from ..errors import ConfigError
+from .specs import is_local, spec_from_tier
 from .types import ModelSpec
 
 # Sent as the key to OpenAI-compatible servers reached through api_base without a
@@ -99,6 +102,59 @@ def _key_from_environ(spec: ModelSpec, environ: Mapping[str, str]) -> str | None
     return None
 
 
+class _NoKeysSet:
+    """Stands for the ``os`` module in ``provider_key_names``: an environment without keys."""
+
+    environ: Mapping[str, str] = {}
+
+
+def provider_key_names(model: str, api_base: str | None = None) -> frozenset[str]:
+    """The variables litellm reads this model's key from, whichever of them are set now.
+
+    ``validate_environment`` names only the missing ones, so a copy of it is run with an
+    empty environment in place of ``os.environ`` (no global state changes: other threads
+    are unaffected). A model reached through ``api_base`` by a bare name is routed as
+    ``openai/<name>`` (``route``), so it gets OpenAI's variable."""
+    if api_base and provider_of(model, api_base) is None:
+        model = f"openai/{model}"
+    check = litellm().validate_environment
+    blank = types.FunctionType(
+        check.__code__,
+        {**check.__globals__, "os": _NoKeysSet},
+        check.__name__,
+        check.__defaults__,
+        check.__closure__,
+    )
+    blank.__kwdefaults__ = check.__kwdefaults__
+    try:
+        result = blank(model=model)
+    except Exception:  # a litellm that looks keys up otherwise: none is known
+        return frozenset()
+    return frozenset(str(name) for name in result.get("missing_keys", []))
+
+
+def checked_spec(tier: TierSettings, settings: Settings) -> ModelSpec:
+    """The tier's ``ModelSpec``; a repository's file may name as its ``api_key_env`` only
+    the provider's own key variable (one naming GITHUB_TOKEN would send that token to the
+    model's server). The user's own configuration (user file, environment, flag) may
+    name any variable."""
+    spec = spec_from_tier(tier, settings)
+    var = spec.api_key_env
+    from_repo = settings.sources.get(f"{tier.name}.api_key_env") == SOURCE_REPO
+    if not var or not from_repo or is_local(spec.model):
+        return spec
+    names = provider_key_names(spec.model, spec.api_base)
+    if var not in names:
+        known = ", ".join(sorted(names)) or "none that litellm knows"
+        raise ConfigError(
+            f"the repository's file sets {tier.name}.api_key_env = {var!r}, not a key "
+            f"variable of {spec.model!r} ({known}); a repository may name only its model's "
+            f"own: set {tier.name}.api_key_env in your own config (your config.toml or "
+            f"SWC_{tier.name.upper()}_API_KEY_ENV) if you mean it"
+        )
+    return spec
+
+
 def provider_missing_keys(model: str, api_base: str | None) -> list[str]:
     """The environment variables litellm says this model needs and os.environ lacks."""
     result = litellm().validate_environment(model=model, api_base=api_base)
@@ -113,10 +169,11 @@ def completion(
     max_tokens: int,
     timeout: float,
     stream: bool,
+    samples: int = 1,
 ) -> Any:
     kwargs: dict[str, Any] = {
         "model": route_.model,
-        "messages": messages,
+        "messages": provider_messages(route_, messages),
         "temperature": temperature,
         "max_tokens": max_tokens,
         "timeout": timeout,
@@ -127,6 +184,8 @@ def completion(
         # the call without it rather than an error.
         "drop_params": True,
     }
+    if samples > 1:
+        kwargs["n"] = samples
     if route_.api_base:
         kwargs["api_base"] = route_.api_base
     if route_.api_key:
@@ -137,6 +196,48 @@ def completion(
     return litellm().completion(**kwargs)
 
 
+def takes_samples(route_: Route) -> bool:
+    """Whether the provider returns several samples of one prompt (``n``) for the prompt's
+    price once: litellm's list of the OpenAI parameters the provider supports."""
+    try:
+        supported = litellm().get_supported_openai_params(
+            model=route_.model, custom_llm_provider=route_.provider
+        )
+    except Exception:  # an unknown provider: ask for one sample at a time
+        return False
+    return "n" in (supported or [])
+
+
+def marks_cache(route_: Route) -> bool:
+    """Providers that cache only a prefix the request marks (``cache_control``): Claude,
+    directly or through Bedrock and Vertex AI. The others cache repeated prefixes alone."""
+    return route_.provider == "anthropic" or (
+        route_.provider in ("bedrock", "bedrock_converse", "vertex_ai") and "claude" in route_.model
+    )
+
+
+def provider_messages(route_: Route, messages: list[dict]) -> list[dict]:
+    """The messages as the provider takes them: role and content only, and for a provider
+    that caches marked prefixes, the run's shared prefix (``prompts.SHARED_PREFIX``) as a
+    content block of its own with a cache mark."""
+    from ..prompts import SHARED_PREFIX
+
+    out: list[dict] = []
+    for message in messages:
+        plain = {"role": message["role"], "content": message["content"]}
+        cut = message.get(SHARED_PREFIX)
+        text = plain["content"]
+        if marks_cache(route_) and isinstance(cut, int) and isinstance(text, str) and cut > 0:
+            blocks: list[dict] = [
+                {"type": "text", "text": text[:cut], "cache_control": {"type": "ephemeral"}}
+            ]
+            if text[cut:]:
+                blocks.append({"type": "text", "text": text[cut:]})
+            plain["content"] = blocks
+        out.append(plain)
+    return out
+
+
 @dataclass
 class Collected:
     text: str = ""
@@ -144,15 +245,21 @@ class Collected:
     completion_tokens: int | None = None
     finish_reason: str = ""
     model: str = ""
+    # every sample's text when the request asked for several (``texts[0]`` is ``text``)
+    texts: list[str] = field(default_factory=list)
+    cached_tokens: int | None = None  # prompt tokens read from the provider's cache
+    cache_write_tokens: int | None = None  # prompt tokens written to it (Anthropic)
 
 
 def collect(response: Any) -> Collected:
-    """Text, usage and finish reason of a non-streamed response."""
+    """Texts, usage and finish reason of a non-streamed response."""
     out = Collected()
     choices = getattr(response, "choices", None) or []
+    for choice in choices:
+        message = getattr(choice, "message", None)
+        out.texts.append((getattr(message, "content", None) or "") if message is not None else "")
     if choices:
-        message = getattr(choices[0], "message", None)
-        out.text = (getattr(message, "content", None) or "") if message is not None else ""
+        out.text = out.texts[0]
         out.finish_reason = getattr(choices[0], "finish_reason", None) or ""
     _take_usage(out, getattr(response, "usage", None))
     out.model = str(getattr(response, "model", "") or "")
@@ -173,6 +280,7 @@ def iter_stream(stream: Any, out: Collected) -> Iterator[str]:
                 yield piece
         _take_usage(out, getattr(chunk, "usage", None))
         out.model = out.model or str(getattr(chunk, "model", "") or "")
+    out.texts = [out.text]
 
 
 def _take_usage(out: Collected, usage: Any) -> None:
@@ -184,6 +292,22 @@ def _take_usage(out: Collected, usage: Any) -> None:
         out.prompt_tokens = int(prompt)
     if completion_ is not None:
         out.completion_tokens = int(completion_)
+    details = getattr(usage, "prompt_tokens_details", None)
+    cached = _count_of(details, "cached_tokens")
+    if cached is None:
+        cached = _count_of(usage, "cache_read_input_tokens")
+    written = _count_of(details, "cache_creation_tokens")
+    if written is None:
+        written = _count_of(usage, "cache_creation_input_tokens")
+    if cached is not None:
+        out.cached_tokens = cached
+    if written is not None:
+        out.cache_write_tokens = written
+
+
+def _count_of(obj: Any, name: str) -> int | None:
+    value = obj.get(name) if isinstance(obj, dict) else getattr(obj, name, None)
+    return int(value) if isinstance(value, (int, float)) and value >= 0 else None
 
 
 def token_count(model: str, *, messages: list[dict] | None = None, text: str | None = None) -> int:
@@ -196,8 +320,18 @@ def token_count(model: str, *, messages: list[dict] | None = None, text: str | N
         return chars // 3 + 4
 
 
-def listed_prices(*names: str) -> tuple[float | None, float | None]:
-    """USD per prompt and completion token from litellm's price map (None when unknown)."""
+@dataclass(frozen=True)
+class ListedPrices:
+    """USD per token from litellm's price map (None: not listed)."""
+
+    prompt: float | None = None
+    completion: float | None = None
+    cache_read: float | None = None  # a prompt token read from the provider's cache
+    cache_write: float | None = None  # a prompt token written to it (Anthropic)
+
+
+def listed_prices(*names: str) -> ListedPrices:
+    """The first of ``names`` that litellm's price map lists, with its prices."""
     for name in names:
         try:
             info = litellm().get_model_info(name)
@@ -206,8 +340,13 @@ def listed_prices(*names: str) -> tuple[float | None, float | None]:
         prompt = info.get("input_cost_per_token")
         completion_ = info.get("output_cost_per_token")
         if prompt is not None or completion_ is not None:
-            return prompt, completion_
-    return None, None
+            return ListedPrices(
+                prompt,
+                completion_,
+                info.get("cache_read_input_token_cost"),
+                info.get("cache_creation_input_token_cost"),
+            )
+    return ListedPrices()
 
 
 def context_window(model: str) -> int | None:

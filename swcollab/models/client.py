@@ -8,23 +8,32 @@ and only then return the reply to the caller.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import os
-import re
 import threading
 import time
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ..config import Settings
-from ..errors import BudgetExhausted, ConfigError, MissingCredentials, ModelError, SwcError
+from ..errors import BudgetExhausted, MissingCredentials, SwcError
 from ..interrupts import checkpoint
 from . import _litellm as lib
 from .budget import Budget, PromptSize, WorstCase, message_bytes, worst_case_tokens
+from .calls import (
+    CallFacts,
+    Request,
+    charge,
+    collected,
+    encodable,
+    missing_key_vars,
+    model_error,
+    prices_of,
+    prompt_hash,
+    window_of,
+)
+from .local_servers import LocalServers
 from .retry import Backoff
-from .specs import DEFAULT_LOCAL_MODEL, is_local, is_small_model, spec_from_tier
+from .specs import DEFAULT_LOCAL_MODEL, is_local, is_small_model
 from .types import (
     EVENT_DONE,
     EVENT_REFUSED,
@@ -32,16 +41,15 @@ from .types import (
     EVENT_SERVER,
     EVENT_TOKEN,
     EVENT_WARNING,
-    Completion,
     Model,
     ModelEvent,
     ModelSpec,
+    Prices,
     Reply,
 )
 
 if TYPE_CHECKING:
     from .ledger import Ledger
-    from .local import LocalServer
 
 # Room kept free in a local model's context window beyond the prompt.
 _LOCAL_MIN_REPLY = 16
@@ -78,8 +86,8 @@ class ModelClient:
         self.warnings: list[str] = []  # shown once each; also sent as warning events
         self.sleep: Callable[[float], None] = time.sleep
         self._specs: dict[str, ModelSpec] = {}
-        self._prices: dict[str, tuple[float, float, bool]] = {}
-        self._servers: dict[str, LocalServer] = {}
+        self._prices: dict[str, Prices] = {}
+        self._servers = LocalServers(lambda spec, text: self._emit(EVENT_SERVER, spec, text=text))
         self._seeded: set[str] = set()  # models whose ledger history was read
         self._lock = threading.RLock()
 
@@ -88,7 +96,7 @@ class ModelClient:
     def spec(self, tier: str) -> ModelSpec:
         with self._lock:
             if tier not in self._specs:
-                spec = spec_from_tier(self.settings.tier(tier), self.settings)
+                spec = lib.checked_spec(self.settings.tier(tier), self.settings)
                 self._specs[tier] = spec
                 if spec.is_default:
                     self._warn(
@@ -115,7 +123,7 @@ class ModelClient:
 
                 gguf_for(spec.model)  # raises MissingExtra / ConfigError with the fix
                 continue
-            for var in self._missing_vars(spec):
+            for var in missing_key_vars(spec, self.environ):
                 needed_by.setdefault(var, []).append(f"the {name} model {spec.model}")
         if needed_by:
             missing = "; ".join(
@@ -128,47 +136,30 @@ class ModelClient:
                 "that holds its key).",
             )
 
-    def _missing_vars(self, spec: ModelSpec) -> list[str]:
-        if spec.api_key_env:
-            return [] if self.environ.get(spec.api_key_env) else [spec.api_key_env]
-        provider = lib.provider_of(spec.model, spec.api_base)
-        if provider is None and not spec.api_base:
-            raise ConfigError(
-                f"{spec.tier}.model {spec.model!r}: litellm cannot tell which provider serves it",
-                hint="Prefix it with the provider (openai/, anthropic/, gemini/, ollama/, ...) "
-                f"or set {spec.tier}.api_base to an OpenAI-compatible server.",
-            )
-        if lib.route(spec, self.environ).api_key == lib.KEYLESS_API_KEY:
-            return []  # an OpenAI-compatible server reached through api_base
-        missing = lib.provider_missing_keys(spec.model, spec.api_base)
-        return [var for var in missing if not self.environ.get(var)]
-
     def price(self, tier: str) -> tuple[float, float]:
         """USD per prompt token and per completion token ((0, 0) when unknown or local)."""
-        prompt, completion, _known = self._price(tier)
-        return prompt, completion
+        prices = self.prices(tier)
+        return prices.prompt, prices.completion
 
     def price_known(self, tier: str) -> bool:
-        return self._price(tier)[2]
+        return self.prices(tier).known
 
-    def _price(self, tier: str) -> tuple[float, float, bool]:
+    def prices(self, tier: str) -> Prices:
+        """The tier's prices: configured, else litellm's price map (cached reads too)."""
         with self._lock:
             if tier not in self._prices:
-                self._prices[tier] = self._lookup_price(self.spec(tier))
+                self._prices[tier] = prices_of(self.spec(tier), self.environ)
             return self._prices[tier]
 
-    def _lookup_price(self, spec: ModelSpec) -> tuple[float, float, bool]:
+    def takes_samples(self, tier: str) -> bool:
+        """Whether one request of ``tier`` can return several samples (``n``), each priced
+        for its completion only."""
+        if self.model is not None:
+            return bool(getattr(self.model, "takes_samples", False))
+        spec = self.spec(tier)
         if is_local(spec.model):
-            return 0.0, 0.0, True
-        prompt = _per_token(spec.input_cost_per_mtok)
-        completion = _per_token(spec.output_cost_per_mtok)
-        if prompt is None or completion is None:
-            route = lib.route(spec, self.environ)
-            listed = lib.listed_prices(spec.model, route.model)
-            prompt = listed[0] if prompt is None else prompt
-            completion = listed[1] if completion is None else completion
-        known = prompt is not None and completion is not None
-        return float(prompt or 0.0), float(completion or 0.0), known
+            return False  # llama.cpp's server drops n: one answer a request
+        return lib.takes_samples(lib.route(spec, self.environ))
 
     def estimate_tokens(self, tier: str, messages: list[dict]) -> int:
         spec = self.spec(tier)
@@ -177,7 +168,7 @@ class ModelClient:
     def window(self, tier: str) -> int | None:
         """The most prompt tokens the tier's model takes (None: local, or not in the map)."""
         spec = self.spec(tier)
-        return _window(spec, lib.route(spec, self.environ))
+        return window_of(spec, lib.route(spec, self.environ))
 
     def is_small(self, tier: str) -> bool:
         return is_small_model(self.spec(tier).model)
@@ -193,31 +184,18 @@ class ModelClient:
         temperature: float | None = None,
         max_tokens: int | None = None,
         stream: bool = False,
+        samples: int = 1,
     ) -> Reply:
+        """One request. ``samples`` > 1 asks for that many answers to the one prompt
+        (``takes_samples``: else one is asked for); the provider may return fewer."""
         checkpoint()  # a Ctrl-C that was swallowed somewhere still stops before paid work
         spec = self.spec(tier)
         route = self._route(spec)
+        samples = max(1, samples) if not stream and self.takes_samples(tier) else 1
         prompt_est = self.estimate_tokens(tier, messages)
         limit = self._reply_limit(spec, max_tokens, prompt_est)
-        prompt_price, completion_price, known = self._price(tier)
-        bound = self.worst_case(spec, route, prompt_est, limit, messages)
-        worst = bound.cost(prompt_price, completion_price)
-        facts = _CallFacts(prompt_est, limit, worst, prompt_hash(spec.model, messages))
-        try:
-            self.budget.reserve(worst, f"the {tier} model's {purpose} call")
-        except BudgetExhausted as exc:
-            self._record(
-                spec, purpose, None, 0.0, facts, outcome=OUTCOME_REFUSED, detail=exc.message
-            )
-            self._emit(EVENT_REFUSED, spec, text=exc.message, purpose=purpose)
-            raise
-        if not known:
-            self._warn(
-                spec,
-                f"no price is known for {spec.model} ({tier} tier): its calls are "
-                f"counted as $0 and the budget cannot limit them. Set "
-                f"{tier}.input_cost_per_mtok and {tier}.output_cost_per_mtok.",
-            )
+        prices = self.prices(tier)
+        facts = self._hold(spec, route, messages, purpose, (prompt_est, limit, samples))
         started = time.monotonic()
         got: lib.Collected | None = None
         outcome, detail = OUTCOME_ERROR, None
@@ -227,18 +205,21 @@ class ModelClient:
                 spec,
                 route,
                 messages,
-                purpose=purpose,
-                max_tokens=limit,
-                stream=stream,
-                temperature=spec.temperature if temperature is None else temperature,
+                Request(
+                    purpose,
+                    spec.temperature if temperature is None else temperature,
+                    limit,
+                    stream,
+                    samples,
+                ),
             )
-            self._fill_usage(got, route, prompt_est, limit)
-            cost = got.prompt_tokens * prompt_price + got.completion_tokens * completion_price
+            self._fill_usage(got, route, prompt_est, limit * max(1, len(got.texts)))
+            cost = charge(prices, got)
             self.budget.ratios.observe(
                 spec.model,
                 reported_prompt=got.prompt_tokens,
                 estimated_prompt=prompt_est,
-                reported_completion=got.completion_tokens or 0,
+                reported_completion=(got.completion_tokens or 0) // max(1, len(got.texts)),
                 max_tokens=limit,
             )
             outcome = OUTCOME_OK
@@ -254,7 +235,7 @@ class ModelClient:
             raise
         finally:
             latency = time.monotonic() - started
-            self.budget.settle(worst, cost)
+            self.budget.settle(facts.reserved_usd, cost)
             self._record(
                 spec,
                 purpose,
@@ -264,21 +245,58 @@ class ModelClient:
                 outcome=outcome,
                 detail=detail,
                 latency=latency,
-                known=known,
+                known=prices.known,
             )
             self._emit(EVENT_DONE, spec, text=outcome, purpose=purpose)
         assert got is not None and got.prompt_tokens is not None
         return Reply(
-            text=_encodable(got.text),
+            text=encodable(got.text),
             prompt_tokens=got.prompt_tokens,
             completion_tokens=got.completion_tokens or 0,
             cost_usd=cost,
-            cost_known=known,
+            cost_known=prices.known,
             latency_s=latency,
             model=spec.model,
             tier=tier,
             finish_reason=got.finish_reason,
+            texts=tuple(encodable(t) for t in got.texts[:samples]),
+            cached_tokens=got.cached_tokens or 0,
         )
+
+    def _hold(
+        self,
+        spec: ModelSpec,
+        route: lib.Route,
+        messages: list[dict],
+        purpose: str,
+        sizes: tuple[int, int, int],
+    ) -> CallFacts:
+        """Hold the call's worst case on the budget (``sizes``: our prompt count, the
+        reply cap, the samples asked for), or record its refusal and raise."""
+        prompt_est, limit, samples = sizes
+        prices = self.prices(spec.tier)
+        bound = self.worst_case(spec, route, prompt_est, limit, messages)
+        # n samples: the prompt once, n replies (the budget holds the prompt uncached)
+        worst = bound.cost(prices.prompt, prices.completion * samples)
+        facts = CallFacts(
+            prompt_est, limit * samples, worst, prompt_hash(spec.model, messages), samples
+        )
+        try:
+            self.budget.reserve(worst, f"the {spec.tier} model's {purpose} call")
+        except BudgetExhausted as exc:
+            self._record(
+                spec, purpose, None, 0.0, facts, outcome=OUTCOME_REFUSED, detail=exc.message
+            )
+            self._emit(EVENT_REFUSED, spec, text=exc.message, purpose=purpose)
+            raise
+        if not prices.known:
+            self._warn(
+                spec,
+                f"no price is known for {spec.model} ({spec.tier} tier): its calls are "
+                f"counted as $0 and the budget cannot limit them. Set "
+                f"{spec.tier}.input_cost_per_mtok and {spec.tier}.output_cost_per_mtok.",
+            )
+        return facts
 
     def worst_case(
         self, spec: ModelSpec, route: lib.Route, estimate: int, limit: int, prompt: PromptSize
@@ -295,7 +313,7 @@ class ModelClient:
             max_tokens=limit,
             seen_prompt_ratio=ratios.prompt_ratio(spec.model),
             seen_completion_ratio=ratios.completion_ratio(spec.model),
-            context_window=_window(spec, route),
+            context_window=window_of(spec, route),
         )
 
     def _seed_ratios(self, model: str) -> None:
@@ -327,69 +345,52 @@ class ModelClient:
             got.completion_tokens = min(max_tokens, lib.token_count(route.model, text=got.text))
 
     def _call_with_retries(
-        self,
-        spec: ModelSpec,
-        route: lib.Route,
-        messages: list[dict],
-        *,
-        purpose: str,
-        temperature: float,
-        max_tokens: int,
-        stream: bool,
+        self, spec: ModelSpec, route: lib.Route, messages: list[dict], request: Request
     ) -> tuple[lib.Collected, int]:
         attempt = 0
         while True:
             try:
-                return self._call_once(
-                    spec,
-                    route,
-                    messages,
-                    purpose=purpose,
-                    temperature=temperature,
-                    max_tokens=max_tokens,
-                    stream=stream,
-                ), attempt + 1
+                return self._call_once(spec, route, messages, request), attempt + 1
             except Exception as exc:
                 if isinstance(exc, SwcError) or not lib.is_provider_error(exc):
                     raise
                 self._check_server(spec)
                 message = lib.provider_message(exc)
                 if attempt >= spec.retries or not lib.is_transient(exc):
-                    raise _model_error(spec, exc, message, attempt + 1) from None
+                    raise model_error(spec, exc, message, attempt + 1) from None
                 delay = self.backoff.delay(attempt, lib.retry_after(exc))
-                self._emit(EVENT_RETRY, spec, text=message, purpose=purpose, delay_s=delay)
+                self._emit(EVENT_RETRY, spec, text=message, purpose=request.purpose, delay_s=delay)
                 self.sleep(delay)
                 attempt += 1
 
     def _call_once(
-        self,
-        spec: ModelSpec,
-        route: lib.Route,
-        messages: list[dict],
-        *,
-        purpose: str,
-        temperature: float,
-        max_tokens: int,
-        stream: bool,
+        self, spec: ModelSpec, route: lib.Route, messages: list[dict], request: Request
     ) -> lib.Collected:
         if self.model is not None:
+            extra = {"samples": request.samples} if request.samples > 1 else {}
             got = self.model.complete(
-                spec, messages, purpose=purpose, temperature=temperature, max_tokens=max_tokens
+                spec,
+                messages,
+                purpose=request.purpose,
+                temperature=request.temperature,
+                max_tokens=request.max_tokens,
+                **extra,
             )
-            return _collected(got, spec.model)
+            return collected(got, spec.model)
         response = lib.completion(
             route,
             messages,
-            temperature=temperature,
-            max_tokens=max_tokens,
+            temperature=request.temperature,
+            max_tokens=request.max_tokens,
             timeout=spec.timeout,
-            stream=stream,
+            stream=request.stream,
+            samples=request.samples,
         )
-        if not stream:
+        if not request.stream:
             return lib.collect(response)
         got = lib.Collected()
         for piece in lib.iter_stream(response, got):
-            self._emit(EVENT_TOKEN, spec, text=piece, purpose=purpose)
+            self._emit(EVENT_TOKEN, spec, text=piece, purpose=request.purpose)
         return got
 
     # -- local servers ------------------------------------------------------------------
@@ -397,56 +398,19 @@ class ModelClient:
     def _route(self, spec: ModelSpec) -> lib.Route:
         if not is_local(spec.model) or self.model is not None:
             return lib.route(spec, self.environ)
-        return lib.route(spec, self.environ, self._local_server(spec).base_url)
-
-    def _local_server(self, spec: ModelSpec) -> LocalServer:
-        from .local import LocalServer, gguf_for
-
-        gguf = gguf_for(spec.model)
-        with self._lock:  # both tiers may name the same file: one server serves both
-            server = self._servers.get(str(gguf))
-            if server is None:
-                alias = spec.model[len("local/") :]
-                server = LocalServer.for_gguf(gguf, alias)
-                self._servers[str(gguf)] = server
-                self._emit(
-                    EVENT_SERVER,
-                    spec,
-                    text=f"starting the local model server for {spec.model} on {server.base_url}",
-                )
-                started = time.monotonic()
-                try:
-                    server.start()
-                except BaseException:
-                    del self._servers[str(gguf)]
-                    raise
-                self._emit(
-                    EVENT_SERVER,
-                    spec,
-                    text=f"local model server ready in {time.monotonic() - started:.1f}s",
-                )
-            return server
+        return lib.route(spec, self.environ, self._servers.base_url(spec))
 
     def _check_server(self, spec: ModelSpec) -> None:
         """A local server that died makes every retry pointless: say why it died."""
-        if not is_local(spec.model):
-            return
-        with self._lock:
-            for server in self._servers.values():
-                code = server.process.poll() if server.process else None
-                if code is not None:
-                    raise server.exit_error(code)
+        if is_local(spec.model):
+            self._servers.check()
 
     def local_server_pids(self) -> list[int]:
-        with self._lock:
-            return [s.pid for s in self._servers.values() if s.pid is not None]
+        return self._servers.pids()
 
     def close(self) -> None:
         """Stop every local model server this client started."""
-        with self._lock:
-            servers, self._servers = list(self._servers.values()), {}
-        for server in servers:
-            server.stop()
+        self._servers.stop_all()
 
     def __enter__(self) -> ModelClient:
         return self
@@ -473,7 +437,7 @@ class ModelClient:
         purpose: str,
         got: lib.Collected | None,
         cost: float,
-        facts: _CallFacts,
+        facts: CallFacts,
         *,
         outcome: str,
         detail: str | None,
@@ -482,8 +446,12 @@ class ModelClient:
     ) -> None:
         if self.ledger is None:
             return
+        from .ledger import CallCache
+
         prompt = (got.prompt_tokens or 0) if got else 0
         completion = (got.completion_tokens or 0) if got else 0
+        cached = (got.cached_tokens or 0) if got else 0
+        written = (got.cache_write_tokens or 0) if got else 0
         self.ledger.record_call(
             self.run_id,
             tier=spec.tier,
@@ -496,71 +464,27 @@ class ModelClient:
             latency_s=latency,
             outcome=outcome,
             detail=detail,
-            strong_cost_usd=self._strong_cost(prompt, completion),
+            strong_cost_usd=self._strong_cost(prompt, completion, cached),
             prompt_estimate=facts.prompt_estimate,
             max_tokens=facts.max_tokens,
             reserved_usd=facts.reserved_usd,
             prompt_hash=facts.prompt_hash,
+            cache=CallCache(
+                cached_tokens=cached,
+                cache_write_tokens=written,
+                uncached_cost_usd=self.prices(spec.tier).cost(prompt, completion) if got else 0.0,
+                samples=facts.samples,
+                answers=len(got.texts) if got else 0,
+            ),
         )
 
-    def _strong_cost(self, prompt_tokens: int, completion_tokens: int) -> float | None:
-        """What these tokens would have cost at the strong tier's prices (None: unknown)."""
+    def _strong_cost(self, prompt_tokens: int, completion_tokens: int, cached: int) -> float | None:
+        """What these tokens would have cost at the strong tier's prices, the cached ones
+        at its cache price (None: unknown)."""
         try:
-            prompt_price, completion_price, known = self._price("strong")
+            prices = self.prices("strong")
         except SwcError:
             return None
-        if not known:
+        if not prices.known:
             return None
-        return prompt_tokens * prompt_price + completion_tokens * completion_price
-
-
-@dataclass(frozen=True)
-class _CallFacts:
-    """What the ledger keeps about a call besides its outcome: what was held and asked."""
-
-    prompt_estimate: int
-    max_tokens: int
-    reserved_usd: float
-    prompt_hash: str
-
-
-def _collected(got: Completion, model: str) -> lib.Collected:
-    return lib.Collected(
-        got.text, got.prompt_tokens, got.completion_tokens, got.finish_reason, model
-    )
-
-
-_SURROGATES = re.compile("[\ud800-\udfff]")
-
-
-def _encodable(text: str) -> str:
-    """A reply as text that can be written anywhere: a provider's JSON may carry lone
-    surrogates ("\\ud800"), which no file, git object or terminal can hold."""
-    return _SURROGATES.sub("\ufffd", text)
-
-
-def prompt_hash(model: str, messages: list[dict]) -> str:
-    """Identifies a request's prompt: the same model asked the same thing twice is a repeat."""
-    canonical = json.dumps([model, messages], sort_keys=True, ensure_ascii=True)
-    return hashlib.sha256(canonical.encode("ascii")).hexdigest()[:32]
-
-
-def _per_token(per_mtok: float | None) -> float | None:
-    return None if per_mtok is None else per_mtok / 1_000_000
-
-
-def _model_error(spec: ModelSpec, exc: BaseException, message: str, attempts: int) -> ModelError:
-    tries = f" after {attempts} attempts" if attempts > 1 else ""
-    hint = None
-    status = getattr(exc, "status_code", None)
-    if status in (401, 403):
-        var = spec.api_key_env or "the provider's API key variable"
-        hint = f"Check the key in {var}."
-    elif status == 404:
-        hint = f"Check the model name {spec.model!r} and the tier's api_base."
-    return ModelError(f"the {spec.tier} model {spec.model} failed{tries}: {message}", hint=hint)
-
-
-def _window(spec: ModelSpec, route: lib.Route) -> int | None:
-    """A model's prompt window from litellm's map; none for a local model (its server's)."""
-    return None if is_local(spec.model) else lib.context_window(route.model)
+        return prices.cost(prompt_tokens, completion_tokens, cached=cached)

@@ -10,6 +10,11 @@ Answers are keyed by purpose (``tests``, ``patch``, ``plan``, ``faq``, ``route``
 holds one answer or a list consumed in order whose last item repeats. A retry after a
 malformed edit (``patch-retry``) takes the next ``patch`` answer. Token counts are the
 words of the prompt and of the answer, so costs can be recomputed in a test.
+
+Like an OpenAI-compatible provider, it answers a request for several samples (``n``) with
+as many answers, each the next of its key (``takes_samples``; set it False to stand for a
+provider without ``n``), and with ``caching`` it reports as cached the words a prompt
+shares at its start with an earlier prompt of the same tier (automatic prefix caching).
 """
 
 from __future__ import annotations
@@ -33,6 +38,7 @@ class FakeCall:
     messages: tuple[dict, ...]
     temperature: float
     answer: str
+    samples: int = 1  # answers asked for (n)
 
     @property
     def prompt(self) -> str:
@@ -46,7 +52,15 @@ class NoAnswer(LookupError):
 class FakeModel:
     """Answers by purpose (and tier); keeps every call in ``calls``."""
 
-    def __init__(self, answers: Mapping[str, str | Sequence[str]]) -> None:
+    def __init__(
+        self,
+        answers: Mapping[str, str | Sequence[str]],
+        *,
+        takes_samples: bool = True,
+        caching: bool = False,
+    ) -> None:
+        self.takes_samples = takes_samples
+        self.caching = caching
         self._answers: dict[str, list[str]] = {}
         for key, value in answers.items():
             purpose = key.rpartition(":")[2]
@@ -75,17 +89,26 @@ class FakeModel:
         purpose: str,
         temperature: float,
         max_tokens: int,
+        samples: int = 1,
     ) -> Completion:
-        text = self.answer(spec.tier, purpose)
-        call = FakeCall(spec.tier, purpose, tuple(dict(m) for m in messages), temperature, text)
+        texts = [self.answer(spec.tier, purpose) for _ in range(max(1, samples))]
+        earlier = [c.prompt.split() for c in self.calls if c.tier == spec.tier]
+        call = FakeCall(
+            spec.tier, purpose, tuple(dict(m) for m in messages), temperature, texts[0], samples
+        )
         self.calls.append(call)
-        completion = len(text.split())
-        cut = completion > max_tokens
+        words = call.prompt.split()
+        completion = [min(len(t.split()), max_tokens) for t in texts]
+        cut = any(len(t.split()) > max_tokens for t in texts)
         return Completion(
-            text,
-            prompt_tokens=len(call.prompt.split()),
-            completion_tokens=min(completion, max_tokens),
+            texts[0],
+            prompt_tokens=len(words),
+            completion_tokens=sum(completion),
             finish_reason="length" if cut else "stop",
+            texts=tuple(texts),
+            cached_tokens=max((_shared_start(words, e) for e in earlier), default=0)
+            if self.caching
+            else None,
         )
 
     def count(self, tier: str | None = None, purpose: str | None = None) -> int:
@@ -99,3 +122,13 @@ class FakeModel:
     def asked(self) -> list[tuple[str, str]]:
         """(tier, purpose) of every call, in order."""
         return [(c.tier, c.purpose) for c in self.calls]
+
+
+def _shared_start(words: list[str], earlier: list[str]) -> int:
+    """How many words ``words`` shares with ``earlier`` at its start."""
+    count = 0
+    for mine, theirs in zip(words, earlier, strict=False):
+        if mine != theirs:
+            break
+        count += 1
+    return count

@@ -3,7 +3,8 @@
 One row a run (task, strategy, tiers, base commit, times, verdict, branch, cost) and one
 row a model call (tier, model, purpose, tokens, cost, latency, outcome). Calls also keep
 what the same tokens would have cost at the strong tier's prices, so ``swc stats`` can
-say what sending everything to the strong model would have cost.
+say what sending everything to the strong model would have cost. And one row a test
+found flaky in this repository (``flaky_tests``): it judges no candidate of later runs.
 """
 
 from __future__ import annotations
@@ -13,8 +14,9 @@ import json
 import secrets
 import sqlite3
 import threading
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
@@ -24,6 +26,15 @@ from ..sqlitedb import open_db
 
 LEDGER_FILE = "ledger.db"
 WHAT = "run ledger"
+FLAKY_COLUMNS = (
+    "test_id",
+    "run_id",
+    "base",
+    "candidate_runs",
+    "candidate_failures",
+    "base_runs",
+    "base_failures",
+)
 VERDICTS = ("fixed", "not_fixed", "unverified", "budget_exhausted", "interrupted", "error")
 
 
@@ -77,7 +88,51 @@ def m002_call_reservation_and_prompt(conn: sqlite3.Connection) -> None:
     conn.execute("CREATE INDEX calls_model ON calls(model)")
 
 
-MIGRATIONS = [m001_runs_and_calls, m002_call_reservation_and_prompt]
+def m003_cached_tokens_and_samples(conn: sqlite3.Connection) -> None:
+    """What the provider's prompt cache saved, and how many answers one request asked for."""
+    for column in (
+        "cached_tokens INTEGER NOT NULL DEFAULT 0",  # prompt tokens read from the cache
+        "cache_write_tokens INTEGER NOT NULL DEFAULT 0",  # written to it (Anthropic)
+        "uncached_cost_usd REAL",  # the same call with no cache: cost_usd plus the saving
+        "samples INTEGER NOT NULL DEFAULT 1",  # answers asked for (n)
+        "answers INTEGER",  # answers received
+    ):
+        conn.execute(f"ALTER TABLE calls ADD COLUMN {column}")
+
+
+def m004_flaky_tests(conn: sqlite3.Connection) -> None:
+    """Tests found flaky in this repository: they judge no candidate of a later run."""
+    conn.execute("""
+        CREATE TABLE flaky_tests (
+            test_id TEXT PRIMARY KEY,         -- as the test runner names it (path::test[id])
+            found_at TEXT NOT NULL,
+            run_id TEXT,                      -- the run that found it (no foreign key:
+            base TEXT,                        --   swc eval copies rows between ledgers)
+            candidate_runs INTEGER NOT NULL,  -- its runs on a candidate, the first included
+            candidate_failures INTEGER NOT NULL,
+            base_runs INTEGER NOT NULL,       -- on the base, the baseline run included
+            base_failures INTEGER NOT NULL
+        )""")
+
+
+MIGRATIONS = [
+    m001_runs_and_calls,
+    m002_call_reservation_and_prompt,
+    m003_cached_tokens_and_samples,
+    m004_flaky_tests,
+]
+
+
+@dataclass(frozen=True)
+class CallCache:
+    """A call's prompt cache and samples: what was read from the cache or written to it,
+    what the call would have cost without the cache, answers asked for and received."""
+
+    cached_tokens: int = 0
+    cache_write_tokens: int = 0
+    uncached_cost_usd: float | None = None
+    samples: int = 1
+    answers: int | None = None
 
 
 def _now() -> str:
@@ -183,13 +238,16 @@ class Ledger:
         prompt_estimate: int | None = None,
         max_tokens: int | None = None,
         prompt_hash: str | None = None,
+        cache: CallCache | None = None,
     ) -> None:
+        cache = cache or CallCache(uncached_cost_usd=float(cost_usd))
         with self._db() as db:
             db.execute(
                 "INSERT INTO calls (run_id, at, tier, model, purpose, prompt_tokens, "
                 "completion_tokens, cost_usd, cost_known, strong_cost_usd, latency_s, outcome, "
-                "detail, reserved_usd, prompt_estimate, max_tokens, prompt_hash) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                "detail, reserved_usd, prompt_estimate, max_tokens, prompt_hash, "
+                "cached_tokens, cache_write_tokens, uncached_cost_usd, samples, answers) "
+                "VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
                 (
                     run_id,
                     _now(),
@@ -208,6 +266,11 @@ class Ledger:
                     prompt_estimate,
                     max_tokens,
                     prompt_hash,
+                    int(cache.cached_tokens),
+                    int(cache.cache_write_tokens),
+                    cache.uncached_cost_usd,
+                    int(cache.samples),
+                    cache.answers,
                 ),
             )
 
@@ -242,7 +305,35 @@ class Ledger:
                 ),
             )
 
+    def remember_flaky(self, rows: Iterable[Mapping[str, Any]]) -> None:
+        """Remember flaky tests (``FLAKY_COLUMNS`` each; ``found_at`` kept when given): a
+        test found again replaces what was known of it."""
+        with self._db() as db:
+            for row in rows:
+                values = [row.get("found_at") or _now(), *(row[c] for c in FLAKY_COLUMNS)]
+                db.execute(
+                    f"INSERT OR REPLACE INTO flaky_tests (found_at, {', '.join(FLAKY_COLUMNS)}) "
+                    f"VALUES (?{', ?' * len(FLAKY_COLUMNS)})",
+                    values,
+                )
+
+    def forget_flaky(self, test_ids: Sequence[str] = ()) -> int:
+        """Forget the flaky tests ``test_ids`` (every one when empty); how many were known."""
+        with self._db() as db:
+            if not test_ids:
+                return db.execute("DELETE FROM flaky_tests").rowcount
+            return sum(
+                db.execute("DELETE FROM flaky_tests WHERE test_id = ?", (t,)).rowcount
+                for t in test_ids
+            )
+
     # -- reading ------------------------------------------------------------------------
+
+    def flaky_tests(self) -> list[dict[str, Any]]:
+        """The tests known to be flaky here, by id."""
+        with self._db() as db:
+            rows = db.execute("SELECT * FROM flaky_tests ORDER BY test_id").fetchall()
+        return [dict(row) for row in rows]
 
     _RUN_COLUMNS = """
         r.*, (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id) AS calls,
@@ -251,7 +342,11 @@ class Ledger:
         (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.cost_known = 0
             AND c.outcome = 'ok') AS unpriced_calls,
         (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.tier = 'strong'
-            AND c.outcome != 'refused') AS strong_calls
+            AND c.outcome != 'refused') AS strong_calls,
+        (SELECT COALESCE(SUM(c.cached_tokens), 0) FROM calls c WHERE c.run_id = r.id)
+            AS cached_tokens,
+        (SELECT COALESCE(SUM(COALESCE(c.uncached_cost_usd, c.cost_usd) - c.cost_usd), 0)
+            FROM calls c WHERE c.run_id = r.id) AS cache_saving_usd
     """
 
     def runs(self, limit: int = 20) -> list[dict]:

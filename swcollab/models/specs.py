@@ -82,6 +82,7 @@ def spec_from_tier(tier: TierSettings, settings: Settings) -> ModelSpec:
         max_tokens=tier.max_tokens,
         input_cost_per_mtok=tier.input_cost_per_mtok,
         output_cost_per_mtok=tier.output_cost_per_mtok,
+        cached_input_cost_per_mtok=tier.cached_input_cost_per_mtok,
         timeout=settings.request_timeout,
         retries=settings.retries,
         is_default=is_default,

@@ -17,7 +17,11 @@ _PER_RUN = """
             (SELECT SUM(c.strong_cost_usd) FROM calls c WHERE c.run_id = r.id)) AS strong_only,
         (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id) AS calls,
         (SELECT COUNT(*) FROM calls c WHERE c.run_id = r.id AND c.cost_known = 0
-            AND c.outcome = 'ok') AS unpriced
+            AND c.outcome = 'ok') AS unpriced,
+        (SELECT COALESCE(SUM(c.cached_tokens), 0) FROM calls c WHERE c.run_id = r.id)
+            AS cached_tokens,
+        (SELECT COALESCE(SUM(COALESCE(c.uncached_cost_usd, c.cost_usd) - c.cost_usd), 0)
+            FROM calls c WHERE c.run_id = r.id) AS cache_saving
     FROM runs r
 """
 
@@ -103,6 +107,9 @@ def summarise(rows: list[dict[str, Any]]) -> dict[str, Any]:
         "saving_usd": saving,
         "saving_pct": _pct(saving, strong_only) if saving is not None else None,
         "unpriced_calls": sum(r["unpriced"] for r in rows),
+        # prompt tokens the providers' caches served, and what that took off the spend
+        "cached_tokens": sum(r["cached_tokens"] for r in rows),
+        "cache_saving_usd": sum(r["cache_saving"] for r in rows),
         "brief_cost_usd": sum(r.get("brief_share", 0.0) for r in rows),
         "routes": route_outcomes(rows),
     }
@@ -141,6 +148,8 @@ def model_rows(db: sqlite3.Connection) -> list[dict[str, Any]]:
             SUM(outcome = 'ok') AS ok, SUM(outcome = 'error') AS errors,
             SUM(outcome = 'refused') AS refused,
             SUM(prompt_tokens) AS prompt_tokens, SUM(completion_tokens) AS completion_tokens,
+            SUM(cached_tokens) AS cached_tokens,
+            SUM(COALESCE(uncached_cost_usd, cost_usd) - cost_usd) AS cache_saving_usd,
             SUM(cost_usd) AS spend_usd, AVG(CASE WHEN outcome = 'ok' THEN latency_s END)
                 AS mean_latency_s,
             SUM(cost_known = 0 AND outcome = 'ok') AS unpriced_calls,

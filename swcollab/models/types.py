@@ -30,6 +30,36 @@ class ModelSpec:
     retries: int
     # True when no model was configured and the embedded local default was chosen.
     is_default: bool = False
+    cached_input_cost_per_mtok: float | None = None
+
+
+@dataclass(frozen=True)
+class Prices:
+    """What a model charges, in USD per token. A prompt token read from the provider's
+    cache costs ``cache_read`` (None: as any prompt token), one written to it (Anthropic's
+    cache writes) ``cache_write`` (None: as any prompt token)."""
+
+    prompt: float = 0.0
+    completion: float = 0.0
+    cache_read: float | None = None
+    cache_write: float | None = None
+    known: bool = True  # False: no price is known, calls are counted as $0
+
+    def cost(
+        self, prompt_tokens: int, completion_tokens: int, cached: int = 0, written: int = 0
+    ) -> float:
+        """What a call with these token counts is billed, its cached prompt tokens at
+        the cache's price."""
+        cached = min(max(cached, 0), prompt_tokens)
+        written = min(max(written, 0), prompt_tokens - cached)
+        read_price = self.prompt if self.cache_read is None else self.cache_read
+        write_price = self.cache_write or self.prompt
+        return (
+            (prompt_tokens - cached - written) * self.prompt
+            + cached * read_price
+            + written * write_price
+            + completion_tokens * self.completion
+        )
 
 
 @dataclass(frozen=True)
@@ -45,6 +75,14 @@ class Reply:
     model: str
     tier: str
     finish_reason: str = ""  # "length" when the reply was cut at max_tokens
+    # Every sample's text when the request asked for several (``texts[0]`` is ``text``);
+    # a provider may return fewer than asked.
+    texts: tuple[str, ...] = ()
+    cached_tokens: int = 0  # prompt tokens the provider read from its cache (cheaper)
+
+    @property
+    def samples(self) -> tuple[str, ...]:
+        return self.texts or (self.text,)
 
 
 @dataclass(frozen=True)
@@ -67,6 +105,9 @@ class Completion:
     prompt_tokens: int | None = None  # None: the provider reported none (swc counts)
     completion_tokens: int | None = None
     finish_reason: str = "stop"
+    texts: tuple[str, ...] = ()  # every sample's text, when several were asked for
+    cached_tokens: int | None = None  # prompt tokens served from the provider's cache
+    cache_write_tokens: int | None = None  # prompt tokens written to it (Anthropic)
 
 
 class Model(Protocol):
@@ -75,7 +116,8 @@ class Model(Protocol):
     deterministic model here (``models.fake.FakeModel``) and keep the rest as it runs.
 
     ``purpose`` says what the request is for (tests, patch, patch-retry, plan, faq,
-    route, judge, pick, brief)."""
+    route, judge, pick, brief). A model with ``takes_samples = True`` is also passed
+    ``samples=N`` when N > 1 and answers with up to N texts in ``Completion.texts``."""
 
     def complete(
         self,

@@ -17,6 +17,7 @@ from pathlib import Path
 
 from ..errors import NotAGitRepository, UsageError
 from ..gitrepo import find_repo
+from ..repofiles import read_regular
 from . import lexical
 from .cache import DB_NAME, TagCache
 from .files import Listing, SourceFile, changed_since, list_source_files, restrict_paths
@@ -236,9 +237,8 @@ def _collect(
 
 
 def parse_file(root: Path, path: str, language: str) -> FileTags | None:
-    try:
-        source = (root / path).read_bytes()
-    except OSError:
+    source = read_regular(root, path)  # never through a symlink (repofiles)
+    if source is None:
         return None
     return extract_tags(language, source)
 

@@ -3,7 +3,9 @@
 One ``git ls-files -s`` gives every tracked path with the blob SHA of its indexed content,
 without hashing anything. Files modified in the working tree (``git ls-files -m``) are
 read and hashed here, so the map shows what is on disk and the cache stays keyed by
-content. Submodules and symlinks are never entered or followed.
+content. Submodules and symlinks are never entered or followed: only entries of a regular
+file's mode (100644, 100755) are listed, and files are read without following a link on
+the way (``repofiles.read_regular``).
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from pathlib import Path
 
 from ..errors import EnvironmentProblem, UsageError
 from ..gitrepo import run_git, start_git
+from ..repofiles import REGULAR_MODES, read_regular
 from ..treesitter import language_for_path
 
 MODE_SUBMODULE = "160000"
@@ -155,9 +158,8 @@ def list_source_files(
         if not _checked(os.path.join(top, path), max_file_size, listing.skipped):
             continue
         if path in modified:
-            try:
-                content = (root / path).read_bytes()
-            except OSError:
+            content = read_regular(root, path)
+            if content is None:
                 listing.skipped["unreadable"] += 1
                 continue
             sha = blob_sha(content)
@@ -170,6 +172,8 @@ def _skip_reason(path: str, mode: str) -> str | None:
         return "submodule"
     if mode == MODE_SYMLINK:
         return "symlink"
+    if mode not in REGULAR_MODES:
+        return "not a regular file"
     if language_for_path(path) is None:
         return "unsupported language"
     if any(part in VENDORED_DIRS for part in path.split("/")[:-1]):

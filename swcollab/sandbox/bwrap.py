@@ -12,8 +12,10 @@ its own ``/proc/<pid>/environ`` is readable from inside.
 from __future__ import annotations
 
 import functools
+import os
 import re
 import shutil
+import stat
 import subprocess
 import sys
 import tempfile
@@ -92,10 +94,17 @@ def namespace_options(network: bool, bwrap: str | None = None) -> list[str]:
 
 
 def bwrap_argv(
-    bwrap: str, layout: Layout, argv: Sequence[str], env: Mapping[str, str]
+    bwrap: str,
+    layout: Layout,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    tmpfs_bytes: int = 0,
 ) -> tuple[list[str], dict[str, str]]:
-    """(the bwrap command line, the environment to exec bwrap with) for ``argv``."""
+    """(the bwrap command line, the environment to exec bwrap with) for ``argv``; each
+    tmpfs holds at most ``tmpfs_bytes`` (0: bwrap's default, half of the machine's RAM)."""
     inner_env = inside_env(env, layout.workdir, layout.home, INSIDE_TMP)
+    # --size applies to the --tmpfs that follows it
+    size = ["--size", str(tmpfs_bytes)] if tmpfs_bytes and sizes_tmpfs(bwrap) else []
     cmd = [
         bwrap,
         *namespace_options(layout.network, bwrap),
@@ -104,13 +113,15 @@ def bwrap_argv(
         "/",
         "--dev",
         "/dev",
+        # bwrap's /dev is a tmpfs of its own: its /dev/shm gets the size of the others,
+        # and /dev itself is made read-only below (its device nodes stay usable)
+        *size,
+        "--tmpfs",
+        "/dev/shm",
         "--proc",
         "/proc",
     ]
-    if INSIDE_TMP not in layout.hidden:
-        cmd += ["--tmpfs", str(INSIDE_TMP)]
-    for kind, path in layout.mounts():
-        cmd += ["--tmpfs", str(path)] if kind == "hide" else ["--ro-bind", str(path), str(path)]
+    cmd += _hiding_options(layout, size)
     if layout.git_config is not None:
         copy, real = layout.git_config
         cmd += ["--ro-bind", str(copy), str(real)]
@@ -132,6 +143,7 @@ def bwrap_argv(
         if path not in layout.scratch_dirs:
             # the empty directory over the checkout, /home, /run... is read-only too
             cmd += ["--remount-ro", str(path)]
+    cmd += ["--remount-ro", "/dev"]
     if "--clearenv" in bwrap_options(bwrap):
         # Belt and braces: bwrap is exec'ed with ``inner_env`` too (older bwrap lacks these).
         cmd.append("--clearenv")
@@ -139,6 +151,29 @@ def bwrap_argv(
             cmd += ["--setenv", name, value]
     cmd += ["--chdir", str(layout.workdir), "--", *argv]
     return cmd, inner_env
+
+
+def _hiding_options(layout: Layout, size: list[str]) -> list[str]:
+    """A tmpfs (of ``size``) over /tmp and each hidden directory, and what is bound back
+    read-only inside them, in mount order."""
+    options = [] if INSIDE_TMP in layout.hidden else [*size, "--tmpfs", str(INSIDE_TMP)]
+    for kind, path in layout.mounts():
+        if kind == "hide":
+            options += [*size, "--tmpfs", str(path)]
+        else:
+            options += ["--ro-bind", str(path), str(path)]
+    return options
+
+
+@functools.lru_cache(maxsize=4)
+def sizes_tmpfs(bwrap: str) -> bool:
+    """Whether this bwrap can bound a tmpfs's size: ``--size`` came in bwrap 0.7, and a
+    setuid bwrap refuses it."""
+    try:
+        setuid = bool(os.stat(bwrap).st_mode & stat.S_ISUID)
+    except OSError:
+        return False
+    return not setuid and "--size" in bwrap_options(bwrap)
 
 
 def find_bwrap() -> str | None:

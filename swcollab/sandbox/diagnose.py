@@ -29,6 +29,7 @@ KIND_NO_RESULTS = "no per-test result"
 KIND_CONFTEST = "conftest cannot import"
 KIND_USAGE = "usage error"
 KIND_COLLECTION = "cannot collect"
+KIND_LIMIT = "sandbox limit"
 
 _MISSING_MODULE = re.compile(r"No module named '([\w.]+)'")
 _UNRECOGNIZED = re.compile(r"error: unrecognized arguments: (.+)")
@@ -102,6 +103,8 @@ def cannot_run(run: TestRun, command: TestCommand) -> CannotRun | None:
         return CannotRun(KIND_NOT_FOUND, f"the test command cannot start: {cause}")
     if run.timed_out:
         return CannotRun(KIND_TIMEOUT, "the test run did not finish in time")
+    if run.limit_hit is not None and not run.results:
+        return CannotRun(KIND_LIMIT, run.limit_hit.text)
     if command.is_pytest:
         return None if run.results else _pytest_without_results(run)
     if ran_any_test(run.output, command.argv) is False and run.exit_code != 0:

@@ -12,10 +12,11 @@ import functools
 import shutil
 import sys
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SandboxUnavailable
+from .limits import Limits
 
 if TYPE_CHECKING:
     from .layout import Layout
@@ -37,14 +38,20 @@ OPT_OUT_HINT = (
 
 @dataclass(frozen=True)
 class Isolation:
-    """What a test run asks for: the OS sandbox, and whether it shares the host network."""
+    """What a test run asks for: the OS sandbox, whether it shares the host network, and
+    the sandbox's resource limits."""
 
     sandbox: bool = True
     network: bool = False  # True: tests reach the host's network (network_isolation = false)
+    limits: Limits = field(default_factory=Limits)
 
     @classmethod
     def from_settings(cls, settings: Any) -> Isolation:
-        return cls(sandbox=settings.sandbox != "off", network=not settings.network_isolation)
+        return cls(
+            sandbox=settings.sandbox != "off",
+            network=not settings.network_isolation,
+            limits=Limits.from_settings(settings),
+        )
 
 
 # The user's own tests in the user's own checkout (``swc hook``): no model wrote them.
@@ -171,13 +178,18 @@ OFF_WARNING = (
 
 
 def wrap_command(
-    info: SandboxInfo, layout: Layout, argv: Sequence[str], env: Mapping[str, str]
+    info: SandboxInfo,
+    layout: Layout,
+    argv: Sequence[str],
+    env: Mapping[str, str],
+    tmpfs_bytes: int = 0,
 ) -> tuple[list[str], dict[str, str]]:
-    """(command line, environment) running ``argv`` in the sandbox ``info`` describes."""
+    """(command line, environment) running ``argv`` in the sandbox ``info`` describes;
+    ``tmpfs_bytes``: the size of each tmpfs (bwrap), 0 for no limit."""
     if info.kind == KIND_BWRAP and info.program:
         from .bwrap import bwrap_argv
 
-        return bwrap_argv(info.program, layout, argv, env)
+        return bwrap_argv(info.program, layout, argv, env, tmpfs_bytes)
     if info.kind == KIND_SEATBELT:
         from .seatbelt import seatbelt_argv
 

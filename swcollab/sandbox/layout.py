@@ -187,7 +187,15 @@ def _under(path: Path, folder: Path) -> bool:
 
 def _hideable(path: Path | None) -> bool:
     """A real directory that may be replaced by an empty one (never a system directory)."""
-    return path is not None and str(path) not in _SYSTEM_DIRS and path.is_dir()
+    return path is not None and str(path) not in _SYSTEM_DIRS and _is_dir(path)
+
+
+def _is_dir(path: Path) -> bool:
+    """``path.is_dir()``, False where this user may not look (another user's home)."""
+    try:
+        return path.is_dir()
+    except OSError:
+        return False
 
 
 def _holds_credentials(path: Path) -> bool:
@@ -254,7 +262,7 @@ def _bind_back(
     """The wanted paths that exist, lie in a hidden directory and hold no credential."""
     chosen: list[Path] = []
     for path in dict.fromkeys(wanted):
-        if not path.exists() or not any(_under(path, h) for h in hidden):
+        if not os.path.exists(path) or not any(_under(path, h) for h in hidden):
             continue
         if any(_under(h, path) for h in hidden):
             continue  # a hidden directory itself (say /tmp on PATH), or a parent of one

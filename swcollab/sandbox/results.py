@@ -46,6 +46,15 @@ class TestResult:
 
 
 @dataclass(frozen=True)
+class LimitHit:
+    """A resource limit of the sandbox that a test run hit (``limits.py``)."""
+
+    limit: str  # "memory", "processes", "file_size", "open_files", "tmpfs"
+    text: str  # "the tests hit the sandbox's memory limit (4 GB): ..."
+    certain: bool = True  # counted by the kernel; False: the likely cause, from the output
+
+
+@dataclass(frozen=True)
 class TestRun:
     """The outcome of one run of the test command; ``results`` is empty for non-pytest."""
 
@@ -59,10 +68,16 @@ class TestRun:
     command: tuple[str, ...]
     network_isolated: bool = False
     sandboxed: bool = False  # ran in the OS sandbox (bwrap / sandbox-exec)
+    limit_hits: tuple[LimitHit, ...] = ()  # the sandbox's resource limits it hit
 
     @property
     def passed(self) -> bool:
         return self.exit_code == 0 and not self.timed_out
+
+    @property
+    def limit_hit(self) -> LimitHit | None:
+        """The first limit the kernel says this run hit: its results cannot be trusted."""
+        return next((hit for hit in self.limit_hits if hit.certain), None)
 
     def status_of(self, test_id_or_file: str) -> str | None:
         """Status of a test id, or the worst status among a file's (or a node's) tests.

@@ -15,16 +15,21 @@ import time
 from collections.abc import Sequence
 from dataclasses import replace
 from pathlib import Path
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from ..errors import SandboxUnavailable
 from ..interrupts import checkpoint
 from .detect import TestCommand
 from .env import mask_secrets, masked_values, scrubbed_env
 from .isolation import Isolation, SandboxInfo, require_sandbox, wrap_command
-from .results import TestRun, parse_junit
+from .results import LimitHit, TestRun, parse_junit
 from .worktree import RUNNING_NAME, holder_of, record_running_group
 
+if TYPE_CHECKING:
+    from .limits import RunBounds
+
+# (exit code, timed out, output, the resource limits it hit) of one execution
+Outcome = tuple[int | None, bool, str, tuple[LimitHit, ...]]
 DEFAULT_TIMEOUT = 300.0
 # Output kept from one run: more is cut in the middle (a runaway test can print gigabytes).
 MAX_OUTPUT_BYTES = 4_000_000
@@ -77,6 +82,7 @@ def run_tests(
     output = run.output
     if run.timed_out:
         notes.append(f"the test run was killed at its time limit of {timeout:g} s")
+    notes += [hit.text for hit in run.limit_hits]
     if notes and output and not output.endswith("\n"):
         output += "\n"
     output += "".join(f"[swc: {note}]\n" for note in notes)
@@ -121,7 +127,7 @@ def _run_once(
                 EXIT_CANNOT_RUN, False, output, 0.0, (), argv, sandboxed=sandbox is not None
             )
         readable = command.python_env.site_paths if command.python_env is not None else ()
-        exit_code, timed_out, output = _sandboxed(
+        exit_code, timed_out, output, hits = _sandboxed(
             argv, root, env, timeout, run_dir, holder, isolation, sandbox, readable
         )
         results = parse_junit(junit, root) if junit is not None else ()
@@ -134,6 +140,7 @@ def _run_once(
         argv,
         network_isolated=sandbox is not None and not isolation.network,
         sandboxed=sandbox is not None,
+        limit_hits=hits,
     )
 
 
@@ -147,13 +154,15 @@ def _sandboxed(
     isolation: Isolation,
     sandbox: SandboxInfo | None,
     readable: Sequence[str] = (),
-) -> tuple[int | None, bool, str]:
-    """Execute ``argv`` in the sandbox (or bare, when it is off). A sandbox that fails to
-    set up is tried once more (a socket it was told to cover may have just gone), then
-    is an error: its failure must not pass for a test result."""
+) -> Outcome:
+    """Execute ``argv`` in the sandbox (or bare, when it is off), within its resource
+    limits. A sandbox that fails to set up is tried once more (a socket it was told to
+    cover may have just gone), then is an error: its failure must not pass for a test
+    result."""
     if sandbox is None:
         return _execute(argv, root, env, timeout, run_dir / "output", holder)
     from .layout import build_layout
+    from .limits import RunBounds
 
     for attempt in (1, 2):
         layout = build_layout(
@@ -164,11 +173,15 @@ def _sandboxed(
             network=isolation.network,
             readable=[Path(p) for p in readable],
         )
-        wrapped, inner_env = wrap_command(sandbox, layout, argv, env)
-        status_fd = _status_pipe() if _reports_status(sandbox) else None
-        if status_fd is not None:
-            wrapped = [wrapped[0], "--json-status-fd", str(status_fd[1]), *wrapped[1:]]
-        result = _execute(wrapped, root, inner_env, timeout, run_dir / "output", holder, status_fd)
+        with RunBounds(isolation.limits, sandbox.kind) as bounds:
+            inner = bounds.inner_argv(argv)
+            wrapped, inner_env = wrap_command(sandbox, layout, inner, env, bounds.tmpfs_bytes())
+            status_fd = _status_pipe() if _reports_status(sandbox) else None
+            if status_fd is not None:
+                wrapped = [wrapped[0], "--json-status-fd", str(status_fd[1]), *wrapped[1:]]
+            result = _execute(
+                wrapped, root, inner_env, timeout, run_dir / "output", holder, status_fd, bounds
+            )
         if status_fd is None or _child_started(status_fd[0]):
             return result
         if attempt == 2:
@@ -312,12 +325,14 @@ def _execute(
     out_path: Path,
     holder: Path | None = None,
     status_fd: tuple[int, int] | None = None,
-) -> tuple[int | None, bool, str]:
+    bounds: RunBounds | None = None,
+) -> Outcome:
     """Run in a new session; kill its whole process group at the end, whatever happens.
 
     Inside bwrap, killing the group kills bwrap, whose death kills the PID namespace and
     every process in it. Output goes to a file rather than a pipe: a grandchild that
     escaped the group and keeps the pipe open could otherwise block the read forever.
+    ``bounds``: the run's resource limits, entered by the child before it execs.
     """
     checkpoint()  # a Ctrl-C that was swallowed somewhere still stops before the tests run
     passed = (status_fd[1],) if status_fd is not None else ()
@@ -332,10 +347,11 @@ def _execute(
                 stderr=subprocess.STDOUT,
                 start_new_session=True,
                 pass_fds=passed,
+                preexec_fn=bounds.preexec() if bounds is not None else None,
             )
-        except OSError as exc:
-            why = exc.strerror or exc
-            return EXIT_CANNOT_RUN, False, f"[swc: cannot run {argv[0]}: {why}]\n"
+        except (OSError, subprocess.SubprocessError) as exc:
+            why = getattr(exc, "strerror", None) or exc
+            return EXIT_CANNOT_RUN, False, f"[swc: cannot run {argv[0]}: {why}]\n", ()
         finally:
             if status_fd is not None:
                 os.close(status_fd[1])
@@ -353,7 +369,9 @@ def _execute(
             _kill_group(proc)
             if holder is not None:
                 (holder / RUNNING_NAME).unlink(missing_ok=True)
-    return exit_code, timed_out, _read_output(out_path)
+    output = _read_output(out_path)
+    hits = bounds.hits(exit_code, output) if bounds is not None else ()
+    return exit_code, timed_out, output, hits
 
 
 def _kill_group(proc: subprocess.Popen[bytes]) -> None:

@@ -94,6 +94,16 @@ def git(root: Path, *args: str) -> str:
     ).stdout
 
 
+def trust(root: Path) -> None:
+    """``swc trust`` in ``root``: its .swc.toml is the test's own (the user's) file."""
+    from click.testing import CliRunner
+
+    from swcollab.cli import cli
+
+    result = CliRunner().invoke(cli, ["--repo", str(root), "trust"])
+    assert result.exit_code == 0, result.output
+
+
 def commit_project(root: Path, files: dict[str, str]) -> Path:
     """A git repository at ``root`` holding ``files`` in one commit on ``main``."""
     for rel, text in files.items():

@@ -314,7 +314,7 @@ def test_hostile_model_through_swc_fix_issue_push_and_pr(hostile, models, fake_l
     assert not (repo.parent / "pwned-by-filter").exists()  # swc's git ran no filter of theirs
     # nothing of the runs is alive; no host service was reached
     assert wait_until_gone(marker), f"still running: {marked_processes(marker)}"
-    assert services.hits == []
+    assert services.settle() == []
     # the branch holds the accepted diff only: no backdoor the test run left
     branch = doc["branch"]
     base = doc["base"]

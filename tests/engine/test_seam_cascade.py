@@ -44,13 +44,14 @@ def test_weak_fails_and_strong_sees_what_weak_tried(project: Path) -> None:
     result = fix(project, model)
     assert result.verdict == VERDICT_FIXED
     assert result.winner is not None and result.winner.tier == "strong"
+    # weak's two candidates are two samples of one request: its prompt is paid once
     assert model.asked() == [
         ("weak", "tests"),
-        ("weak", "patch"),
         ("weak", "patch"),
         ("strong", "tests"),
         ("strong", "patch"),
     ]
+    assert [c.samples for c in model.calls] == [1, 2, 1, 1]
     assert [g.tier for g in result.generated_tests] == ["weak", "strong"]
     strong_prompt = model.calls[-1].prompt
     assert "return a * b" in strong_prompt  # the previous attempt's diff
@@ -99,6 +100,7 @@ def test_the_result_owns_its_tests_and_the_report_says_what_happened(project: Pa
         "previous": True,
         "trimmed": False,
         "context_tokens": 16000,
+        "context_why": "the strong tier's default",
     }
     markdown = render_markdown(result)
     assert "calc/ops.py" in markdown and result.branch in markdown

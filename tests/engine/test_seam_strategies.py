@@ -125,12 +125,9 @@ def test_best_of_n_drafts_every_candidate_and_strong_picks(project: Path) -> Non
         {"tests": GOOD_TEST, "patch": GOOD_PATCH, "pick": '{"choice": 2, "reason": "cleaner"}'}
     )
     result = fix(project, model, strategy="best-of-n")
-    assert model.asked() == [
-        ("weak", "tests"),
-        ("weak", "patch"),
-        ("weak", "patch"),
-        ("strong", "pick"),
-    ]
+    # the two candidates are two samples of one request
+    assert model.asked() == [("weak", "tests"), ("weak", "patch"), ("strong", "pick")]
+    assert model.calls[1].samples == 2
     assert result.verdict == VERDICT_FIXED
     assert result.winner is not None and result.winner.index == 2
     assert any(
@@ -226,7 +223,8 @@ def test_best_of_n_picks_among_the_passing_only(project: Path) -> None:
         }
     )
     result = fix(project, model, settings=settings)
-    assert model.count("weak", "patch") == 3  # no early stop at the first passing one
+    # no early stop at the first passing one: three samples of one request
+    assert [c.samples for c in model.calls if c.purpose == "patch"] == [3]
     pick = model.calls[-1]
     assert (pick.tier, pick.purpose) == ("strong", "pick")
     assert "+    return b + a" in pick.prompt and "+    return a * b" not in pick.prompt

@@ -109,9 +109,16 @@ def test_base_run_classification_keeps_only_tests_that_fail_for_the_bug() -> Non
         TestResult(f"{path}::test_skip", "skipped", "", path),
         TestResult(f"{path}::test_typo", "failed", "NameError: name 'ad' is not defined", path),
         TestResult(f"{path}::test_new", "failed", "ImportError: cannot import name 'clamp'", path),
+        # the project's own exception whose name ends like Python's: the bug, not the test
+        TestResult(
+            f"{path}::test_tpl",
+            "failed",
+            "jinja2.exceptions.TemplateSyntaxError: expected token '='",
+            path,
+        ),
     )
     kept, discarded = classify_base_run(run, path, "add clamp() to calc", PYTEST)
-    assert kept == [f"{path}::test_bug", f"{path}::test_new"]  # clamp is what the task adds
+    assert kept == [f"{path}::test_bug", f"{path}::test_new", f"{path}::test_tpl"]
     assert discarded == [
         (f"{path}::test_ok", REASON_PASSES),
         (f"{path}::test_skip", REASON_SKIPPED),

@@ -13,7 +13,7 @@ from pathlib import Path
 
 from click.testing import CliRunner
 
-from engine.conftest import GOOD_TEST, git
+from engine.conftest import GOOD_TEST, git, trust
 from swcollab.cli import cli
 from tests.fakes.venv import make_venv
 
@@ -42,6 +42,7 @@ def commit(project: Path, files: dict[str, str], message: str = "change") -> Non
 def detect_test_command(project: Path) -> None:
     """No test_cmd: an untracked .swc.toml (swc's own file) blanks the fake config's."""
     (project / ".swc.toml").write_text('test_cmd = ""\n')
+    trust(project)
 
 
 def swc_branches(project: Path) -> list[str]:
@@ -333,6 +334,7 @@ def test_a_fix_that_must_change_a_test_is_accepted_from_the_strong_tier(project,
 def test_no_tier_may_change_tests_with_test_changes_none(project, models):
     greet_project(project)
     (project / ".swc.toml").write_text('test_changes = "none"\n')
+    trust(project)
     models(weak_tests=[GREET_REPRO], weak_patches=[DECLARED], strong_patches=[DECLARED])
     code, doc, _err = fix(project, prompt=GREET_TASK)
     assert code == 1
@@ -343,6 +345,7 @@ def test_no_tier_may_change_tests_with_test_changes_none(project, models):
 def test_any_tier_with_test_changes_all(project, models):
     greet_project(project)
     (project / ".swc.toml").write_text('test_changes = "all"\n')
+    trust(project)
     script = models(weak_tests=[GREET_REPRO], weak_patches=[DECLARED])
     code, doc, _err = fix(project, prompt=GREET_TASK)
     assert code == 0

@@ -53,8 +53,10 @@ def test_what_the_user_sets_wins_over_the_defaults(tmp_path: Path) -> None:
 
 
 def test_the_plan_says_what_each_tier_is_shown_and_prices_it(project: Path) -> None:
-    """A weak model litellm lists (window 128,000) is planned and priced at 64,000 tokens
-    of code; the strong tier, unlisted, at the run's 16,000."""
+    """A weak model litellm lists (window 128,000) at a tenth of the strong tier's price is
+    shown what a fifth of a strong prompt buys (35,500 tokens of code, below the 64,000
+    its window would take); the strong tier, unlisted, the run's 16,000. An unlisted weak
+    model (window unknown) keeps 16,000."""
     listed = TierSettings(
         "weak",
         model="openai/gpt-4o-mini",
@@ -68,7 +70,8 @@ def test_the_plan_says_what_each_tier_is_shown_and_prices_it(project: Path) -> N
     wide = fix(project, FakeModel(answers), settings=fake_settings(weak=listed))
     narrow = fix(project, FakeModel(answers))
     [weak, strong] = wide.plan
-    assert (weak.view.context_tokens, strong.view.context_tokens) == (64_000, 16_000)
+    assert (weak.view.context_tokens, strong.view.context_tokens) == (35_500, 16_000)
+    assert "0.20 of the strong tier's" in weak.view.context_why
     assert narrow.plan[0].view.context_tokens == 16_000
     assert weak.worst_case_call_usd > narrow.plan[0].worst_case_call_usd
 

@@ -149,3 +149,31 @@ def test_the_worst_case_of_a_three_tier_cascade_prices_the_middle_tier() -> None
         budget=100.0,
     )
     assert worst_case_run_usd(three) > worst_case_run_usd(two) > 0
+
+
+def test_an_eval_run_starts_with_the_repositorys_flaky_tests_and_gives_back_its_own(
+    tmp_path: Path,
+):
+    from swcollab.engine.flaky import ledger_rows
+    from swcollab.engine.types import FlakyTest
+    from swcollab.evaluation.runner import _run_state
+    from swcollab.gitrepo import RepoPaths
+    from swcollab.models.ledger import Ledger
+
+    repo = RepoPaths(root=tmp_path, common_dir=tmp_path / ".git")
+    known = FlakyTest("tests/test_a.py::test_pager[3]", 3, 1, 1, 0)
+    with Ledger.open(repo.state_dir) as ledger:
+        ledger.remember_flaky(ledger_rows([known], "r1", "abc"))
+    found = FlakyTest("tests/test_b.py::test_clock", 2, 1, 2, 0)
+    with _run_state(repo) as run_repo:
+        assert run_repo.state_dir != repo.state_dir
+        with Ledger.open(run_repo.state_dir) as ledger:
+            assert [r["test_id"] for r in ledger.flaky_tests()] == [known.test_id]
+            ledger.remember_flaky(ledger_rows([found], "r2", "def"))  # as a run would
+        with Ledger.open(repo.state_dir) as ledger:  # the repository's: not yet
+            ledger.forget_flaky([known.test_id])  # meanwhile, the user forgets one
+            assert ledger.flaky_tests() == []
+    with Ledger.open(repo.state_dir) as ledger:
+        rows = {r["test_id"]: r for r in ledger.flaky_tests()}
+    assert set(rows) == {found.test_id}  # what the run found; what it was given stays gone
+    assert rows[found.test_id]["run_id"] == "r2" and rows[found.test_id]["base"] == "def"

@@ -4,6 +4,13 @@ Replies come from a queue (``enqueue``) or, when it is empty, from a handler com
 them from the request body (``set_handler``). Every request body is kept in ``requests``.
 Usage is reported deterministically: prompt tokens are the words of all message texts,
 completion tokens the words of the reply, unless a ``FakeResponse`` says otherwise.
+
+As OpenAI does: a request with ``n`` gets n choices (each the next reply), its prompt
+counted once and the completions summed; with ``prefix_cache=True`` the prompt tokens a
+request shares at its start with an earlier request of the same model are reported as
+``usage.prompt_tokens_details.cached_tokens``, in steps of ``CACHE_STEP`` tokens from
+``CACHE_MIN`` on (OpenAI: 128 and 1,024). ``count_tokens`` replaces the word count (the
+benchmark counts with tiktoken, as OpenAI would).
 """
 
 from __future__ import annotations
@@ -16,9 +23,12 @@ from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 Handler = Callable[[dict], "str | FakeResponse"]
+CACHE_MIN = 1024
+CACHE_STEP = 128
 
 
 @dataclass
@@ -98,20 +108,22 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if reply.status != 200:
             self._send_json(reply.status, _error_body(reply.status, reply.content), reply.headers)
             return
+        replies = [reply, *self.server.fake._more_replies(body)]
         content = reply.content or ""
-        prompt_tokens = (
-            reply.prompt_tokens
-            if reply.prompt_tokens is not None
-            else word_count(request_text(body))
+        prompt_tokens, cached = self.server.fake._prompt_usage(body, reply)
+        completion_tokens = sum(
+            r.completion_tokens
+            if r.completion_tokens is not None
+            else self.server.fake.count_tokens(r.content or "")
+            for r in replies
         )
-        completion_tokens = (
-            reply.completion_tokens if reply.completion_tokens is not None else word_count(content)
-        )
-        usage = {
+        usage: dict[str, Any] = {
             "prompt_tokens": prompt_tokens,
             "completion_tokens": completion_tokens,
             "total_tokens": prompt_tokens + completion_tokens,
         }
+        if cached is not None:
+            usage["prompt_tokens_details"] = {"cached_tokens": cached}
         model = str(body.get("model", "fake-model"))
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
@@ -126,10 +138,11 @@ class _RequestHandler(BaseHTTPRequestHandler):
                 "model": model,
                 "choices": [
                     {
-                        "index": 0,
-                        "finish_reason": reply.finish_reason,
-                        "message": {"role": "assistant", "content": content},
+                        "index": index,
+                        "finish_reason": r.finish_reason,
+                        "message": {"role": "assistant", "content": r.content or ""},
                     }
+                    for index, r in enumerate(replies)
                 ],
                 "usage": usage,
             },
@@ -210,7 +223,17 @@ def _error_body(status: int, message: str | None) -> dict:
 class FakeOpenAI:
     """The loopback server; ``base_url`` is what a tier's ``api_base`` should be set to."""
 
-    def __init__(self, host: str = "127.0.0.1", port: int = 0) -> None:
+    def __init__(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        prefix_cache: bool = False,
+        count_tokens: Callable[[str], int] = word_count,
+    ) -> None:
+        self.prefix_cache = prefix_cache
+        self.count_tokens = count_tokens
+        self._prompts: dict[str, list[list[int] | list[str]]] = {}  # earlier prompts by model
         self._lock = threading.Lock()
         self._queue: deque[FakeResponse] = deque()
         self._handler: Handler | None = None
@@ -263,6 +286,43 @@ class FakeOpenAI:
             bodies = list(self.requests)
         return [request_text(b) for b in bodies if model is None or _same_model(b, model)]
 
+    def forget_cache(self) -> None:
+        """Start with an empty prompt cache (as a provider's does once its entries expire)."""
+        with self._lock:
+            self._prompts.clear()
+
+    def _more_replies(self, body: dict) -> list[FakeResponse]:
+        """The replies beyond the first for a request asking for ``n`` choices."""
+        wanted = body.get("n") or 1
+        return [self._reply_for(body) for _ in range(1, int(wanted))]
+
+    def _prompt_usage(self, body: dict, reply: FakeResponse) -> tuple[int, int | None]:
+        """(prompt tokens, cached tokens or None) of a request, as OpenAI reports them."""
+        text = request_text(body)
+        if reply.prompt_tokens is not None:
+            return reply.prompt_tokens, None
+        count = self.count_tokens(text)
+        if not self.prefix_cache:
+            return count, None
+        units = text.split() if self.count_tokens is word_count else _token_ids(text)
+        model = str(body.get("model", ""))
+        with self._lock:
+            earlier = self._prompts.setdefault(model, [])
+            shared = max((_common_start(units, e) for e in earlier), default=0)
+            earlier.append(units)
+        cached = 0 if shared < CACHE_MIN else shared // CACHE_STEP * CACHE_STEP
+        return count, cached
+
+    def _reply_for(self, body: dict) -> FakeResponse:
+        with self._lock:
+            if self._queue:
+                return self._queue.popleft()
+            handler = self._handler
+        if handler is None:
+            return FakeResponse(status=400, content="FakeOpenAI: no reply queued and no handler")
+        reply = handler(body)
+        return reply if isinstance(reply, FakeResponse) else FakeResponse(content=reply)
+
     def _next_reply(self, body: dict, headers: dict[str, str]) -> FakeResponse:
         with self._lock:
             self.requests.append(body)
@@ -275,6 +335,31 @@ class FakeOpenAI:
             return FakeResponse(status=400, content="FakeOpenAI: no reply queued and no handler")
         reply = handler(body)
         return reply if isinstance(reply, FakeResponse) else FakeResponse(content=reply)
+
+
+def _common_start(mine: list, theirs: list) -> int:
+    count = 0
+    for a, b in zip(mine, theirs, strict=False):
+        if a != b:
+            break
+        count += 1
+    return count
+
+
+def _token_ids(text: str) -> list[int]:
+    import os
+
+    import litellm  # ships tiktoken's files: no download, offline
+    import tiktoken
+
+    tokenizers = Path(litellm.__file__).parent / "litellm_core_utils" / "tokenizers"
+    os.environ.setdefault("TIKTOKEN_CACHE_DIR", str(tokenizers))
+    return tiktoken.get_encoding("o200k_base").encode(text, disallowed_special=())
+
+
+def tiktoken_count(text: str) -> int:
+    """Tokens as OpenAI's gpt-4o and gpt-4.1 models count them."""
+    return len(_token_ids(text))
 
 
 def _same_model(body: dict, model: str) -> bool:

@@ -30,6 +30,7 @@ def test_composite_action_with_the_documented_inputs_and_outputs() -> None:
         "issue-number",
         "test-cmd",
         "extra-args",
+        "trust-repo-config",
     }
     assert ACTION["inputs"]["issue-number"]["default"] == "${{ github.event.issue.number }}"
     assert {name: out["value"] for name, out in ACTION["outputs"].items()} == {
@@ -60,6 +61,7 @@ def test_every_input_reaches_the_fix_step_through_env() -> None:
         "strategy",
         "test-cmd",
         "extra-args",
+        "trust-repo-config",
         "github-token",
     ):
         assert f"inputs.{name} }}}}" in values, name
@@ -95,6 +97,8 @@ FAKE_SWC = """\
 import json, os, sys
 with open(os.environ["FAKE_SWC_ARGS"], "w") as fh:
     json.dump(sys.argv[1:], fh)
+with open(os.environ["FAKE_SWC_TRUST"], "w") as fh:
+    fh.write(os.environ.get("SWC_TRUST_REPO_CONFIG", "unset"))
 print(os.environ.get("FAKE_SWC_JSON", ""))
 sys.exit(int(os.environ.get("FAKE_SWC_EXIT", "0")))
 """
@@ -131,6 +135,7 @@ def runner(tmp_path: Path, make_repo):
             "GITHUB_STEP_SUMMARY": str(files["summary"]),
             "GIT_CONFIG_GLOBAL": os.environ["GIT_CONFIG_GLOBAL"],
             "FAKE_SWC_ARGS": str(files["args"]),
+            "FAKE_SWC_TRUST": str(tmp_path / "trust"),
             "FAKE_SWC_JSON": swc_json,
             "FAKE_SWC_EXIT": str(swc_exit),
         }
@@ -223,6 +228,23 @@ def test_without_an_issue_number_the_step_fails_clearly(runner) -> None:
     proc, args, _, _ = runner({})
     assert proc.returncode == 2 and "no issue number" in proc.stdout
     assert args is None  # swc never ran
+
+
+def test_the_repository_configuration_is_trusted_only_as_the_input_says(
+    runner, tmp_path: Path
+) -> None:
+    assert ACTION["inputs"]["trust-repo-config"]["default"] == "true"
+    for value, seen in (("true", "1"), ("", "unset"), ("false", "unset")):
+        proc, _args, _outputs, _summary = runner(
+            {"issue-number": "5", "trust-repo-config": value}, swc_json="{}"
+        )
+        assert proc.returncode == 0, proc.stderr
+        assert (tmp_path / "trust").read_text() == seen, value
+    # swc doctor, in the step before, judges the same configuration
+    install = next(step for step in STEPS if step.get("name") == "Install swc")
+    assert install["env"]["SWC_TRUST_INPUT"] == "${{ inputs.trust-repo-config }}"
+    script = install["run"]
+    assert script.index("export SWC_TRUST_REPO_CONFIG=1") < script.index("swc doctor")
 
 
 def test_pre_commit_hook_definition() -> None:

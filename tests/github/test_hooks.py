@@ -124,6 +124,7 @@ def push(repo: Path, **env: str) -> subprocess.CompletedProcess[str]:
 def test_git_push_runs_the_original_hook_then_the_tests(pushable: Path, bare_remote: Path) -> None:
     write_hook(pushable / ".git" / "hooks" / "pre-push")
     (pushable / ".swc.toml").write_text('test_cmd = "true"\n')
+    assert swc(pushable, "trust")[0] == 0
     assert swc(pushable, "hook", "install")[0] == 0
     proc = push(pushable)
     assert proc.returncode == 0, proc.stderr
@@ -135,11 +136,27 @@ def test_git_push_runs_the_original_hook_then_the_tests(pushable: Path, bare_rem
 def test_failing_original_hook_still_stops_the_push(pushable: Path, bare_remote: Path) -> None:
     write_hook(pushable / ".git" / "hooks" / "pre-push")
     (pushable / ".swc.toml").write_text('test_cmd = "true"\n')
+    swc(pushable, "trust")
     swc(pushable, "hook", "install")
     proc = push(pushable, ORIGINAL_EXIT="3")
     assert proc.returncode != 0 and "original hook ran" in proc.stderr
     assert "swc hook" not in proc.stderr
     assert git(bare_remote, "for-each-ref") == ""
+
+
+def test_an_untrusted_test_cmd_is_not_run_and_does_not_block_the_push(
+    pushable: Path, bare_remote: Path
+) -> None:
+    """A test_cmd from a repository file the user never trusted: the hook runs nothing."""
+    marker = pushable.parent / "ran"
+    (pushable / ".swc.toml").write_text(f'test_cmd = "touch {marker}"\n')
+    swc(pushable, "hook", "install")
+    proc = push(pushable)
+    assert proc.returncode == 0, proc.stderr
+    assert "is not trusted: it sets test_cmd" in proc.stderr and "swc trust" in proc.stderr
+    assert "not blocking the pre-push" in proc.stderr
+    assert not marker.exists()
+    assert git(bare_remote, "rev-parse", "main")
 
 
 def test_broken_configuration_does_not_block_the_push(pushable: Path, bare_remote: Path) -> None:
@@ -234,6 +251,7 @@ def test_no_test_command_is_said_and_skipped(make_repo) -> None:
 def test_hook_run_command_reports_on_stderr(make_repo) -> None:
     repo: Path = make_repo()
     commit(repo, ".swc.toml", 'test_cmd = "true"\n')
+    assert swc(repo, "trust")[0] == 0
     code, out, err = swc(repo, "hook", "run")
     assert code == 0 and out == "" and "swc hook: tests pass (true)" in err
 

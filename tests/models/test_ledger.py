@@ -47,6 +47,11 @@ EXPECTED_CALL_COLUMNS = {
     "prompt_estimate",
     "max_tokens",
     "prompt_hash",
+    "cached_tokens",
+    "cache_write_tokens",
+    "uncached_cost_usd",
+    "samples",
+    "answers",
 }
 
 
@@ -195,6 +200,7 @@ def test_ledger_of_the_first_schema_is_upgraded_in_place(tmp_path: Path):
     with Ledger.open(tmp_path) as ledger:
         [old] = ledger.calls("r1")
         assert old["reserved_usd"] is None and old["prompt_hash"] is None
+        assert (old["cached_tokens"], old["samples"]) == (0, 1)  # no cache, one answer
         assert ledger.largest_ratios("m") == (None, None)  # old rows teach nothing
         call(
             ledger,

@@ -181,3 +181,47 @@ def test_corrupt_ledger_is_a_clear_error(repo: Path):
 def test_outside_a_repository(tmp_path: Path):
     result = CliRunner().invoke(cli, ["--repo", str(tmp_path), "runs"])
     assert result.exit_code == 3 and "not inside a git repository" in result.stderr
+
+
+def _remember(repo: Path, *test_ids: str) -> None:
+    with Ledger.open(state_dir(repo)) as ledger:
+        ledger.remember_flaky(
+            {
+                "test_id": test_id,
+                "run_id": "20260101-000000-abcd",
+                "base": "0123abc",
+                "candidate_runs": 4,
+                "candidate_failures": 1,
+                "base_runs": 1,
+                "base_failures": 0,
+            }
+            for test_id in test_ids
+        )
+
+
+def test_runs_flaky_lists_and_forgets_the_tests_found_flaky(repo: Path):
+    assert "No flaky test is remembered" in swc(repo, "runs", "flaky").stdout
+    assert not (state_dir(repo) / "ledger.db").exists()  # looking creates nothing
+    pager = "tests/test_utils.py::test_echo_via_pager[test0-cat]"
+    _remember(repo, pager, "tests/test_b.py::test_slow")
+
+    listed = swc(repo, "runs", "flaky")
+    assert listed.exit_code == 0
+    assert f"{pager}  failed 1 of 4 run(s) on a candidate, 0 of 1 on the base" in listed.stdout
+    assert "by run 20260101-000000-abcd" in listed.stdout
+    rows = json.loads(swc(repo, "runs", "flaky", "--json").stdout)
+    assert [r["test_id"] for r in rows] == ["tests/test_b.py::test_slow", pager]
+
+    refused = swc(repo, "runs", "flaky", pager)  # an id without --clear forgets nothing
+    assert refused.exit_code != 0 and "only taken with --clear" in refused.stderr
+    unknown = swc(repo, "runs", "flaky", "--clear", "tests/test_b.py::test_typo")
+    assert unknown.exit_code != 0
+    assert "no flaky test 'tests/test_b.py::test_typo' is remembered" in unknown.stderr
+    assert len(json.loads(swc(repo, "runs", "flaky", "--json").stdout)) == 2
+
+    one = json.loads(swc(repo, "runs", "flaky", "--clear", pager, "--json").stdout)
+    assert one["forgotten"] == 1
+    assert [r["test_id"] for r in one["flaky_tests"]] == ["tests/test_b.py::test_slow"]
+    cleared = swc(repo, "runs", "flaky", "--clear")
+    assert "Forgot 1 flaky test(s)" in cleared.stdout
+    assert "No flaky test is remembered" in swc(repo, "runs", "flaky").stdout

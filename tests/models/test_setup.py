@@ -117,7 +117,7 @@ def test_spec_from_config_file(tmp_path):
         '[strong]\nmodel = "my-model"\napi_base = "http://127.0.0.1:1/v1"\n'
         "input_cost_per_mtok = 3\noutput_cost_per_mtok = 15\n"
     )
-    settings = load_settings(tmp_path)
+    settings = load_settings(tmp_path, trust_repo=True)  # api_base needs trust
     weak = spec_from_tier(settings.weak, settings)
     strong = spec_from_tier(settings.strong, settings)
     assert (weak.model, weak.retries, weak.timeout) == ("gpt-4o-mini", 5, 12.0)

@@ -97,6 +97,15 @@ def wait_until_gone(marker: str, timeout: float = 30.0) -> bool:
     return True
 
 
+def wait_until_marked(marker: str, timeout: float = 30.0) -> list[int]:
+    """The live processes marked ``marker``, once there is one (or at the deadline): a
+    process that has just forked takes a moment to exec with its marked command line."""
+    deadline = time.monotonic() + timeout
+    while not (found := marked_processes(marker)) and time.monotonic() < deadline:
+        time.sleep(0.05)
+    return found
+
+
 def tree_hash(root: Path) -> dict[str, str]:
     """sha256 of every file (and the target of every symlink) under ``root``."""
     hashes = {}
@@ -113,7 +122,9 @@ def tree_hash(root: Path) -> dict[str, str]:
 
 class HostServices:
     """A TCP, a UDP, a Unix-socket and an abstract-socket server on the host, counting
-    every connection or datagram they get."""
+    every connection or datagram they get (``hits``), but the test's own (``settle``)."""
+
+    KINDS = ("tcp", "udp", "unix", "abstract")
 
     def __init__(self, unix_path: Path) -> None:
         self.hits: list[str] = []
@@ -131,6 +142,9 @@ class HostServices:
         self.abstract.bind("\0" + self.abstract_name)
         self.abstract.listen(8)
         self._stop = threading.Event()
+        # the test's own connections, told apart by the address they come from
+        self._sentinels: dict[str, object] = {}
+        self._settled = {kind: threading.Event() for kind in self.KINDS}
         self._threads = [
             threading.Thread(target=self._serve, args=(s, kind), daemon=True)
             for s, kind in ((self.tcp, "tcp"), (self.unix, "unix"), (self.abstract, "abstract"))
@@ -139,24 +153,30 @@ class HostServices:
         for thread in self._threads:
             thread.start()
 
+    def _record(self, kind: str, peer: object) -> None:
+        if kind in self._sentinels and peer == self._sentinels[kind]:
+            self._settled[kind].set()
+        else:
+            self.hits.append(kind)
+
     def _serve(self, server: socket.socket, kind: str) -> None:
         server.settimeout(0.2)
         while not self._stop.is_set():
             try:
-                conn, _ = server.accept()
+                conn, peer = server.accept()
             except OSError:
                 continue
-            self.hits.append(kind)
+            self._record(kind, peer)
             conn.close()
 
     def _receive(self) -> None:
         self.udp.settimeout(0.2)
         while not self._stop.is_set():
             try:
-                self.udp.recvfrom(100)
+                _data, peer = self.udp.recvfrom(100)
             except OSError:
                 continue
-            self.hits.append("udp")
+            self._record("udp", peer)
 
     @property
     def tcp_port(self) -> int:
@@ -166,6 +186,49 @@ class HostServices:
     def udp_port(self) -> int:
         return self.udp.getsockname()[1]
 
+    def wait_for_hits(self, kinds: set[str], timeout: float = 30.0) -> set[str]:
+        """The kinds of hit seen, once all of ``kinds`` were (or at the deadline)."""
+        deadline = time.monotonic() + timeout
+        while not kinds <= set(self.hits) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        return set(self.hits)
+
+    def settle(self, timeout: float = 30.0) -> list[str]:
+        """``hits`` once every connection made before now has been counted.
+
+        Each server takes its connections (and datagrams) in the order they came: the
+        test connects to each once more, from an address of its own, and waits until
+        that one is seen, so any earlier hit is in ``hits`` by then (no sleep, no guess
+        at how long the server threads may lag under load)."""
+        tag = f"swc-sentinel-{os.getpid()}-{time.monotonic_ns()}"
+        for seen in self._settled.values():
+            seen.clear()
+        clients = []
+        for kind, family, address in (
+            ("tcp", socket.AF_INET, ("127.0.0.1", self.tcp_port)),
+            ("unix", socket.AF_UNIX, str(self.unix_path)),
+            ("abstract", socket.AF_UNIX, "\0" + self.abstract_name),
+        ):
+            client = socket.socket(family, socket.SOCK_STREAM)
+            client.bind(("127.0.0.1", 0) if family == socket.AF_INET else f"\0{tag}-{kind}")
+            self._sentinels[kind] = _peer_name(client)
+            client.connect(address)
+            clients.append(client)
+        sender = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+        sender.bind(("127.0.0.1", 0))
+        self._sentinels["udp"] = sender.getsockname()
+        sender.sendto(b"s", ("127.0.0.1", self.udp_port))
+        clients.append(sender)
+        deadline = time.monotonic() + timeout
+        try:
+            for kind, seen in self._settled.items():
+                if not seen.wait(max(deadline - time.monotonic(), 0)):
+                    raise AssertionError(f"the {kind} server never saw the test's own connection")
+        finally:
+            for client in clients:
+                client.close()
+        return list(self.hits)
+
     def close(self) -> None:
         self._stop.set()
         for thread in self._threads:
@@ -173,3 +236,10 @@ class HostServices:
         for sock in (self.tcp, self.udp, self.unix, self.abstract):
             sock.close()
         self.unix_path.unlink(missing_ok=True)
+
+
+def _peer_name(client: socket.socket) -> object:
+    """The address a server sees a connection from ``client`` come from."""
+    name = client.getsockname()
+    # abstract names come back as bytes with their leading NUL from accept()
+    return name.encode() if isinstance(name, str) else name

@@ -24,7 +24,15 @@ import pytest
 from swcollab.gitrepo import check_worktree_link
 from swcollab.sandbox import TestCommand, Worktree, run_tests
 
-from .helpers import HostServices, git, marked_processes, tree_hash, wait_until_gone, write
+from .helpers import (
+    HostServices,
+    git,
+    marked_processes,
+    tree_hash,
+    wait_until_gone,
+    wait_until_marked,
+    write,
+)
 
 SECRETS = {
     "OPENAI_API_KEY": "sk-hostile-openai-0001",
@@ -201,8 +209,7 @@ def test_a_hostile_test_reads_no_secret_writes_nothing_and_leaves_nothing(victim
     # no process of the run is alive after it (setsid and double fork included)
     assert wait_until_gone(marker), f"still running: {marked_processes(marker)}"
     # no connection reached a host service: TCP, UDP, Unix socket, abstract socket
-    time.sleep(0.5)
-    assert services.hits == []
+    assert services.settle() == []
     assert run.output.count("NO CONNECTION") == 3
 
 
@@ -230,9 +237,14 @@ def test_the_same_hostile_script_without_the_sandbox_does_reach_them(victim, wt_
     try:
         assert binascii.hexlify(AWS_FILE_SECRET.encode()).decode() in run.output
         assert (wt_tmp / "escaped.txt").exists()
-        time.sleep(0.5)
-        assert {"tcp", "unix", "abstract", "udp"} <= set(services.hits)
-        assert marked_processes(marker)  # the double fork escaped the process group
+        assert services.wait_for_hits({"tcp", "unix", "abstract", "udp"}) >= {
+            "tcp",
+            "unix",
+            "abstract",
+            "udp",
+        }
+        assert wait_until_marked(marker)  # the double fork escaped the process group
     finally:
         for pid in marked_processes(marker):
             os.kill(pid, 9)
+        assert wait_until_gone(marker)

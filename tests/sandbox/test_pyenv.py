@@ -6,7 +6,6 @@ import os
 import stat
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -138,8 +137,9 @@ def test_pdm_tox_and_nox(tmp_path: Path) -> None:
 
     tox = project(tmp_path / "tox", **{"tox.ini": "[tox]\nenvlist = py3, lint\n"})
     make_venv(tox / ".tox" / "py3")
-    time.sleep(0.01)
-    make_venv(tox / ".tox" / "lint")  # newer, but not a test environment
+    make_venv(tox / ".tox" / "lint")
+    newer = (tox / ".tox" / "py3").stat().st_mtime + 60
+    os.utime(tox / ".tox" / "lint", (newer, newer))  # newer, but not a test environment
     found = find_python_env(tox, {})
     assert found.kind == "tox" and found.reason == "tox environment .tox/py3"
 
