@@ -147,15 +147,17 @@ all:
 
 
 def test_fix_judges_the_right_fix_without_refused_blocks_and_flags_build_files(
-    project: Path, models
+    project: Path, models, fake_llm
 ) -> None:
-    script = models(weak_patches=[HOSTILE_ANSWER])
+    models(weak_patches=[HOSTILE_ANSWER])
     shown = swc(project, "fix", "--prompt", f"add(2, 3) returns -1 instead of 5 {ESCAPES}")
     assert shown.exit_code == 0, shown.stdout + shown.stderr
     assert raw_controls(shown.stdout + shown.stderr) == []
     assert shown.stdout.startswith("fixed")
     assert "needs review: Makefile: a Makefile" in shown.stdout
-    assert script.count("weak", "patch") == 1  # judged from the first answer, no retry
+    assert "winning tier: weak" in shown.stdout
+    # judged from the first answer: no retry asked the model to resend anything
+    assert not any("failed to apply" in prompt for prompt in fake_llm.prompts())
     branch = next(
         line.split()[1] for line in shown.stdout.splitlines() if line.startswith("branch:")
     )
