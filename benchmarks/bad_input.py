@@ -5,7 +5,7 @@ A task may be 1,000,000 bytes (``--prompt-file``, standard input) and a mapped f
 blob from a pasted log, one letter repeated, ``aB``/``a_``/``a.``/``a/``/``a+`` repeated,
 backticks, newlines, ``path.py:1:`` runs, stack-frame lines, a CamelCase trap that made a
 regular expression backtrack exponentially), and files that are one huge line, a
-thousand-level-deep expression (``f(a)+f(a)+...``, a minified bundle's shape) or
+200,000-level-deep expression (``f(a)+f(a)+...``, a minified bundle's shape) or
 thousands of small definitions.
 
 For each task shape and size, the stages that read the task text are timed in-process
@@ -71,7 +71,7 @@ def task_shapes(size: int) -> dict[str, str]:
 def file_shapes(size: int) -> dict[str, tuple[str, str]]:
     rnd = random.Random(2)
     blob = base64.b64encode(rnd.randbytes(size)).decode()[: size - 60]
-    defs = "".join(f"def f{i}(a):\n    return a + {i}\n\n" for i in range(size // 30))
+    defs = "".join(f"def f{i}(a):\n    return a + {i}\n\n" for i in range(size // 37))
     return {
         "one-line": ("shopcart/blob.py", f'DATA = "{blob}"\n\n\ndef total():\n    pass\n'),
         "deep-js": ("shopcart/bundle.js", "var x = " + "f(a)+" * (size // 5 - 10) + "1;\n"),
