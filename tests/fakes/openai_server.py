@@ -125,6 +125,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if cached is not None:
             usage["prompt_tokens_details"] = {"cached_tokens": cached}
         model = str(body.get("model", "fake-model"))
+        self.server.fake.record_usage(model, prompt_tokens, cached or 0, completion_tokens)
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._stream(model, content, usage if include_usage else None, reply)
@@ -241,6 +242,8 @@ class FakeOpenAI:
         self._queue: deque[FakeResponse] = deque()
         self._handler: Handler | None = None
         self.requests: list[dict] = []
+        # (model, prompt tokens, cached prompt tokens, completion tokens) of each answer
+        self.usages: list[tuple[str, int, int, int]] = []
         self.headers: list[dict[str, str]] = []  # HTTP headers of each request (lower-case names)
         self._server = _Server((host, port), _RequestHandler)
         self._server.fake = self
@@ -288,6 +291,10 @@ class FakeOpenAI:
         with self._lock:
             bodies = list(self.requests)
         return [request_text(b) for b in bodies if model is None or _same_model(b, model)]
+
+    def record_usage(self, model: str, prompt: int, cached: int, completion: int) -> None:
+        with self._lock:
+            self.usages.append((model, prompt, cached, completion))
 
     def forget_cache(self) -> None:
         """Start with an empty prompt cache (as a provider's does once its entries expire)."""
