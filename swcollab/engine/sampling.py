@@ -5,7 +5,8 @@ samples of one prompt (``n``, ``ModelClient.takes_samples``), the first candidat
 asks for all k in one request: the prompt is billed once and each sample only for its
 reply. Elsewhere each candidate is its own request, made only when the candidate's turn
 comes (a tier stops at the first candidate that passes), its prompt told apart by the
-candidate's index at the end, after the shared prefix a provider's cache serves.
+candidate's index at the end, after the shared prefix a provider's cache serves. When the
+budget left cannot hold all the samples' replies, the candidate is asked for alone.
 """
 
 from __future__ import annotations
@@ -14,8 +15,11 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ..errors import BudgetExhausted
+
 if TYPE_CHECKING:
     from ..models import ModelClient
+    from ..models.types import Reply
 
 
 @dataclass
@@ -39,14 +43,22 @@ class SamplePool:
         now (with the samples every later candidate will take, when ``together``)."""
         if not self.answers:
             wanted = self.candidates - index + 1 if self.together else 1
-            reply = client.complete(
-                self.tier,
-                messages,
-                purpose="patch",
-                temperature=temperature,
-                samples=max(1, wanted),
-            )
-            self.requests += 1
+            try:
+                reply = self._ask(client, messages, temperature, wanted)
+            except BudgetExhausted:
+                if wanted <= 1:
+                    raise
+                # what is left holds one reply, not all of them: this candidate alone
+                reply = self._ask(client, messages, temperature, 1)
             # A provider may return fewer samples than asked: the next turn asks again.
             self.answers.extend(reply.samples)
         return self.answers.popleft()
+
+    def _ask(
+        self, client: ModelClient, messages: list[dict], temperature: float, samples: int
+    ) -> Reply:
+        reply = client.complete(
+            self.tier, messages, purpose="patch", temperature=temperature, samples=samples
+        )
+        self.requests += 1
+        return reply

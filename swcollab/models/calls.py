@@ -133,3 +133,15 @@ def missing_key_vars(spec: ModelSpec, environ: Mapping[str, str]) -> list[str]:
         return []  # an OpenAI-compatible server reached through api_base
     missing = lib.provider_missing_keys(spec.model, spec.api_base)
     return [var for var in missing if not environ.get(var)]
+
+
+def fill_usage(got: lib.Collected, route: lib.Route, prompt_est: int, max_tokens: int) -> None:
+    """Providers that report no usage are charged by our own count (each answer's reply
+    stopped at ``max_tokens``, whatever our tokenizer makes of its text)."""
+    if got.prompt_tokens is None or got.prompt_tokens < 0:  # none, or nonsense
+        got.prompt_tokens = prompt_est
+    if got.completion_tokens is None or got.completion_tokens < 0:
+        texts = got.texts or [got.text]
+        got.completion_tokens = sum(
+            min(max_tokens, lib.token_count(route.model, text=text)) for text in texts
+        )

@@ -25,6 +25,7 @@ from .calls import (
     charge,
     collected,
     encodable,
+    fill_usage,
     missing_key_vars,
     model_error,
     prices_of,
@@ -213,7 +214,7 @@ class ModelClient:
                     samples,
                 ),
             )
-            self._fill_usage(got, route, prompt_est, limit * max(1, len(got.texts)))
+            fill_usage(got, route, prompt_est, limit)
             cost = charge(prices, got)
             self.budget.ratios.observe(
                 spec.model,
@@ -298,6 +299,18 @@ class ModelClient:
             )
         return facts
 
+    def worst_case_usd(
+        self, tier: str, messages: list[dict], *, samples: int = 1, max_tokens: int | None = None
+    ) -> float:
+        """What ``complete`` would hold on the budget for this request."""
+        spec = self.spec(tier)
+        route = lib.route(spec, self.environ)  # never starts a local server
+        estimate = self.estimate_tokens(tier, messages)
+        limit = self._reply_limit(spec, max_tokens, estimate)
+        prices = self.prices(tier)
+        bound = self.worst_case(spec, route, estimate, limit, messages)
+        return bound.cost(prices.prompt, prices.completion * samples)
+
     def worst_case(
         self, spec: ModelSpec, route: lib.Route, estimate: int, limit: int, prompt: PromptSize
     ) -> WorstCase:
@@ -333,16 +346,6 @@ class ModelClient:
             # llama.cpp refuses prompt + max_tokens beyond its context window.
             limit = min(limit, max(_LOCAL_MIN_REPLY, LOCAL_N_CTX - prompt_est - 8))
         return limit
-
-    def _fill_usage(
-        self, got: lib.Collected, route: lib.Route, prompt_est: int, max_tokens: int
-    ) -> None:
-        """Providers that report no usage are charged by our own count."""
-        if got.prompt_tokens is None or got.prompt_tokens < 0:  # none, or nonsense
-            got.prompt_tokens = prompt_est
-        if got.completion_tokens is None or got.completion_tokens < 0:
-            # the provider stopped at max_tokens, whatever our tokenizer makes of the text
-            got.completion_tokens = min(max_tokens, lib.token_count(route.model, text=got.text))
 
     def _call_with_retries(
         self, spec: ModelSpec, route: lib.Route, messages: list[dict], request: Request

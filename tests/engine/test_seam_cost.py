@@ -173,3 +173,22 @@ def test_the_strong_tier_writes_tests_when_none_of_the_weak_ones_survive(project
     assert result.verdict == VERDICT_FIXED and result.winner.tier == "strong"
     assert ("strong", "tests") in model.asked()
     assert [g.tier for g in result.generated_tests if g.kept_ids] == ["strong"]
+
+
+def test_a_budget_that_holds_one_reply_but_not_all_asks_for_one(project: Path) -> None:
+    """n samples hold n replies on the budget: when only one fits, the candidate is asked
+    for alone (the refused request is in the ledger), and the run goes on."""
+    from swcollab.engine.sampling import SamplePool
+    from swcollab.models import Budget, ModelClient
+
+    settings = fake_settings()
+    model = FakeModel({"patch": GOOD_PATCH})
+    probe = ModelClient(settings, budget=Budget(None), model=model)
+    messages = [{"role": "user", "content": "fix add " * 50}]
+    one = probe.worst_case_usd("weak", messages, samples=1)
+    three = probe.worst_case_usd("weak", messages, samples=3)
+    client = ModelClient(settings, budget=Budget((one + three) / 2), model=model)
+    pool = SamplePool.for_tier(client, "weak", 3)
+    assert pool.take(client, messages, 1, 0.7) == GOOD_PATCH
+    assert [c.samples for c in model.calls] == [1]
+    assert client.budget.spent > 0
