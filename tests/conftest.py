@@ -91,6 +91,11 @@ _IN_PROCESS = frozenset(
 _E2E_MODULES = frozenset(
     {
         "models/test_local.py",  # local model servers as real processes, a stand-in swc
+        # each ecosystem through the CLI on a small project with its real toolchain
+        "ecosystems/test_rust_e2e.py",
+        "ecosystems/test_go_e2e.py",
+        "ecosystems/test_node_e2e.py",
+        "ecosystems/test_jvm_e2e.py",
     }
 )
 

@@ -394,13 +394,15 @@ def _commit(run: RunState, suite: TestSuite, attempt: Attempt, base: str, branch
     from ..gitout import commit_patch
     from ..report import commit_message
 
-    tests = (
-        {t.path: t.text for t in suite.generated if t.kept_ids} if run.request.include_tests else {}
-    )
+    kept = [t for t in suite.generated if t.kept_ids] if run.request.include_tests else []
+    tests = {t.path: t.text for t in kept}
+    appends: dict[str, list[str]] = {}
+    for file, line in (pair for t in kept for pair in t.attach):
+        appends.setdefault(file, []).append(line)  # the test's `mod` line in its crate
     message = commit_message(result_of(run), run.budget.spent)
     try:
         commit, diff = commit_patch(
-            run.request.repo.root, base, attempt.diff, tests, message=message
+            run.request.repo.root, base, attempt.diff, tests, message=message, appends=appends
         )
     except (SwcError, ValueError, OSError) as exc:
         problem = exc.message if isinstance(exc, SwcError) else f"{type(exc).__name__}: {exc}"

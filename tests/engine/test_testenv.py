@@ -115,13 +115,32 @@ def test_a_test_command_that_does_not_exist(project, models, fake_llm):
     assert fake_llm.requests == []
 
 
-def test_go_without_go_installed(project, models, fake_llm, monkeypatch):
+def path_without(program: str, bin_dir: Path) -> str:
+    """A PATH of one directory linking every program of this PATH but ``program``."""
+    import os
+
+    bin_dir.mkdir()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if not folder or not Path(folder).is_dir():
+            continue
+        for entry in Path(folder).iterdir():
+            link = bin_dir / entry.name
+            if entry.name != program and not os.path.lexists(link):
+                link.symlink_to(entry)
+    return str(bin_dir)
+
+
+def test_go_without_go_installed(project, models, fake_llm, monkeypatch, tmp_path):
     models()
     commit(
         project,
         {"go.mod": "module example.com/calc\n\ngo 1.21\n", "calc_test.go": "package calc\n"},
     )
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no go here, whatever the machine has
+    from swcollab.sandbox import probe_sandbox
+
+    probe_sandbox()  # probed with this machine's PATH (the probe runs `true` from it)
+    # no go here, whatever the machine has (Debian's golang-go puts it in /usr/bin)
+    monkeypatch.setenv("PATH", path_without("go", tmp_path / "bin"))
     code, _doc, err = fix(project, "--test-cmd", "go test ./...")
     assert code == 3, err
     assert "the test command cannot start: go" in err
