@@ -15,7 +15,11 @@ edit that applies but changes nothing); reproduction tests are the fix's failing
 cut from its test files. So both strategies fix the same tasks and only the cost differs.
 
     python benchmarks/cascade_cost.py [--tasks 4] [--weak half,wrong]
-        [--pairs gpt-4.1-mini,gpt-4.1-nano] [--strong gpt-4o] [--keep]
+        [--pairs gpt-4.1-mini,gpt-4.1-nano] [--strong gpt-4o] [--baseline OTHER_CHECKOUT]
+
+Costs are what the provider bills (the loopback server's usage, cached tokens at the cache
+price, litellm's prices); the last column checks that swc's ledger says the same
+("= billed"). ``--baseline`` measures another checkout of swc first, in the same run.
 
 Each repository is cloned from ../shared/repos (``SWC_BUNDLES``) into benchmarks/.cache
 with a virtual environment of its test dependencies (from PyPI, once). Needs bubblewrap.
@@ -31,6 +35,7 @@ import re
 import subprocess
 import sys
 import tempfile
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -71,11 +76,24 @@ def prepare(name: str, cache: Path) -> Path:
 
 
 def mine(root: Path, count: int, env: dict[str, str]) -> list[dict[str, Any]]:
-    """The repository's newest ``count`` real fixes (mining results are cached by swc)."""
-    saved = root.parent / f"{root.name}-tasks.jsonl"
-    args = ["eval", "--from-history", "--limit", str(count), "--save", str(saved)]
+    """The repository's newest ``count`` real fixes whose test changes only add tests
+    (mining results are cached by swc). A fix that also rewrites an existing test changes
+    behaviour the base's tests guard: a scripted answer would have to change that test
+    too, which the weak tier may not, so the two strategies would not fix the same tasks."""
+    mined = root.parent / f"{root.name}-mined.jsonl"
+    args = ["eval", "--from-history", "--limit", str(count * 3), "--save", str(mined)]
     run([sys.executable, "-m", "swcollab", *args, "--dry-run", "--json"], root, env)
-    return [json.loads(line) for line in saved.read_text().splitlines() if line.strip()]
+    tasks = [json.loads(line) for line in mined.read_text().splitlines() if line.strip()]
+    kept = [t for t in tasks if not _rewrites_tests(t["test_patch"])][:count]
+    saved = root.parent / f"{root.name}-tasks.jsonl"
+    saved.write_text("".join(json.dumps(t) + "\n" for t in kept))
+    return kept
+
+
+def _rewrites_tests(test_patch: str) -> bool:
+    return any(
+        line.startswith("-") and not line.startswith("---") for line in test_patch.splitlines()
+    )
 
 
 # -- the scripted answers ----------------------------------------------------------------
@@ -192,28 +210,68 @@ class Scripted:
 # -- the eval ----------------------------------------------------------------------------
 
 
+@dataclass
+class Tally:
+    """One strategy and model pair over the tasks: what swc's ledger says it cost, what the
+    provider billed (the loopback server's usage at litellm's prices), fixes."""
+
+    ledger: float = 0.0
+    billed: float = 0.0
+    fixed: int = 0
+    tasks: int = 0
+
+
+def bill(usages: list[tuple[str, int, int, int]]) -> float:
+    """What OpenAI bills for these answers: cached prompt tokens at the cache price."""
+    import litellm
+
+    total = 0.0
+    for model, prompt, cached, completion in usages:
+        info = litellm.model_cost[model]
+        read = info.get("cache_read_input_token_cost") or info["input_cost_per_token"]
+        total += (prompt - cached) * info["input_cost_per_token"] + cached * read
+        total += completion * info["output_cost_per_token"]
+    return total
+
+
 def evaluate(
-    root: Path, fake: FakeOpenAI, args: argparse.Namespace, weak_right: str, env: dict
-) -> list[dict[str, Any]]:
+    root: Path, fake: FakeOpenAI, args: argparse.Namespace, weak_right: str, swc: Swc
+) -> dict[tuple[str, str], Tally]:
     """Strong-only, then the cascade with each weak model: one ``swc eval`` each, the
     provider's cache emptied before each (a run must not find the prompts of another
     strategy's run of the same task cached)."""
     tasks = root.parent / f"{root.name}-tasks.jsonl"
-    combos = [("strong", f"weak=openai/{args.pairs.split(',')[0]},strong=openai/{args.strong}")]
-    combos += [
-        ("cascade", f"weak=openai/{w},strong=openai/{args.strong}") for w in args.pairs.split(",")
-    ]
-    rows: list[dict[str, Any]] = []
-    for strategy, pair in combos:
+    pairs = [f"weak=openai/{w},strong=openai/{args.strong}" for w in args.pairs.split(",")]
+    combos = [("strong", "-", pairs[0])]
+    combos += [("cascade", w, pair) for w, pair in zip(args.pairs.split(","), pairs, strict=True)]
+    tallies: dict[tuple[str, str], Tally] = {}
+    for strategy, weak, pair in combos:
         fake.forget_cache()
-        db = root.parent / f"{root.name}-{weak_right}.db"
-        command = [sys.executable, "-m", "swcollab", "eval", "--tasks", str(tasks)]
-        command += ["--strategies", strategy, "--pairs", pair, "--db", str(db), "--rerun", "--json"]
-        doc = json.loads(run(command, root, env))
+        first = len(fake.usages)
+        db = root.parent / f"{root.name}-{weak_right}-{swc.label}.db"
+        command = [*swc.command, "eval", "--tasks", str(tasks), "--strategies", strategy]
+        command += ["--pairs", pair, "--db", str(db), "--rerun", "--json"]
+        doc = json.loads(run(command, root, swc.env))
         for failed in [r for r in doc["runs"] if r["verdict"] == "error"]:
             print(f"  {failed['task_id']} {strategy}: {failed['note'][:300]}", flush=True)
-        rows += doc["table"]
-    return rows
+        [row] = doc["table"]
+        tally = Tally(row["cost_usd"], bill(fake.usages[first:]), row["resolved"], row["tasks"])
+        tallies[(strategy, weak)] = tally
+        print(
+            f"  {swc.label}, weak {weak_right}: {strategy:8} {weak:14} {tally.fixed}/"
+            f"{tally.tasks} fixed, billed ${tally.billed:.4f} (ledger ${tally.ledger:.4f})",
+            flush=True,
+        )
+    return tallies
+
+
+@dataclass
+class Swc:
+    """A version of swc to measure: this checkout, or another (``--baseline``)."""
+
+    label: str
+    command: list[str]
+    env: dict[str, str]
 
 
 def config_env(home: Path, base_url: str, args: argparse.Namespace) -> dict[str, str]:
@@ -225,8 +283,16 @@ def config_env(home: Path, base_url: str, args: argparse.Namespace) -> dict[str,
     (home / "swc" / "config.toml").write_text(f"budget = 5.0\n{tiers}")
     env = {k: v for k, v in os.environ.items() if not k.startswith("SWC_")}
     env.update(XDG_CONFIG_HOME=str(home), LITELLM_LOCAL_MODEL_COST_MAP="True")
-    env["PYTHONPATH"] = str(ROOT)
+    env.pop("PYTHONPATH", None)
     return env
+
+
+def versions(args: argparse.Namespace, env: dict[str, str]) -> list[Swc]:
+    found = [Swc("this", [sys.executable, "-m", "swcollab"], env)]
+    if args.baseline:
+        other = {**env, "PYTHONPATH": str(args.baseline.resolve())}
+        found.insert(0, Swc("baseline", [sys.executable, "-m", "swcollab"], other))
+    return found
 
 
 def main() -> None:
@@ -237,8 +303,11 @@ def main() -> None:
     parser.add_argument("--pairs", default="gpt-4.1-mini,gpt-4.1-nano", help="weak models")
     parser.add_argument("--strong", default="gpt-4o")
     parser.add_argument("--cache", type=Path, default=CACHE, help="where the clones live")
+    parser.add_argument(
+        "--baseline", type=Path, help="another checkout of swc, measured first, for comparison"
+    )
     args = parser.parse_args()
-    totals: dict[tuple[str, str, str], list[float]] = {}
+    totals: dict[tuple[str, str, str, str], Tally] = {}
     with (
         tempfile.TemporaryDirectory() as home,
         FakeOpenAI(prefix_cache=True, count_tokens=tiktoken_count) as fake,
@@ -248,41 +317,40 @@ def main() -> None:
             root = prepare(name, args.cache)
             tasks = mine(root, args.tasks, env)
             print(f"{name}: {len(tasks)} real fixes", flush=True)
-            for weak_right in args.weak.split(","):
-                fake.set_handler(Scripted(root, tasks, args.strong, weak_right))
-                for row in evaluate(root, fake, args, weak_right, env):
-                    weak = row["weak_model"].split("/")[-1] if row["strategy"] != "strong" else "-"
-                    key = (weak_right, row["strategy"], weak)
-                    cost, resolved, count = totals.get(key, [0.0, 0, 0])
-                    totals[key] = [
-                        cost + row["cost_usd"],
-                        resolved + row["resolved"],
-                        count + row["tasks"],
-                    ]
-                    print(
-                        f"  weak {weak_right}: {row['strategy']:8} {weak:14} "
-                        f"{row['resolved']}/{row['tasks']} fixed ${row['cost_usd']:.4f}",
-                        flush=True,
-                    )
+            for swc in versions(args, env):
+                for weak_right in args.weak.split(","):
+                    fake.set_handler(Scripted(root, tasks, args.strong, weak_right))
+                    found = evaluate(root, fake, args, weak_right, swc)
+                    for (strategy, weak), tally in found.items():
+                        total = totals.setdefault((swc.label, weak_right, strategy, weak), Tally())
+                        total.ledger += tally.ledger
+                        total.billed += tally.billed
+                        total.fixed += tally.fixed
+                        total.tasks += tally.tasks
     report(totals, args)
 
 
-def report(totals: dict[tuple[str, str, str], list[float]], args: argparse.Namespace) -> None:
-    print("\nweak      pair                 cascade     strong-only  share   fixed")
-    for weak_right in args.weak.split(","):
-        strong = totals.get((weak_right, "strong", "-"))
-        if not strong:
-            continue
-        for weak in args.pairs.split(","):
-            cascade = totals.get((weak_right, "cascade", weak))
-            if not cascade:
-                continue
-            share = cascade[0] / strong[0] if strong[0] else float("nan")
-            print(
-                f"{weak_right:9} {weak + '/' + args.strong:20} ${cascade[0]:<10.4f} "
-                f"${strong[0]:<11.4f} {share:6.1%}  {cascade[1]:.0f}/{cascade[2]:.0f} vs "
-                f"{strong[1]:.0f}/{strong[2]:.0f}"
-            )
+def report(totals: dict[tuple[str, str, str, str], Tally], args: argparse.Namespace) -> None:
+    print(
+        "\nswc       weak   pair                  cascade    strong-only  share   fixed    ledger"
+    )
+    for label in ("baseline", "this"):
+        for weak_right in args.weak.split(","):
+            strong = totals.get((label, weak_right, "strong", "-"))
+            for weak in args.pairs.split(","):
+                cascade = totals.get((label, weak_right, "cascade", weak))
+                if not cascade or not strong:
+                    continue
+                share = cascade.billed / strong.billed if strong.billed else float("nan")
+                agrees = all(
+                    abs(t.ledger - t.billed) <= 1e-6 * max(1, t.tasks) for t in (cascade, strong)
+                )
+                print(
+                    f"{label:9} {weak_right:6} {weak + '/' + args.strong:21} "
+                    f"${cascade.billed:<9.4f} ${strong.billed:<11.4f} {share:6.1%}  "
+                    f"{cascade.fixed}/{cascade.tasks} vs {strong.fixed}/{strong.tasks}  "
+                    + ("= billed" if agrees else f"${cascade.ledger:.4f} / ${strong.ledger:.4f}")
+                )
 
 
 if __name__ == "__main__":

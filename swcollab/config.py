@@ -111,6 +111,7 @@ class Settings:
     sandbox_open_files: int = 1024
     sandbox_tmp_mb: int = 1024
     allow_config_edits: bool = False
+    allow_code_hook_edits: bool = False
     test_changes: str = "strong"
     flaky_tests: str = "detect"
     tier_order: str = "weak,strong"

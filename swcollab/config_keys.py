@@ -265,6 +265,13 @@ _TOP_KEYS = [
         needs_trust=True,
     ),
     Key(
+        "allow_code_hook_edits",
+        bool,
+        "Let the model edit files Python runs by itself: setup.py (on install), "
+        "sitecustomize.py, usercustomize.py and *.pth (at every start-up).",
+        needs_trust=True,
+    ),
+    Key(
         "test_changes",
         str,
         "Which tier may change an existing test, when its patch says "

@@ -34,8 +34,17 @@ STATE_DIR_NAME = "swc"
 FALLBACK_NAME = "swc"
 FALLBACK_EMAIL = "swc@localhost"
 
-# Options of every git command (see the module docstring).
-SAFE_OPTIONS = ("-c", "core.hooksPath=/dev/null", "-c", "core.fsmonitor=false")
+# Options of every git command (see the module docstring). core.autocrlf off: swc's
+# worktrees and patches hold each file's bytes as committed, line endings included (a
+# user's autocrlf=input would turn a CRLF file's every line into a change).
+SAFE_OPTIONS = (
+    "-c",
+    "core.hooksPath=/dev/null",
+    "-c",
+    "core.fsmonitor=false",
+    "-c",
+    "core.autocrlf=false",
+)
 
 # Repository-location variables git honours: swc's git acts on the repository it names.
 GIT_LOCATION_VARS = frozenset(
@@ -95,10 +104,11 @@ def run_git(
     _hooks_path: str | None = "/dev/null",
 ) -> subprocess.CompletedProcess[Any]:
     """``git <safe options> args`` in ``cwd``; raises ``EnvironmentProblem`` on failure
-    when ``check``. Text is decoded with invalid bytes replaced unless ``binary``."""
+    when ``check``. Output is UTF-8 text, invalid bytes replaced, unless ``binary``; line
+    ends are kept as git wrote them (a CRLF line of a diff stays CRLF: Python's text mode
+    would make it LF, and the patch would no longer apply to the file)."""
     options = SAFE_OPTIONS if _hooks_path is not None else SAFE_OPTIONS[2:]
     cmd = ["git", *options, *args]
-    text_mode: dict[str, Any] = {} if binary else {"text": True, "errors": "replace"}
     try:
         proc = subprocess.run(
             cmd,
@@ -106,14 +116,16 @@ def run_git(
             env=git_env(env),
             capture_output=True,
             timeout=timeout,
-            input=input,
+            input=input.encode("utf-8") if isinstance(input, str) else input,
             stdin=subprocess.DEVNULL if input is None else None,
-            **text_mode,
         )
     except FileNotFoundError:
         raise EnvironmentProblem(
             "git is not installed or not on PATH", hint="Install git (e.g. apt install git)."
         ) from None
+    if not binary:
+        proc.stdout = proc.stdout.decode("utf-8", "replace")
+        proc.stderr = proc.stderr.decode("utf-8", "replace")
     if check and proc.returncode != 0:
         stderr = (
             proc.stderr if isinstance(proc.stderr, str) else proc.stderr.decode("utf-8", "replace")

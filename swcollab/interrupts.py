@@ -173,8 +173,10 @@ def _end(status: int, message: str) -> NoReturn:
     for sig in _HELD:
         signal.signal(sig, now)
     if message:
+        from .output import visible
+
         with contextlib.suppress(OSError, ValueError):
-            sys.stderr.write(message + "\n")
+            sys.stderr.write(visible(message) + "\n")
     atexit._run_exitfuncs()
     for stream in (sys.stdout, sys.stderr):
         with contextlib.suppress(OSError, ValueError):

@@ -111,6 +111,8 @@ def commit_message(result: RunResult, cost_usd: float) -> str:
         f"Swc-Cost: {_money(cost_usd)}",
         f"Swc-Run: {result.run_id}",
     ]
+    for path, why in winner.needs_review if winner else ():
+        trailers.append(f"Swc-Needs-Review: {_one_line(path)} ({_one_line(why)})")
     for change in winner.test_changes if winner else ():
         # one trailer a test; its assertions on continuation lines (git folds them in)
         trailers.append(
@@ -216,7 +218,8 @@ def render_markdown(result: RunResult) -> str:
         out += ["", "## Plan", ""]
         out += [
             f"- {p.tier} ({p.model}): {p.candidates} candidate(s), {p.tests} test(s), "
-            f"{p.edit_format} edits"
+            f"{p.edit_format} edits; code {p.view.context_tokens:,} tokens"
+            + (f" ({p.view.context_why})" if p.view.context_why else "")
             for p in result.plan
         ]
     out += ["", "## Tests", "", *_test_lines(result)]
@@ -241,10 +244,21 @@ def render_markdown(result: RunResult) -> str:
     return "\n".join(out) + "\n"
 
 
+def review_lines(result: RunResult) -> list[str]:
+    """The accepted change's files that run code (build, task, CI files): read them
+    before running anything of the branch."""
+    if not result.needs_review:
+        return []
+    out = [f"## Needs review: {len(result.needs_review)} file(s) that run code", ""]
+    return [*out, *[f"- {line}" for line in result.needs_review], ""]
+
+
 def _fact_lines(result: RunResult) -> list[str]:
-    """The report's first lines: test changes, the key lines, where and how it ran."""
+    """The report's first lines: test changes, files that run code, the key lines, where
+    and how it ran."""
     out: list[str] = []
     out += test_change_lines(result)
+    out += review_lines(result)
     out += [f"- {line}" for line in key_lines(result)]
     out += [f"- Base: `{result.base_sha[:12]}`; test command: `{result.test_command or '-'}`"]
     if result.interpreter:
@@ -383,6 +397,10 @@ def result_as_json(result: RunResult) -> dict[str, Any]:
         "pr_url": result.pr_url,
         "diff": shown_diff(result),
         "changes_outside_source_and_tests": outside_source_and_tests(shown_diff_files(result)),
+        "needs_review": [
+            {"path": path, "reason": why}
+            for path, why in (result.winner.needs_review if result.winner else ())
+        ],
         "sandbox": result.sandbox,
         "test_changes": [
             _change_json(c) for c in (result.winner.test_changes if result.winner else ())
@@ -438,6 +456,7 @@ def _attempt_json(a: Attempt) -> dict[str, Any]:
         "test_changes": [_change_json(c) for c in a.test_changes],
         "reverted_tests": list(a.reverted_tests),
         "limit_hit": a.limit_hit or None,
+        "refused_edits": list(a.refused_edits),
     }
 
 

@@ -66,7 +66,18 @@ def test_the_keys_that_need_trust_are_those_that_send_or_run() -> None:
         "sandbox_open_files",
         "sandbox_tmp_mb",
     }  # a clone could lift the sandbox's limits
-    assert needing == set(TRUST_KEYS) | {"strong.api_base", "strong.api_key_env"} | limits
+    code_hooks = {"allow_code_hook_edits"}  # lets the model write setup.py, *.pth
+    assert needing == set(TRUST_KEYS) | {"strong.api_base", "strong.api_key_env"} | limits | (
+        code_hooks
+    )
+
+
+def test_a_repository_cannot_let_the_model_write_files_python_runs(repo: Path) -> None:
+    (repo / ".swc.toml").write_text("allow_code_hook_edits = true\nbudget = 0.5\n")
+    settings = load_settings(repo, environ=env_of())
+    assert not settings.allow_code_hook_edits and settings.budget == 0.5
+    assert settings.untrusted is not None
+    assert list(settings.untrusted.values) == ["allow_code_hook_edits"]
 
 
 def test_an_untrusted_file_applies_only_its_harmless_keys(repo: Path) -> None:

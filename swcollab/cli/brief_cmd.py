@@ -25,7 +25,7 @@ def brief(
     it was written from have changed. A brief committed as .swc/brief.md always wins.
     """
     from ..brief import STALE_SHARE, load_brief
-    from ..output import info, print_json
+    from ..output import echo, info, print_json
 
     repo = app.repo()
     settings = app.settings({"strong.model": strong, "budget": budget})
@@ -54,7 +54,7 @@ def brief(
             }
         )
         return
-    click.echo(current.text)
+    echo(current.text)
     where = (
         ".swc/brief.md"
         if current.source == "committed"

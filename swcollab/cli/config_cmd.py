@@ -39,9 +39,9 @@ def config_show(app: AppContext, json_: bool) -> None:
     trust = trust_view(settings, repo.root if repo is not None else None)
     tests = test_environment(repo.root, settings) if repo is not None else None
     sandbox = sandbox_view(settings)
-    if json_:
-        from ..output import print_json
+    from ..output import echo, print_json
 
+    if json_:
         print_json({"settings": table, "trust": trust, "tests": tests, "sandbox": sandbox})
         return
     rows = [("key", "value", "source", "environment variable")]
@@ -52,14 +52,14 @@ def config_show(app: AppContext, json_: bool) -> None:
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
     for row in rows:
         cells = [cell.ljust(width) for cell, width in zip(row, widths, strict=False)]
-        click.echo("  ".join([*cells, row[3]]))
-    click.echo("")
+        echo("  ".join([*cells, row[3]]))
+    echo("")
     if trust is not None and trust["keys"]:
-        click.echo(f"untrusted: {settings.untrusted.message()}")  # type: ignore[union-attr]
+        echo(f"untrusted: {settings.untrusted.message()}")  # type: ignore[union-attr]
     if tests is not None:
         for line in test_environment_lines(tests):
-            click.echo(line)
-    click.echo(sandbox_line(sandbox))
+            echo(line)
+    echo(sandbox_line(sandbox))
 
 
 def trust_view(settings: Settings, root: Path | None) -> dict[str, Any] | None:
@@ -154,13 +154,13 @@ def config_path(app: AppContext, json_: bool) -> None:
         rows.append(("repo file", files.repo))
     if files.pyproject is not None:
         rows.append(("repo file [tool.swc]", files.pyproject))
-    if json_:
-        from ..output import print_json
+    from ..output import echo, print_json
 
+    if json_:
         print_json(
             [{"kind": kind, "path": str(path), "exists": path.is_file()} for kind, path in rows]
         )
         return
     for kind, path in rows:
         state = "exists" if path.is_file() else "not found"
-        click.echo(f"{kind}: {path} ({state})")
+        echo(f"{kind}: {path} ({state})")

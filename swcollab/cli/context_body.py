@@ -6,7 +6,7 @@ from typing import Any
 
 from ..config import Settings
 from ..gitrepo import RepoPaths
-from ..output import info, print_json, warn
+from ..output import echo, info, print_json, warn
 from ..task import Task
 from .common import AppContext
 from .task_options import task_for
@@ -33,8 +33,6 @@ def show(
     repo: RepoPaths, settings: Settings, task: Task, options: dict[str, Any], *, json_: bool
 ) -> None:
     """Print the patch prompt the task would get: messages on stdout, a summary on stderr."""
-    import click
-
     from ..engine import FixRequest
     from ..engine.preview import preview, render_text, summary
 
@@ -49,7 +47,7 @@ def show(
     if json_:
         print_json(view)
     else:
-        click.echo(render_text(view), nl=False)
+        echo(render_text(view), nl=False)
         for line in summary(view):
             info(line)
         for note in view["notes"]:

@@ -41,17 +41,12 @@ def doctor(app: AppContext, json_: bool) -> None:
 
 
 def _render(report: Report) -> None:
-    from ..output import out_console
+    from ..output import say
 
-    console = out_console()
     for fact in report.facts:
         mark = "ok " if fact.ok else ("!! " if fact.blocking else "-- ")
-        console.print(f"{mark}{fact.name}: {fact.value}", markup=False, highlight=False)
+        say(f"{mark}{fact.name}: {fact.value}")
         if fact.hint and not fact.ok:
-            console.print(f"     {fact.hint}", markup=False, highlight=False)
+            say(f"     {fact.hint}")
     ready = report.ready
-    console.print(
-        "ready: swc fix can run here" if ready else "not ready: fix the problems marked !! first",
-        markup=False,
-        highlight=False,
-    )
+    say("ready: swc fix can run here" if ready else "not ready: fix the problems marked !! first")

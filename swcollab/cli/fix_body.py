@@ -8,7 +8,7 @@ from ..engine import Event, FixRequest, RunResult
 from ..errors import EXIT_ENVIRONMENT, Interrupted, SwcError
 from ..gitrepo import RepoPaths
 from ..interrupts import checkpoint
-from ..output import err_console, error, print_json, warn
+from ..output import StatusLine, error, print_json, say, warn
 from ..report import exit_code_for, flaky_line, key_lines, result_as_json
 from ..task import check_user_tests
 from .common import AppContext
@@ -142,68 +142,46 @@ def _render(result: RunResult, *, json_: bool) -> None:
         for warning in result.warnings:
             warn(warning)
         return
-    from ..output import out_console
-
-    console = out_console()
     colour = {"fixed": "green", "unverified": "yellow"}.get(result.verdict, "red")
-    console.print(f"[bold {colour}]{result.verdict.replace('_', ' ')}[/]", highlight=False)
+    say(result.verdict.replace("_", " "), f"bold {colour}")
     for line in key_lines(result)[1:]:
-        console.print(line, markup=False, highlight=False)
+        say(line)
     for change in result.winner.test_changes if result.winner else ():
-        console.print(
-            f"changed test: {change.test} ({change.kind}): {change.reason}",
-            markup=False,
-            highlight=False,
-        )
+        say(f"changed test: {change.test} ({change.kind}): {change.reason}")
+    for review in result.needs_review:
+        say(f"needs review: {review}", "bold yellow")
     for test in result.flaky_tests:
-        console.print(
-            f"flaky, not guarded: {flaky_line(test)}".replace("`", ""),
-            markup=False,
-            highlight=False,
-        )
+        say(f"flaky, not guarded: {flaky_line(test)}".replace("`", ""))
     for note in result.notes:
-        console.print(f"note: {note}", markup=False, highlight=False)
+        say(f"note: {note}")
     for warning in result.warnings:
         warn(warning)
     if result.branch:
-        console.print(
-            f"branch: {result.branch}   (look at it: git diff HEAD...{result.branch})",
-            markup=False,
-            highlight=False,
-        )
+        say(f"branch: {result.branch}   (look at it: git diff HEAD...{result.branch})")
     elif result.patch_path:
-        console.print(
-            f"no branch: the accepted diff is in {result.patch_path}", markup=False, highlight=False
-        )
+        say(f"no branch: the accepted diff is in {result.patch_path}")
     elif result.verdict != "fixed":
-        console.print(
-            "no branch was made (use --keep-failed to keep the best attempt)",
-            markup=False,
-            highlight=False,
-        )
+        say("no branch was made (use --keep-failed to keep the best attempt)")
     if result.pr_url:
-        console.print(f"pull request: {result.pr_url}", markup=False, highlight=False)
+        say(f"pull request: {result.pr_url}")
     if result.report_path:
-        console.print(f"report: {result.report_path}", markup=False, highlight=False)
+        say(f"report: {result.report_path}")
 
 
 class Progress:
     """Live progress on stderr: a spinner line on a terminal, plain lines otherwise."""
 
     def __init__(self, *, enabled: bool) -> None:
-        self.console = err_console()
         self.enabled = enabled
-        self.status: Any = None
+        self.status = StatusLine()
 
     def __enter__(self) -> Progress:
-        if self.enabled and self.console.is_terminal:
-            self.status = self.console.status("starting", spinner="dots")
+        if self.enabled:
             self.status.__enter__()
         return self
 
     def __exit__(self, *exc: object) -> None:
-        if self.status is not None:
-            self.status.__exit__(*exc)
+        self.status.__exit__(*exc)
 
     def event(self, event: Event) -> None:
         if not self.enabled:
@@ -215,9 +193,9 @@ class Progress:
         line = f"[{' '.join(parts)}] {event.message}"
         if cost is not None:
             line += f"  (${cost:.4f})"
-        if self.status is not None:
+        if self.status.active:
             self.status.update(line)
             if event.stage in ("plan", "attempt", "tests", "route", "escalate", "guidance"):
-                self.console.print(line, markup=False, highlight=False)
+                say(line, err=True)
         else:
-            self.console.print(line, markup=False, highlight=False)
+            say(line, err=True)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 
 from ..errors import EnvironmentProblem, SwcError
+from ..output import echo
 from .common import AppContext, pass_app
 
 HOOK_CHOICES = ("pre-push", "pre-commit", "post-commit")  # = hooks.HOOK_NAMES, kept light
@@ -39,9 +40,9 @@ def hook_install(app: AppContext, hook_name: str, blocking: bool) -> None:
     result = install_hook(app.repo().root, hook_name, blocking=blocking)
     verb = "rewrote" if result.reinstalled else "installed"
     mode = "blocking" if result.blocking else "never blocks"
-    click.echo(f"{verb} {result.path} ({mode})")
+    echo(f"{verb} {result.path} ({mode})")
     if result.kept_original is not None:
-        click.echo(f"kept the previous hook as {result.kept_original}; it runs first")
+        echo(f"kept the previous hook as {result.kept_original}; it runs first")
 
 
 @hook_group.command("uninstall")
@@ -60,11 +61,11 @@ def hook_uninstall(app: AppContext, hook_name: str) -> None:
 
     result = uninstall_hook(app.repo().root, hook_name)
     if result.removed:
-        click.echo(f"removed {result.path}")
+        echo(f"removed {result.path}")
     if result.restored:
-        click.echo(f"restored the previous hook at {result.path}")
+        echo(f"restored the previous hook at {result.path}")
     if result.note:
-        click.echo(result.note)
+        echo(result.note)
 
 
 @hook_group.command("run", hidden=True)
@@ -92,8 +93,8 @@ def hook_run(app: AppContext, ctx: click.Context, hook_name: str, blocking: bool
         if blocking:
             raise
         # The promise of a non-blocking hook: a problem in swc never stops the push.
-        click.echo(f"swc hook: {exc.message}; not blocking the {hook_name}", err=True)
+        echo(f"swc hook: {exc.message}; not blocking the {hook_name}", err=True)
         return
     for line in result.lines:
-        click.echo(line, err=True)
+        echo(line, err=True)
     ctx.exit(result.exit_code)

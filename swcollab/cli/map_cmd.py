@@ -77,14 +77,14 @@ def map_command(
         state_dir=repo.state_dir,
         paths=[str(Path(p).absolute()) for p in paths] if paths else None,
     )
-    from ..output import print_json, warn
+    from ..output import echo, print_json, warn
 
     for message in repo_map.warnings:
         warn(message)
     if json_:
         print_json(repo_map.to_dict())
     elif repo_map.text:
-        click.echo(repo_map.text)
+        echo(repo_map.text)
     if stats:
         _print_stats(repo_map)
 

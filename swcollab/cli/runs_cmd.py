@@ -6,6 +6,7 @@ from typing import TYPE_CHECKING, Any
 
 import click
 
+from ..output import echo, info, print_json, print_table, say, table
 from .common import AppContext, json_option, pass_app
 
 if TYPE_CHECKING:
@@ -38,26 +39,6 @@ def _pct(value: float | None) -> str:
     return "-" if value is None else f"{value:.0f}%"
 
 
-def _table(headers: list[str], rows: list[list[str]], flexible: tuple[str, ...] = ()) -> Any:
-    """A table whose columns are never squeezed, except the ``flexible`` ones (free text):
-    ids, model names and figures must stay whole however narrow the terminal is."""
-    from rich.table import Column, Table
-
-    columns = []
-    for index, header in enumerate(headers):
-        if header in flexible:
-            columns.append(
-                Column(header, overflow="ellipsis", no_wrap=True, ratio=1, min_width=len(header))
-            )
-        else:
-            width = max([len(header)] + [len(row[index]) for row in rows])
-            columns.append(Column(header, no_wrap=True, min_width=width))
-    table = Table(*columns, box=None, pad_edge=False)
-    for row in rows:
-        table.add_row(*row)
-    return table
-
-
 @click.group("runs", invoke_without_command=True)
 @click.option(
     "--limit",
@@ -80,19 +61,15 @@ def runs_group(ctx: click.Context, app: AppContext, limit: int, json_: bool) -> 
     if ledger:
         ledger.close()
     if json_:
-        from ..output import print_json
-
         print_json(rows)
         return
     if not rows:
-        click.echo("No runs recorded yet in this repository.")
+        echo("No runs recorded yet in this repository.")
         return
     _print_runs_table(rows)
 
 
 def _print_runs_table(rows: list[dict[str, Any]]) -> None:
-    from ..output import out_console
-
     lines = []
     for row in rows:
         cost = money(row["cost_usd"]) + ("" if row["cost_known"] else "*")
@@ -109,10 +86,9 @@ def _print_runs_table(rows: list[dict[str, Any]]) -> None:
             ]
         )
     headers = ["id", "started", "strategy", "verdict", "cost", "calls", "branch", "task"]
-    console = out_console()
-    console.print(_table(headers, lines, flexible=("task",)))
+    print_table(table(headers, lines, flexible=("task",)))
     if not all(row["cost_known"] for row in rows):
-        console.print(_UNPRICED_NOTE, markup=False)
+        say(_UNPRICED_NOTE)
 
 
 @runs_group.command("show")
@@ -142,8 +118,6 @@ def runs_show(app: AppContext, run_id: str, context_: bool, json_: bool) -> None
         _print_context(app, run["id"], json_=json_)
         return
     if json_:
-        from ..output import print_json
-
         print_json({"run": run, "calls": calls})
         return
     _print_run(run, calls)
@@ -152,7 +126,6 @@ def runs_show(app: AppContext, run_id: str, context_: bool, json_: bool) -> None
 def _print_context(app: AppContext, run_id: str, *, json_: bool) -> None:
     from ..engine.preview import load_view, render_text, summary
     from ..errors import UsageError
-    from ..output import info, print_json
 
     view = load_view(app.repo().state_dir, run_id)
     if view is None:
@@ -164,15 +137,12 @@ def _print_context(app: AppContext, run_id: str, *, json_: bool) -> None:
     if json_:
         print_json(view)
         return
-    click.echo(render_text(view), nl=False)
+    echo(render_text(view), nl=False)
     for line in summary(view):
         info(line)
 
 
 def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
-    from ..output import out_console
-
-    console = out_console()
     tiers = ", ".join(f"{name}: {model}" for name, model in run["tiers"].items())
     lines = [
         ("run", run["id"]),
@@ -190,17 +160,16 @@ def _print_run(run: dict[str, Any], calls: list[dict[str, Any]]) -> None:
         ("report", run["report_path"] or "-"),
     ]
     for label, value in lines:
-        console.print(f"{label:<12} {value}", markup=False, highlight=False)
+        say(f"{label:<12} {value}")
     if not calls:
-        console.print("\nNo model calls.", markup=False)
+        say("\nNo model calls.")
         return
-    table = _calls_table(calls)
-    console.print()
-    console.print(table)
+    say("")
+    print_table(_calls_table(calls))
     if not all(c["cost_known"] for c in calls):
-        console.print(_UNPRICED_NOTE, markup=False)
+        say(_UNPRICED_NOTE)
     if any(c["samples"] > 1 for c in calls):
-        console.print(_SAMPLES_NOTE, markup=False)
+        say(_SAMPLES_NOTE)
 
 
 def _calls_table(calls: list[dict[str, Any]]) -> Any:
@@ -236,7 +205,7 @@ def _calls_table(calls: list[dict[str, Any]]) -> Any:
         "latency",
         "outcome",
     ]
-    return _table(headers, lines, flexible=("outcome",))
+    return table(headers, lines, flexible=("outcome",))
 
 
 def _cache_text(cached_tokens: int, saving_usd: float) -> str:
@@ -261,7 +230,6 @@ def runs_flaky(app: AppContext, test_ids: tuple[str, ...], clear: bool, json_: b
     """List the tests found flaky in this repository: they judge no candidate of later
     runs (flaky_tests = "detect"). With --clear, forget them."""
     from ..errors import UsageError
-    from ..output import print_json
 
     if test_ids and not clear:
         raise UsageError(
@@ -284,33 +252,24 @@ def runs_flaky(app: AppContext, test_ids: tuple[str, ...], clear: bool, json_: b
     if json_:
         print_json({"forgotten": forgotten, "flaky_tests": rows} if clear else rows)
     elif clear:
-        click.echo(f"Forgot {forgotten} flaky test(s); they guard candidates again.")
+        echo(f"Forgot {forgotten} flaky test(s); they guard candidates again.")
     elif not rows:
-        click.echo("No flaky test is remembered in this repository.")
+        echo("No flaky test is remembered in this repository.")
     else:
         _print_flaky(rows)
 
 
 def _print_flaky(rows: list[dict[str, Any]]) -> None:
     """One line a test, its id first and whole (to copy into ``--clear``)."""
-    from ..output import out_console
-
-    console = out_console()
     for row in rows:
-        console.print(
+        say(
             f"{row['test_id']}  failed {row['candidate_failures']} of "
             f"{row['candidate_runs']} run(s) on a candidate, {row['base_failures']} of "
             f"{row['base_runs']} on the base; found {row['found_at'][:16].replace('T', ' ')}"
-            + (f" by run {row['run_id']}" if row["run_id"] else ""),
-            markup=False,
-            highlight=False,
-            soft_wrap=True,
+            + (f" by run {row['run_id']}" if row["run_id"] else "")
         )
-    console.print(
-        f"{len(rows)} flaky test(s) judge no candidate; `swc runs flaky --clear` guards "
-        "them again.",
-        markup=False,
-        highlight=False,
+    say(
+        f"{len(rows)} flaky test(s) judge no candidate; `swc runs flaky --clear` guards them again."
     )
 
 
@@ -335,8 +294,6 @@ def stats_command(app: AppContext, by: str | None, json_: bool) -> None:
         result = ledger.stats(by)
         ledger.close()
     if json_:
-        from ..output import print_json
-
         print_json(result)
     elif by is None:
         _print_totals(result)
@@ -345,10 +302,8 @@ def stats_command(app: AppContext, by: str | None, json_: bool) -> None:
 
 
 def _print_totals(t: dict[str, Any]) -> None:
-    from ..output import out_console
-
     if not t["runs"]:
-        click.echo("No runs recorded yet in this repository.")
+        echo("No runs recorded yet in this repository.")
         return
     unfinished = t["runs"] - t["finished"]
     lines = [
@@ -365,11 +320,10 @@ def _print_totals(t: dict[str, Any]) -> None:
     ]
     lines.append(("cache", _cache_text(t["cached_tokens"], t["cache_saving_usd"])))
     lines += _optional_total_lines(t)
-    console = out_console()
     for label, value in lines:
-        console.print(f"{label:<12} {value}", markup=False, highlight=False)
+        say(f"{label:<12} {value}")
     if t["unpriced_calls"]:
-        console.print(_UNPRICED_NOTE, markup=False)
+        say(_UNPRICED_NOTE)
 
 
 def _optional_total_lines(t: dict[str, Any]) -> list[tuple[str, str]]:
@@ -417,13 +371,10 @@ def _optional_total_lines(t: dict[str, Any]) -> list[tuple[str, str]]:
 
 
 def _print_groups(by: str, rows: list[dict[str, Any]]) -> None:
-    from ..output import out_console
-
     if not rows:
-        click.echo("No runs recorded yet in this repository.")
+        echo("No runs recorded yet in this repository.")
         return
-    table = _model_table(rows) if by == "model" else _strategy_table(rows)
-    out_console().print(table)
+    print_table(_model_table(rows) if by == "model" else _strategy_table(rows))
 
 
 def _model_table(rows: list[dict[str, Any]]) -> Any:
@@ -456,7 +407,7 @@ def _model_table(rows: list[dict[str, Any]]) -> Any:
         ]
         for r in rows
     ]
-    return _table(headers, lines)
+    return table(headers, lines)
 
 
 def _strategy_table(rows: list[dict[str, Any]]) -> Any:
@@ -483,4 +434,4 @@ def _strategy_table(rows: list[dict[str, Any]]) -> Any:
         ]
         for r in rows
     ]
-    return _table(headers, lines)
+    return table(headers, lines)

@@ -7,7 +7,7 @@ from typing import Any
 
 from ..config import Settings
 from ..gitrepo import RepoPaths
-from ..output import err_console
+from ..output import info
 from ..task import Task, read_prompt_file, task_from_prompt
 
 
@@ -31,7 +31,7 @@ def _task(repo: RepoPaths, settings: Settings, options: dict[str, Any]) -> Task:
         return task_from_test_output(_read_test_output(source), source=f"--test-output {source}")
     from ..engine.intake import task_from_test_run
 
-    err_console().print("running the tests to find what fails...", highlight=False)
+    info("running the tests to find what fails...")
     return task_from_test_run(
         repo,
         settings,

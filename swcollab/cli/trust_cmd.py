@@ -157,10 +157,10 @@ def _revoked_lines(result: dict[str, Any]) -> list[str]:
 
 
 def _show(result: Any, json_: bool, lines: Any) -> None:
-    if json_:
-        from ..output import print_json
+    from ..output import echo, print_json
 
+    if json_:
         print_json(result)
         return
     for line in lines(result):
-        click.echo(line)
+        echo(line)

@@ -202,6 +202,21 @@ def _pyproject_text(checkout: Path) -> str:
         return ""
 
 
+# What an environment manager asked where its environment is may see of ours: where
+# things are, never a key (it runs outside the sandbox, and a plugin may run with it).
+_TOOL_VARIABLES = ("PATH", "HOME", "USER", "LOGNAME", "LANG", "LC_ALL", "LC_CTYPE", "TMPDIR")
+_TOOL_PREFIXES = ("XDG_", "POETRY_", "HATCH_", "PYENV_")
+
+
+def _tool_environment() -> dict[str, str]:
+    env = {
+        name: value
+        for name, value in os.environ.items()
+        if name in _TOOL_VARIABLES or name.startswith(_TOOL_PREFIXES)
+    }
+    return {**env, "NO_COLOR": "1"}
+
+
 def _tool_output(argv: list[str], cwd: Path) -> list[str]:
     """The lines an environment manager prints (paths), none when it fails."""
     try:
@@ -212,7 +227,7 @@ def _tool_output(argv: list[str], cwd: Path) -> list[str]:
             text=True,
             timeout=TOOL_TIMEOUT,
             stdin=subprocess.DEVNULL,
-            env={**os.environ, "NO_COLOR": "1"},
+            env=_tool_environment(),
         )
     except (OSError, subprocess.TimeoutExpired):
         return []
@@ -226,9 +241,9 @@ def _poetry(checkout: Path, notes: list[str]) -> PythonEnv | None:
     poetry = shutil.which("poetry") if uses else None
     if poetry is None:
         return None
-    paths = [
-        p for p in _tool_output([poetry, "env", "info", "-p"], checkout) if Path(p).is_absolute()
-    ]
+    # --no-plugins: a project's `requires-plugins` would be installed and run
+    asked = [poetry, "--no-plugins", "env", "info", "-p"]
+    paths = [p for p in _tool_output(asked, checkout) if Path(p).is_absolute()]
     found = (
         _venv(Path(paths[0]), "poetry", "poetry's environment (`poetry env info -p`)")
         if paths
@@ -245,6 +260,13 @@ def _hatch(checkout: Path, notes: list[str]) -> PythonEnv | None:
     hatch = shutil.which("hatch") if uses else None
     if hatch is None:
         return None
+    if _hatch_plugins(checkout, text):
+        notes.append(
+            "hatch was not asked for the project's environment: its configuration names "
+            "environment plugins (env.requires), which hatch would install and run; set "
+            "test_cmd in your own config"
+        )
+        return None
     # hatch's own test environment first (`hatch test`; a matrix prints one path per
     # Python, the first that exists wins), then the conventional ones
     for name in ("hatch-test", "test", "default"):
@@ -254,6 +276,24 @@ def _hatch(checkout: Path, notes: list[str]) -> PythonEnv | None:
                 return found
     notes.append("a hatch project without an environment: `hatch env create` creates it")
     return None
+
+
+def _hatch_plugins(checkout: Path, pyproject: str) -> bool:
+    """Whether the project's hatch configuration asks for environment plugins
+    (``[tool.hatch.env] requires`` or ``hatch.toml``'s ``[env] requires``)."""
+    if sys.version_info >= (3, 11):
+        import tomllib
+    else:  # pragma: no cover - exercised on 3.10 only
+        import tomli as tomllib
+
+    try:
+        tables = [tomllib.loads(pyproject).get("tool", {}).get("hatch", {})]
+        own = checkout / "hatch.toml"
+        if own.is_file():
+            tables.append(tomllib.loads(own.read_text(encoding="utf-8", errors="replace")))
+    except (tomllib.TOMLDecodeError, OSError):
+        return True  # unreadable: do not guess that hatch would run nothing
+    return any(isinstance(t.get("env"), dict) and t["env"].get("requires") for t in tables)
 
 
 def _pdm(checkout: Path, notes: list[str]) -> PythonEnv | None:

@@ -11,6 +11,7 @@ from ..treesitter import language_for_path
 from .files import Files, FileState, worktree_diff
 from .match import Replaced, replace_text
 from .parse import parse_answer
+from .paths import Refused
 from .types import BlockOutcome, EditBlock, EditResult
 
 if TYPE_CHECKING:
@@ -30,12 +31,16 @@ def apply_answer(
     edit_format: str = "search-replace",
     files: Sequence[str] = (),
     allow_config_edits: bool = False,
+    allow_code_hook_edits: bool = False,
 ) -> EditResult:
     """Apply every block of ``answer`` inside the worktree ``root``; never raises for a
     malformed answer. ``files`` are the files shown to the model, in order: blocks that
-    name no file are matched against them. A block whose path is refused (outside the
-    worktree, ``.git``, CI or tool configuration unless ``allow_config_edits``) fails
-    alone, with the reason as feedback for the model."""
+    name no file are matched against them. A block that is refused (a path outside the
+    worktree, in ``.git`` or holding a control character; CI or tool configuration, or
+    a change of ``[tool.swc]`` or ``[build-system]`` in pyproject.toml, unless
+    ``allow_config_edits``; setup.py, sitecustomize.py, usercustomize.py or a .pth file
+    unless ``allow_code_hook_edits``) is left out alone, marked ``refused``, with the
+    reason as feedback for the model."""
     root = Path(root)
     blocks = parse_answer(answer, edit_format=edit_format, files=files)
     if not blocks:
@@ -43,9 +48,11 @@ def apply_answer(
         kind = "definitions" if edit_format == "whole" else "search-replace"
         failed = BlockOutcome(EditBlock(0, None, "", "", kind), ok=False, reason=why)
         return EditResult((), (failed,), "", (), edit_format=edit_format)
-    tree = Files(root, files, allow_config=allow_config_edits)
+    tree = Files(
+        root, files, allow_config=allow_config_edits, allow_code_hooks=allow_code_hook_edits
+    )
     notes: list[str] = []
-    outcomes = [_apply_block(tree, block, edit_format, notes) for block in blocks]
+    outcomes = [_apply_guarded(tree, block, edit_format, notes) for block in blocks]
     if not tree.changed():
         outcomes = [_unchanged_is_failure(o) for o in outcomes]
     else:
@@ -85,7 +92,27 @@ def _unchanged_is_failure(outcome: BlockOutcome) -> BlockOutcome:
 
 
 def _fail(block: EditBlock, reason: str, closest: str = "", already: bool = False) -> BlockOutcome:
-    return BlockOutcome(block, ok=False, reason=reason, closest=closest, already_applied=already)
+    return BlockOutcome(
+        block,
+        ok=False,
+        reason=reason,
+        closest=closest,
+        already_applied=already,
+        refused=isinstance(reason, Refused),
+    )
+
+
+def _apply_guarded(tree: Files, block: EditBlock, edit_format: str, notes: list) -> BlockOutcome:
+    """``_apply_block``, undone and refused when what it did may not be kept."""
+    before = tree.snapshot()
+    outcome = _apply_block(tree, block, edit_format, notes)
+    if not outcome.ok:
+        return outcome
+    why = tree.refused_change(before)
+    if why is None:
+        return outcome
+    tree.restore(before)
+    return _fail(outcome.block, why)
 
 
 def _apply_block(tree: Files, block: EditBlock, edit_format: str, notes: list) -> BlockOutcome:
@@ -126,7 +153,7 @@ def _apply_search_replace(tree: Files, block: EditBlock, notes: list) -> BlockOu
     block, state = _load(tree, block, create_ok=empty)
     if isinstance(state, str):
         hint = "; to create a file, leave SEARCH empty" if state.endswith(MISSING) else ""
-        return _fail(block, state + hint)
+        return _fail(block, state + hint if hint else state)
     if empty:
         return _fill_file(tree, block, state, notes)
     assert state.current is not None  # a missing file was refused by _load

@@ -41,5 +41,6 @@ def _outcome(outcome: BlockOutcome) -> dict[str, Any]:
         "closest": outcome.closest.rstrip("\n"),
         "how": outcome.how,
         "already_applied": outcome.already_applied,
+        "refused": outcome.refused,
         "search": block.search.rstrip("\n"),
     }

@@ -16,8 +16,9 @@ from pathlib import Path
 
 from ..errors import EnvironmentProblem
 from ..gitrepo import run_git
-from .parse import normalize_newlines
-from .paths import check_write
+from .codefiles import protected_change
+from .lineends import normalize, restore_line_ends
+from .paths import Refused, check_write
 
 
 @dataclass
@@ -25,22 +26,32 @@ class FileState:
     rel: str
     original: str | None  # None: the file did not exist
     current: str | None
-    crlf: bool = False
+    raw: str | None = None  # the file as read, its line ends as they are
 
 
 class Files:
     """Reads files lazily, keeps edits in memory, writes the changed ones at the end."""
 
-    def __init__(self, root: Path, shown: Sequence[str], *, allow_config: bool = False) -> None:
+    def __init__(
+        self,
+        root: Path,
+        shown: Sequence[str],
+        *,
+        allow_config: bool = False,
+        allow_code_hooks: bool = False,
+    ) -> None:
         self.root = root
         self.shown = [p.replace("\\", "/") for p in shown]
         self.allow_config = allow_config
+        self.allow_code_hooks = allow_code_hooks
         self._states: dict[str, FileState] = {}
         self._tracked: list[str] | None = None
 
     def checked(self, rel: str) -> tuple[str | None, str]:
         """(the clean repository-relative path, "") or (None, why it may not be written)."""
-        target, why = check_write(self.root, rel, allow_config=self.allow_config)
+        target, why = check_write(
+            self.root, rel, allow_config=self.allow_config, allow_code_hooks=self.allow_code_hooks
+        )
         if target is None:
             return None, why
         return target.relative_to(self.root.resolve()).as_posix(), ""
@@ -63,7 +74,7 @@ class Files:
             if len(set(hits)) == 1:
                 expanded, why = self.checked(hits[0])
                 if expanded is None:
-                    return None, f"{rel} names {hits[0]}, which is refused: {why}"
+                    return None, Refused(f"{rel} names {hits[0]}, which is refused: {why}")
                 return expanded, ""
         return None, f"{rel} does not exist in the repository"
 
@@ -79,18 +90,39 @@ class Files:
         path = self.root / clean
         if path.is_dir():
             return f"{rel} is a directory"
-        original = None
-        crlf = False
+        original = raw = None
         if path.exists():
             try:
                 raw = path.read_bytes().decode("utf-8")
             except UnicodeDecodeError:
                 return f"{rel} is not UTF-8 text"
-            crlf = "\r\n" in raw
-            original = normalize_newlines(raw)
-        state = FileState(clean, original, original, crlf)
+            original = normalize(raw)
+        state = FileState(clean, original, original, raw)
         self._states[clean] = state
         return state
+
+    def snapshot(self) -> dict[str, str | None]:
+        """The text of every file read so far (``restore`` puts it back)."""
+        return {rel: state.current for rel, state in self._states.items()}
+
+    def restore(self, snapshot: dict[str, str | None]) -> None:
+        for rel, state in self._states.items():
+            state.current = snapshot.get(rel, state.original)
+
+    def refused_change(self, snapshot: dict[str, str | None]) -> Refused | None:
+        """Why the changes made since ``snapshot`` may not be kept: one touches a protected
+        table of pyproject.toml (unless configuration edits are allowed)."""
+        if self.allow_config:
+            return None
+        for rel, state in self._states.items():
+            before = snapshot.get(rel, state.original)
+            why = protected_change(rel, before, state.current)
+            if why:
+                return Refused(
+                    f"{why}: swc does not let a model change it (set "
+                    "allow_config_edits = true in .swc.toml to allow it)"
+                )
+        return None
 
     def tracked(self) -> list[str]:
         if self._tracked is None:
@@ -102,7 +134,7 @@ class Files:
         return sorted(rel for rel, s in self._states.items() if s.current != s.original)
 
     def write(self) -> list[str]:
-        """Write every changed file (CRLF files keep CRLF); returns their paths.
+        """Write every changed file, each line with the end it had; returns their paths.
 
         Each path is checked once more and opened without following a symlink, so a
         path that changed under the edit since it was read is not written through."""
@@ -114,9 +146,7 @@ class Files:
             state = self._states[rel]
             path = self.root.resolve() / clean
             path.parent.mkdir(parents=True, exist_ok=True)
-            text = state.current or ""
-            if state.crlf:
-                text = text.replace("\n", "\r\n")
+            text = restore_line_ends(state.raw, state.current or "")
             flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0)
             fd = os.open(path, flags, 0o644)
             with os.fdopen(fd, "wb") as out:

@@ -263,9 +263,30 @@ def _diff_path(text: str) -> str | None:
     text = text.split("\t")[0].strip()
     if text == "/dev/null":
         return None
+    if len(text) > 1 and text.startswith('"') and text.endswith('"'):
+        text = _unquote(text[1:-1])
     if text.startswith(("a/", "b/")):
         text = text[2:]
     return _clean_path(text)
+
+
+_C_ESCAPES = {"a": 7, "b": 8, "t": 9, "n": 10, "v": 11, "f": 12, "r": 13, '"': 34, "\\": 92}
+_C_ESCAPE_RE = re.compile(r'\\([0-7]{1,3}|[abtnvfr"\\])')
+
+
+def _unquote(text: str) -> str:
+    """A path as git quotes it (``"b/shop\\ncart.py"``, ``\\303\\251`` for UTF-8 bytes),
+    unquoted: the characters it stands for, a newline included, which the path check
+    then refuses, instead of a directory named ``"b``."""
+
+    def byte(match: re.Match[str]) -> str:
+        code = match.group(1)
+        value = int(code, 8) if code[0].isdigit() else _C_ESCAPES[code]
+        return chr(0xDC00 + value) if value >= 0x80 else chr(value)
+
+    escaped = _C_ESCAPE_RE.sub(byte, text)
+    raw = escaped.encode("utf-8", "surrogateescape")
+    return raw.decode("utf-8", "replace")
 
 
 def _read_hunks(lines: list[str], i: int) -> tuple[list[list[str]], int]:

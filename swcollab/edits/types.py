@@ -49,6 +49,7 @@ class BlockOutcome:
     closest: str = ""
     how: str = ""
     already_applied: bool = False
+    refused: bool = False  # a policy refusal (where a model may not write), not a bad block
 
     @property
     def path(self) -> str | None:
@@ -73,8 +74,13 @@ class EditResult:
 
     @property
     def ok(self) -> bool:
-        """At least one block applied and none failed."""
-        return bool(self.applied) and not self.failed
+        """At least one block applied and none failed but refused ones (left out, and
+        named to the model: the rest of the answer is judged)."""
+        return bool(self.applied) and all(o.refused for o in self.failed)
+
+    @property
+    def refused(self) -> tuple[BlockOutcome, ...]:
+        return tuple(o for o in self.failed if o.refused)
 
     def feedback(self, *, applied_kept: bool = True, prompts_dir: str | None = None) -> str:
         """The failures rendered for the model (``prompts/edit_feedback.j2``); "" when ok.
@@ -82,6 +88,6 @@ class EditResult:
         ``applied_kept=False`` when the caller resets the worktree before asking again: the
         model is then told to resend the blocks that did apply, instead of leaving them out.
         """
-        if self.ok:
+        if self.ok and not self.refused:
             return ""
         return render_feedback(self, prompts_dir, applied_kept=applied_kept)

@@ -7,6 +7,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ..edits.codefiles import review_flags
 from ..gitrepo import apply_patch, restore_paths
 from ..prompts import chat, render
 from .flaky import find_flaky
@@ -26,7 +27,7 @@ from .types import (
 )
 
 if TYPE_CHECKING:
-    from ..edits.types import EditResult
+    from ..edits.types import BlockOutcome, EditResult
     from ..models import ModelClient
     from ..sandbox import Worktree
     from .sampling import SamplePool
@@ -127,6 +128,7 @@ class Draft:
     temperature: float
     files: tuple[str, ...]  # the files shown, in order (blocks naming none match them)
     allow_config_edits: bool = False
+    allow_code_hook_edits: bool = False
     pool: SamplePool | None = None  # the tier's answers (None: this draft asks alone)
 
     def answer(self, client: ModelClient) -> str:
@@ -151,75 +153,38 @@ def run_candidate(
 
     What is tested is exactly the base plus the attempt's diff (and the generated tests):
     the worktree is reset and the diff applied again before the run, so an ignored file
-    an edit wrote, or anything else outside the diff, cannot make a candidate pass.
+    an edit wrote, or anything else outside the diff, cannot make a candidate pass. Edits
+    that are refused (a protected path, configuration) and edits of the tests that judge
+    it are left out and named; the rest of the answer is judged.
     """
     from ..sandbox import clip_output
 
-    tier, index = draft.tier, draft.index
     result, answer = _apply_answer(client, draft, worktree, prompts_dir, on_event)
     if not result.ok:
         feedback = result.feedback(prompts_dir=prompts_dir)
-        return Attempt(
-            tier.tier,
-            index,
-            tier.model,
-            False,
-            _edit_summary(result),
-            result.diff,
-            (),
-            False,
-            clip_output(feedback or "no usable edit", FAILURE_CHARS),
-        )
-    # A patch may not edit the tests that judge it (nor the test configuration):
-    # they go back as on the base, unless it declared the change and may make it.
-    kept, reverted, restore = review_test_edits(
-        worktree.path, worktree.changed_files(), answer, list(draft.files), tier.tier, suite.rules()
-    )
-    restore_paths(worktree.path, "HEAD", restore)
-    if reverted:
-        on_event(
-            Event(
-                "draft",
-                f"candidate {index}: " + "; ".join(reverted)[:300],
-                tier.tier,
-                {"candidate": index, "reverted": reverted},
-            )
-        )
+        failure = clip_output(feedback or "no usable edit", FAILURE_CHARS)
+        return _not_applied(draft, _edit_summary(result), result.diff, failure)
+    refused = tuple(_refusal_line(o) for o in result.refused)
+    kept, reverted = _leave_out_test_edits(worktree, draft, suite, answer, refused, on_event)
     diff = worktree.diff()
     changed = tuple(worktree.changed_files())
     if not diff.strip():
         why = "the change only touched the tests that judge it"
-        return Attempt(
-            tier.tier,
-            index,
-            tier.model,
-            False,
-            why,
-            "",
-            (),
-            False,
-            "; ".join([why, *reverted]),
-            reverted_tests=tuple(reverted),
+        failure = "; ".join([why, *refused, *reverted])
+        return _not_applied(
+            draft, why, "", failure, reverted_tests=tuple(reverted), refused_edits=refused
         )
     worktree.reset()
     problem = apply_patch(worktree.path, diff)
     if problem:
-        return Attempt(
-            tier.tier,
-            index,
-            tier.model,
-            False,
-            problem,
-            diff,
-            (),
-            False,
-            f"the change could not be applied cleanly: {problem}",
-        )
-    outcomes, accepted, failure, limit_hit = _test(worktree, draft, suite, kept, reverted, on_event)
+        failure = f"the change could not be applied cleanly: {problem}"
+        return _not_applied(draft, problem, diff, failure, refused_edits=refused)
+    left_out = [*refused, *reverted]
+    outcomes, accepted, failure, limit_hit = _test(worktree, draft, suite, kept, left_out, on_event)
     return Attempt(
-        tier.tier,
-        index,
-        tier.model,
+        draft.tier.tier,
+        draft.index,
+        draft.tier.model,
         True,
         "",
         diff,
@@ -230,7 +195,56 @@ def run_candidate(
         tuple(kept),
         tuple(reverted),
         limit_hit,
+        refused_edits=refused,
+        needs_review=review_flags(worktree.path, changed),
     )
+
+
+def _not_applied(draft: Draft, edit_error: str, diff: str, failure: str, **more: Any) -> Attempt:
+    tier = draft.tier
+    return Attempt(
+        tier.tier, draft.index, tier.model, False, edit_error, diff, (), False, failure, **more
+    )
+
+
+def _refusal_line(outcome: BlockOutcome) -> str:
+    from ..edits.paths import shown_path
+
+    where = shown_path(outcome.block.path) if outcome.block.path else f"block {outcome.block.index}"
+    return f"{where}: refused, {outcome.reason}"
+
+
+def _leave_out_test_edits(
+    worktree: Worktree,
+    draft: Draft,
+    suite: TestSuite,
+    answer: str,
+    refused: tuple[str, ...],
+    on_event: EventSink,
+) -> tuple[list[TestChange], list[str]]:
+    """A patch may not edit the tests that judge it (nor the test configuration): they go
+    back as on the base, unless it declared the change and may make it. Returns the kept
+    test changes and why each other one was reverted; announces those and ``refused``."""
+    kept, reverted, restore = review_test_edits(
+        worktree.path,
+        worktree.changed_files(),
+        answer,
+        list(draft.files),
+        draft.tier.tier,
+        suite.rules(),
+    )
+    restore_paths(worktree.path, "HEAD", restore)
+    left_out = [*refused, *reverted]
+    if left_out:
+        on_event(
+            Event(
+                "draft",
+                f"candidate {draft.index}: " + "; ".join(left_out)[:300],
+                draft.tier.tier,
+                {"candidate": draft.index, "reverted": reverted, "refused": list(refused)},
+            )
+        )
+    return kept, reverted
 
 
 def _apply_answer(
@@ -252,6 +266,7 @@ def _apply_answer(
         edit_format=tier.edit_format,
         files=draft.files,
         allow_config_edits=draft.allow_config_edits,
+        allow_code_hook_edits=draft.allow_code_hook_edits,
     )
     if result.ok:
         return result, first
@@ -281,6 +296,7 @@ def _apply_answer(
         edit_format=tier.edit_format,
         files=draft.files,
         allow_config_edits=draft.allow_config_edits,
+        allow_code_hook_edits=draft.allow_code_hook_edits,
     )
     return result, reply.text
 
@@ -353,9 +369,11 @@ def _judged_with_base_config(root: Path, suite: TestSuite, kept: list[TestChange
 
 def _edit_summary(result: EditResult) -> str:
     """One line per failed block, for the report: which file and why."""
+    from ..edits.paths import shown_path
+
     reasons = [
         f"block {o.block.index}"
-        + (f" ({o.block.path})" if o.block.path else "")
+        + (f" ({shown_path(o.block.path)})" if o.block.path else "")
         + f": {o.reason.splitlines()[0] if o.reason else 'did not apply'}"
         for o in result.failed
     ]

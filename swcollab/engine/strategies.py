@@ -302,7 +302,15 @@ def _draft(
     settings = run.request.settings
     temperature = settings.tier(tier.tier).temperature if tier.candidates > 1 else 0.0
     files = tuple(f.path for f in context.files)
-    return Draft(tier, index, messages, temperature, files, settings.allow_config_edits)
+    return Draft(
+        tier,
+        index,
+        messages,
+        temperature,
+        files,
+        settings.allow_config_edits,
+        settings.allow_code_hook_edits,
+    )
 
 
 def _together(run: RunState, tier: TierPlan) -> bool:

@@ -145,6 +145,8 @@ class Attempt:
     test_changes: tuple[TestChange, ...] = ()  # declared, allowed and kept
     reverted_tests: tuple[str, ...] = ()  # test edits put back, each with why
     limit_hit: str = ""  # the sandbox's resource limit its tests hit, named for the user
+    refused_edits: tuple[str, ...] = ()  # blocks left out (a protected path...), each with why
+    needs_review: tuple[tuple[str, str], ...] = ()  # (path, why): files that run code
 
     @property
     def passed(self) -> int:
@@ -262,3 +264,10 @@ class RunResult:
     saved_diff: str = ""  # that diff, for the report
     # existing tests that judged no candidate: found flaky now, or known from earlier runs
     flaky_tests: list[FlakyTest] = field(default_factory=list)
+
+    @property
+    def needs_review(self) -> list[str]:
+        """The accepted change's files that run code (build, task, CI files), each with
+        why: said on stdout, in ``--json`` and in the report, not only in the diff."""
+        flagged = self.winner.needs_review if self.winner else ()
+        return [f"{path}: {why}" for path, why in flagged]

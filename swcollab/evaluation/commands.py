@@ -7,15 +7,15 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import EXIT_BUDGET, EXIT_OK, UsageError
-from ..output import err_console, print_json
+from ..output import print_json, say
 from .combos import parse_pair, parse_shard, parse_strategies
 from .evaluate import EvalOptions, evaluate, merge
 from .render import (
     outcome_json,
     print_dry_run,
     print_footer,
+    print_results,
     print_skips,
-    print_table,
     print_task,
     write_files,
 )
@@ -34,11 +34,10 @@ def _db_path(app: Any, given: Path | None) -> Path:
 
 def _progress() -> Any:
     lock = threading.Lock()
-    console = err_console()
 
     def show(message: str) -> None:
         with lock:
-            console.print(message, markup=False, highlight=False)
+            say(message, err=True)
 
     return show
 
@@ -76,7 +75,7 @@ def run_eval(app: Any, *, json_: bool, options: dict[str, Any]) -> int:
         print_dry_run(outcome)
         print_skips(outcome.skips)
     else:
-        print_table(outcome.rows)
+        print_results(outcome.rows)
         print_skips(outcome.skips)
         print_footer(outcome)
     if not outcome.dry_run:
@@ -89,7 +88,7 @@ def run_eval(app: Any, *, json_: bool, options: dict[str, Any]) -> int:
             chart_prefix=options["chart_prefix"],
         )
         for path in written:
-            err_console().print(f"wrote {path}", markup=False, highlight=False)
+            say(f"wrote {path}", err=True)
     return EXIT_BUDGET if outcome.stopped == "budget" else EXIT_OK
 
 
@@ -111,12 +110,11 @@ def run_merge(
             }
         )
     else:
-        print_table(rows)
+        print_results(rows)
         print_skips(skips)
-        err_console().print(
+        say(
             f"merged {len(databases)} database(s) into {into}: {added} result(s) added",
-            markup=False,
-            highlight=False,
+            err=True,
         )
     for path in write_files(
         rows,
@@ -126,7 +124,7 @@ def run_merge(
         markdown_path=options["markdown_path"],
         chart_prefix=options["chart_prefix"],
     ):
-        err_console().print(f"wrote {path}", markup=False, highlight=False)
+        say(f"wrote {path}", err=True)
 
 
 def run_show(app: Any, task_id: str, db_path: Path | None, *, json_: bool) -> None:
@@ -144,7 +142,5 @@ def run_show(app: Any, task_id: str, db_path: Path | None, *, json_: bool) -> No
         )
         return
     if task is not None:
-        err_console().print(
-            f"{task_id}: {task.title} (base {task.base_commit[:12]})", markup=False, highlight=False
-        )
+        say(f"{task_id}: {task.title} (base {task.base_commit[:12]})", err=True)
     print_task(task_id, records)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import sys
 from pathlib import Path
 from typing import Any
 
-from ..output import err_console, out_console, print_json
+from ..output import echo, out_console, print_json, print_table, say, styled
 from .evaluate import EvalOutcome
 from .store import RunRecord
 from .summary import (
@@ -52,54 +51,53 @@ def _run_json(record: RunRecord) -> dict[str, Any]:
     return data
 
 
-def print_table(rows: list[ComboRow]) -> None:
+def print_results(rows: list[ComboRow]) -> None:
     from rich.table import Table
 
     if not rows:
-        out_console().print("No finished runs to show.")
+        say("No finished runs to show.")
         return
     if not out_console().is_terminal:  # logs and pipes: a plain table nothing truncates
-        sys.stdout.write(markdown_table(rows) + "\n")
+        echo(markdown_table(rows))
         return
     table = Table(show_edge=False, pad_edge=False)
     for header in HEADERS:
         table.add_column(header, justify="left" if header == "combination" else "right")
     for cells in display_rows(rows):
-        table.add_row(*cells)
-    out_console().print(table)
+        table.add_row(*(styled(cell) for cell in cells))
+    print_table(table)
 
 
 def print_dry_run(outcome: EvalOutcome) -> None:
-    console = out_console()
-    console.print(
+    say(
         f"{len(outcome.tasks)} task(s) x {len(outcome.combos)} combination(s): "
         f"{outcome.todo} run(s) to do, {outcome.reused} already done."
     )
     for combo in outcome.combos:
-        console.print(f"  {combo.label}")
-    console.print(f"Worst-case cost: {money(outcome.worst_case_usd)} (nothing was spent).")
+        say(f"  {combo.label}")
+    say(f"Worst-case cost: {money(outcome.worst_case_usd)} (nothing was spent).")
 
 
 def print_skips(skips: list[Skip]) -> None:
     counts = skip_counts(skips)
     if not counts:
         return
-    console = err_console()
-    console.print(f"skipped {len(skips)}:")
+    say(f"skipped {len(skips)}:", err=True)
     for stage, reason, count in counts:
-        console.print(f"  {count:>4}  {stage}: {reason}")
+        say(f"  {count:>4}  {stage}: {reason}", err=True)
 
 
 def print_footer(outcome: EvalOutcome) -> None:
-    console = err_console()
-    console.print(
+    say(
         f"{len(outcome.tasks)} task(s), {outcome.todo} run(s) done now, "
-        f"{outcome.reused} reused; spent {money(outcome.spent_usd)}."
+        f"{outcome.reused} reused; spent {money(outcome.spent_usd)}.",
+        err=True,
     )
     if outcome.stopped == "budget":
-        console.print(
+        say(
             "The eval's budget ran out: runs not started are left for the next "
-            "`swc eval` with a larger --budget."
+            "`swc eval` with a larger --budget.",
+            err=True,
         )
 
 
@@ -130,15 +128,15 @@ def write_files(
 
 
 def print_task(task_id: str, records: list[RunRecord]) -> None:
-    out_console().print(task_view(task_id, records), markup=False, highlight=False)
+    say(task_view(task_id, records))
 
 
 __all__ = [
     "outcome_json",
     "print_dry_run",
     "print_json",
+    "print_results",
     "print_skips",
-    "print_table",
     "print_task",
     "write_files",
 ]

@@ -17,8 +17,11 @@ _EXTENSIONS = sorted(
     key=len,
     reverse=True,
 )
+# Every pattern here runs over untrusted text of up to a megabyte, often one long "word"
+# (a base64 blob in a pasted log): each may start only where its kind of run starts, and
+# none may nest quantifiers that can split one run in many ways (benchmarks/bad_input.py).
 _PATH = re.compile(
-    r"(?<![\w/.-])(?:file://)?((?:[A-Za-z]:)?[\w.@~+-]*(?:[/\\][\w.@+-]+)*\.(?:"
+    r"(?<![\w/\\.@~+-])(?:file://)?((?:[A-Za-z]:)?[\w.@~+-]*(?:[/\\][\w.@+-]+)*\.(?:"
     + "|".join(_EXTENSIONS)
     + r"))(?![\w])"
 )
@@ -28,14 +31,14 @@ _JAVA_FRAME = re.compile(
 )
 _JS_FRAME = re.compile(r"at (?:new )?(?P<func>[\w$.<>]+) \((?:file://)?(?P<path>[^\s()]+?):\d+")
 _GO_FUNC = re.compile(
-    r"^\s*(?:[\w./-]+/)?[\w-]+\.(?:\(\*?(?P<recv>\w+)\)\.)?(?P<func>\w+)\(", re.MULTILINE
+    r"^[ \t]*(?:[\w./-]+/)?[\w-]+\.(?:\(\*?(?P<recv>\w+)\)\.)?(?P<func>\w+)\(", re.MULTILINE
 )
-_RUST_FRAME = re.compile(r"^\s*\d+: (?P<path>[\w:<>]+::[\w<>]+)", re.MULTILINE)
+_RUST_FRAME = re.compile(r"^[ \t]*\d+: (?P<path>[\w:<>]+::[\w<>]+)", re.MULTILINE)
 
 _BACKTICKED = re.compile(r"`([^`\n]{1,200})`")
 _CALL = re.compile(r"\b([A-Za-z_][A-Za-z0-9_]*)\(")
 _DOTTED = re.compile(r"\b[A-Za-z_][A-Za-z0-9_]*(?:\.[A-Za-z_][A-Za-z0-9_]*)+\b")
-_CAMEL = re.compile(r"\b(?:[A-Z][a-z0-9]+(?:[A-Z][A-Za-z0-9]*)+|[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*)\b")
+_CAMEL = re.compile(r"\b(?:[A-Z][a-z0-9]+[A-Z][A-Za-z0-9]*|[a-z][a-z0-9]*[A-Z][A-Za-z0-9]*)\b")
 _SNAKE = re.compile(r"\b_*[A-Za-z][A-Za-z0-9]*(?:_[A-Za-z0-9]+)+_*\b")
 _DUNDER = re.compile(r"\b__[a-z][a-z0-9_]*__\b")
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")

@@ -110,13 +110,11 @@ def extract_tags(language: str, source: bytes) -> FileTags:
     """Definitions and references of ``source``; never raises on bad syntax or encoding."""
     if is_binary(source):
         return FileTags(status=STATUS_BINARY)
-    from tree_sitter import QueryCursor
-
     tree = treesitter.parse(language, source)
     definition_query, reference_query = _queries(language)
-    matches = QueryCursor(definition_query).matches(tree.root_node)
+    matches = _cursor(definition_query).matches(tree.root_node)
     definitions, name_starts = _definitions(matches, source)
-    captures = QueryCursor(reference_query).captures(tree.root_node)
+    captures = _cursor(reference_query).captures(tree.root_node)
     references = _references(captures, name_starts, source)
     text = source.decode("utf-8", errors="replace")
     terms = content_terms(text, [d.name for d in definitions])
@@ -126,6 +124,20 @@ def extract_tags(language: str, source: bytes) -> FileTags:
         terms=terms,
         syntax_errors=bool(tree.root_node.has_error),
     )
+
+
+# Deeper than this no match starts. Real code nests a few dozen levels; a generated or
+# minified file can nest 100,000 (``f(a)+f(a)+...``), and tree-sitter's query cursor
+# took minutes there, or crashed, where this bound keeps it to milliseconds.
+MAX_MATCH_DEPTH = 1000
+
+
+def _cursor(query: Any) -> Any:
+    from tree_sitter import QueryCursor
+
+    cursor = QueryCursor(query)
+    cursor.set_max_start_depth(MAX_MATCH_DEPTH)
+    return cursor
 
 
 def _definitions(

@@ -127,15 +127,32 @@ def test_whole_format_block_without_path_needs_files(repo: Path) -> None:
 
 
 def test_feedback_lists_failed_and_applied_blocks(repo: Path) -> None:
-    answer = sr("pkg/mod.py", "    return 1\n", "    return 2\n") + sr("../x.py", "", "y\n")
+    answer = sr("pkg/mod.py", "    return 1\n", "    return 2\n") + sr(
+        "pkg/mod.py", "    return 9\n", "    return 8\n"
+    )
     result = apply_answer(repo, answer)
     text = result.feedback()
+    assert not result.ok
     assert "1 of the 2 edit blocks in your answer failed to apply." in text
-    assert "## Block 2 (../x.py)" in text and "leads outside the repository" in text
+    assert "## Block 2 (pkg/mod.py)" in text
     assert "- block 1 (pkg/mod.py): exact" in text
     assert "<<<<<<< SEARCH" in text  # the search-replace reminder
     reset = result.feedback(applied_kept=False)
     assert "send them again with the corrected ones" in reset
+
+
+def test_a_refused_block_is_left_out_and_the_rest_stands(repo: Path) -> None:
+    """A refused block (a path outside) does not make the answer unusable: the rest is
+    applied, and the feedback says the refused change must not come back."""
+    answer = sr("pkg/mod.py", "    return 1\n", "    return 2\n") + sr("../x.py", "", "y\n")
+    result = apply_answer(repo, answer)
+    assert result.ok and [o.block.path for o in result.refused] == ["../x.py"]
+    text = result.feedback()
+    assert "## Block 2 (../x.py)" in text and "leads outside the repository" in text
+    assert "This change is refused" in text and "The other blocks stand" in text
+    assert "<<<<<<< SEARCH" not in text
+    alone = apply_answer(repo, sr("../x.py", "", "y\n"))
+    assert not alone.ok and "Send a change that leaves that file alone" in alone.feedback()
 
 
 def test_feedback_template_is_strict(repo: Path, tmp_path: Path) -> None:

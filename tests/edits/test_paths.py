@@ -172,3 +172,45 @@ def test_generated_test_never_goes_through_a_tests_symlink_out(tmp_path: Path) -
     assert write_inside(root, path, "def test_x():\n    pass\n") is None
     assert "symbolic link" in (write_inside(root, "tests/test_x.py", "x") or "")
     assert list(outside.iterdir()) == []
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        ".ｇｉｔｈｕｂ/workflows/ci.yml",  # fullwidth
+        ".gіthub/workflows/ci.yml",  # Cyrillic і
+        "。github/workflows/ci.yml",  # ideographic full stop
+        ".github./workflows/ci.yml",  # trailing dot
+        ".github /workflows/ci.yml",  # trailing space
+        ".GitHub/workflows/ci.yml",
+        ".swc.toml.",
+        ".ѕwc.toml",  # Cyrillic ѕ
+    ],
+)
+def test_look_alikes_of_configuration_are_configuration(tmp_path: Path, path: str) -> None:
+    target, why = check_write(tmp_path, path, allow_config=False)
+    assert target is None and "allow_config_edits" in why
+
+
+@pytest.mark.parametrize(
+    "path", ["setup.py", "pkg/sitecustomize.py", "usercustomize.py", "evil.pth", "SETUP.PY"]
+)
+def test_files_python_runs_by_itself_are_refused_unless_allowed(tmp_path: Path, path: str) -> None:
+    target, why = check_write(tmp_path, path, allow_config=True)
+    assert target is None and "allow_code_hook_edits" in why
+    assert check_write(tmp_path, path, allow_config=False, allow_code_hooks=True)[0] is not None
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["shop\ncart.py", "a\u202eb.py", "a\u2028b.py", "a\u2029b.py", "a\x1b[2Jb.py", "a\u200bb.py"],
+)
+def test_a_path_with_a_control_or_invisible_character_is_refused(tmp_path: Path, path: str) -> None:
+    target, why = check_path(tmp_path, path)
+    assert target is None and "control or invisible character" in why
+    assert "\n" not in why and "\x1b" not in why and "\u202e" not in why  # shown escaped
+
+
+def test_paths_that_only_resemble_protected_ones_are_fine(tmp_path: Path) -> None:
+    for path in ("src/setup_utils.py", "docs/github.md", "café/menu.py", "src/pth.py"):
+        assert check_write(tmp_path, path, allow_config=False)[0] is not None, path

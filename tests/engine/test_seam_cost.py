@@ -54,6 +54,11 @@ def test_a_cheaper_tier_is_shown_what_a_fifth_of_a_strong_prompt_buys(
         assert "0.20 of the strong tier's" in weak.view.context_why
     else:
         assert "at most 64,000" in weak.view.context_why
+    # the report and --json say it too
+    from swcollab.report import render_markdown, result_as_json
+
+    assert f"code {tokens:,} tokens (a patch prompt of ~" in render_markdown(result)
+    assert result_as_json(result)["plan"][0]["view"]["context_why"] == weak.view.context_why
 
 
 def test_the_share_is_a_setting_and_the_users_budget_wins(project: Path) -> None:

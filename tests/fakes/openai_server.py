@@ -8,9 +8,9 @@ completion tokens the words of the reply, unless a ``FakeResponse`` says otherwi
 As OpenAI does: a request with ``n`` gets n choices (each the next reply), its prompt
 counted once and the completions summed; with ``prefix_cache=True`` the prompt tokens a
 request shares at its start with an earlier request of the same model are reported as
-``usage.prompt_tokens_details.cached_tokens``, in steps of ``CACHE_STEP`` tokens from
-``CACHE_MIN`` on (OpenAI: 128 and 1,024). ``count_tokens`` replaces the word count (the
-benchmark counts with tiktoken, as OpenAI would).
+``usage.prompt_tokens_details.cached_tokens``, in steps of ``cache_step`` tokens from
+``cache_min`` on (OpenAI's: 128 and 1,024, the defaults). ``count_tokens`` replaces the
+word count (the benchmark counts with tiktoken, as OpenAI would).
 """
 
 from __future__ import annotations
@@ -125,6 +125,7 @@ class _RequestHandler(BaseHTTPRequestHandler):
         if cached is not None:
             usage["prompt_tokens_details"] = {"cached_tokens": cached}
         model = str(body.get("model", "fake-model"))
+        self.server.fake.record_usage(model, prompt_tokens, cached or 0, completion_tokens)
         if body.get("stream"):
             include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
             self._stream(model, content, usage if include_usage else None, reply)
@@ -230,14 +231,19 @@ class FakeOpenAI:
         *,
         prefix_cache: bool = False,
         count_tokens: Callable[[str], int] = word_count,
+        cache_min: int = CACHE_MIN,
+        cache_step: int = CACHE_STEP,
     ) -> None:
         self.prefix_cache = prefix_cache
+        self.cache_min, self.cache_step = cache_min, cache_step
         self.count_tokens = count_tokens
         self._prompts: dict[str, list[list[int] | list[str]]] = {}  # earlier prompts by model
         self._lock = threading.Lock()
         self._queue: deque[FakeResponse] = deque()
         self._handler: Handler | None = None
         self.requests: list[dict] = []
+        # (model, prompt tokens, cached prompt tokens, completion tokens) of each answer
+        self.usages: list[tuple[str, int, int, int]] = []
         self.headers: list[dict[str, str]] = []  # HTTP headers of each request (lower-case names)
         self._server = _Server((host, port), _RequestHandler)
         self._server.fake = self
@@ -286,6 +292,10 @@ class FakeOpenAI:
             bodies = list(self.requests)
         return [request_text(b) for b in bodies if model is None or _same_model(b, model)]
 
+    def record_usage(self, model: str, prompt: int, cached: int, completion: int) -> None:
+        with self._lock:
+            self.usages.append((model, prompt, cached, completion))
+
     def forget_cache(self) -> None:
         """Start with an empty prompt cache (as a provider's does once its entries expire)."""
         with self._lock:
@@ -310,7 +320,7 @@ class FakeOpenAI:
             earlier = self._prompts.setdefault(model, [])
             shared = max((_common_start(units, e) for e in earlier), default=0)
             earlier.append(units)
-        cached = 0 if shared < CACHE_MIN else shared // CACHE_STEP * CACHE_STEP
+        cached = 0 if shared < self.cache_min else shared // self.cache_step * self.cache_step
         return count, cached
 
     def _reply_for(self, body: dict) -> FakeResponse:

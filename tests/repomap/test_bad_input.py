@@ -175,3 +175,37 @@ def test_vendored_and_generated_files_are_left_out(make_repo: MakeRepo) -> None:
     assert result.stats.skipped["vendored directory"] == 2
     assert result.stats.skipped["generated"] == 2
     assert result.stats.skipped["generated or vendored (.gitattributes)"] == 2
+
+
+# --- one long word in the task: the patterns over the task start only where their run
+# starts (no scan of the rest of the run from each of its characters) and never nest
+# quantifiers that split one run many ways; benchmarks/bad_input.py measures the time.
+
+
+def test_task_patterns_start_only_at_the_start_of_a_run() -> None:
+    from swcollab.engine import spans
+    from swcollab.repomap import focus
+
+    assert focus._PATH.match("a+b.py", 2) is None  # "b.py" inside the run "a+b.py"
+    assert focus._PATH.search("see a+b.py now").group(1) == "a+b.py"
+    assert spans._COLON_FRAME.match("xa.py:3", 1) is None
+    assert spans._COLON_FRAME.search("at x/a.py:3").group("path") == "x/a.py"
+    assert focus._RUST_FRAME.search("\n\n   3: a::b") is not None
+
+
+def test_a_camel_case_trap_ends(tmp_path: Path) -> None:
+    """``Aa`` then forty capitals then ``_``: the old pattern tried each of the 2^40 ways
+    to split the capitals (a task of a hundred characters never finished). Run in a
+    process of its own, waited for with a deadline: the old pattern would still run."""
+    import subprocess
+    import sys
+
+    code = (
+        "from swcollab.repomap import focus_from_text\n"
+        "f = focus_from_text(('Aa' + 'A' * 40 + '_ ') * 100 + 'parseHeader here')\n"
+        "print('parseHeader' in f.identifiers)\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=True
+    )
+    assert done.stdout.strip() == "True"

@@ -95,7 +95,15 @@ def test_poetry_and_hatch_environments_through_their_tools(tmp_path: Path, monke
     monkeypatch.setenv("PATH", f"{bin_dir}{os.pathsep}{os.environ['PATH']}")
     poetry_env = tmp_path / "cache" / "pypoetry" / "virtualenvs" / "p-abc-py3"
     make_venv(poetry_env)
-    tool(bin_dir, "poetry", f'[ "$*" = "env info -p" ] && echo {poetry_env} && exit 0\nexit 1\n')
+    # poetry is asked without plugins (a project's requires-plugins would run), and sees
+    # none of our keys
+    tool(
+        bin_dir,
+        "poetry",
+        f'[ -z "$OPENAI_API_KEY" ] && [ "$*" = "--no-plugins env info -p" ] && echo {poetry_env}'
+        " && exit 0\nexit 1\n",
+    )
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-the-users-key")
     root = project(tmp_path / "p", **{"pyproject.toml": "[tool.poetry]\nname = 'p'\n"})
     found = find_python_env(root, {})
     assert found.kind == "poetry" and found.prefix == str(poetry_env)
@@ -115,6 +123,13 @@ def test_poetry_and_hatch_environments_through_their_tools(tmp_path: Path, monke
     found = find_python_env(other, {})
     assert found.kind == "hatch" and found.prefix == str(hatch_env)
     assert "hatch-test" in found.reason
+    # a hatch project naming environment plugins: hatch would install and run them
+    plugged = project(
+        tmp_path / "hp",
+        **{"pyproject.toml": "[tool.hatch.env]\nrequires = ['hatch-evil']\n"},
+    )
+    found = find_python_env(plugged, {})
+    assert found.kind != "hatch" and any("environment plugins" in n for n in found.notes)
     # a tool that knows no environment: a note that says how to make one
     tool(bin_dir, "poetry", "exit 1\n")
     found = find_python_env(root, {})
