@@ -53,7 +53,7 @@ def _isolated_environment(
     for name in list(os.environ):
         if name.startswith("SWC_") or name in _PROVIDER_KEYS:
             monkeypatch.delenv(name, raising=False)
-    # an activated environment would be taken for the test projects' own (sandbox/pyenv.py)
+    # an activated environment would be taken for the test projects' own (ecosystems/python_env.py)
     for name in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
