@@ -86,6 +86,7 @@ _IN_PROCESS = frozenset(
         "engine/test_seam_flaky.py",
         "engine/test_seam_limits.py",
         "engine/test_seam_cost.py",
+        "engine/test_seam_test_changes.py",
     }
 )
 _E2E_MODULES = frozenset(

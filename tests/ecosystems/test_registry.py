@@ -135,3 +135,43 @@ def test_a_mixed_repository_runs_each_files_tests_with_its_projects_command(
     web = project_command(tmp_path, "web/test/swc-x-weak.test.js", main)
     assert web.ecosystem == "node" and web.project == "web"
     assert "in web/" in web.display
+
+
+class RecordingRunner:
+    """Records each run's command and selection; every selected test passes."""
+
+    def __init__(self) -> None:
+        self.runs: list[tuple[TestCommand, tuple[str, ...]]] = []
+
+    def run(self, root, command, *, timeout, selection=(), isolation=None):
+        from swcollab.sandbox import TestResult, TestRun
+
+        self.runs.append((command, tuple(selection)))
+        results = tuple(TestResult(f"{s}::t", "passed", "", s) for s in selection)
+        return TestRun(0, False, f"ran {' '.join(selection)}\n", 0.1, results, command.argv)
+
+
+def test_a_suite_runs_each_projects_files_with_that_projects_command(tmp_path: Path) -> None:
+    from swcollab.engine.testsuite import TestSuite
+    from swcollab.sandbox import UNSANDBOXED
+
+    write(
+        tmp_path,
+        {
+            "pyproject.toml": "[project]\nname = 'app'\n",
+            "tests/test_app.py": "",
+            "web/package.json": json.dumps({"scripts": {"test": "node --test test/"}}),
+        },
+    )
+    main = detect_test_command(tmp_path)
+    assert main is not None
+    runner = RecordingRunner()
+    suite = TestSuite(main, 60.0, UNSANDBOXED, runner=runner)
+    run = suite.run(tmp_path, ["tests/test_app.py", "web/test/swc-x-weak.test.js"])
+    assert [(c.ecosystem, c.project, s) for c, s in runner.runs] == [
+        ("python", "", ("tests/test_app.py",)),
+        ("node", "web", ("web/test/swc-x-weak.test.js",)),
+    ]
+    assert run.status_of("tests/test_app.py") == "passed"
+    assert run.status_of("web/test/swc-x-weak.test.js") == "passed"
+    assert "ran tests/test_app.py" in run.output and "ran web/test/" in run.output

@@ -116,3 +116,21 @@ def test_a_workspaces_binary_crate_gets_its_test_as_a_module(make_project, tmp_p
     tree = checkout(root, doc["branch"], tmp_path / "branch")
     run = cargo_test(tree)
     assert run.returncode == 0 and "triples ... ok" in run.stdout, run.stdout + run.stderr
+
+
+def test_from_failing_tests_reruns_the_users_failing_unit_test(make_project):
+    failing = LIB.replace(
+        "    fn mul_works() {",
+        "    fn add_works() {\n        assert_eq!(add(2, 3), 5);\n    }\n\n    #[test]\n"
+        "    fn mul_works() {",
+    )
+    root, _script = make_project(
+        {"Cargo.toml": MANIFEST.format(name="calc"), "src/lib.rs": failing},
+        weak_patches=[RIGHT],
+    )
+    code, doc, err = swc(root, "fix", "--from-failing-tests")
+    assert code == 0, err
+    assert doc["tests"]["user"] == ["src/lib.rs::tests::add_works"]
+    weak = {o["test_id"]: (o["kind"], o["status"]) for o in outcomes(doc, "weak")}
+    assert weak["src/lib.rs::tests::add_works"] == ("user", "passed")
+    assert doc["verdict"] == "fixed"

@@ -350,40 +350,6 @@ def test_a_fix_that_must_change_a_test_is_accepted_from_the_strong_tier(project,
     assert all("TEST CHANGE:" in p for p in patch_prompts["openai/strong-model"])
 
 
-def test_no_tier_may_change_tests_with_test_changes_none(project, models):
-    greet_project(project)
-    (project / ".swc.toml").write_text('test_changes = "none"\n')
-    trust(project)
-    models(weak_tests=[GREET_REPRO], weak_patches=[DECLARED], strong_patches=[DECLARED])
-    code, doc, _err = fix(project, prompt=GREET_TASK)
-    assert code == 1
-    assert doc["test_changes"] == [] and doc["branch"] is None
-    assert all('test_changes = "none"' in a["reverted_tests"][0] for a in doc["attempts"])
-
-
-def test_any_tier_with_test_changes_all(project, models):
-    greet_project(project)
-    (project / ".swc.toml").write_text('test_changes = "all"\n')
-    trust(project)
-    script = models(weak_tests=[GREET_REPRO], weak_patches=[DECLARED])
-    code, doc, _err = fix(project, prompt=GREET_TASK)
-    assert code == 0
-    assert doc["winner"]["tier"] == "weak" and script.count("strong") == 0
-    assert doc["test_changes"][0]["tier"] == "weak"
-
-
-def test_an_undeclared_test_change_is_reverted(project, models):
-    greet_project(project)
-    models(weak_tests=[GREET_REPRO], weak_patches=[UNDECLARED], strong_patches=[UNDECLARED])
-    code, doc, _err = fix(project, prompt=GREET_TASK)
-    assert code == 1
-    assert all("only with a TEST CHANGE line" in a["reverted_tests"][0] for a in doc["attempts"])
-    assert any(
-        "tests/test_greet.py::test_greet failed" in line
-        for line in doc["report_markdown"].splitlines()
-    )
-
-
 def test_a_rigged_conftest_cannot_make_a_wrong_patch_pass(project, models):
     """Undeclared, a new conftest.py goes back; declared (and allowed), the tests must
     still pass with the base's configuration."""
