@@ -128,6 +128,30 @@ def detect_test_command(
         found = ecosystem.detect(root, checkout, environ)
         if found is not None:
             return found
+    return _detect_below(root, checkout, environ)
+
+
+def _detect_below(
+    root: Path, checkout: Path, environ: Mapping[str, str] | None
+) -> TestCommand | None:
+    """With no project at the top, the first project in a directory just below it
+    (``backend/go.mod``), run there; the other directories' files get their own
+    project's command (``project_command``)."""
+    from .base import SKIP_DIRS
+
+    try:
+        folders = sorted(p.name for p in root.iterdir() if p.is_dir())
+    except OSError:
+        return None
+    for name in folders[:100]:
+        if name in SKIP_DIRS or name.startswith("."):
+            continue
+        for ecosystem in ECOSYSTEMS:
+            if not ecosystem.owns(root / name):
+                continue
+            found = ecosystem.detect(root / name, checkout / name, environ)
+            if found is not None:
+                return replace(found, project=name)
     return None
 
 
@@ -161,10 +185,16 @@ def project_ecosystem(root: Path) -> Ecosystem:
 
 
 def default_test_command(root: Path, checkout: Path) -> TestCommand | None:
-    """pytest for a Python project with no tests yet (its generated tests need a runner)."""
+    """pytest for a Python project with no tests yet (its generated tests need a runner),
+    with the project's environment, or swc's own where pytest is installed."""
+    import importlib.util
+
     if not is_python_project(root):
         return None
     command = pytest_command(checkout, "default: pytest (a Python project with no tests yet)")
+    python_env = command.python_env
+    if python_env is not None and python_env.fallback and not importlib.util.find_spec("pytest"):
+        return None
     return command
 
 
@@ -208,7 +238,9 @@ def new_test(
 ) -> tuple[Ecosystem, NewTest]:
     """Where ``tier``'s reproduction test for the file ``source`` goes: by the file's
     ecosystem (the command's when there is no file)."""
-    ecosystem = (for_path(source) if source else None) or ecosystem_of(command)
+    ecosystem = for_path(source) if source else None
+    if ecosystem is None or ecosystem is OTHER:
+        ecosystem = ecosystem_of(command)
     if ecosystem is OTHER and command.ecosystem == "" and source is None:
         ecosystem = PYTHON  # nothing says otherwise: pytest, as swc always did
     return ecosystem, ecosystem.new_test(root, source, slug, tier)

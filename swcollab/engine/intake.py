@@ -133,9 +133,7 @@ def test_command_for(
     generated reproduction tests, and they need a runner: pytest, with the project's
     interpreter (the baseline's probe says so when pytest is not installed there).
     """
-    import importlib.util
-
-    from ..ecosystems import default_test_command, detect_test_command
+    from ..ecosystems import default_test_command, detect_test_command, project_ecosystem
 
     command = detect_test_command(
         root,
@@ -146,10 +144,10 @@ def test_command_for(
     if command is not None:
         return command
     fallback = default_test_command(root, checkout or root)
-    python_env = fallback.python_env if fallback is not None else None
-    if python_env is not None and (not python_env.fallback or importlib.util.find_spec("pytest")):
+    if fallback is not None:
         return fallback
+    advice = project_ecosystem(root).set_test_cmd()
     raise UsageError(
         "no test command: swc needs one to judge patches and none was detected",
-        hint="Set test_cmd in .swc.toml or pass --test-cmd (e.g. --test-cmd 'pytest -q').",
+        hint=advice[:1].upper() + advice[1:] + ".",
     )

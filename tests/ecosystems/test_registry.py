@@ -175,3 +175,10 @@ def test_a_suite_runs_each_projects_files_with_that_projects_command(tmp_path: P
     assert run.status_of("tests/test_app.py") == "passed"
     assert run.status_of("web/test/swc-x-weak.test.js") == "passed"
     assert "ran tests/test_app.py" in run.output and "ran web/test/" in run.output
+
+
+def test_a_project_in_a_directory_below_the_top_is_found_and_run_there(tmp_path: Path) -> None:
+    write(tmp_path, {"README.md": "", "backend/go.mod": "module x\n", "docs/index.md": ""})
+    command = detect_test_command(tmp_path)
+    assert command is not None and command.ecosystem == "go" and command.project == "backend"
+    assert command.display.endswith("in backend/)")
