@@ -1,15 +1,20 @@
-"""How much faster a run's second test run is than its first, on a Rust crate and a Go
-module (issue #24): the run's cache against none.
+"""A run's second attempt against its first, on Rust crates and Go modules (issue #24):
+with the run's cache, and as swc ran them before.
 
-    python benchmarks/attempts.py [--repeat 3]
+    python benchmarks/attempts.py [--repeat 3] [PROJECT ...]
 
 Each project is made in a temporary git repository. One trial does what a ``swc fix`` run
-does with its test command, through the sandbox: the first test run in the base's
-worktree (the baseline: nothing built yet), then a second one in a new worktree holding
-a candidate patch and its generated test (an attempt). It is run twice: with the run's
-cache (``Isolation.cache_dir``: one cargo target directory, one Go build cache), and
-without (each worktree builds everything, as swc did before). Prints the median wall
-time of each test run and the second's share of the first.
+does with its test command, through the sandbox: a test run in the base's worktree (the
+baseline: nothing built yet), then two attempts, each in a new worktree holding a
+candidate patch (a wrong one, then the right one) and the generated test. With the run's
+cache (as swc runs now): one cache directory for the run (``Isolation.cache_dir``: one
+cargo target directory, with the files no attempt changed made old for cargo; one Go
+build cache) and the attempts' worktrees at one path, one after the other (Go's cache
+keys hold a package's directory). As before: nothing shared, each worktree builds
+everything. Prints the median wall time of each test run, the second attempt's share of
+the first attempt and of the run's first test run (the baseline), and a run of five test
+runs (the baseline, the reproduction test on the base,
+three candidates).
 
 Projects:
 - rust-deps: a crate using a library of its workspace (about 17,000 lines of generated
@@ -26,6 +31,7 @@ Needs cargo and go on PATH and a working bubblewrap.
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
@@ -166,46 +172,50 @@ def make_repo(root: Path, files: dict[str, str]) -> Path:
     return root
 
 
-def trial(repo: Path, project: tuple, cache: Path | None) -> tuple[float, float]:
-    """(first test run, second test run) wall times of one run."""
+def trial(repo: Path, project: tuple, cache: Path | None, run: str) -> list[float]:
+    """Wall times of one run's test runs: the baseline, then two attempts."""
     _files, patched, (old, new), test_file, test_text = project
     isolation = replace(Isolation(), cache_dir=cache)
     times = []
-    for step in ("baseline", "attempt"):
-        with Worktree(repo, "HEAD") as tree:
+    # the attempts' worktrees share one path when the run has its cache, as in swc
+    for step, name, text in (
+        ("baseline", None, old),
+        ("attempt 1", f"{run}-attempt" if cache else None, old + "  "),
+        ("attempt 2", f"{run}-attempt" if cache else None, new),
+    ):
+        with Worktree(repo, "HEAD", name=name) as tree:
             command = detect_test_command(tree.path)
             assert command is not None
             (tree.path / test_file).parent.mkdir(parents=True, exist_ok=True)
             (tree.path / test_file).write_text(test_text)
-            if step == "attempt":
-                source = tree.path / patched
-                source.write_text(source.read_text().replace(old, new))
+            source = tree.path / patched
+            source.write_text(source.read_text().replace(old, text))
             started = time.perf_counter()
-            run = run_tests(
+            result = run_tests(
                 tree.path, command, timeout=1800, selection=[test_file], isolation=isolation
             )
             times.append(time.perf_counter() - started)
-            wanted = "passed" if step == "attempt" else "failed"
-            statuses = {r.status for r in run.results}
-            assert statuses == {wanted}, (step, run.output[-2000:])
-    return times[0], times[1]
+            wanted = "passed" if step == "attempt 2" else "failed"
+            statuses = {r.status for r in result.results}
+            assert statuses == {wanted}, (step, result.output[-2000:])
+    return times
 
 
 def measure(name: str, repeat: int, work: Path) -> None:
     project = PROJECTS[name]
     repo = make_repo(work / name, project[0]())
-    for label, cached in (("run's cache", True), ("no cache", False)):
-        firsts, seconds = [], []
+    for label, cached in (("run's cache", True), ("as before", False)):
+        runs = []
         for index in range(repeat):
             cache = work / f"cache-{name}-{label[:2]}-{index}" if cached else None
             if cache is not None:
                 cache.mkdir()
-            first, second = trial(repo, project, cache)
-            firsts.append(first)
-            seconds.append(second)
-        a, b = statistics.median(firsts), statistics.median(seconds)
+            runs.append(trial(repo, project, cache, f"bench{os.getpid()}-{index}"))
+        base, first, second = (statistics.median(r[i] for r in runs) for i in range(3))
         print(
-            f"{name:10} {label:11}  first {a:7.2f} s  second {b:7.2f} s  second/first {b / a:6.1%}"
+            f"{name:10} {label:11}  baseline {base:6.2f} s  attempt 1 {first:6.2f} s  "
+            f"attempt 2 {second:6.2f} s  2nd/1st {second / first:6.1%}  2nd/baseline "
+            f"{second / base:6.1%}  run of 5 {base + first + 3 * second:6.2f} s"
         )
 
 

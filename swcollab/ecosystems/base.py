@@ -10,6 +10,7 @@ The engine and the sandbox ask these questions of an ``Ecosystem`` and never nam
 
 from __future__ import annotations
 
+import abc
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -86,8 +87,9 @@ class ReadRun:
     output: str
 
 
-class Ecosystem:
-    """One ecosystem's answers; subclasses override what differs from these defaults."""
+class Ecosystem(abc.ABC):
+    """One ecosystem's answers; subclasses say where a new test goes and override what
+    differs from these defaults."""
 
     name = ""
     # tree-sitter language names of its source files (``treesitter.EXTENSION_LANGUAGES``)
@@ -160,9 +162,9 @@ class Ecosystem:
         module); None when the file is all tests."""
         return None
 
+    @abc.abstractmethod
     def new_test(self, root: Path, source: str | None, slug: str, tier: str) -> NewTest:
         """Where ``tier``'s reproduction test for ``source`` goes, and how to write it."""
-        raise NotImplementedError
 
     def prepare_test(self, code: str, path: str, root: Path, tier: str) -> str:
         """A generated test's code made to fit its place (a class named as its file,
@@ -203,6 +205,7 @@ class Ecosystem:
     ) -> None:
         """Add what its tests need to the run's environment ``env`` (the project's
         interpreter, the run's caches in ``cache``, machine-readable output)."""
+        return None
 
     def readable(self, command: TestCommand) -> list[str]:
         """Directories outside the usual places its tests import from (shown read-only)."""
@@ -211,6 +214,7 @@ class Ecosystem:
     def before_run(self, root: Path, command: TestCommand, cache: Path | None) -> None:
         """Prepare the worktree ``root`` for a run that shares ``cache`` with the run's
         other worktrees."""
+        return None
 
     def missing_from(self, root: Path, chosen: Sequence[str]) -> tuple[list[str], list[str]]:
         """(present, missing) among selected files and ids: a generated file a later step

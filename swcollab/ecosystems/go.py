@@ -116,16 +116,14 @@ class Go(Ecosystem):
     def invocation(
         self, command: TestCommand, selection: Sequence[str], root: Path, out: Path
     ) -> Invocation:
-        """``go test -json -count=1 -trimpath``: the packages of the selected files (and,
-        when only tests are named, ``-run`` with their names) instead of ``./...``."""
+        """``go test -json -count=1``: the packages of the selected files (and, when only
+        tests are named, ``-run`` with their names) instead of ``./...``."""
         argv = list(command.argv)
         if command.shell or Path(argv[0]).name != "go" or "test" not in argv[1:2]:
             return super().invocation(command, selection, root, out)
         at = argv.index("test") + 1
         flags = [] if "-json" in argv else ["-json"]
         flags += [] if any(a.startswith("-count") for a in argv) else ["-count=1"]
-        # without it the build cache's keys hold each worktree's path: nothing is reused
-        flags += [] if "-trimpath" in argv else ["-trimpath"]
         if selection:
             project = command.project
             argv = [a for a in argv if a != "./..."]

@@ -23,10 +23,8 @@ from ..sandbox.command import TestCommand
 from .base import Ecosystem, Invocation, NewTest, ReadRun, read_head, slug_name, under, within
 from .node_runners import (
     FRAMEWORKS,
-    JEST,
     MOCHA,
     NODE_TEST,
-    VITEST,
     Runner,
     read_report,
     runner_argv,
@@ -93,9 +91,12 @@ class Node(Ecosystem):
         if Path(argv[0]).name != "npm":
             return runner_of(shlex.join(argv))
         top = root / command.project
-        if argv[1:] not in (("test",), ("t",), ("run", "test")) or _has_hooks(top):
-            return None
-        return runner_of(test_script(top) or "")
+        if argv[1:] in (("test",), ("t",), ("run", "test")):
+            return None if _has_hooks(top, "test") else runner_of(test_script(top) or "")
+        if len(argv) == 3 and argv[1] == "run":  # npm run test:unit
+            script = _scripts(top).get(argv[2])
+            return None if _has_hooks(top, argv[2]) else runner_of(str(script or ""))
+        return None
 
     def reports_per_test(self, command: TestCommand) -> bool:
         return bool(command.runner)
@@ -210,10 +211,10 @@ def _needs_packages(project: Path) -> bool:
     return isinstance(data, dict) and bool(data.get("dependencies") or data.get("devDependencies"))
 
 
-def _has_hooks(project: Path) -> bool:
-    """Whether ``npm test`` runs more than the script (a ``pretest`` build, say)."""
+def _has_hooks(project: Path, script: str) -> bool:
+    """Whether npm runs more than the script (a ``pretest`` build, say)."""
     scripts = _scripts(project)
-    return "pretest" in scripts or "posttest" in scripts
+    return f"pre{script}" in scripts or f"post{script}" in scripts
 
 
 def _project_of(root: Path, source: str | None) -> str:
@@ -276,6 +277,3 @@ def _is_module(project: Path) -> bool:
     except (OSError, ValueError):
         return False
     return isinstance(data, dict) and data.get("type") == "module"
-
-
-__all__ = ["JEST", "NODE", "NODE_TEST", "VITEST", "test_script"]

@@ -253,7 +253,14 @@ def _candidate(
     )
     draft = _draft(run, tier, index, suite, tier_context(context, tier.view), guidance, previous)
     draft = replace(draft, pool=pool)
-    worktree = Worktree(request.repo.root, run.base_sha, include_dirty=request.include_dirty)
+    # every candidate of the run at one path (one after the other): build caches keyed
+    # by a package's directory (Go's) serve the next candidate too
+    worktree = Worktree(
+        request.repo.root,
+        run.base_sha,
+        include_dirty=request.include_dirty,
+        name=f"{run.run_id}-attempt",
+    )
     try:
         attempt = run_candidate(
             client=run.client,

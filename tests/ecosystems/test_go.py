@@ -63,12 +63,12 @@ def test_a_wrong_package_clause_is_the_directorys(tmp_path: Path) -> None:
 
 def test_the_selection_is_packages_and_named_tests(tmp_path: Path) -> None:
     files = GO.invocation(COMMAND, ["items/swc_x_test.go", "main_test.go"], tmp_path, tmp_path)
-    assert files.argv == ("go", "test", "-json", "-count=1", "-trimpath", "./items", ".")
+    assert files.argv == ("go", "test", "-json", "-count=1", "./items", ".")
     ids = GO.invocation(
         COMMAND, ["items/a_test.go::TestA", "items/a_test.go::TestB/sub"], tmp_path, tmp_path
     )
     assert ids.argv == (
-        *("go", "test", "-json", "-count=1", "-trimpath"),
+        *("go", "test", "-json", "-count=1"),
         *("-run", "^(TestA|TestB)$", "./items"),
     )
 

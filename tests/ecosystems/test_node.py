@@ -192,3 +192,10 @@ def test_without_tests_yet_the_scripts_folder_is_used(tmp_path: Path) -> None:
 )
 def test_which_files_are_tests(path: str, is_test: bool) -> None:
     assert NODE.is_test_path(path) is is_test
+
+
+def test_npm_run_of_another_script_starts_its_runner(tmp_path: Path) -> None:
+    root = project(tmp_path, {}, "echo no")
+    (root / "package.json").write_text(json.dumps({"scripts": {"test:unit": "vitest run"}}))
+    command = detect_test_command(root, "npm run test:unit")
+    assert command is not None and command.ecosystem == "node" and command.runner == "vitest"
