@@ -234,9 +234,9 @@ def trial_test_change(bundles: Path, work: Path) -> None:
 
 
 def timings(repo: Path) -> None:
+    from swcollab.ecosystems.python import PYTHON, collected_count
+    from swcollab.ecosystems.python_env import find_python_env
     from swcollab.sandbox import TestCommand, Worktree, run_tests
-    from swcollab.sandbox.diagnose import collected_count, probe_argv
-    from swcollab.sandbox.pyenv import find_python_env
 
     started = time.perf_counter()
     for _ in range(20):
@@ -244,7 +244,7 @@ def timings(repo: Path) -> None:
     finding = (time.perf_counter() - started) / 20
     command = TestCommand((python_env.python, "-m", "pytest"), "bench", python_env)
     with Worktree(repo, "HEAD") as tree:
-        probe = TestCommand(probe_argv(command) or (), "probe", python_env)
+        probe = PYTHON.probe(command) or command
         started = time.perf_counter()
         run = run_tests(tree.path, probe, timeout=300)
         took = time.perf_counter() - started

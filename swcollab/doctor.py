@@ -12,10 +12,13 @@ import platform
 import sys
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from . import __version__
 from .config import Settings
+
+if TYPE_CHECKING:
+    from .sandbox import TestCommand
 
 
 @dataclass(frozen=True)
@@ -145,8 +148,10 @@ def limits_fact(settings: Settings) -> Fact:
 
 
 def _tests(root: Path | None, settings: Settings) -> Fact:
+    """The test command ``swc fix`` would run, and whether it can start here: without one
+    that can, no patch can be judged (blocking, naming what to set in the project's terms)."""
+    from .ecosystems import default_test_command, detect_test_command, project_ecosystem
     from .errors import SwcError
-    from .sandbox import detect_test_command
 
     if root is None:
         return Fact("tests", "no repository", ok=False)
@@ -156,18 +161,23 @@ def _tests(root: Path | None, settings: Settings) -> Fact:
             settings.test_cmd,
             source=settings.sources.get("test_cmd", "config"),
             checkout=root,
-        )
+        ) or default_test_command(root, root)
     except SwcError as exc:
         return Fact("tests", exc.message, ok=False, blocking=True, hint=exc.hint)
     if command is None:
+        ecosystem = project_ecosystem(root)
         return Fact(
             "tests",
-            "no test command detected",
+            "no test command found",
             ok=False,
-            hint="Set test_cmd in .swc.toml or pass --test-cmd.",
+            blocking=True,
+            hint=_sentence(ecosystem.set_test_cmd() + "."),
         )
-    if command.python_env is not None:
-        python_env = command.python_env
+    problem = _cannot_start(root, command)
+    if problem is not None:
+        return problem
+    python_env = command.python_env
+    if python_env is not None:
         return Fact(
             "tests",
             f"{command.display}; interpreter: {command.interpreter}",
@@ -178,7 +188,37 @@ def _tests(root: Path | None, settings: Settings) -> Fact:
             else None,
             details=python_env.as_dict(),
         )
-    return Fact("tests", command.display)
+    return Fact("tests", _shown(command))
+
+
+def _cannot_start(root: Path, command: TestCommand) -> Fact | None:
+    """A blocking fact when the command cannot start here (its program, or what its
+    ecosystem needs, is missing), with the fix in the project's terms."""
+    from .ecosystems import ecosystem_of
+    from .sandbox.runner import run_env
+
+    ecosystem = ecosystem_of(command)
+    path = run_env(root, command).get("PATH", "")
+    why = ecosystem.cannot_start(root, command, path)
+    if why is None:
+        return None
+    setup = f"{ecosystem.setup_hint}, or " if ecosystem.setup_hint else "install it, or "
+    return Fact(
+        "tests",
+        f"{command.display}: cannot start: {why}",
+        ok=False,
+        blocking=True,
+        hint=_sentence(f"{setup}{ecosystem.set_test_cmd()}."),
+    )
+
+
+def _sentence(text: str) -> str:
+    return text[:1].upper() + text[1:]
+
+
+def _shown(command: TestCommand) -> str:
+    """The command, and the runner swc starts in its place when it does."""
+    return f"{command.display}; runs {command.runner}" if command.runner else command.display
 
 
 def _models(settings: Settings) -> list[Fact]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
 from .errors import SwcError, UsageError
@@ -98,11 +98,13 @@ def commit_patch(
     files: Mapping[str, str] | None = None,
     *,
     message: str,
+    appends: Mapping[str, Sequence[str]] | None = None,
 ) -> tuple[str, str]:
-    """A commit of ``patch`` (plus ``files``) on ``base``, on no ref yet (``create_branch``
-    names it), and its diff against ``base``: what the branch will hold, byte for byte."""
+    """A commit of ``patch`` (plus ``files``, and ``appends``: lines added at the end of
+    files) on ``base``, on no ref yet (``create_branch`` names it), and its diff against
+    ``base``: what the branch will hold, byte for byte."""
     repo_root = Path(repo_root)
-    tree = tree_with_patch(repo_root, base, patch, dict(files or {}))
+    tree = tree_with_patch(repo_root, base, patch, dict(files or {}), appends)
     if tree == git_out(["rev-parse", f"{base}^{{tree}}"], repo_root):
         raise SwcError("nothing to commit: the accepted change is empty")
     commit = commit_tree(repo_root, tree, base, message)

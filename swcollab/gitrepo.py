@@ -305,8 +305,15 @@ def stage_tree(
         return git_out(["write-tree"], workdir, env=env)
 
 
-def tree_with_patch(repo_root: Path, base: str, patch: str, files: Mapping[str, str]) -> str:
-    """The tree of ``base`` with ``patch`` applied and ``files`` (path -> text) added.
+def tree_with_patch(
+    repo_root: Path,
+    base: str,
+    patch: str,
+    files: Mapping[str, str],
+    appends: Mapping[str, Sequence[str]] | None = None,
+) -> str:
+    """The tree of ``base`` with ``patch`` applied, ``files`` (path -> text) added, and
+    ``appends`` (path -> lines) added at the end of files (those already there but not).
 
     Built in a temporary index from the base's tree: no working tree takes part, so
     nothing a test run left anywhere can slip in. Raises ``EnvironmentProblem`` when the
@@ -343,7 +350,26 @@ def tree_with_patch(repo_root: Path, base: str, patch: str, files: Mapping[str, 
                 repo_root,
                 env=env,
             )
+        for path, lines in (appends or {}).items():
+            _append_in_index(repo_root, env, path, lines)
         return git_out(["write-tree"], repo_root, env=env)
+
+
+def _append_in_index(
+    repo_root: Path, env: Mapping[str, str], path: str, lines: Sequence[str]
+) -> None:
+    """``lines`` missing from the end of ``path`` as the index ``env`` names holds it."""
+    entry = git_out(["ls-files", "-s", "--", path], repo_root, env=env).split()
+    if len(entry) < 4:
+        raise EnvironmentProblem(f"cannot add a line to {path!r}: not in the commit")
+    mode, blob = entry[0], entry[1]
+    text = run_git(["cat-file", "blob", blob], repo_root).stdout
+    missing = [line for line in lines if line not in text.splitlines()]
+    if not missing:
+        return
+    text += ("" if not text or text.endswith("\n") else "\n") + "".join(f"{x}\n" for x in missing)
+    new = run_git(["hash-object", "-w", "--stdin"], repo_root, input=text).stdout.strip()
+    run_git(["update-index", "--cacheinfo", f"{mode},{new},{path}"], repo_root, env=env)
 
 
 def commit_tree(cwd: Path, tree: str, parent: str, message: str) -> str:

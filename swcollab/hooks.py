@@ -24,7 +24,7 @@ from .errors import UsageError
 from .gitrepo import GIT_LOCATION_VARS, RepoPaths, user_hooks_dir
 
 if TYPE_CHECKING:
-    from .sandbox import TestRun
+    from .sandbox import TestCommand, TestRun
 
 MARKER = "# swc-hook: written by `swc hook install`"
 ORIG_SUFFIX = ".swc-orig"
@@ -185,7 +185,8 @@ def run_hook(
     env = os.environ if environ is None else environ
     if env.get(ACTIVE_VAR) or env.get(SKIP_VAR):
         return HookRun(0)
-    from .sandbox import UNSANDBOXED, detect_test_command, run_tests
+    from .ecosystems import detect_test_command
+    from .sandbox import UNSANDBOXED, run_tests
 
     command = detect_test_command(repo.root, test_cmd)
     if command is None:
@@ -196,7 +197,7 @@ def run_hook(
     shown = shlex.join(command.argv)
     if run.passed:
         return HookRun(0, [f"swc hook: tests pass ({shown})"], passed=True)
-    reason = _cannot_judge(run, command.is_pytest, timeout)
+    reason = _cannot_judge(run, command, timeout)
     if reason is not None:
         # Nothing a fix could act on: starting a paid run for it would only waste money.
         return HookRun(
@@ -217,20 +218,16 @@ def run_hook(
     return HookRun(1 if blocking else 0, lines, False, started.log_path, started.pid)
 
 
-def _cannot_judge(run: TestRun, is_pytest: bool, timeout: float) -> str | None:
+def _cannot_judge(run: TestRun, command: TestCommand, timeout: float) -> str | None:
     """Why a run that did not pass says nothing about the code (None: tests really fail)."""
+    from .ecosystems import cannot_run
+
     if run.timed_out:
         return f"the tests did not finish within {timeout:g} s"
     if run.exit_code is None or run.exit_code in (126, 127):
         return "the test command could not be started"
-    if is_pytest:
-        if "No module named pytest" in run.output:
-            return "pytest is not installed for this Python"
-        if run.exit_code == 5:
-            return "pytest collected no tests"
-        if run.exit_code in (3, 4):
-            return "pytest stopped with an internal or usage error"
-    return None
+    problem = cannot_run(run, command)
+    return problem.cause if problem is not None else None
 
 
 def _start_fix(

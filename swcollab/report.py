@@ -364,7 +364,7 @@ _DIFF_HEADER = re.compile(r'^diff --git "?a/(.+?)"? "?b/(.+?)"?$')
 
 def outside_source_and_tests(paths: list[str]) -> list[str]:
     """The paths that are neither source code (a language swc reads) nor tests."""
-    from .engine.context import is_test_path
+    from .ecosystems import is_test_path
     from .treesitter import language_for_path
 
     return [p for p in paths if not is_test_path(p) and language_for_path(p) is None]

@@ -53,7 +53,7 @@ def _isolated_environment(
     for name in list(os.environ):
         if name.startswith("SWC_") or name in _PROVIDER_KEYS:
             monkeypatch.delenv(name, raising=False)
-    # an activated environment would be taken for the test projects' own (sandbox/pyenv.py)
+    # an activated environment would be taken for the test projects' own (ecosystems/python_env.py)
     for name in ("VIRTUAL_ENV", "CONDA_PREFIX", "UV_PROJECT_ENVIRONMENT"):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("LITELLM_LOCAL_MODEL_COST_MAP", "True")
@@ -86,11 +86,17 @@ _IN_PROCESS = frozenset(
         "engine/test_seam_flaky.py",
         "engine/test_seam_limits.py",
         "engine/test_seam_cost.py",
+        "engine/test_seam_test_changes.py",
     }
 )
 _E2E_MODULES = frozenset(
     {
         "models/test_local.py",  # local model servers as real processes, a stand-in swc
+        # each ecosystem through the CLI on a small project with its real toolchain
+        "ecosystems/test_rust_e2e.py",
+        "ecosystems/test_go_e2e.py",
+        "ecosystems/test_node_e2e.py",
+        "ecosystems/test_jvm_e2e.py",
     }
 )
 

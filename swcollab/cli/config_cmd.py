@@ -105,8 +105,8 @@ def sandbox_line(sandbox: dict[str, Any]) -> str:
 def test_environment(root: Path, settings: Settings) -> dict[str, Any]:
     """Which command runs the tests, with which interpreter and why (the shape of ``swc
     fix --json``'s ``tests.command`` and ``tests.interpreter``); or why there is none."""
+    from ..ecosystems import detect_test_command
     from ..errors import SwcError
-    from ..sandbox import detect_test_command
 
     facts: dict[str, Any] = {"command": None, "interpreter": None, "problem": None}
     try:

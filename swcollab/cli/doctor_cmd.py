@@ -17,8 +17,8 @@ DOCTOR_HELP = """Check what swc needs here: git, the repository, the OS sandbox 
 model-written code (bubblewrap on Linux, sandbox-exec on macOS, and why none when none
 works), the test command and the models.
 
-Exits 0 when swc fix can run, 3 when something blocks it (no git, or no working sandbox
-while the sandbox is on).
+Exits 0 when swc fix can run, 3 when something blocks it (no git, no working sandbox
+while the sandbox is on, no test command found or one that cannot start).
 """
 
 

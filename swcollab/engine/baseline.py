@@ -17,23 +17,19 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ..ecosystems import cannot_run, ecosystem_of
 from ..errors import TestsCannotRun, UsageError
 from ..sandbox.diagnose import (
     KIND_COLLECTION,
     KIND_LIMIT,
-    KIND_NO_PYTEST,
     KIND_NO_TESTS,
     KIND_NOT_FOUND,
     KIND_TIMEOUT,
-    KIND_USAGE,
     CannotRun,
-    cannot_run,
-    collected_count,
     collection_failures,
     error_line,
     is_dependency,
     missing_module,
-    probe_argv,
 )
 from .testsuite import TestSuite, baseline_passing, status_in
 from .types import Event, EventSink
@@ -168,9 +164,8 @@ def _probe(suite: TestSuite, root: Path) -> list[str]:
     """No test selected: still check that the command starts and can collect tests."""
     from ..gitrepo import reset_worktree
 
-    argv = probe_argv(suite.command)
-    probe_command = replace(suite.command, argv=argv) if argv else suite.command
-    if argv is None:
+    probe_command = ecosystem_of(suite.command).probe(suite.command)
+    if probe_command is None:
         missing = program_missing(suite.command, root)
         if missing:
             raise cannot_run_error(
@@ -187,7 +182,7 @@ def _probe(suite: TestSuite, root: Path) -> list[str]:
     failures = collection_failures(run, [])
     if not failures:
         return []
-    if collected_count(run.output) == 0:
+    if ecosystem_of(suite.command).collected(run.output) == 0:
         first = environment_failure(failures, root) or CannotRun(
             KIND_COLLECTION,
             error_line(failures[0][1]),
@@ -230,34 +225,21 @@ def cannot_run_error(
     return TestsCannotRun(message, hint=_hint(problem, command, timeout))
 
 
-_SET_TEST_CMD = (
-    "or set test_cmd in .swc.toml (or --test-cmd) to a command that runs your "
-    'tests, e.g. test_cmd = ".venv/bin/python -m pytest" (a relative path is '
-    "resolved against your checkout)"
-)
-
-
 def _hint(problem: CannotRun, command: TestCommand, timeout: float) -> str:
-    python = command.python_env.python if command.python_env is not None else None
-    elsewhere = (
-        "create the project's environment at the checkout root (.venv/), " + _SET_TEST_CMD + "."
-    )
+    """The fix: the ecosystem's, in the project's terms, else what applies to any."""
+    ecosystem = ecosystem_of(command)
+    set_cmd = ecosystem.set_test_cmd()
     if problem.kind == KIND_TIMEOUT:
-        return f"Raise test_timeout (now {timeout:g} s), " + _SET_TEST_CMD + "."
-    if problem.kind == KIND_NOT_FOUND:
-        return "Install it, " + _SET_TEST_CMD + "."
-    if problem.kind == KIND_NO_PYTEST and python:
-        return f"Install pytest for {python} (`{python} -m pip install pytest`), or " + elsewhere
-    if problem.module and python:
-        return (
-            f"Install the package that provides '{problem.module}' (the project's test "
-            f"dependencies) for {python}, or " + elsewhere
-        )
-    if problem.kind == KIND_USAGE:
-        return "Install the missing plugin for that interpreter, or " + elsewhere
+        return f"Raise test_timeout (now {timeout:g} s), or {set_cmd}."
     if problem.kind == KIND_LIMIT:
         return (
             "Raise that setting (in .swc.toml or your user config; 0 turns the limit off) "
             "if your tests need more."
         )
-    return "Run the test command in your checkout to see why, then fix it, " + _SET_TEST_CMD + "."
+    specific = ecosystem.hint(problem, command)
+    if specific is not None:
+        return specific
+    if problem.kind == KIND_NOT_FOUND:
+        return f"Install it, or {set_cmd}."
+    setup = f"{ecosystem.setup_hint}, or " if ecosystem.setup_hint else ""
+    return f"Run the test command in your checkout to see why, then fix it: {setup}{set_cmd}."

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import WEAK_CONTEXT_TOKENS
+from ..ecosystems import is_test_path
 from ..task import Task
 from ..treesitter import language_for_path
 from .history import PastChanges, past_changes
@@ -43,13 +44,6 @@ MIN_PRICED_CONTEXT_TOKENS = 8000
 TOKENS_PER_CANDIDATE = 2000
 # Weight of the earlier similar commits' votes beside the map's rank share (0..1).
 PAST_WEIGHT = 1.0
-
-_TEST_MARKERS = ("test_", "_test.", ".test.", ".spec.", "/tests/", "/test/", "conftest.py")
-
-
-def is_test_path(path: str) -> bool:
-    name = "/" + path
-    return any(marker in name for marker in _TEST_MARKERS) or name.startswith("/tests/")
 
 
 def is_source_path(path: str) -> bool:

@@ -18,16 +18,15 @@ saturating, for each use in its text. Clues, strongest first:
 from __future__ import annotations
 
 import math
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from ..ecosystems import is_test_path
 from ..gitrepo import tracked_files
 from ..repofiles import read_regular_text
 from ..repomap.lexical import WORD, content_terms, split_identifier
 from ..treesitter import language_for_path
-from .context import is_test_path
 from .types import Context, ContextFile
 
 MAX_EXISTING_TEST_FILES = 8
@@ -44,7 +43,6 @@ TEXT_SATURATION = 2.0
 MIN_SHARE = 0.2
 MAX_TEST_FILE_CHARS = 200_000
 _PACKAGE_FILE_STEMS = ("__init__", "index", "mod", "lib", "main", "__main__")
-_PYTEST_FILE = re.compile(r"^(test_.*|.*_test)\.py$")
 _TEST_AFFIXES = ("test", "tests", "spec", "specs")
 
 
@@ -90,15 +88,12 @@ def rank_existing_tests(
 
 
 def tracked_test_files(root: Path) -> list[str]:
-    """Tracked files of tests, not their helpers: in Python, what pytest collects by
-    default (``test_*.py``, ``*_test.py``), not ``conftest.py`` nor ``tests/utils.py``."""
-    return [
-        p
-        for p in tracked_files(root)
-        if is_test_path(p)
-        and language_for_path(p)
-        and (not p.endswith(".py") or _PYTEST_FILE.match(Path(p).name))
-    ]
+    """Tracked files that hold tests, not their helpers, as each file's ecosystem says: in
+    Python what pytest collects by default (``test_*.py``, not ``conftest.py``), in Rust
+    the source files with a ``#[cfg(test)]`` module too."""
+    from ..ecosystems import holds_tests
+
+    return [p for p in tracked_files(root) if holds_tests(root, p)]
 
 
 def match_score(clues: Clues, names: set[str], uses: dict[str, int]) -> float:

@@ -173,7 +173,7 @@ def _execute(run: RunState, test_runner: TestRunner | None) -> None:
         run.warnings.append(OFF_WARNING)
     with Worktree(request.repo.root, run.base_sha, include_dirty=request.include_dirty) as base:
         run.warnings.extend(base.warnings)
-        suite = _set_up(run, base, isolation, test_runner)
+        suite = _set_up(run, base, _with_cache(isolation, base), test_runner)
         run.on_event(Event("context", "building the repo map and context"))
         # Budgets are counted with the estimate, so the map never waits for litellm; the
         # code is packed for the tiers' priced budgets once the prices are known.
@@ -196,10 +196,24 @@ def _execute(run: RunState, test_runner: TestRunner | None) -> None:
         walk_tiers(run, suite, base.path, context)
 
 
+def _with_cache(isolation: Isolation, base: Worktree) -> Isolation:
+    """A cache directory for the run's test commands (cargo's target directory, Go's
+    build cache), shared by its attempts and removed with the base worktree."""
+    from ..sandbox.worktree import holder_of
+
+    holder = holder_of(base.path)
+    if holder is None:
+        return isolation
+    cache = holder / "cache"
+    cache.mkdir(exist_ok=True)
+    return replace(isolation, cache_dir=cache)
+
+
 def _set_up(
     run: RunState, base: Worktree, isolation: Isolation, test_runner: TestRunner | None
 ) -> TestSuite:
     """The test command and interpreter (``Setup``) and the run's first test suite."""
+    from ..ecosystems import ecosystem_of
     from ..sandbox import SandboxRunner, sandbox_summary
     from .flaky import flaky_tests_for
 
@@ -211,14 +225,9 @@ def _set_up(
         command.display,
         python_env.as_dict() if python_env is not None else {},
     )
-    if python_env is not None:
-        run.notes.extend(python_env.notes)
-        if python_env.fallback:
-            run.warnings.append(
-                f"tests run with swc's own interpreter {python_env.python}: no environment "
-                "of the project was found (see docs/guide/test-environment.md, "
-                '"Which Python runs the tests")'
-            )
+    notes, warnings = ecosystem_of(command).setup_warnings(command)
+    run.notes.extend(notes)
+    run.warnings.extend(warnings)
     run.tests = TestSuite(
         command,
         settings.test_timeout,

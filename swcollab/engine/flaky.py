@@ -201,6 +201,7 @@ class _Reruns:
     def once(self, side: str, where: Path, pending: list[str]) -> bool:
         """Run ``pending`` once more in ``where`` and count what each did; False when
         the time is up (a run cut short says nothing)."""
+        from ..ecosystems import ecosystem_of
         from ..gitrepo import reset_worktree
 
         for group in [[t] for t in pending] if self.one_by_one else [pending]:
@@ -214,7 +215,8 @@ class _Reruns:
                     reset_worktree(where)  # what the run wrote must not reach later runs
             if run.timed_out:
                 return False
-            for test_id, status in _evidence(run, group, self.suite.command.is_pytest).items():
+            per_test = ecosystem_of(self.suite.command).reports_per_test(self.suite.command)
+            for test_id, status in _evidence(run, group, per_test).items():
                 self.tallies[test_id].count(side, status)
         return True
 

@@ -111,7 +111,7 @@ def _check_runnable(
 ) -> None:
     """Exit 3 when the run says nothing about the code: the command cannot start, no
     per-test result, or nothing failed but for a missing dependency."""
-    from ..sandbox.diagnose import cannot_run
+    from ..ecosystems import cannot_run
     from .baseline import cannot_run_error
 
     problem = cannot_run(run, command)
@@ -133,11 +133,7 @@ def test_command_for(
     generated reproduction tests, and they need a runner: pytest, with the project's
     interpreter (the baseline's probe says so when pytest is not installed there).
     """
-    import importlib.util
-
-    from ..sandbox import TestCommand, detect_test_command
-    from ..sandbox.detect import is_python_project
-    from ..sandbox.pyenv import find_python_env
+    from ..ecosystems import default_test_command, detect_test_command, project_ecosystem
 
     command = detect_test_command(
         root,
@@ -147,15 +143,11 @@ def test_command_for(
     )
     if command is not None:
         return command
-    if is_python_project(root):
-        python_env = find_python_env(checkout or root)
-        if not python_env.fallback or importlib.util.find_spec("pytest") is not None:
-            return TestCommand(
-                (python_env.python, "-m", "pytest"),
-                "default: pytest (a Python project with no tests yet)",
-                python_env,
-            )
+    fallback = default_test_command(root, checkout or root)
+    if fallback is not None:
+        return fallback
+    advice = project_ecosystem(root).set_test_cmd()
     raise UsageError(
         "no test command: swc needs one to judge patches and none was detected",
-        hint="Set test_cmd in .swc.toml or pass --test-cmd (e.g. --test-cmd 'pytest -q').",
+        hint=advice[:1].upper() + advice[1:] + ".",
     )

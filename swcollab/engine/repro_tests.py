@@ -4,47 +4,25 @@ fail there for the task's reason), and the suite keeps them for every candidate.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ..gitrepo import reset_worktree
 from ..prompts import chat
 from ..task import Task
-from ..treesitter import language_for_path
 from .attempts import context_vars
 from .testsuite import (
     REASON_NO_TESTS,
     TestSuite,
     classify_base_run,
     generated_test_path,
-    keep_only,
     parse_test_answer,
     write_inside,
 )
 from .types import Context, DiscardedTest, Event, EventSink, GeneratedTest
 
 if TYPE_CHECKING:
+    from ..ecosystems import NewTest
     from ..models import ModelClient
-
-FRAMEWORKS = {
-    "python": "pytest",
-    "go": "Go `testing`",
-    "javascript": "JavaScript (the project's test runner)",
-    "typescript": "TypeScript (the project's test runner)",
-    "tsx": "TypeScript (the project's test runner)",
-    "rust": "Rust integration",
-    "ruby": "Ruby (minitest or RSpec, as the project uses)",
-    "java": "JUnit",
-}
-
-
-def python_import_hint(path: str) -> str:
-    """``src/pkg/mod.py`` -> ``from pkg.mod import ...`` (what a test would write)."""
-    parts = list(Path(path).with_suffix("").parts)
-    if parts and parts[0] in ("src", "lib"):
-        parts = parts[1:]
-    if parts and parts[-1] == "__init__":
-        parts = parts[:-1]
-    return f"from {'.'.join(parts)} import ..." if parts else ""
 
 
 def write_repro_tests(
@@ -64,12 +42,12 @@ def write_repro_tests(
     (and the others discarded, with why).
 
     One retry with the failure output (none for a tiny model)."""
+    from ..ecosystems import new_test
     from ..sandbox import clip_output
 
     anchor = context.files[0].path if context.files else None
-    path = generated_test_path(base_root, task.slug, tier, anchor)
-    language = language_for_path(path) or "python"
-    hint = python_import_hint(anchor) if anchor and language == "python" else ""
+    ecosystem, place = new_test(base_root, anchor, task.slug, tier, suite.command)
+    path = generated_test_path(place.path, base_root)
     previous_failure = ""
     discards: list[DiscardedTest] = []
     # A tiny model's tests are rarely usable: one try, not two, to save its slow calls.
@@ -80,11 +58,7 @@ def write_repro_tests(
             prompts_dir=prompts_dir,
             small=small,
             count=count,
-            framework=FRAMEWORKS.get(language, language),
-            import_hint=hint,
-            previous_failure=previous_failure,
-            test_path=path,
-            language=language,
+            **_test_vars(place, path, suite, previous_failure),
             **context_vars(context, task.text),
         )
         reply = client.complete(tier, messages, purpose="tests")
@@ -93,7 +67,8 @@ def write_repro_tests(
             discards.append(DiscardedTest(tier, path, REASON_NO_TESTS))
             previous_failure = REASON_NO_TESTS + ": answer with one fenced code block."
             continue
-        refused = write_inside(base_root, path, code)
+        code = ecosystem.prepare_test(code, path, base_root, tier)
+        refused = _write(base_root, path, code, place)
         if refused:
             discards.append(DiscardedTest(tier, path, refused))
             break
@@ -105,7 +80,8 @@ def write_repro_tests(
         kept, discarded = classify_base_run(run, path, task.text, suite.command)
         discards += [DiscardedTest(tier, test_id, reason) for test_id, reason in discarded]
         if kept:
-            test = GeneratedTest(path, keep_only(code, path, kept), language, tier, tuple(kept))
+            text = ecosystem.keep_only(code, path, kept)
+            test = GeneratedTest(path, text, place.language, tier, tuple(kept), place.attach)
             on_event(
                 Event(
                     "tests",
@@ -119,3 +95,30 @@ def write_repro_tests(
         previous_failure = f"{reasons}\n\nTest output:\n{clip_output(run.output, 2000)}"
         on_event(Event("tests", f"no usable test ({reasons[:120]})", tier))
     return suite.with_tests((), discards)
+
+
+def _test_vars(
+    place: NewTest, path: str, suite: TestSuite, previous_failure: str
+) -> dict[str, Any]:
+    """What the tests prompt says about the new test, in its ecosystem's terms."""
+    return {
+        "framework": place.framework,
+        "import_hint": place.import_hint,
+        "test_notes": place.notes,
+        "example_test": place.example,
+        "example_path": place.example_path,
+        "kept_tests": [g.path for g in suite.generated if g.kept_ids],
+        "previous_failure": previous_failure,
+        "test_path": path,
+        "language": place.language,
+    }
+
+
+def _write(root: Path, path: str, code: str, place: NewTest) -> str | None:
+    """Write the test where it goes, with the lines that make it compiled (``attach``)."""
+    from .testsuite import attach_line
+
+    refused = write_inside(root, path, code)
+    for file, line in place.attach if refused is None else ():
+        refused = attach_line(root, file, line)
+    return refused

@@ -253,7 +253,14 @@ def _candidate(
     )
     draft = _draft(run, tier, index, suite, tier_context(context, tier.view), guidance, previous)
     draft = replace(draft, pool=pool)
-    worktree = Worktree(request.repo.root, run.base_sha, include_dirty=request.include_dirty)
+    # every candidate of the run at one path (one after the other): build caches keyed
+    # by a package's directory (Go's) serve the next candidate too
+    worktree = Worktree(
+        request.repo.root,
+        run.base_sha,
+        include_dirty=request.include_dirty,
+        name=f"{run.run_id}-attempt",
+    )
     try:
         attempt = run_candidate(
             client=run.client,
@@ -402,13 +409,15 @@ def _commit(run: RunState, suite: TestSuite, attempt: Attempt, base: str, branch
     from ..gitout import commit_patch
     from ..report import commit_message
 
-    tests = (
-        {t.path: t.text for t in suite.generated if t.kept_ids} if run.request.include_tests else {}
-    )
+    kept = [t for t in suite.generated if t.kept_ids] if run.request.include_tests else []
+    tests = {t.path: t.text for t in kept}
+    appends: dict[str, list[str]] = {}
+    for file, line in (pair for t in kept for pair in t.attach):
+        appends.setdefault(file, []).append(line)  # the test's `mod` line in its crate
     message = commit_message(result_of(run), run.budget.spent)
     try:
         commit, diff = commit_patch(
-            run.request.repo.root, base, attempt.diff, tests, message=message
+            run.request.repo.root, base, attempt.diff, tests, message=message, appends=appends
         )
     except (SwcError, ValueError, OSError) as exc:
         problem = exc.message if isinstance(exc, SwcError) else f"{type(exc).__name__}: {exc}"

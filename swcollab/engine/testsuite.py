@@ -8,7 +8,6 @@ candidate must not break one that passed on the base).
 
 from __future__ import annotations
 
-import ast
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
@@ -17,7 +16,6 @@ from typing import TYPE_CHECKING
 
 from ..edits.paths import check_path
 from ..sandbox.runner import SandboxRunner
-from ..treesitter import language_for_path
 from .types import (
     KIND_CHANGED,
     KIND_EXISTING,
@@ -40,11 +38,6 @@ REASON_BROKEN = "syntax or import error in the test itself"
 REASON_SKIPPED = "skipped on the unpatched code"
 REASON_NO_TESTS = "the answer held no test that could be run"
 REASON_NO_RESULT = "yielded no per-test result, so it cannot judge"
-
-# Python's own errors in the test code, as whole names: a project's TemplateSyntaxError
-# (jinja) or YAMLSyntaxError is a fair failure of the code under test, not a broken test.
-_BROKEN = re.compile(r"(?<!\w)(SyntaxError|IndentationError|ModuleNotFoundError|NameError: name)\b")
-_MISSING_NAME = re.compile(r"cannot import name '(\w+)'|has no attribute '(\w+)'")
 
 
 @dataclass(frozen=True)
@@ -71,6 +64,8 @@ class TestSuite:
     _base_passing: dict[str, frozenset[str]] = field(
         default_factory=dict, repr=False, compare=False
     )
+    # a cache: the command of each directory's tests (``command_for``)
+    _commands: dict[str, TestCommand] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def repro_ids(self) -> list[str]:
@@ -101,14 +96,38 @@ class TestSuite:
         timeout: float | None = None,
     ) -> TestRun:
         """One run of the test command (or ``command``) in ``root``, through the runner,
-        within ``timeout`` seconds (default: the suite's)."""
+        within ``timeout`` seconds (default: the suite's). In a repository of several
+        projects (a TypeScript frontend beside a Python package), each selected file runs
+        under its own project's command, and the runs are reported as one."""
+        if command is not None or not selection:
+            return self._run_one(root, selection, command or self.command, timeout)
+        groups: dict[TestCommand, list[str]] = {}
+        for item in selection:
+            groups.setdefault(self.command_for(root, item), []).append(item)
+        runs = [self._run_one(root, items, each, timeout) for each, items in groups.items()]
+        return runs[0] if len(runs) == 1 else merged(runs)
+
+    def _run_one(
+        self, root: Path, selection: Sequence[str], command: TestCommand, timeout: float | None
+    ) -> TestRun:
         return self.runner.run(
             root,
-            command or self.command,
+            command,
             timeout=self.timeout if timeout is None else timeout,
             selection=selection,
             isolation=self.isolation,
         )
+
+    def command_for(self, root: Path, item: str) -> TestCommand:
+        """The command that runs the test file or id ``item``: the suite's, or that of
+        the project of another ecosystem the file belongs to."""
+        from ..ecosystems import project_command
+
+        path = item.split("::", 1)[0]
+        key = f"{Path(path).parent}|{Path(path).suffix}"
+        if key not in self._commands:
+            self._commands[key] = project_command(root, path, self.command)
+        return self._commands[key]
 
     def selection(self, changed: Sequence[TestChange] = ()) -> list[str]:
         files = [g.path for g in self.generated if g.kept_ids]
@@ -160,6 +179,8 @@ class TestSuite:
                 # a refused place leaves the test out: the run then reports it missing,
                 # which fails the candidate rather than the whole run
                 write_inside(root, test.path, test.text)
+                for file, line in test.attach:
+                    attach_line(root, file, line)
 
     def evaluate(
         self, run: TestRun, changed: Sequence[TestChange] = ()
@@ -212,6 +233,40 @@ def write_inside(root: Path, rel: str, text: str) -> str | None:
     return None
 
 
+def merged(runs: Sequence[TestRun]) -> TestRun:
+    """Runs of several projects' commands reported as one run."""
+    first = runs[0]
+    codes = [r.exit_code for r in runs]
+    failed = next((c for c in codes if c not in (0,)), 0)
+    return replace(
+        first,
+        exit_code=None if None in codes else failed,
+        timed_out=any(r.timed_out for r in runs),
+        output="\n".join(f"$ {' '.join(r.command)}\n{r.output}" for r in runs),
+        duration_s=sum(r.duration_s for r in runs),
+        results=tuple(result for r in runs for result in r.results),
+        limit_hits=tuple(hit for r in runs for hit in r.limit_hits),
+    )
+
+
+def attach_line(root: Path, rel: str, line: str) -> str | None:
+    """Add ``line`` at the end of ``root/rel`` unless it is there (a generated test's
+    ``mod`` line in its crate's root); refused, with why, outside ``root``."""
+    from ..repofiles import read_regular_text
+
+    text = read_regular_text(root, rel)
+    if text is None:
+        return f"{rel}: not a regular file"
+    if line in text.splitlines():
+        return None
+    return write_inside(root, rel, with_line(text, line))
+
+
+def with_line(text: str, line: str) -> str:
+    """``text`` with ``line`` at its end (on a line of its own)."""
+    return text + ("" if not text or text.endswith("\n") else "\n") + line + "\n"
+
+
 def status_in(run: TestRun, test_id: str) -> str:
     """A test's status in a run; "missing" when the run does not report it."""
     if not run.results:
@@ -224,20 +279,13 @@ def status_in(run: TestRun, test_id: str) -> str:
 # ---------------------------------------------------------------- generated tests
 
 
-def test_directory(root: Path) -> str:
-    for candidate in ("tests", "test", "spec"):
-        if (root / candidate).is_dir():
-            return candidate
-    return "tests"
-
-
-def generated_test_path(root: Path, slug: str, tier: str, anchor: str | None) -> str:
-    """Where a tier's reproduction test goes: a new file, in the project's test layout.
+def generated_test_path(path: str, root: Path) -> str:
+    """A new file at ``path`` (an ecosystem's place for a reproduction test), or the
+    first free ``stem_N`` beside it.
 
     Never through a symlink out of the repository (a tracked ``tests`` link to elsewhere)
     nor into ``.git``: such a place falls back to a file at the top of the repository.
     """
-    path = _test_path_in_layout(root, slug, tier, anchor)
     if check_path(root, path)[0] is None:
         path = Path(path).name
     stem, dot, ext = path.rpartition(".")
@@ -246,24 +294,6 @@ def generated_test_path(root: Path, slug: str, tier: str, anchor: str | None) ->
         path = f"{stem}_{counter}{dot}{ext}"
         counter += 1
     return path
-
-
-def _test_path_in_layout(root: Path, slug: str, tier: str, anchor: str | None) -> str:
-    language = language_for_path(anchor) if anchor else "python"
-    name = re.sub(r"[^a-z0-9]+", "_", slug.lower()).strip("_")[:40] or "task"
-    anchor_dir = str(Path(anchor).parent) if anchor else "."
-    if language == "go":
-        path = f"{anchor_dir}/swc_{name}_{tier}_test.go"
-    elif language in ("javascript", "typescript", "tsx"):
-        ext = Path(anchor or "x.js").suffix
-        path = f"{anchor_dir}/swc-{name}-{tier}.test{ext}"
-    elif language == "rust":
-        path = f"tests/swc_{name}_{tier}.rs"
-    elif language == "ruby":
-        path = f"{test_directory(root)}/swc_{name}_{tier}_test.rb"
-    else:
-        path = f"{test_directory(root)}/test_swc_{name}_{tier}.py"
-    return path.removeprefix("./")
 
 
 _FENCE = re.compile(r"^(`{3,}|~{3,})[^\n]*\n(.*?)^\1[ \t]*$", re.M | re.S)
@@ -285,9 +315,10 @@ def classify_base_run(
 ) -> tuple[list[str], list[tuple[str, str]]]:
     """Split a generated test file's results on the base into kept ids and discards.
 
-    A file that yields no per-test result (pytest), or whose runner ran no test, is
-    discarded with the cause: it cannot tell a good patch from a bad one."""
-    from ..sandbox.diagnose import cannot_run
+    A file that yields no per-test result (where its runner reports them), or whose
+    runner ran no test, is discarded with the cause: it cannot tell a good patch from a
+    bad one."""
+    from ..ecosystems import cannot_run, ecosystem_of, for_path
 
     if run.limit_hit is not None:
         # the test itself exhausts the sandbox: it would fail every candidate
@@ -299,12 +330,15 @@ def classify_base_run(
         if run.timed_out:
             return [], [(path, "timed out on the unpatched code")]
         problem = cannot_run(run, command) if command is not None else None
-        if problem is not None or (command is not None and command.is_pytest):
+        if problem is not None or (
+            command is not None and ecosystem_of(command).reports_per_test(command)
+        ):
             cause = problem.line() if problem is not None else "no test in the report"
             return [], [(path, f"{REASON_NO_RESULT}: {cause}")]
         return ([path], []) if run.exit_code not in (0, None) else ([], [(path, REASON_PASSES)])
     if not mine:
         return [], [(path, REASON_NO_TESTS)]
+    ecosystem = for_path(path) or ecosystem_of(command)
     kept: list[str] = []
     discarded: list[tuple[str, str]] = []
     for result in mine:
@@ -312,46 +346,11 @@ def classify_base_run(
             discarded.append((result.test_id, REASON_PASSES))
         elif result.status == "skipped":
             discarded.append((result.test_id, REASON_SKIPPED))
-        elif _is_broken(result.status, result.message, task_text):
+        elif ecosystem.is_broken(result.status, result.message, task_text):
             discarded.append((result.test_id, REASON_BROKEN))
         else:
             kept.append(result.test_id)
     return kept, discarded
-
-
-def _is_broken(status: str, message: str, task_text: str) -> bool:
-    if _BROKEN.search(message):
-        return True
-    missing = _MISSING_NAME.search(message)
-    if missing:
-        # Importing a name the task asks to add is a fair failure; any other is a bad test.
-        name = missing.group(1) or missing.group(2)
-        return name not in task_text
-    return status == "error" and "fixture" in message and "not found" in message
-
-
-def keep_only(text: str, path: str, kept_ids: Sequence[str]) -> str:
-    """Drop the discarded test functions from a Python test file, so only judges remain."""
-    if not path.endswith(".py"):
-        return text
-    kept_names = {test_id.split("::")[-1].split("[")[0] for test_id in kept_ids}
-    try:
-        tree = ast.parse(text)
-    except SyntaxError:
-        return text
-    lines = text.splitlines(keepends=True)
-    drop: list[tuple[int, int]] = []
-    for node in tree.body:
-        if (
-            isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef))
-            and node.name.startswith("test")
-            and node.name not in kept_names
-        ):
-            start = min([node.lineno, *(d.lineno for d in node.decorator_list)]) - 1
-            drop.append((start, node.end_lineno or node.lineno))
-    for start, end in reversed(drop):
-        del lines[start:end]
-    return "".join(lines)
 
 
 # ---------------------------------------------------------------- existing tests

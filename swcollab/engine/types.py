@@ -89,6 +89,8 @@ class GeneratedTest:
     language: str
     tier: str
     kept_ids: tuple[str, ...]
+    # (file, line) that must be in a file for the test to be compiled (Rust: ``mod x;``)
+    attach: tuple[tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)

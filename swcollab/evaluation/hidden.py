@@ -61,7 +61,7 @@ def _clip(text: str) -> str:
 def detect(root: Path, config: TestConfig, checkout: Path | None = None) -> TestCommand | None:
     """The test command in the worktree ``root``, with the project's environment found in
     the user's ``checkout``."""
-    from ..sandbox import detect_test_command
+    from ..ecosystems import detect_test_command
 
     return detect_test_command(root, config.command, checkout=checkout)
 
@@ -75,9 +75,10 @@ def probe(
     ids: Sequence[str] | None = None,
 ) -> Probe:
     """Statuses of ``ids`` (or of every test found in ``files``) in the worktree ``root``."""
+    from ..ecosystems import ecosystem_of
     from ..sandbox import run_tests
 
-    if not command.is_pytest:
+    if not ecosystem_of(command).reports_per_test(command):
         return _probe_by_file(root, command, config, files)
     run = run_tests(
         root, command, timeout=config.timeout, selection=list(files), isolation=config.isolation

@@ -38,7 +38,7 @@ class MineResult:
 
 
 def _is_test(path: str) -> bool:
-    from ..engine.context import is_test_path
+    from ..ecosystems import is_test_path
 
     return is_test_path(path)
 

@@ -6,7 +6,7 @@ Light to import: standard library only (git and bwrap run as subprocesses).
 
 from __future__ import annotations
 
-from .detect import TestCommand, detect_test_command
+from .command import TestCommand
 from .env import mask_secrets, masked_values, scrubbed_env
 from .isolation import (
     OFF_WARNING,
@@ -34,7 +34,6 @@ __all__ = [
     "TestRunner",
     "Worktree",
     "clip_output",
-    "detect_test_command",
     "mask_secrets",
     "masked_values",
     "parse_junit",

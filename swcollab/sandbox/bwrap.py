@@ -102,7 +102,7 @@ def bwrap_argv(
 ) -> tuple[list[str], dict[str, str]]:
     """(the bwrap command line, the environment to exec bwrap with) for ``argv``; each
     tmpfs holds at most ``tmpfs_bytes`` (0: bwrap's default, half of the machine's RAM)."""
-    inner_env = inside_env(env, layout.workdir, layout.home, INSIDE_TMP)
+    inner_env = inside_env(env, layout.cwd or layout.workdir, layout.home, INSIDE_TMP)
     # --size applies to the --tmpfs that follows it
     size = ["--size", str(tmpfs_bytes)] if tmpfs_bytes and sizes_tmpfs(bwrap) else []
     cmd = [
@@ -137,6 +137,8 @@ def bwrap_argv(
         str(layout.scratch),
         str(layout.scratch),
     ]
+    for path in layout.caches:
+        cmd += ["--bind", str(path), str(path)]
     for path in layout.protected:
         cmd += ["--ro-bind", str(path), str(path)]
     for path in layout.hidden:
@@ -149,7 +151,7 @@ def bwrap_argv(
         cmd.append("--clearenv")
         for name, value in sorted(inner_env.items()):
             cmd += ["--setenv", name, value]
-    cmd += ["--chdir", str(layout.workdir), "--", *argv]
+    cmd += ["--chdir", str(layout.cwd or layout.workdir), "--", *argv]
     return cmd, inner_env
 
 

@@ -13,6 +13,7 @@ import shutil
 import sys
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ..errors import SandboxUnavailable
@@ -38,12 +39,15 @@ OPT_OUT_HINT = (
 
 @dataclass(frozen=True)
 class Isolation:
-    """What a test run asks for: the OS sandbox, whether it shares the host network, and
-    the sandbox's resource limits."""
+    """What a test run asks for: the OS sandbox, whether it shares the host network, the
+    sandbox's resource limits, and the run's cache directory."""
 
     sandbox: bool = True
     network: bool = False  # True: tests reach the host's network (network_isolation = false)
     limits: Limits = field(default_factory=Limits)
+    # a directory the run's test commands keep build caches in (cargo's target, Go's build
+    # cache), writable inside and shared by the run's attempts; None: none kept
+    cache_dir: Path | None = None
 
     @classmethod
     def from_settings(cls, settings: Any) -> Isolation:

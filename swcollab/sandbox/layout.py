@@ -8,8 +8,9 @@ worktree and swc's private output directory are writable.
 
 What tests need from those hidden places is bound back read-only, and nothing else:
 
-- toolchains that live under ``$HOME`` by convention (pyenv, rustup, cargo's binaries and
-  registry, Go's module cache, nvm, uv's Pythons, conda, user site-packages...), the
+- toolchains that live under ``$HOME`` by convention, as each ecosystem names them
+  (``swcollab/ecosystems``: pyenv, rustup, cargo's binaries and registry, Go's module
+  cache, nvm, Maven's repository, uv's Pythons, conda, user site-packages...), the
   virtualenvs and prefixes of the Python running swc and of the test command, and the
   ``PATH``/``PYTHONPATH`` entries in hidden places. A directory that holds a known
   credential file (``.ssh``, ``.aws``, ``.netrc``, ``.config/gh``, ``.docker``, cargo's
@@ -67,58 +68,6 @@ _SYSTEM_DIRS = frozenset(
         "/private",
     }
 )
-# Toolchain directories under $HOME, bound back read-only when they exist.
-HOME_TOOLCHAINS = (
-    ".pyenv",
-    ".rbenv",
-    ".nvm",
-    ".rustup",
-    ".cargo/bin",
-    ".cargo/registry",
-    ".cargo/git",
-    "go/bin",
-    "go/pkg/mod",
-    ".local/bin",
-    ".local/lib",
-    ".local/share/uv/python",
-    ".local/share/hatch/env",
-    ".local/share/virtualenvs",
-    ".local/share/pdm",
-    ".local/pipx",
-    ".local/share/pipx",
-    ".cache/pypoetry/virtualenvs",
-    ".virtualenvs",
-    ".volta/tools",
-    ".volta/bin",
-    ".asdf/installs",
-    ".asdf/shims",
-    ".sdkman/candidates",
-    ".deno/bin",
-    ".bun/bin",
-    ".elan",
-    ".ghcup/bin",
-    ".juliaup",
-    "miniconda3",
-    "anaconda3",
-    "miniforge3",
-    "mambaforge",
-    ".conda/envs",
-)
-# Variables naming a toolchain's directory.
-TOOLCHAIN_VARS = (
-    "VIRTUAL_ENV",
-    "CONDA_PREFIX",
-    "PYENV_ROOT",
-    "RUSTUP_HOME",
-    "GOROOT",
-    "GOMODCACHE",
-    "NVM_DIR",
-    "JAVA_HOME",
-    "VOLTA_HOME",
-    "UV_PYTHON_INSTALL_DIR",
-)
-# Directories at the top of a checkout that hold its environments (its venv, its deps).
-CHECKOUT_ENVIRONMENTS = (".venv", "venv", ".tox", ".nox", "__pypackages__", "node_modules")
 # Credentials a directory bound back must not contain (relative to it).
 CREDENTIAL_NAMES = (
     ".ssh",
@@ -160,6 +109,8 @@ class Layout:
     git_config: tuple[Path, Path] | None = None  # (sanitised copy, the real config)
     protected: tuple[Path, ...] = ()  # read-only inside the worktree: its .git link
     network: bool = False  # share the host's network (network_isolation = false)
+    cwd: Path | None = None  # where the command starts (None: the worktree)
+    caches: tuple[Path, ...] = ()  # writable: the run's caches, shared by its attempts
 
     def mounts(self) -> list[tuple[str, Path]]:
         """("hide" | "read", path) in mount order: a deeper path after the one it is in,
@@ -202,6 +153,12 @@ def _holds_credentials(path: Path) -> bool:
     return any(os.path.lexists(path / name) for name in CREDENTIAL_NAMES)
 
 
+def checkout_for(workdir: Path) -> Path | None:
+    """The user's checkout a worktree was made from (None: not known)."""
+    workdir = Path(workdir).resolve()
+    return checkout_of(workdir, common_dir_of(workdir))
+
+
 def checkout_of(workdir: Path, common: Path | None) -> Path | None:
     """The user's checkout a swc worktree was made from (its holder's marker says), or the
     top of the repository whose git directory is ``common``."""
@@ -236,23 +193,16 @@ def _interpreter_dirs(argv0: str, env: Mapping[str, str]) -> list[Path]:
 def _wanted_readable(
     env: Mapping[str, str], home: Path | None, checkout: Path | None, argv0: str
 ) -> list[Path]:
-    wanted: list[Path] = []
-    if home is not None:
-        wanted += [home / rel for rel in HOME_TOOLCHAINS]
-    wanted += [p for p in (_resolved(env.get(v)) for v in TOOLCHAIN_VARS) if p is not None]
-    cargo = _resolved(env.get("CARGO_HOME"))
-    if cargo is not None:
-        wanted += [cargo / "bin", cargo / "registry", cargo / "git"]
-    gopath = _resolved((env.get("GOPATH") or "").split(os.pathsep)[0])
-    if gopath is not None:
-        wanted += [gopath / "bin", gopath / "pkg" / "mod"]
+    from ..ecosystems import checkout_envs, toolchain_dirs
+
+    wanted = toolchain_dirs(env, home)
     wanted += _interpreter_dirs(argv0, env)
     for var in ("PATH", "PYTHONPATH"):
         wanted += [
             p for p in (_resolved(e) for e in env.get(var, "").split(os.pathsep)) if p is not None
         ]
     if checkout is not None:
-        wanted += [checkout / name for name in CHECKOUT_ENVIRONMENTS]
+        wanted += [checkout / name for name in checkout_envs()]
     return wanted
 
 
@@ -314,18 +264,20 @@ def build_layout(
     checkout: Path | None = None,
     sockets: Sequence[Path] | None = None,
     readable: Sequence[Path] = (),
+    cwd: Path | None = None,
+    caches: Sequence[Path] = (),
 ) -> Layout:
-    """The layout of a run of ``argv0`` in ``workdir``; ``run_dir`` is swc's private
-    directory of the run (its ``out/`` becomes the writable scratch directory)."""
-    from .gitconfig import write_sanitised
-
+    """The layout of a run of ``argv0`` in ``workdir`` (started in ``cwd``); ``run_dir``
+    is swc's private directory of the run (its ``out/`` becomes the writable scratch
+    directory); ``caches`` are writable directories the run's attempts share."""
     workdir, run_dir = workdir.resolve(), run_dir.resolve()
     scratch = run_dir / "out"
     scratch.mkdir(exist_ok=True)
     home = _resolved(env.get("HOME"))
     common = common_dir_of(workdir)
     checkout = _resolved(checkout) or checkout_of(workdir, common)
-    keep = [workdir, scratch]
+    caches = [Path(c).resolve() for c in caches if Path(c).is_dir()]
+    keep = [workdir, scratch, *caches]
     candidates = [
         *(Path(p) for p in HIDDEN_ROOTS),
         _resolved(tempfile.gettempdir()),
@@ -356,10 +308,6 @@ def build_layout(
     for sock in socket_paths:
         if _visible(sock, hidden, readable) and not any(_under(sock, k) for k in keep):
             blocked.append(sock)
-    git_config = None
-    if common is not None and (common / "config").is_file():
-        copy = write_sanitised(common / "config", run_dir / "gitconfig")
-        git_config = (copy, common / "config")
     return Layout(
         workdir=workdir,
         scratch=scratch,
@@ -369,12 +317,23 @@ def build_layout(
         readable=readable,
         scratch_dirs=tuple(p for p in hidden if p in scratch_dirs),
         blocked=tuple(dict.fromkeys(p for p in blocked if os.path.lexists(p))),
-        git_config=git_config,
+        git_config=_git_config(common, run_dir),
         # swc runs git in the worktree after the tests: a .git they replaced could point
         # that git at a config of theirs (a filter is a command), so it stays as it is
         protected=tuple(p for p in (workdir / ".git",) if p.exists() and not p.is_symlink()),
         network=network,
+        cwd=Path(cwd).resolve() if cwd is not None else None,
+        caches=tuple(caches),
     )
+
+
+def _git_config(common: Path | None, run_dir: Path) -> tuple[Path, Path] | None:
+    """(a sanitised copy of the repository's git config, the real one) or None."""
+    from .gitconfig import write_sanitised
+
+    if common is None or not (common / "config").is_file():
+        return None
+    return write_sanitised(common / "config", run_dir / "gitconfig"), common / "config"
 
 
 # Variables pointing at host services or per-user directories that are gone inside.

@@ -122,18 +122,9 @@ def parse_junit(path: Path, root: Path | None = None) -> tuple[TestResult, ...]:
     tests' own process, so it is read only if it is a regular file (not a symlink to one
     of swc's files, nor a FIFO that would block the read) of a bounded size.
     """
-    try:
-        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
-    except OSError:
+    tree = read_xml(path)
+    if tree is None:
         return ()
-    with os.fdopen(fd, "rb") as fh:
-        info = os.fstat(fh.fileno())
-        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_JUNIT_BYTES:
-            return ()
-        try:
-            tree = ET.parse(fh)
-        except (OSError, ET.ParseError):
-            return ()
     merged: dict[str, TestResult] = {}
     for case in tree.iter("testcase"):
         result = _case_result(case, root)
@@ -143,18 +134,40 @@ def parse_junit(path: Path, root: Path | None = None) -> tuple[TestResult, ...]:
     return tuple(merged.values())
 
 
-def _case_result(case: ET.Element, root: Path | None) -> TestResult:
-    classname = case.get("classname", "")
-    name = case.get("name", "")
-    file = case.get("file") or _guess_file(classname or name, root)
-    status, message = "passed", ""
+def read_xml(path: Path) -> ET.ElementTree | None:
+    """An XML report written by a test run: read only if it is a regular file (not a
+    symlink to one of swc's files, nor a FIFO that would block the read) of a bounded
+    size; None when it is not, or does not parse."""
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_NOFOLLOW", 0))
+    except OSError:
+        return None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fh.fileno())
+        if not stat.S_ISREG(info.st_mode) or info.st_size > _MAX_JUNIT_BYTES:
+            return None
+        try:
+            return ET.parse(fh)
+        except (OSError, ET.ParseError):
+            return None
+
+
+def case_status(case: ET.Element) -> tuple[str, str]:
+    """(status, message) of a JUnit ``testcase``: its failure, error or skip, else passed."""
     for child in case:
         if child.tag in ("failure", "error", "skipped"):
             status = {"failure": "failed"}.get(child.tag, child.tag)
             text, short = (child.text or "").strip(), child.get("message", "")
             # a skip's reason is its message; a failure's traceback (the text) says more
-            message = (short or text) if child.tag == "skipped" else (text or short)
-            break
+            return status, (short or text) if child.tag == "skipped" else (text or short)
+    return "passed", ""
+
+
+def _case_result(case: ET.Element, root: Path | None) -> TestResult:
+    classname = case.get("classname", "")
+    name = case.get("name", "")
+    file = case.get("file") or _guess_file(classname or name, root)
+    status, message = case_status(case)
     if not classname:
         test_id = file or name  # a whole file: collection error or module-level skip
     else:

@@ -12,17 +12,17 @@ import signal
 import subprocess
 import tempfile
 import time
-from collections.abc import Sequence
-from dataclasses import replace
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 from ..errors import SandboxUnavailable
 from ..interrupts import checkpoint
-from .detect import TestCommand
+from .command import TestCommand
 from .env import mask_secrets, masked_values, scrubbed_env
 from .isolation import Isolation, SandboxInfo, require_sandbox, wrap_command
-from .results import LimitHit, TestRun, parse_junit
+from .results import LimitHit, TestRun
 from .worktree import RUNNING_NAME, holder_of, record_running_group
 
 if TYPE_CHECKING:
@@ -33,7 +33,7 @@ Outcome = tuple[int | None, bool, str, tuple[LimitHit, ...]]
 DEFAULT_TIMEOUT = 300.0
 # Output kept from one run: more is cut in the middle (a runaway test can print gigabytes).
 MAX_OUTPUT_BYTES = 4_000_000
-# pytest's exit code for usage errors, among them "not found" for a selected test.
+# what a run of nothing but missing tests reports (pytest's exit code for "not found")
 EXIT_NOT_FOUND = 4
 EXIT_CANNOT_RUN = 127
 SANDBOXED = Isolation()
@@ -52,16 +52,19 @@ def run_tests(
 
     By default the run is sandboxed (``isolation``); when the sandbox is asked for and
     cannot run here, ``SandboxUnavailable`` is raised: never a silent run without it.
-    pytest gets a JUnit report (written outside ``root``) for per-test results, keeps
-    going past collection errors, and leaves no cache in the tree. ``selection`` (test ids
-    or files) narrows the run. Values of removed secrets are masked in what is returned.
+    The command's ecosystem says how to run ``selection`` (test ids or files) and reads
+    each test's result from the runner's report. Values of removed secrets are masked in
+    what is returned.
     """
+    from ..ecosystems import ecosystem_of
+
     root = Path(root).resolve()
     sandbox = require_sandbox(isolation)
+    ecosystem = ecosystem_of(command)
     chosen = [s for s in selection if s]
     notes: list[str] = []
-    if command.is_pytest and chosen:
-        chosen, missing = _split_missing_files(root, chosen)
+    if chosen:
+        chosen, missing = ecosystem.missing_from(root, chosen)
         if missing:
             notes.append(f"not found, left out of the run: {', '.join(missing)}")
         if not chosen:
@@ -70,13 +73,13 @@ def run_tests(
             return TestRun(EXIT_NOT_FOUND, False, output, 0.0, (), tuple(command.argv))
     started = time.monotonic()
     run = _run_once(root, command, chosen, timeout, isolation, sandbox)
-    unknown = _not_found_ids(run.output, root, chosen) if run.exit_code == EXIT_NOT_FOUND else []
+    unknown = ecosystem.unknown_ids(run.output, root, chosen) if run.exit_code else []
     remaining = [s for s in chosen if s not in unknown]
     if unknown:
         notes.append(f"not found, left out of the run: {', '.join(unknown)}")
     if unknown and remaining:
-        # pytest refuses the whole run when one selected id does not exist (a test the
-        # engine generated earlier may be gone): run again without the unknown ones.
+        # a runner that refuses the whole run for one unknown id (pytest): a test the
+        # engine generated earlier may be gone; run again without the unknown ones
         left = max(timeout - (time.monotonic() - started), 1.0)
         run = _run_once(root, command, remaining, left, isolation, sandbox)
     output = run.output
@@ -106,37 +109,45 @@ def _run_once(
     isolation: Isolation,
     sandbox: SandboxInfo | None,
 ) -> TestRun:
+    from ..ecosystems import ecosystem_of
+
+    ecosystem = ecosystem_of(command)
     # In a swc worktree, the run's files live in its holder (outside the tree), so a
     # killed swc leaves nothing that prune_stale_worktrees does not remove.
     holder = holder_of(root)
     with tempfile.TemporaryDirectory(prefix="swcrun-", dir=holder) as tmp:
         run_dir = Path(tmp)
-        (run_dir / "out").mkdir()
-        junit = run_dir / "out" / "junit.xml" if command.is_pytest else None
-        argv = command_argv(command, chosen, root, junit)
-        env = run_env(root, command)
+        out = run_dir / "out"
+        out.mkdir()
+        invocation = ecosystem.invocation(command, chosen, root, out)
+        env = run_env(root, command, isolation.cache_dir)
+        env.update(invocation.env)
         if sandbox is None:
             # No private /tmp without the sandbox: a temp directory of the run's own, so
             # runs side by side (swc eval -j N) never share a file a test puts there
             (run_dir / "tmp").mkdir()
             env.update({name: str(run_dir / "tmp") for name in ("TMPDIR", "TMP", "TEMP")})
+        argv = invocation.argv
         if shutil.which(argv[0], path=env.get("PATH")) is None:
             # 127, as a shell says "command not found"
             output = f"[swc: cannot run {argv[0]}: {os.strerror(errno.ENOENT)}]\n"
             return TestRun(
                 EXIT_CANNOT_RUN, False, output, 0.0, (), argv, sandboxed=sandbox is not None
             )
-        readable = command.python_env.site_paths if command.python_env is not None else ()
-        exit_code, timed_out, output, hits = _sandboxed(
-            argv, root, env, timeout, run_dir, holder, isolation, sandbox, readable
-        )
-        results = parse_junit(junit, root) if junit is not None else ()
+        ecosystem.before_run(root, command, isolation.cache_dir)
+        place = Place(root, root / invocation.cwd, run_dir, holder)
+        with project_deps(root, command, ecosystem.project_deps) as readable:
+            readable += ecosystem.readable(command)
+            exit_code, timed_out, output, hits = _sandboxed(
+                argv, place, env, timeout, isolation, sandbox, readable
+            )
+        read = ecosystem.read(command, output, out, root, chosen)
     return TestRun(
         exit_code,
         timed_out,
-        output,
+        read.output,
         0.0,
-        results,
+        read.results,
         argv,
         network_isolated=sandbox is not None and not isolation.network,
         sandboxed=sandbox is not None,
@@ -144,13 +155,47 @@ def _run_once(
     )
 
 
+@dataclass(frozen=True)
+class Place:
+    """Where a run happens: the worktree, the directory it starts in, swc's private
+    directory of the run, and the worktree's holder (None: not a swc worktree)."""
+
+    root: Path
+    cwd: Path
+    run_dir: Path
+    holder: Path | None
+
+
+@contextlib.contextmanager
+def project_deps(root: Path, command: TestCommand, names: Sequence[str]) -> Iterator[list[str]]:
+    """The project's dependencies from the user's checkout (``node_modules``: untracked,
+    so never in a worktree) linked into the worktree for the run, and removed after it;
+    yields the directories the sandbox must show read-only for them."""
+    from .layout import checkout_for
+
+    checkout = checkout_for(root) if names else None
+    made: list[Path] = []
+    readable: list[str] = []
+    try:
+        for name in names if checkout is not None and checkout != root else ():
+            source = checkout / command.project / name
+            link = root / command.project / name
+            if source.is_dir() and not os.path.lexists(link):
+                link.symlink_to(source, target_is_directory=True)
+                made.append(link)
+                readable.append(str(source))
+        yield readable
+    finally:
+        for link in made:
+            with contextlib.suppress(OSError):
+                link.unlink()
+
+
 def _sandboxed(
     argv: Sequence[str],
-    root: Path,
+    place: Place,
     env: dict[str, str],
     timeout: float,
-    run_dir: Path,
-    holder: Path | None,
     isolation: Isolation,
     sandbox: SandboxInfo | None,
     readable: Sequence[str] = (),
@@ -159,19 +204,22 @@ def _sandboxed(
     limits. A sandbox that fails to set up is tried once more (a socket it was told to
     cover may have just gone), then is an error: its failure must not pass for a test
     result."""
+    out_path = place.run_dir / "output"
     if sandbox is None:
-        return _execute(argv, root, env, timeout, run_dir / "output", holder)
+        return _execute(argv, place.cwd, env, timeout, out_path, place.holder)
     from .layout import build_layout
     from .limits import RunBounds
 
     for attempt in (1, 2):
         layout = build_layout(
-            root,
-            run_dir,
+            place.root,
+            place.run_dir,
             env,
             argv0=argv[0],
             network=isolation.network,
             readable=[Path(p) for p in readable],
+            cwd=place.cwd,
+            caches=[isolation.cache_dir] if isolation.cache_dir is not None else [],
         )
         with RunBounds(isolation.limits, sandbox.kind) as bounds:
             inner = bounds.inner_argv(argv)
@@ -180,7 +228,7 @@ def _sandboxed(
             if status_fd is not None:
                 wrapped = [wrapped[0], "--json-status-fd", str(status_fd[1]), *wrapped[1:]]
             result = _execute(
-                wrapped, root, inner_env, timeout, run_dir / "output", holder, status_fd, bounds
+                wrapped, place.cwd, inner_env, timeout, out_path, place.holder, status_fd, bounds
             )
         if status_fd is None or _child_started(status_fd[0]):
             return result
@@ -221,99 +269,16 @@ def _child_started(read_fd: int) -> bool:
     return False
 
 
-def _split_missing_files(root: Path, chosen: list[str]) -> tuple[list[str], list[str]]:
-    present, missing = [], []
-    for entry in chosen:
-        file = entry.split("::", 1)[0]
-        (present if (root / file).exists() else missing).append(entry)
-    return present, missing
+def run_env(
+    root: Path, command: TestCommand | None = None, cache: Path | None = None
+) -> dict[str, str]:
+    """The scrubbed environment, plus what the command's ecosystem adds: the project's
+    environment first on PATH, the worktree's code first on its import path, the run's
+    shared caches (``cache``)."""
+    from ..ecosystems import ecosystem_of
 
-
-def _not_found_ids(output: str, root: Path, chosen: Sequence[str]) -> list[str]:
-    """Selected ids that pytest reported as ``ERROR: not found: <abs path>::<name>``."""
-    reported = set()
-    for line in output.splitlines():
-        if line.startswith("ERROR: not found: "):
-            reported.add(line[len("ERROR: not found: ") :].strip())
-    return [s for s in chosen if s in reported or str(root / s) in reported]
-
-
-def command_argv(
-    command: TestCommand, selection: Sequence[str], root: Path, junit: Path | None
-) -> tuple[str, ...]:
-    """The argv actually run: the runner's extra options and the selection added."""
-    argv = list(command.argv)
-    chosen = [s for s in selection if s]
-    if command.is_pytest:
-        argv += ["-p", "no:cacheprovider", "--continue-on-collection-errors"]
-        if not any(a == "--rootdir" or a.startswith("--rootdir=") for a in argv):
-            argv.append(f"--rootdir={root}")
-        if junit is not None:
-            argv += ["-o", "junit_family=xunit1", f"--junitxml={junit}"]
-        argv += chosen
-    elif chosen and argv[:2] == ["go", "test"]:
-        argv = [a for a in argv if a != "./..."] + _go_packages(chosen)
-    elif chosen and argv[:2] == ["cargo", "test"]:
-        argv += _cargo_targets(chosen)
-    elif chosen and argv[:2] == ["npm", "test"]:
-        argv += ["--", *chosen]
-    else:
-        argv += chosen
-    return tuple(argv)
-
-
-def _go_packages(chosen: list[str]) -> list[str]:
-    """go test takes packages, not files: a test file selects the package it is in."""
-    packages = []
-    for item in chosen:
-        if item.endswith(".go"):
-            parent = Path(item).parent.as_posix()
-            item = "." if parent == "." else "./" + parent
-        packages.append(item)
-    return list(dict.fromkeys(packages))
-
-
-def _cargo_targets(chosen: list[str]) -> list[str]:
-    """An integration test file ``tests/NAME.rs`` is the target ``--test NAME``; a name
-    that is not a file filters tests by name."""
-    targets: list[str] = []
-    filters: list[str] = []
-    for item in chosen:
-        path = Path(item)
-        if path.suffix == ".rs" and path.parent.name == "tests":
-            targets += ["--test", path.stem]
-        elif path.suffix != ".rs":
-            filters.append(item)
-    return targets + (["--", *filters] if filters else [])
-
-
-def run_env(root: Path, command: TestCommand | None = None) -> dict[str, str]:
-    """The scrubbed environment, plus: no bytecode files, the project's environment, and
-    the worktree's code first.
-
-    The project's virtualenv (``command.python_env``) is on PATH first, as if activated.
-    The worktree (its ``src/``, and the directories an editable install of the user's
-    checkout points at, mapped to the worktree) goes first on PYTHONPATH, so the patched
-    code is imported, never the checkout's.
-    """
     env = scrubbed_env()
-    env["PYTHONDONTWRITEBYTECODE"] = "1"
-    python_env = command.python_env if command is not None else None
-    first = [str(root / "src")] if (root / "src").is_dir() else []
-    first.append(str(root))
-    after: list[str] = []
-    if python_env is not None:
-        if python_env.prefix:
-            prefix = Path(python_env.prefix)
-            bin_dir = prefix / ("Scripts" if (prefix / "Scripts").is_dir() else "bin")
-            env["PATH"] = os.pathsep.join([str(bin_dir), *env.get("PATH", "").split(os.pathsep)])
-            if (prefix / "pyvenv.cfg").is_file():
-                env["VIRTUAL_ENV"] = str(prefix)
-            env.pop("PYTHONHOME", None)
-        first += [str(root / rel) for rel in python_env.editable_paths]
-        after += list(python_env.extra_paths)
-    rest = [p for p in env.get("PYTHONPATH", "").split(os.pathsep) if p]
-    env["PYTHONPATH"] = os.pathsep.join(dict.fromkeys(first + after + rest))
+    ecosystem_of(command).run_env(env, root, command, cache)
     return env
 
 

@@ -53,7 +53,7 @@ def private_dirs(layout: Layout) -> tuple[Path, Path]:
 
 def seatbelt_profile(layout: Layout) -> str:
     home, tmp = private_dirs(layout)
-    writable = [layout.workdir, layout.scratch, home, tmp]
+    writable = [layout.workdir, layout.scratch, *layout.caches, home, tmp]
     rules = [
         "(version 1)",
         "(deny default)",
@@ -109,5 +109,5 @@ def seatbelt_argv(
     home, tmp = private_dirs(layout)
     home.mkdir(exist_ok=True)
     tmp.mkdir(exist_ok=True)
-    inner_env = inside_env(env, layout.workdir, home, tmp)
+    inner_env = inside_env(env, layout.cwd or layout.workdir, home, tmp)
     return [SANDBOX_EXEC, "-p", seatbelt_profile(layout), *argv], inner_env

@@ -45,6 +45,9 @@ class Worktree:
 
     Created on construction. While one is active (inside ``with``), SIGTERM raises
     ``errors.Interrupted`` in the main thread, so ``__exit__`` runs and removes it.
+    ``name``: the holder's name (``swc-<name>``) when it is free, so worktrees made one
+    after the other sit at one path: build caches keyed by a package's directory (Go's)
+    then serve them all.
     """
 
     def __init__(
@@ -54,6 +57,7 @@ class Worktree:
         *,
         include_dirty: bool = False,
         temp_dir: Path | None = None,
+        name: str | None = None,
     ) -> None:
         self.repo_root = Path(repo_root).resolve()
         self.warnings: list[str] = []
@@ -65,7 +69,7 @@ class Worktree:
             # Ctrl-C waits for git: a checkout killed half-way leaves a locked worktree
             # record that neither removal nor pruning clears.
             with deferred_interrupts():
-                self._holder = _make_holder(self.repo_root, temp_dir)
+                self._holder = _make_holder(self.repo_root, temp_dir, name)
                 self.path = self._holder / TREE_NAME
                 run_git(
                     ["worktree", "add", "--detach", "--quiet", str(self.path), self.base_sha],
@@ -244,8 +248,16 @@ def _process_alive(pid: int, start: str | None) -> bool:
     return start is None or _process_start(pid) in (None, start)
 
 
-def _make_holder(repo_root: Path, temp_dir: Path | None) -> Path:
-    holder = Path(tempfile.mkdtemp(prefix=HOLDER_PREFIX, dir=temp_dir)).resolve()
+def _make_holder(repo_root: Path, temp_dir: Path | None, name: str | None = None) -> Path:
+    """A new holder directory (only this user's): named ``name`` when that is free."""
+    holder = None
+    if name is not None:
+        wanted = Path(temp_dir or tempfile.gettempdir()) / f"{HOLDER_PREFIX}{name}"
+        with contextlib.suppress(OSError):
+            os.mkdir(wanted, 0o700)  # fails when it exists: then a name of mkdtemp's
+            holder = wanted.resolve()
+    if holder is None:
+        holder = Path(tempfile.mkdtemp(prefix=HOLDER_PREFIX, dir=temp_dir)).resolve()
     marker = {"pid": os.getpid(), "start": _process_start(os.getpid()), "repo": str(repo_root)}
     (holder / MARKER_NAME).write_text(json.dumps(marker), encoding="utf-8")
     return holder

@@ -167,7 +167,7 @@ def test_generated_test_never_goes_through_a_tests_symlink_out(tmp_path: Path) -
     root = tmp_path / "repo"
     root.mkdir()
     os.symlink(outside, root / "tests")
-    path = generated_test_path(root, "fix add", "weak", "calc.py")
+    path = generated_test_path("tests/test_swc_fix_add_weak.py", root)
     assert path == "test_swc_fix_add_weak.py"  # at the top instead of in tests/
     assert write_inside(root, path, "def test_x():\n    pass\n") is None
     assert "symbolic link" in (write_inside(root, "tests/test_x.py", "x") or "")

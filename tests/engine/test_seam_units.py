@@ -7,6 +7,8 @@ from __future__ import annotations
 import pytest
 
 from swcollab.config import Settings, TierSettings
+from swcollab.ecosystems.go import GO
+from swcollab.ecosystems.python import PYTHON
 from swcollab.engine.attempts import tier_context
 from swcollab.engine.context import trim_for_small_model
 from swcollab.engine.guidance import parse_json_object
@@ -16,7 +18,6 @@ from swcollab.engine.testsuite import (
     REASON_PASSES,
     REASON_SKIPPED,
     classify_base_run,
-    keep_only,
     parse_test_answer,
 )
 from swcollab.engine.tiers import CallCost, plan_tiers, walk_for
@@ -135,11 +136,11 @@ def test_discarded_test_functions_are_cut_from_the_kept_file() -> None:
         "import pytest\n\n\ndef helper():\n    return 1\n\n\n@pytest.mark.x\n"
         "def test_gone():\n    assert 0\n\n\ndef test_kept():\n    assert helper()\n"
     )
-    out = keep_only(text, "tests/test_k.py", ["tests/test_k.py::test_kept"])
+    out = PYTHON.keep_only(text, "tests/test_k.py", ["tests/test_k.py::test_kept"])
     assert "test_gone" not in out and "@pytest.mark.x" not in out
     assert "def helper" in out and "def test_kept" in out
-    assert keep_only("not python (", "t.py", []) == "not python ("
-    assert keep_only(text, "t.go", []) == text
+    assert PYTHON.keep_only("not python (", "t.py", []) == "not python ("
+    assert GO.keep_only(text, "t.go", []) == text
 
 
 def test_answers_are_parsed_from_fences_or_raw_code() -> None:

@@ -115,13 +115,32 @@ def test_a_test_command_that_does_not_exist(project, models, fake_llm):
     assert fake_llm.requests == []
 
 
-def test_go_without_go_installed(project, models, fake_llm, monkeypatch):
+def path_without(program: str, bin_dir: Path) -> str:
+    """A PATH of one directory linking every program of this PATH but ``program``."""
+    import os
+
+    bin_dir.mkdir()
+    for folder in os.environ.get("PATH", "").split(os.pathsep):
+        if not folder or not Path(folder).is_dir():
+            continue
+        for entry in Path(folder).iterdir():
+            link = bin_dir / entry.name
+            if entry.name != program and not os.path.lexists(link):
+                link.symlink_to(entry)
+    return str(bin_dir)
+
+
+def test_go_without_go_installed(project, models, fake_llm, monkeypatch, tmp_path):
     models()
     commit(
         project,
         {"go.mod": "module example.com/calc\n\ngo 1.21\n", "calc_test.go": "package calc\n"},
     )
-    monkeypatch.setenv("PATH", "/usr/bin:/bin")  # no go here, whatever the machine has
+    from swcollab.sandbox import probe_sandbox
+
+    probe_sandbox()  # probed with this machine's PATH (the probe runs `true` from it)
+    # no go here, whatever the machine has (Debian's golang-go puts it in /usr/bin)
+    monkeypatch.setenv("PATH", path_without("go", tmp_path / "bin"))
     code, _doc, err = fix(project, "--test-cmd", "go test ./...")
     assert code == 3, err
     assert "the test command cannot start: go" in err
@@ -329,40 +348,6 @@ def test_a_fix_that_must_change_a_test_is_accepted_from_the_strong_tier(project,
     }
     assert all("TEST CHANGE:" not in p for p in patch_prompts["openai/weak-model"])
     assert all("TEST CHANGE:" in p for p in patch_prompts["openai/strong-model"])
-
-
-def test_no_tier_may_change_tests_with_test_changes_none(project, models):
-    greet_project(project)
-    (project / ".swc.toml").write_text('test_changes = "none"\n')
-    trust(project)
-    models(weak_tests=[GREET_REPRO], weak_patches=[DECLARED], strong_patches=[DECLARED])
-    code, doc, _err = fix(project, prompt=GREET_TASK)
-    assert code == 1
-    assert doc["test_changes"] == [] and doc["branch"] is None
-    assert all('test_changes = "none"' in a["reverted_tests"][0] for a in doc["attempts"])
-
-
-def test_any_tier_with_test_changes_all(project, models):
-    greet_project(project)
-    (project / ".swc.toml").write_text('test_changes = "all"\n')
-    trust(project)
-    script = models(weak_tests=[GREET_REPRO], weak_patches=[DECLARED])
-    code, doc, _err = fix(project, prompt=GREET_TASK)
-    assert code == 0
-    assert doc["winner"]["tier"] == "weak" and script.count("strong") == 0
-    assert doc["test_changes"][0]["tier"] == "weak"
-
-
-def test_an_undeclared_test_change_is_reverted(project, models):
-    greet_project(project)
-    models(weak_tests=[GREET_REPRO], weak_patches=[UNDECLARED], strong_patches=[UNDECLARED])
-    code, doc, _err = fix(project, prompt=GREET_TASK)
-    assert code == 1
-    assert all("only with a TEST CHANGE line" in a["reverted_tests"][0] for a in doc["attempts"])
-    assert any(
-        "tests/test_greet.py::test_greet failed" in line
-        for line in doc["report_markdown"].splitlines()
-    )
 
 
 def test_a_rigged_conftest_cannot_make_a_wrong_patch_pass(project, models):

@@ -268,7 +268,7 @@ def test_cli_choices_match_the_supported_hooks() -> None:
     [
         ("no-such-test-runner --all", "the test command could not be started"),
         ("sh -c 'exit 127'", "the test command could not be started"),
-        (f"{sys.executable} -m pytest", "pytest collected no tests"),
+        (f"{sys.executable} -m pytest", "pytest collected no test"),
     ],
 )
 def test_a_test_command_that_cannot_judge_starts_no_fix(

@@ -8,8 +8,9 @@ from pathlib import Path
 
 import pytest
 
+from swcollab.ecosystems import detect_test_command
 from swcollab.errors import ConfigError
-from swcollab.sandbox import TestCommand, detect_test_command
+from swcollab.sandbox import TestCommand
 
 from .helpers import write
 

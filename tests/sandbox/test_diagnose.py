@@ -9,6 +9,8 @@ from pathlib import Path
 
 import pytest
 
+from swcollab.ecosystems import cannot_run, ecosystem_of
+from swcollab.ecosystems.python import collected_count
 from swcollab.sandbox import TestCommand, TestResult, TestRun, run_tests
 from swcollab.sandbox.diagnose import (
     KIND_CONFTEST,
@@ -17,12 +19,8 @@ from swcollab.sandbox.diagnose import (
     KIND_NO_TESTS,
     KIND_NOT_FOUND,
     KIND_USAGE,
-    cannot_run,
-    collected_count,
     error_line,
     is_dependency,
-    probe_argv,
-    ran_any_test,
 )
 
 from .helpers import git, write
@@ -115,7 +113,7 @@ def test_a_pytest_run_with_results_can_judge_even_when_tests_fail() -> None:
     ],
 )
 def test_other_runners_ran_a_test_or_not(command: TestCommand, output: str, ran: bool) -> None:
-    assert ran_any_test(output, command.argv) is ran
+    assert ecosystem_of(command).ran_any_test(output, command) is ran
     problem = cannot_run(run(output, 1), command)
     assert (problem is None) is ran
     if not ran:
@@ -124,7 +122,7 @@ def test_other_runners_ran_a_test_or_not(command: TestCommand, output: str, ran:
 
 def test_an_unknown_runner_is_never_called_broken_on_its_output() -> None:
     make = TestCommand(("make", "test"), "config")
-    assert ran_any_test("make: *** [test] Error 1\n", make.argv) is None
+    assert ecosystem_of(make).ran_any_test("make: *** [test] Error 1\n", make) is None
     assert cannot_run(run("make: *** [test] Error 1\n", 2), make) is None
     assert cannot_run(run("make: not found\n", 127), make).kind == KIND_NOT_FOUND
 
@@ -137,6 +135,11 @@ def test_error_line_picks_the_cause() -> None:
     )
     assert error_line(rust) == "error[E0432]: unresolved import `crt::nothere`"
     assert error_line("") == "no output"
+
+
+def probe_argv(command: TestCommand) -> tuple[str, ...] | None:
+    probe = ecosystem_of(command).probe(command)
+    return probe.argv if probe is not None else None
 
 
 def test_probe_commands() -> None:
@@ -209,7 +212,8 @@ def test_a_real_cargo_crate_whose_tests_do_not_build(tmp_path: Path) -> None:
     )
     git(tmp_path, "init", "-q")
     command = TestCommand(("cargo", "test", "--offline"), "config")
-    probe = TestCommand(probe_argv(command) or (), "probe")
+    probe = ecosystem_of(command).probe(command)
+    assert probe is not None
     problem = cannot_run(run_tests(tmp_path, probe, timeout=300), probe)
     assert problem is not None and problem.kind == KIND_NO_RESULTS
     assert "unresolved import `crt::nothere`" in problem.cause

@@ -10,8 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from swcollab.sandbox import Isolation, TestCommand, detect_test_command, run_tests
-from swcollab.sandbox.pyenv import editable_paths, find_python_env
+from swcollab.ecosystems import detect_test_command
+from swcollab.ecosystems.python_env import editable_paths, find_python_env
+from swcollab.sandbox import Isolation, TestCommand, run_tests
 from tests.fakes.venv import VERSION, make_venv, site_packages
 
 from .helpers import git, write

@@ -307,20 +307,3 @@ def test_clip_output_keeps_head_and_tail():
     assert "... 9008 characters elided ..." in clipped
     assert len(clipped) < 1100
     assert clip_output("short", 1000) == "short"
-
-
-def test_selection_for_go_and_cargo_names_packages_and_targets() -> None:
-    from swcollab.sandbox import TestCommand
-    from swcollab.sandbox.runner import command_argv
-
-    go = command_argv(
-        TestCommand(("go", "test", "./..."), "detected"),
-        ["pkg/swc_fix_weak_test.go", "main_test.go"],
-        Path("/r"),
-        None,
-    )
-    assert go == ("go", "test", "./pkg", ".")
-    cargo = command_argv(
-        TestCommand(("cargo", "test"), "detected"), ["tests/swc_fix_weak.rs"], Path("/r"), None
-    )
-    assert cargo == ("cargo", "test", "--test", "swc_fix_weak")

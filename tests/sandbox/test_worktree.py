@@ -184,6 +184,19 @@ def test_worktree_is_detached_on_base_and_removed(make_repo, wt_tmp):
     wt.remove()  # twice is fine
 
 
+def test_named_worktrees_made_one_after_the_other_share_one_path(make_repo, wt_tmp):
+    """What lets Go's build cache (keyed by a package's directory) serve every attempt."""
+    repo = make_repo(PROJECT)
+    with Worktree(repo, temp_dir=wt_tmp, name="run1-attempt") as first:
+        assert first.path.parent == (wt_tmp / "swc-run1-attempt").resolve()
+        # taken: a second one at the same time gets a path of its own
+        with Worktree(repo, temp_dir=wt_tmp, name="run1-attempt") as second:
+            assert second.path != first.path and second.path.parent.name.startswith("swc-")
+    with Worktree(repo, temp_dir=wt_tmp, name="run1-attempt") as again:
+        assert again.path == first.path and (again.path / "calc.py").is_file()
+    assert not first.path.parent.exists()
+
+
 def test_default_temp_dir_is_the_system_one(make_repo):
     repo = make_repo(PROJECT)
     import tempfile
