@@ -57,7 +57,7 @@ _TEST_PATH = re.compile(r"complete file in one fenced code block:\n\n(\S+)\n```"
 
 def run(args: list[str], cwd: Path, env: dict[str, str] | None = None) -> str:
     done = subprocess.run(args, cwd=cwd, env=env, capture_output=True, text=True)
-    if done.returncode not in (0, 1):
+    if done.returncode not in (0, 1) or (done.returncode and not done.stdout.strip()):
         raise SystemExit(f"{' '.join(args)} failed ({done.returncode}):\n{done.stderr[-3000:]}")
     return done.stdout
 
@@ -288,7 +288,8 @@ def config_env(home: Path, base_url: str, args: argparse.Namespace) -> dict[str,
 
 
 def versions(args: argparse.Namespace, env: dict[str, str]) -> list[Swc]:
-    found = [Swc("this", [sys.executable, "-m", "swcollab"], env)]
+    # this checkout's swc, whatever the environment has installed
+    found = [Swc("this", [sys.executable, "-m", "swcollab"], {**env, "PYTHONPATH": str(ROOT)})]
     if args.baseline:
         other = {**env, "PYTHONPATH": str(args.baseline.resolve())}
         found.insert(0, Swc("baseline", [sys.executable, "-m", "swcollab"], other))
